@@ -1,0 +1,85 @@
+/* backend.h — the backend interface: the one seam between the engine and SimGrid or
+ * real hardware. Backends live in sim/ and hw/, one per file; nothing else includes a
+ * SimGrid, OpenCL or XRT header. */
+#ifndef XPU_BACKEND_H
+#define XPU_BACKEND_H
+
+#include "xpu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum xpu_event_type {
+	XPU_EV_DONE = 1, /* a launch finished */
+	XPU_EV_XFER = 2  /* a transfer finished */
+};
+
+struct xpu_event {
+	int type;        /* enum xpu_event_type */
+	uint64_t cookie; /* as given to launch or transfer */
+	int status;      /* 0, or a negative errno when the work failed */
+	double time;     /* backend time of completion */
+};
+
+/* One task's work on one unit. */
+struct xpu_launch {
+	int unit;
+	uint64_t cookie;
+	int cls;         /* enum xpu_class */
+	double flops;    /* the task's work (0 when the trace gave only costs) */
+	double seconds;  /* the engine's predicted duration at the unit's P-state */
+};
+
+struct xpu_backend;
+
+struct xpu_backend_ops {
+	const char *name;
+	const char *description;
+	/* Open the backend and describe its units in *pf (see platform.h for the
+	 * builder). path is the platform file, or NULL for a backend that discovers its
+	 * hardware. Returns 0, -ENODEV when the hardware is absent, -EINVAL with err set
+	 * on a bad platform. */
+	int (*open)(struct xpu_backend *be, const char *path, struct xpu_platform *pf,
+		    struct xpu_err *err);
+	/* Run body(arg) in the backend's execution context (a SimGrid actor, or the
+	 * calling thread) and return when it returns. Every other operation below is
+	 * called from inside body. Returns 0 or a negative errno. */
+	int (*run)(struct xpu_backend *be, void (*body)(void *), void *arg);
+	/* Current time in seconds since run started: simulated or monotonic. */
+	double (*now)(struct xpu_backend *be);
+	/* Start work on a unit; completion arrives as an XPU_EV_DONE event. Never blocks. */
+	int (*launch)(struct xpu_backend *be, const struct xpu_launch *l);
+	/* Start moving bytes from unit src to unit dst; completion arrives as an
+	 * XPU_EV_XFER event. Never blocks. */
+	int (*transfer)(struct xpu_backend *be, int src, int dst, double bytes, uint64_t cookie);
+	/* Block until at least one event is available or the time reaches until
+	 * (INFINITY: no limit). Stores up to max events and returns their count (0 on
+	 * timeout), or a negative errno. Events of one instant come in a stable order. */
+	int (*wait)(struct xpu_backend *be, double until, struct xpu_event *ev, int max);
+	/* Switch a unit to a P-state; applies to work started afterwards at least. */
+	int (*set_pstate)(struct xpu_backend *be, int unit, int pstate);
+	/* Energy a unit has consumed since run started, in joules. *modeled is set to 1
+	 * when the figure comes from a model rather than a measurement. */
+	int (*read_energy)(struct xpu_backend *be, int unit, double *joules, int *modeled);
+	/* Energy of the interconnect (links) since run started; 0 when not modeled. */
+	int (*read_link_energy)(struct xpu_backend *be, double *joules);
+	void (*close)(struct xpu_backend *be);
+};
+
+struct xpu_backend {
+	const struct xpu_backend_ops *ops;
+	const struct xpu_platform *pf; /* set by the engine after open */
+	void *priv;
+	int nparams;
+	const struct xpu_param *param;
+};
+
+/* Registered backends: "sim" (SimGrid) and "cpu" (host CPU threads). */
+extern const struct xpu_backend_ops xpu_backend_sim;
+extern const struct xpu_backend_ops xpu_backend_cpu;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

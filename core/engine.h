@@ -1,0 +1,51 @@
+/* engine.h — one replay: load, run the event loop on a backend, collect results. */
+#ifndef XPU_ENGINE_H
+#define XPU_ENGINE_H
+
+#include "backend.h"
+#include "results.h"
+#include "trace.h"
+#include "xpu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct xpu_run_opts {
+	const char *platform;     /* platform file (sim); NULL with live = discover */
+	const char *trace;
+	const char *trace_format; /* NULL = by extension */
+	const char *sched;        /* "name" or "name:key=value,key=value" or "./x.so" */
+	const char *mem;
+	const char *power;
+	const char *offload;
+	uint64_t seed;
+	double tick;              /* seconds between ticks; <= 0: default */
+	int live;                 /* 0: SimGrid, 1: host CPU threads */
+	const char *output;       /* HDF5 path, NULL = write none */
+	int quiet;
+};
+
+struct xpu_run_result {
+	struct xpu_platform pf;
+	struct xpu_workload *w;
+	struct xpu_unit_stats *us;
+	struct xpu_timeline tl;
+	struct xpu_summary summary;
+	double link_energy_j;
+	const char *energy_source;
+};
+
+/* Default tick interval (seconds of backend time). */
+#define XPU_DEFAULT_TICK 1.0
+
+/* Run one replay. Returns 0 on success; -EINVAL with err for bad input (exit status
+ * 2); another negative errno with err for a run failure (exit status 1). res may be
+ * NULL; otherwise free it with xpu_run_result_free. */
+int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res, struct xpu_err *err);
+void xpu_run_result_free(struct xpu_run_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,62 @@
+/* platform.h — building and checking the platform model from a backend's hosts. */
+#ifndef XPU_PLATFORM_H
+#define XPU_PLATFORM_H
+
+#include "xpu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a backend knows of one host, independent of where it came from. */
+struct xpu_host_desc {
+	const char *name;
+	int cores;
+	int npstates;
+	const double *speeds; /* flop/s per core, per P-state */
+	/* Property lookup: the value of a host <prop>, or NULL when absent. */
+	const char *(*prop)(void *ctx, const char *key);
+	void *ctx;
+};
+
+/* Start an empty platform read from path (or labelled by it). */
+void xpu_platform_init(struct xpu_platform *pf, const char *path);
+
+/* Add one host. A host without xpu.kind is not a unit and is skipped (returns 1).
+ * Reads xpu.kind, xpu.mem, xpu.mem.shared, xpu.mem.bw, xpu.launch, xpu.wake,
+ * xpu.class.<class>, and SimGrid's wattage_per_state. Returns 0 when added, 1 when
+ * skipped, -EINVAL with err naming the file, the host's line and the property. */
+int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h,
+			  struct xpu_err *err);
+
+/* After every host is added: allocate the route matrix (lat/bw, all zero). */
+int xpu_platform_finish_units(struct xpu_platform *pf);
+
+/* Set the route between two units (row src). */
+void xpu_platform_set_route(struct xpu_platform *pf, int src, int dst, double latency,
+			    double bandwidth);
+
+/* Final checks once routes are set: every unit reaches every other unit that does not
+ * share its memory. Returns 0 or -EINVAL with err. */
+int xpu_platform_check(const struct xpu_platform *pf, struct xpu_err *err);
+
+void xpu_platform_free(struct xpu_platform *pf);
+
+/* Line of <host id="name" in the platform file, 0 when not found. */
+int xpu_platform_host_line(const char *path, const char *name);
+
+/* Index of the unit named name, or -1. */
+int xpu_platform_find_unit(const struct xpu_platform *pf, const char *name);
+
+/* Parse a byte size such as "16GiB", "512MB", "1e9" (bytes). Returns 0 or -EINVAL. */
+int xpu_parse_bytes(const char *s, double *out);
+/* Parse a rate such as "1Tf" (flop/s) or "25GBps" (bytes/s); the unit suffix must be
+ * of the given family ('f' for flops, 'B' for bytes per second). */
+int xpu_parse_rate(const char *s, char family, double *out);
+/* Parse a duration such as "10us", "2ms", "1.5s", "0". */
+int xpu_parse_seconds(const char *s, double *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

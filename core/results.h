@@ -1,0 +1,85 @@
+/* results.h — what a run produced, and its HDF5 file (schema in experiments/RESULTS.md). */
+#ifndef XPU_RESULTS_H
+#define XPU_RESULTS_H
+
+#include "trace.h"
+#include "xpu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* /run attributes. */
+struct xpu_run_info {
+	const char *version;
+	const char *platform;      /* platform file, or the live backend's label */
+	const char *trace;
+	const char *sched;         /* policy names with parameters, as given */
+	const char *mem;
+	const char *power;
+	const char *offload;
+	uint64_t seed;
+	const char *mode;          /* "sim" or "live" */
+	const char *host;          /* machine that produced the file */
+	const char *energy_source; /* "simgrid", "rapl" or "modeled" */
+};
+
+/* Per-unit totals. */
+struct xpu_unit_stats {
+	double busy_s;       /* core-seconds of task execution */
+	double energy_j;
+	double *residency_s; /* seconds spent in each P-state, npstates entries */
+	double bytes_in;     /* bytes transferred to the unit */
+	double bytes_out;
+	double peak_mem;     /* bytes, peak of its memory pool's use */
+	uint64_t tasks;
+};
+
+/* Samples taken at every tick. power and util are row-major [n][nunits]. */
+struct xpu_timeline {
+	size_t n, cap;
+	int nunits;
+	double *t;
+	double *power;
+	double *util;
+};
+
+int xpu_timeline_add(struct xpu_timeline *tl, double t, const double *power, const double *util);
+void xpu_timeline_free(struct xpu_timeline *tl);
+
+/* One summary metric. */
+struct xpu_metric {
+	const char *key;
+	double value;
+};
+
+#define XPU_MAX_METRICS 32
+
+struct xpu_summary {
+	int n;
+	struct xpu_metric m[XPU_MAX_METRICS];
+};
+
+/* Compute the summary metrics from the finished tasks and the units' figures. */
+void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform *pf,
+			 const struct xpu_unit_stats *us, double link_energy_j,
+			 struct xpu_summary *s);
+/* Value of a metric, NAN if absent. */
+double xpu_summary_get(const struct xpu_summary *s, const char *key);
+
+/* Write the whole result to path, through path.tmp-XXXXXX renamed when complete; on
+ * failure nothing is left behind. Returns 0 or a negative errno with err. */
+int xpu_results_write(const char *path, const struct xpu_run_info *ri,
+		      const struct xpu_platform *pf, const struct xpu_workload *w,
+		      const struct xpu_unit_stats *us, const struct xpu_timeline *tl,
+		      const struct xpu_summary *s, struct xpu_err *err);
+
+/* Read /summary back from a result file (keys are strdup'ed into s->m[].key; free
+ * them with xpu_summary_clear). Returns 0 or -EINVAL with err. */
+int xpu_results_read_summary(const char *path, struct xpu_summary *s, struct xpu_err *err);
+void xpu_summary_clear(struct xpu_summary *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

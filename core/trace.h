@@ -1,0 +1,72 @@
+/* trace.h — trace readers (streaming records) and the workload they build. */
+#ifndef XPU_TRACE_H
+#define XPU_TRACE_H
+
+#include <stdio.h>
+
+#include "xpu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One record as read, before ids are resolved. Strings and arrays point into the
+ * reader's buffers and stay valid until the next call to xpu_trace_next. */
+struct xpu_trace_rec {
+	int line;
+	const char *id;
+	double submit;      /* 0 when absent */
+	int cls;            /* enum xpu_class; generic when absent */
+	double flops;       /* 0 when absent */
+	double bytes;
+	double mem;
+	int priority;
+	double deadline;    /* INFINITY when absent */
+	const char *user;   /* "" when absent */
+	int ndeps;
+	const char **dep_ids;
+	double *dep_bytes;
+	int ncosts;
+	const char **cost_target; /* unit name or kind name */
+	double *cost_seconds;
+	int cost_col;       /* column number of 'cost' for error messages, 0 if absent */
+};
+
+struct xpu_trace_reader;
+
+/* Open a trace. format NULL or "auto" chooses by extension (.csv: native). */
+int xpu_trace_open(const char *path, const char *format, struct xpu_trace_reader **out,
+		   struct xpu_err *err);
+/* Read the next record: 1 with *rec filled, 0 at the end, -EINVAL with err. */
+int xpu_trace_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struct xpu_err *err);
+void xpu_trace_close(struct xpu_trace_reader *r);
+
+/* Formats this build reads, NULL-terminated. */
+extern const char *const xpu_trace_formats[];
+
+/* A whole workload: tasks with resolved dependencies and successors. */
+struct xpu_workload {
+	char *path;
+	uint32_t ntasks;
+	struct xpu_task *tasks;
+	uint32_t nusers;
+	char **users;
+	/* Totals for `xpuopt trace`. */
+	double total_flops, total_bytes, total_dep_bytes;
+	double first_submit, last_submit;
+	uint64_t ndeps;
+	uint32_t class_count[XPU_CLASS_COUNT];
+	void *priv; /* storage owned by the workload */
+};
+
+/* Read a whole trace. Checks duplicate ids, unknown dependency ids and cycles; when pf
+ * is non-NULL also resolves explicit cost targets against its units and kinds and
+ * rejects targets it lacks. Returns 0 or -EINVAL with err (file:line: field ...). */
+int xpu_workload_load(const char *path, const char *format, const struct xpu_platform *pf,
+		      struct xpu_workload **out, struct xpu_err *err);
+void xpu_workload_free(struct xpu_workload *w);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

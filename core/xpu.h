@@ -1,0 +1,346 @@
+/* xpu.h — xpuopt's one interface: the unit, task and platform models, the policy
+ * ops tables (sched, mem, power, offload) and the engine services policies may call.
+ *
+ * A policy includes this header and nothing backend-specific. Every ops table opens
+ * with `name` and `description`; only `name` is required, the engine supplies a
+ * default for every missing operation. Every operation takes its own handle first and
+ * keeps private state behind `priv`.
+ */
+#ifndef XPU_H
+#define XPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the policy ABI. Bumped when an ops table changes incompatibly; tables
+ * only ever grow at their end. Out-of-tree policies record the version they were
+ * built against, and the loader refuses a mismatch. */
+#define XPU_ABI_VERSION 1
+
+/* ------------------------------------------------------------------ errors */
+
+/* A user-facing error message: "FILE:LINE: field 'X': expected ..., got "..."". */
+struct xpu_err {
+	char msg[1024];
+};
+
+/* Formats into err (when non-NULL) and returns -EINVAL. file may be NULL and line 0
+ * when they are not known. */
+int xpu_errf(struct xpu_err *err, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ------------------------------------------------------------------ kinds and classes */
+
+enum xpu_kind {
+	XPU_KIND_CPU,
+	XPU_KIND_GPU,
+	XPU_KIND_TPU,
+	XPU_KIND_NPU,
+	XPU_KIND_LPU,
+	XPU_KIND_FPGA,
+	XPU_KIND_VPU,
+	XPU_KIND_DSP,
+	XPU_KIND_COUNT
+};
+
+enum xpu_class {
+	XPU_CLASS_GENERIC,
+	XPU_CLASS_GEMM,
+	XPU_CLASS_CONV,
+	XPU_CLASS_ATTENTION,
+	XPU_CLASS_LLM_PREFILL,
+	XPU_CLASS_LLM_DECODE,
+	XPU_CLASS_FFT,
+	XPU_CLASS_STENCIL,
+	XPU_CLASS_VIDEO,
+	XPU_CLASS_COUNT
+};
+
+const char *xpu_kind_name(int kind);
+const char *xpu_class_name(int cls);
+/* Return the enum value, or -1 when the name is unknown. */
+int xpu_kind_parse(const char *name);
+int xpu_class_parse(const char *name);
+
+/* ------------------------------------------------------------------ units */
+
+/* One performance state: SimGrid's speed and wattage_per_state for that state. */
+struct xpu_pstate {
+	double speed;     /* flop/s of one core at this state */
+	double idle_w;    /* watts when the unit is on and idle */
+	double epsilon_w; /* watts at a tiny load (SimGrid's "epsilon"), = idle_w if unset */
+	double full_w;    /* watts with every core busy */
+};
+
+/* What a unit can do for one kernel class. */
+struct xpu_class_cap {
+	int supported;     /* 0: the unit refuses tasks of this class */
+	double peak;       /* flop/s at P-state 0, whole unit; 0 = the unit's SimGrid speed */
+	double efficiency; /* fraction of peak reached, in (0, 1] */
+};
+
+struct xpu_unit {
+	int index;        /* position in the platform, 0..nunits-1 */
+	char *name;       /* host name in the platform file */
+	int kind;         /* enum xpu_kind */
+	int cores;        /* tasks it can run at once */
+	int npstates;
+	struct xpu_pstate *pstates;
+	int pstate;       /* current P-state, kept by the engine */
+	int mem_pool;     /* index into xpu_platform.pools; units sharing memory share one */
+	double mem_bw;    /* bytes/s to its memory; 0 = no memory-bandwidth bound */
+	double launch_latency; /* seconds added to every task it runs */
+	double wake_latency;   /* seconds to leave a gated-off state */
+	int has_class_props;   /* 0: every class runs at the SimGrid speed */
+	struct xpu_class_cap cls[XPU_CLASS_COUNT];
+	int line;         /* line of its <host> in the platform file, 0 if unknown */
+};
+
+struct xpu_mempool {
+	char *name;
+	double capacity; /* bytes; 0 = unlimited */
+};
+
+struct xpu_platform {
+	char *path;        /* file it was read from, or a label such as "live:cpu" */
+	int nunits;
+	struct xpu_unit *units;
+	int npools;
+	struct xpu_mempool *pools;
+	/* Route matrix, nunits x nunits, row = source: latency (s) and bottleneck
+	 * bandwidth (bytes/s) between the units' hosts. bw 0 = no route. */
+	double *lat;
+	double *bw;
+};
+
+/* ------------------------------------------------------------------ tasks */
+
+enum xpu_task_state {
+	XPU_TASK_PENDING,   /* not yet submitted (submit time in the future) */
+	XPU_TASK_SUBMITTED, /* submitted, waiting for dependencies */
+	XPU_TASK_READY,     /* every dependency done */
+	XPU_TASK_RUNNING,
+	XPU_TASK_DONE,
+	XPU_TASK_FAILED
+};
+
+struct xpu_dep {
+	uint32_t task; /* index of the producing task */
+	double bytes;  /* data it passes to the consumer */
+};
+
+/* An explicit duration: on one unit (unit >= 0) or on every unit of a kind. */
+struct xpu_cost {
+	int32_t unit; /* unit index, or -1 */
+	int32_t kind; /* enum xpu_kind when unit == -1 */
+	double seconds;
+};
+
+struct xpu_task {
+	uint32_t index;     /* position in the workload, 0..ntasks-1 */
+	const char *id;     /* id from the trace */
+	int line;           /* line of the record in the trace */
+	double submit;      /* seconds */
+	int cls;            /* enum xpu_class */
+	double flops;       /* work */
+	double bytes;       /* bytes moved to/from memory while running */
+	double mem;         /* memory footprint on the unit, bytes */
+	int priority;       /* higher runs first where a policy honours it */
+	double deadline;    /* absolute seconds; INFINITY when none */
+	uint32_t user;      /* index into xpu_workload.users */
+	uint32_t ndeps;
+	struct xpu_dep *deps;
+	uint32_t nsucc;
+	uint32_t *succ;     /* indexes of the consumers */
+	uint32_t ncosts;
+	struct xpu_cost *costs;
+
+	/* Run-time state, written by the engine only. */
+	int state;          /* enum xpu_task_state */
+	int unit;           /* unit it is placed on, -1 before placement */
+	uint32_t npending;  /* dependencies not yet done */
+	uint32_t nxfers;    /* input transfers in flight */
+	double ready_t;     /* when its last dependency finished */
+	double start_t;
+	double end_t;
+	double energy;      /* joules attributed to it */
+	double bytes_in;    /* bytes transferred to its unit before it ran */
+	double predicted;   /* predicted duration on its unit when it started */
+	double order;       /* order key in its unit's queue */
+	uint64_t mem_handle;
+	void *sched_data;   /* free for the sched policy */
+};
+
+/* ------------------------------------------------------------------ engine services */
+
+struct xpu_engine;
+
+double xpu_now(const struct xpu_engine *e);
+const struct xpu_platform *xpu_platform_of(const struct xpu_engine *e);
+int xpu_nunits(const struct xpu_engine *e);
+struct xpu_unit *xpu_unit_at(const struct xpu_engine *e, int i);
+uint32_t xpu_ntasks(const struct xpu_engine *e);
+struct xpu_task *xpu_task_at(const struct xpu_engine *e, uint32_t i);
+
+/* 1 when unit u can run task t's class (and a cost, if the task lists explicit
+ * costs, covers u or its kind), else 0. */
+int xpu_can_run(const struct xpu_engine *e, const struct xpu_task *t, int u);
+
+/* Predicted duration of t on unit u at u's current P-state: the explicit cost when the
+ * trace gives one for u or its kind, else the roofline plus launch latency. INFINITY
+ * when u cannot run t. */
+double xpu_predict(const struct xpu_engine *e, const struct xpu_task *t, int u);
+
+/* Predicted time to move bytes from unit src to unit dst: 0 on one unit or one shared
+ * memory, else route latency + bytes / bottleneck bandwidth; INFINITY without a route. */
+double xpu_comm_time(const struct xpu_engine *e, int src, int dst, double bytes);
+
+/* Earliest time unit u is predicted to be free: now, plus what is left of its running
+ * tasks, plus the predictions of the tasks queued on it, spread over its cores. */
+double xpu_unit_avail(const struct xpu_engine *e, int u);
+
+/* Tasks waiting in u's queue, and tasks running on u. */
+int xpu_unit_queued(const struct xpu_engine *e, int u);
+int xpu_unit_running(const struct xpu_engine *e, int u);
+
+/* Predicted time all of t's inputs could be on unit u: each producer's end (or
+ * predicted end) plus the transfer. now when t has no inputs. */
+double xpu_data_ready(const struct xpu_engine *e, const struct xpu_task *t, int u);
+
+/* Place a submitted task on unit u's queue. The queue runs in ascending `order`
+ * (ties in placement order), strictly: a unit starts its head task only, once that
+ * task's dependencies are done, its inputs have arrived and its memory is granted.
+ * Input transfers start as soon as each producer is done. Returns 0, -EINVAL when u
+ * cannot run t or t is already placed. May be called from any sched operation. */
+int xpu_place(struct xpu_engine *e, struct xpu_task *t, int u, double order);
+
+/* ------------------------------------------------------------------ policy handles */
+
+struct xpu_sched;
+struct xpu_mem;
+struct xpu_power;
+struct xpu_offload;
+
+/* A policy parameter as given on the command line: --sched 'energy:gamma=1000'. */
+struct xpu_param {
+	const char *key;
+	const char *value;
+};
+
+/* Scheduling policy. Push when ready, pick when a unit has room (StarPU's model).
+ * All operations run on the engine's thread, in simulated or wall time; none may
+ * block. */
+struct xpu_sched_ops {
+	const char *name;
+	const char *description;
+	/* Called once before the first task arrives; may allocate s->priv. Returns 0 or a
+	 * negative errno (the run then fails). */
+	int (*init)(struct xpu_sched *s);
+	/* Called once after the last task ends; frees s->priv. */
+	void (*fini)(struct xpu_sched *s);
+	/* A task's submit time is reached. Every task arriving at one instant is
+	 * submitted before any of them is reported ready. A static scheduler may place
+	 * the task now (xpu_place). Default: nothing. */
+	void (*on_submit)(struct xpu_sched *s, struct xpu_task *t);
+	/* Every dependency of t is done. If t is not placed yet, the policy places it now
+	 * or keeps it for pick. Default: the engine's central queue, highest priority
+	 * first, then in readiness order. */
+	void (*on_ready)(struct xpu_sched *s, struct xpu_task *t);
+	/* Unit u has a free core and an empty queue: return a ready, unplaced task for it,
+	 * or NULL. The engine places the returned task on u. Default: the first task of
+	 * the central queue that u can run. */
+	struct xpu_task *(*pick)(struct xpu_sched *s, struct xpu_unit *u);
+	/* t has ended (state DONE or FAILED). Default: nothing. */
+	void (*on_done)(struct xpu_sched *s, struct xpu_task *t);
+	/* Periodic call every tick interval. Default: nothing. */
+	void (*on_tick)(struct xpu_sched *s, double now);
+	/* Names of the parameters the policy accepts, NULL-terminated; NULL = none. */
+	const char *const *params;
+};
+
+struct xpu_sched {
+	const struct xpu_sched_ops *ops;
+	struct xpu_engine *eng;
+	void *priv;
+	int nparams;
+	const struct xpu_param *param;
+};
+
+/* Memory policy: one allocator over each memory pool of the platform. */
+struct xpu_mem_ops {
+	const char *name;
+	const char *description;
+	int (*init)(struct xpu_mem *m);
+	void (*fini)(struct xpu_mem *m);
+	/* Reserve bytes in pool; *handle identifies the block for free. Returns 0,
+	 * -ENOSPC when it does not fit now (the task waits), -E2BIG when it can never fit
+	 * (the task fails). Default: a byte counter against the pool's capacity. */
+	int (*alloc)(struct xpu_mem *m, int pool, double bytes, uint64_t *handle);
+	/* Release a block obtained from alloc. */
+	void (*free)(struct xpu_mem *m, int pool, uint64_t handle);
+	/* Bytes in use in pool. */
+	double (*used)(struct xpu_mem *m, int pool);
+	const char *const *params;
+};
+
+struct xpu_mem {
+	const struct xpu_mem_ops *ops;
+	struct xpu_engine *eng;
+	void *priv;
+	int nparams;
+	const struct xpu_param *param;
+};
+
+/* Power policy (a governor). */
+struct xpu_power_ops {
+	const char *name;
+	const char *description;
+	int (*init)(struct xpu_power *p);
+	void (*fini)(struct xpu_power *p);
+	/* Choose u's P-state from its utilisation over the last tick (0..1). Called at
+	 * each tick and when u starts a task. Returns a P-state index. Default: keep the
+	 * current one. */
+	int (*select)(struct xpu_power *p, struct xpu_unit *u, double util);
+	const char *const *params;
+};
+
+struct xpu_power {
+	const struct xpu_power_ops *ops;
+	struct xpu_engine *eng;
+	void *priv;
+	int nparams;
+	const struct xpu_param *param;
+};
+
+/* Offload policy: local or a remote zone. Zones arrive with the platform work; the
+ * foundation runs every task locally. */
+struct xpu_offload_ops {
+	const char *name;
+	const char *description;
+	int (*init)(struct xpu_offload *o);
+	void (*fini)(struct xpu_offload *o);
+	/* Return -1 to run t locally, else a zone index. Default: -1. */
+	int (*decide)(struct xpu_offload *o, struct xpu_task *t);
+	const char *const *params;
+};
+
+struct xpu_offload {
+	const struct xpu_offload_ops *ops;
+	struct xpu_engine *eng;
+	void *priv;
+	int nparams;
+	const struct xpu_param *param;
+};
+
+/* Parameter lookup for policies: value of key, or def when absent. */
+const char *xpu_param_str(const struct xpu_param *p, int n, const char *key, const char *def);
+double xpu_param_num(const struct xpu_param *p, int n, const char *key, double def);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,36 @@
+dnl xpu_deps.m4 — one macro per dependency, in the manner of Slurm's auxdir/x_ac_*.m4.
+
+dnl SimGrid (Debian: libsimgrid-dev), required: the simulation backend.
+AC_DEFUN([XPU_CHECK_SIMGRID], [
+  PKG_CHECK_MODULES([SIMGRID], [simgrid >= 3.32], [],
+    [AC_MSG_ERROR([SimGrid >= 3.32 not found: install libsimgrid-dev (tools/setup.sh does)])])
+  SIMGRID_VERSION=`$PKG_CONFIG --modversion simgrid`
+])
+
+dnl libconfig (Debian: libconfig-dev), required: experiment files.
+AC_DEFUN([XPU_CHECK_LIBCONFIG], [
+  PKG_CHECK_MODULES([LIBCONFIG], [libconfig >= 1.5], [],
+    [AC_MSG_ERROR([libconfig not found: install libconfig-dev (tools/setup.sh does)])])
+])
+
+dnl HDF5 (Debian: libhdf5-dev), required: results. Debian ships hdf5.pc under the
+dnl serial flavour's name; try both.
+AC_DEFUN([XPU_CHECK_HDF5], [
+  PKG_CHECK_MODULES([HDF5], [hdf5-serial], [],
+    [PKG_CHECK_MODULES([HDF5], [hdf5], [],
+      [AC_MSG_ERROR([HDF5 not found: install libhdf5-dev (tools/setup.sh does)])])])
+])
+
+dnl Criterion (Debian: libcriterion-dev), optional: `make check` needs it.
+AC_DEFUN([XPU_CHECK_CRITERION], [
+  PKG_CHECK_MODULES([CRITERION], [criterion], [have_criterion=yes],
+    [have_criterion=no
+     AC_MSG_WARN([Criterion not found: make check will fail; install libcriterion-dev])])
+  AM_CONDITIONAL([HAVE_CRITERION], [test "x$have_criterion" = xyes])
+])
+
+dnl OpenCL ICD loader (Debian: ocl-icd-opencl-dev), optional for now.
+AC_DEFUN([XPU_CHECK_OPENCL], [
+  PKG_CHECK_MODULES([OPENCL], [OpenCL], [have_opencl=yes], [have_opencl=no])
+  AM_CONDITIONAL([HAVE_OPENCL], [test "x$have_opencl" = xyes])
+])
