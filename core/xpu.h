@@ -79,7 +79,7 @@ struct xpu_pstate {
 /* What a unit can do for one kernel class. */
 struct xpu_class_cap {
 	int supported;     /* 0: the unit refuses tasks of this class */
-	double peak;       /* flop/s at P-state 0, whole unit; 0 = the unit's SimGrid speed */
+	double peak;       /* flop/s one task reaches at P-state 0; 0 = the SimGrid speed */
 	double efficiency; /* fraction of peak reached, in (0, 1] */
 };
 
