@@ -1,1 +1,187 @@
-/* placeholder: file being written */
+/* cmd_run.c — `xpuopt run`: one replay, the summary on stdout, an HDF5 result. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "registry.h"
+
+#ifndef XPU_PKGDATADIR
+#define XPU_PKGDATADIR ""
+#endif
+
+/* The bundled default platform and trace: an installed copy, else the source tree. */
+static const char *bundled(const char *rel, char *buf, size_t n)
+{
+	const char *env = getenv("XPUOPT_DATADIR");
+	const char *dirs[] = {env, XPU_PKGDATADIR, XPU_SRCDIR "/platforms", XPU_SRCDIR "/traces"};
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (!dirs[i] || !dirs[i][0])
+			continue;
+		snprintf(buf, n, "%s/%s", dirs[i], base);
+		if (access(buf, R_OK) == 0)
+			return buf;
+	}
+	snprintf(buf, n, "%s/%s", XPU_SRCDIR, rel);
+	return buf;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: xpuopt run [options]\n\n"
+		"Replay a trace on a platform and write an HDF5 result; prints the summary.\n\n"
+		"  -p, --platform FILE     SimGrid platform file (default: the bundled\n"
+		"                          platforms/default.xml)\n"
+		"  -t, --trace FILE        trace (default: the bundled traces/default.csv)\n"
+		"      --trace-format F    reader to use (default: by file extension)\n"
+		"  -s, --sched SPEC        scheduling policy (default: fifo)\n"
+		"  -m, --mem SPEC          memory policy (default: first-fit)\n"
+		"  -w, --power SPEC        power governor (default: performance)\n"
+		"      --offload SPEC      offload policy (default: local)\n"
+		"      --seed N            seed for policies that draw (default: 0)\n"
+		"      --tick SECONDS      sampling and governor interval (default: %g)\n"
+		"  -o, --output FILE       result file (default: xpuopt-result.h5; '-' for none)\n"
+		"      --live              run live on this machine's CPU threads instead of\n"
+		"                          SimGrid (--platform is then not used)\n"
+		"      --threads N         live: number of CPU worker threads (default: all)\n"
+		"      --list              list the registered policies and exit\n"
+		"  -q, --quiet             print no summary\n"
+		"  -h, --help              this help\n\n"
+		"A SPEC is a name, optionally with parameters: 'name:key=value,key=value'.\n"
+		"Exit status: 0 success, 1 run failure, 2 bad usage or input.\n",
+		XPU_DEFAULT_TICK);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "xpuopt run: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nsee 'xpuopt run --help'\n");
+	return 2;
+}
+
+static void list_policies(void)
+{
+	printf("sched:\n");
+	xpu_policy_list(XPU_POLICY_SCHED, stdout);
+	printf("mem:\n");
+	xpu_policy_list(XPU_POLICY_MEM, stdout);
+	printf("power:\n");
+	xpu_policy_list(XPU_POLICY_POWER, stdout);
+	printf("offload:\n");
+	xpu_policy_list(XPU_POLICY_OFFLOAD, stdout);
+}
+
+static void print_value(const char *key, double v)
+{
+	if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
+		printf("%s %.0f\n", key, v);
+	else
+		printf("%s %.9g\n", key, v);
+}
+
+int xpu_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"platform", required_argument, NULL, 'p'},
+		{"trace", required_argument, NULL, 't'},
+		{"trace-format", required_argument, NULL, 'F'},
+		{"sched", required_argument, NULL, 's'},
+		{"mem", required_argument, NULL, 'm'},
+		{"power", required_argument, NULL, 'w'},
+		{"offload", required_argument, NULL, 'O'},
+		{"seed", required_argument, NULL, 'S'},
+		{"tick", required_argument, NULL, 'T'},
+		{"output", required_argument, NULL, 'o'},
+		{"live", no_argument, NULL, 'L'},
+		{"threads", required_argument, NULL, 'j'},
+		{"list", no_argument, NULL, 'l'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct xpu_run_opts o = {0};
+	const char *output = "xpuopt-result.h5";
+	char pbuf[4096], tbuf[4096], threads[32];
+	struct xpu_param bparam[1];
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:t:s:m:w:o:qh", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'p': o.platform = optarg; break;
+		case 't': o.trace = optarg; break;
+		case 'F': o.trace_format = optarg; break;
+		case 's': o.sched = optarg; break;
+		case 'm': o.mem = optarg; break;
+		case 'w': o.power = optarg; break;
+		case 'O': o.offload = optarg; break;
+		case 'o': output = optarg; break;
+		case 'L': o.live = 1; break;
+		case 'q': o.quiet = 1; break;
+		case 'S':
+			errno = 0;
+			o.seed = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-')
+				return bad_usage("--seed: expected a non-negative integer, got \"%s\"",
+						 optarg);
+			break;
+		case 'T':
+			o.tick = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.tick > 0) || !isfinite(o.tick))
+				return bad_usage("--tick: expected a positive number of seconds, got "
+						 "\"%s\"",
+						 optarg);
+			break;
+		case 'j': {
+			long n = strtol(optarg, &end, 10);
+			if (end == optarg || *end || n < 1 || n > 4096)
+				return bad_usage("--threads: expected an integer from 1 to 4096, got "
+						 "\"%s\"",
+						 optarg);
+			snprintf(threads, sizeof(threads), "%ld", n);
+			bparam[0] = (struct xpu_param){"threads", threads};
+			o.backend_params = bparam;
+			o.nbackend_params = 1;
+			break;
+		}
+		case 'l': list_policies(); return 0;
+		case 'h': usage(stdout); return 0;
+		case ':': return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (o.live && o.platform)
+		return bad_usage("%s", "--live runs on this machine; --platform is for simulation");
+	if (!o.live && !o.platform)
+		o.platform = bundled("platforms/default.xml", pbuf, sizeof(pbuf));
+	if (!o.trace)
+		o.trace = bundled("traces/default.csv", tbuf, sizeof(tbuf));
+	o.output = strcmp(output, "-") ? output : NULL;
+
+	struct xpu_err err = {{0}};
+	struct xpu_run_result res;
+	int rc = xpu_run(&o, &res, &err);
+	if (rc) {
+		fprintf(stderr, "xpuopt: %s\n", err.msg[0] ? err.msg : strerror(-rc));
+		return rc == -EINVAL ? 2 : 1;
+	}
+	if (!o.quiet) {
+		for (int i = 0; i < res.summary.n; i++)
+			print_value(res.summary.m[i].key, res.summary.m[i].value);
+		if (o.output)
+			fprintf(stderr, "xpuopt: wrote %s\n", o.output);
+	}
+	xpu_run_result_free(&res);
+	return 0;
+}

@@ -1,1 +1,57 @@
-/* placeholder: file being written */
+/* main.c — `xpuopt COMMAND [options]`: dispatch to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"run", xpu_cmd_run, "replay a trace on a platform with chosen policies"},
+	{"summary", xpu_cmd_summary, "print the metrics of a result file"},
+	{"platform", xpu_cmd_platform, "validate a platform file and list its units"},
+	{"trace", xpu_cmd_trace, "validate a trace and describe it"},
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: xpuopt COMMAND [options]\n"
+		"       xpuopt COMMAND --help\n"
+		"       xpuopt --version\n\n"
+		"xpuopt, the XPU Optimizer: scheduling, memory and power policies for\n"
+		"heterogeneous processors, replayed in SimGrid simulation or live.\n\n"
+		"Commands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out, "\nExit status: 0 success, 1 run failure, 2 bad usage or input.\n"
+		     "Documentation: README.md, traces/FORMAT.md, platforms/README.md,\n"
+		     "experiments/RESULTS.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("xpuopt %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(argv[1], c->name))
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "xpuopt: unknown command '%s'; see 'xpuopt --help'\n", argv[1]);
+	return 2;
+}

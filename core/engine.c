@@ -1,1 +1,665 @@
-/* placeholder: file being written */
+/* engine.c — the one event loop: arrivals, readiness, placement, data movement,
+ * memory, P-states and completions, the same code for every backend. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_impl.h"
+
+#define MAX_EVENTS 256
+
+/* ------------------------------------------------------------------ services */
+
+double xpu_now(const struct xpu_engine *e)
+{
+	return e->now;
+}
+
+const struct xpu_platform *xpu_platform_of(const struct xpu_engine *e)
+{
+	return e->pf;
+}
+
+int xpu_nunits(const struct xpu_engine *e)
+{
+	return e->pf->nunits;
+}
+
+struct xpu_unit *xpu_unit_at(const struct xpu_engine *e, int i)
+{
+	return &e->pf->units[i];
+}
+
+uint32_t xpu_ntasks(const struct xpu_engine *e)
+{
+	return e->w->ntasks;
+}
+
+struct xpu_task *xpu_task_at(const struct xpu_engine *e, uint32_t i)
+{
+	return &e->w->tasks[i];
+}
+
+/* The explicit cost of t on u: unit-specific first, then kind-wide; -1 if none. */
+static double explicit_cost(const struct xpu_task *t, const struct xpu_unit *u)
+{
+	double by_kind = -1;
+	for (uint32_t i = 0; i < t->ncosts; i++) {
+		if (t->costs[i].unit == u->index)
+			return t->costs[i].seconds;
+		if (t->costs[i].unit == -1 && t->costs[i].kind == u->kind)
+			by_kind = t->costs[i].seconds;
+	}
+	return by_kind;
+}
+
+int xpu_can_run(const struct xpu_engine *e, const struct xpu_task *t, int u)
+{
+	const struct xpu_unit *un = &e->pf->units[u];
+	if (un->has_class_props && !un->cls[t->cls].supported)
+		return 0;
+	if (t->ncosts && explicit_cost(t, un) < 0)
+		return 0;
+	return 1;
+}
+
+/* Time model (DESIGN.md section 4): the explicit duration when the trace gives one,
+ * else the roofline max(flop / (peak x efficiency), bytes / memory bandwidth) at the
+ * current P-state, plus the unit's launch latency. A class peak is stated at P-state 0
+ * and scales with the P-state's speed. */
+static double predict_at(const struct xpu_engine *e, const struct xpu_task *t, int u, int ps)
+{
+	const struct xpu_unit *un = &e->pf->units[u];
+	if (!xpu_can_run(e, t, u))
+		return INFINITY;
+	double c = explicit_cost(t, un);
+	if (c >= 0)
+		return c;
+	double speed = un->pstates[ps].speed;
+	double rate = speed;
+	if (un->has_class_props) {
+		const struct xpu_class_cap *cap = &un->cls[t->cls];
+		double scale = speed / un->pstates[0].speed;
+		rate = (cap->peak > 0 ? cap->peak * scale : speed) * cap->efficiency;
+	}
+	double compute = t->flops > 0 ? t->flops / rate : 0;
+	double memory = (t->bytes > 0 && un->mem_bw > 0) ? t->bytes / un->mem_bw : 0;
+	return (compute > memory ? compute : memory) + un->launch_latency;
+}
+
+double xpu_predict(const struct xpu_engine *e, const struct xpu_task *t, int u)
+{
+	return predict_at(e, t, u, e->pf->units[u].pstate);
+}
+
+double xpu_comm_time(const struct xpu_engine *e, int src, int dst, double bytes)
+{
+	const struct xpu_platform *pf = e->pf;
+	if (src == dst || bytes <= 0 || pf->units[src].mem_pool == pf->units[dst].mem_pool)
+		return 0;
+	size_t k = (size_t)src * (size_t)pf->nunits + (size_t)dst;
+	if (pf->bw[k] <= 0)
+		return INFINITY;
+	return pf->lat[k] + bytes / pf->bw[k];
+}
+
+double xpu_unit_avail(const struct xpu_engine *e, int u)
+{
+	const struct unit_rt *r = &e->u[u];
+	int cores = e->pf->units[u].cores;
+	double left = r->running_end - r->running * e->now;
+	if (left < 0)
+		left = 0;
+	return e->now + (left + r->queued_pred) / cores;
+}
+
+int xpu_unit_queued(const struct xpu_engine *e, int u)
+{
+	return (int)e->u[u].queue.n;
+}
+
+int xpu_unit_running(const struct xpu_engine *e, int u)
+{
+	return e->u[u].running;
+}
+
+/* Predicted end of a task that is not done: running, queued, or not placed. */
+static double predicted_end(const struct xpu_engine *e, const struct xpu_task *p)
+{
+	if (p->state == XPU_TASK_DONE || p->state == XPU_TASK_FAILED)
+		return p->end_t;
+	if (p->state == XPU_TASK_RUNNING)
+		return p->start_t + p->predicted;
+	if (p->unit >= 0)
+		return xpu_unit_avail(e, p->unit);
+	return INFINITY;
+}
+
+double xpu_data_ready(const struct xpu_engine *e, const struct xpu_task *t, int u)
+{
+	double r = e->now;
+	for (uint32_t i = 0; i < t->ndeps; i++) {
+		const struct xpu_task *p = &e->w->tasks[t->deps[i].task];
+		double end = predicted_end(e, p);
+		int src = p->unit >= 0 ? p->unit : u;
+		double at = end + xpu_comm_time(e, src, u, t->deps[i].bytes);
+		if (at > r)
+			r = at;
+	}
+	return r;
+}
+
+uint64_t xpu_random(struct xpu_engine *e)
+{
+	/* xoshiro256** (Blackman and Vigna, 2018). */
+	uint64_t *s = e->rng;
+	uint64_t x = s[1] * 5;
+	uint64_t result = ((x << 7) | (x >> 57)) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = (s[3] << 45) | (s[3] >> 19);
+	return result;
+}
+
+/* ------------------------------------------------------------------ unit bookkeeping */
+
+static void fatal(struct xpu_engine *e, int rc, const char *what)
+{
+	if (!e->rc) {
+		e->rc = rc;
+		xpu_errf(e->err, NULL, 0, "%s: %s", what, strerror(-rc));
+	}
+}
+
+static void mark_dirty(struct xpu_engine *e, int u)
+{
+	if (!e->u[u].dirty) {
+		e->u[u].dirty = 1;
+		e->dirty[e->ndirty++] = u;
+	}
+}
+
+/* Keep e->idle = the units with a free core and an empty queue. */
+static void update_idle(struct xpu_engine *e, int u)
+{
+	struct unit_rt *r = &e->u[u];
+	int want = r->running < e->pf->units[u].cores && r->queue.n == 0;
+	if (want && r->idle_pos < 0) {
+		r->idle_pos = e->nidle;
+		e->idle[e->nidle++] = u;
+	} else if (!want && r->idle_pos >= 0) {
+		int last = e->idle[--e->nidle];
+		e->idle[r->idle_pos] = last;
+		e->u[last].idle_pos = r->idle_pos;
+		r->idle_pos = -1;
+	}
+}
+
+static void busy_update(struct xpu_engine *e, int u)
+{
+	struct unit_rt *r = &e->u[u];
+	r->busy_acc += r->running * (e->now - r->busy_last);
+	r->busy_last = e->now;
+}
+
+static void set_pstate(struct xpu_engine *e, int u, int ps)
+{
+	struct xpu_unit *un = &e->pf->units[u];
+	if (ps < 0 || ps >= un->npstates || ps == un->pstate)
+		return;
+	int rc = e->be->ops->set_pstate ? e->be->ops->set_pstate(e->be, u, ps) : -ENOTSUP;
+	if (rc)
+		return; /* the backend keeps its state; so do we */
+	e->us[u].residency_s[un->pstate] += e->now - e->u[u].pstate_since;
+	e->u[u].pstate_since = e->now;
+	un->pstate = ps;
+}
+
+/* ------------------------------------------------------------------ task life */
+
+static void start_transfer(struct xpu_engine *e, struct xpu_task *t, uint32_t d)
+{
+	const struct xpu_task *p = &e->w->tasks[t->deps[d].task];
+	double bytes = t->deps[d].bytes;
+	if (bytes <= 0 || p->unit == t->unit ||
+	    e->pf->units[p->unit].mem_pool == e->pf->units[t->unit].mem_pool)
+		return;
+	uint64_t cookie = ((uint64_t)t->index << 32) | d;
+	int rc = e->be->ops->transfer(e->be, p->unit, t->unit, bytes, cookie);
+	if (rc) {
+		fatal(e, rc, "backend transfer");
+		return;
+	}
+	t->nxfers++;
+	e->in_flight++;
+}
+
+static int place(struct xpu_engine *e, struct xpu_task *t, int u, double order)
+{
+	if (u < 0 || u >= e->pf->nunits || t->unit >= 0 || !xpu_can_run(e, t, u) ||
+	    t->state == XPU_TASK_PENDING || t->state >= XPU_TASK_RUNNING)
+		return -EINVAL;
+	int rc = xpu_heap_push(&e->u[u].queue, order, e->seq++, t->index);
+	if (rc)
+		return rc;
+	t->unit = u;
+	t->order = order;
+	t->predicted = xpu_predict(e, t, u);
+	e->u[u].queued_pred += t->predicted;
+	for (uint32_t d = 0; d < t->ndeps; d++)
+		if (e->w->tasks[t->deps[d].task].state == XPU_TASK_DONE)
+			start_transfer(e, t, d);
+	update_idle(e, u);
+	mark_dirty(e, u);
+	return 0;
+}
+
+int xpu_place(struct xpu_engine *e, struct xpu_task *t, int u, double order)
+{
+	return place(e, t, u, order);
+}
+
+static void make_ready(struct xpu_engine *e, struct xpu_task *t);
+
+/* A task that cannot run: it and, transitively, every task that needs its data. */
+static void fail_task(struct xpu_engine *e, struct xpu_task *t)
+{
+	if (t->state == XPU_TASK_DONE || t->state == XPU_TASK_FAILED)
+		return;
+	t->state = XPU_TASK_FAILED;
+	t->end_t = e->now;
+	e->nended++;
+	if (e->sched.ops->on_done)
+		e->sched.ops->on_done(&e->sched, t);
+	for (uint32_t i = 0; i < t->nsucc; i++)
+		fail_task(e, &e->w->tasks[t->succ[i]]);
+}
+
+static void make_ready(struct xpu_engine *e, struct xpu_task *t)
+{
+	t->state = XPU_TASK_READY;
+	t->ready_t = e->now;
+	if (e->sched.ops->on_ready)
+		e->sched.ops->on_ready(&e->sched, t);
+	else if (t->unit < 0)
+		xpu_readyq_push(e->central, t, -(double)t->priority);
+	if (t->unit >= 0)
+		mark_dirty(e, t->unit);
+	e->ask_idle = 1;
+}
+
+static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
+{
+	struct unit_rt *r = &e->u[u];
+	struct xpu_unit *un = &e->pf->units[u];
+	busy_update(e, u);
+	r->queued_pred -= t->predicted;
+	if (r->queue.n == 0)
+		r->queued_pred = 0; /* no drift from adding and removing doubles */
+	if (e->power.ops->select) {
+		double util = (double)(r->running + 1) / un->cores;
+		set_pstate(e, u, e->power.ops->select(&e->power, un, util));
+	}
+	t->state = XPU_TASK_RUNNING;
+	t->start_t = e->now;
+	t->predicted = xpu_predict(e, t, u);
+	r->running++;
+	r->running_end += e->now + t->predicted;
+	struct xpu_launch l = {.unit = u,
+			       .cookie = t->index,
+			       .cls = t->cls,
+			       .flops = t->flops,
+			       .seconds = t->predicted};
+	int rc = e->be->ops->launch(e->be, &l);
+	if (rc) {
+		fatal(e, rc, "backend launch");
+		return;
+	}
+	e->in_flight++;
+	e->us[u].tasks++;
+	update_idle(e, u);
+}
+
+/* Try to start work on unit u: its queue head when that is runnable, else ask the
+ * policy for a task while the unit has room. Strict queue order keeps static plans. */
+static void dispatch_unit(struct xpu_engine *e, int u)
+{
+	struct unit_rt *r = &e->u[u];
+	const struct xpu_unit *un = &e->pf->units[u];
+	while (!e->rc && r->running < un->cores) {
+		const struct xpu_hent *h = xpu_heap_top(&r->queue);
+		if (!h) {
+			struct xpu_task *t = NULL;
+			if (e->sched.ops->pick)
+				t = e->sched.ops->pick(&e->sched, (struct xpu_unit *)un);
+			else
+				t = xpu_readyq_take(e->central, e, u);
+			if (!t)
+				break;
+			if (place(e, t, u, e->now) < 0) {
+				/* a policy returned a task u cannot run: keep the run
+				 * honest and fail it rather than loop */
+				fail_task(e, t);
+			}
+			continue;
+		}
+		struct xpu_task *t = &e->w->tasks[h->task];
+		if (t->state == XPU_TASK_FAILED) {
+			xpu_heap_remove(&r->queue, 0);
+			r->queued_pred -= t->predicted;
+			update_idle(e, u);
+			continue;
+		}
+		if (t->state != XPU_TASK_READY || t->nxfers)
+			break;
+		if (t->mem > 0) {
+			int pool = un->mem_pool;
+			int rc = e->mem.ops->alloc(&e->mem, pool, t->mem, &t->mem_handle);
+			if (rc == -ENOSPC) {
+				r->mem_blocked = 1;
+				break;
+			}
+			if (rc) {
+				xpu_heap_remove(&r->queue, 0);
+				r->queued_pred -= t->predicted;
+				fail_task(e, t);
+				update_idle(e, u);
+				continue;
+			}
+			e->pool_used[pool] += t->mem;
+			if (e->pool_used[pool] > e->pool_peak[pool])
+				e->pool_peak[pool] = e->pool_used[pool];
+		}
+		r->mem_blocked = 0;
+		xpu_heap_remove(&r->queue, 0);
+		start_task(e, t, u);
+	}
+	update_idle(e, u);
+}
+
+static void dispatch(struct xpu_engine *e)
+{
+	for (;;) {
+		while (e->ndirty && !e->rc) {
+			int u = e->dirty[--e->ndirty];
+			e->u[u].dirty = 0;
+			dispatch_unit(e, u);
+		}
+		if (!e->ask_idle || e->rc)
+			break;
+		e->ask_idle = 0;
+		/* New ready work: offer it to every idle unit, in index order. */
+		for (int i = 0; i < e->pf->nunits; i++)
+			if (e->u[i].idle_pos >= 0)
+				mark_dirty(e, i);
+		/* reverse so the lowest index is served first from the stack */
+		for (int a = 0, b = e->ndirty - 1; a < b; a++, b--) {
+			int x = e->dirty[a];
+			e->dirty[a] = e->dirty[b];
+			e->dirty[b] = x;
+		}
+	}
+}
+
+static void task_done(struct xpu_engine *e, struct xpu_task *t)
+{
+	int u = t->unit;
+	struct unit_rt *r = &e->u[u];
+	const struct xpu_unit *un = &e->pf->units[u];
+	busy_update(e, u);
+	r->running--;
+	r->running_end -= t->start_t + t->predicted;
+	if (r->running == 0)
+		r->running_end = 0;
+	t->state = XPU_TASK_DONE;
+	t->end_t = e->now;
+	const struct xpu_pstate *ps = &un->pstates[un->pstate];
+	/* Attributed energy: the unit's power above idle for this task's share of its
+	 * cores, over the task's run (documented in experiments/RESULTS.md). */
+	t->energy = (ps->full_w - ps->idle_w) / un->cores * (t->end_t - t->start_t);
+	e->us[u].busy_s += t->end_t - t->start_t;
+	if (t->mem > 0) {
+		int pool = un->mem_pool;
+		e->mem.ops->free(&e->mem, pool, t->mem_handle);
+		e->pool_used[pool] -= t->mem;
+		/* units of this pool that wait for memory may go on */
+		for (int i = 0; i < e->pf->nunits; i++)
+			if (e->u[i].mem_blocked && e->pf->units[i].mem_pool == pool)
+				mark_dirty(e, i);
+	}
+	e->nended++;
+	mark_dirty(e, u);
+	if (e->sched.ops->on_done)
+		e->sched.ops->on_done(&e->sched, t);
+	for (uint32_t i = 0; i < t->nsucc; i++) {
+		struct xpu_task *s = &e->w->tasks[t->succ[i]];
+		if (s->state == XPU_TASK_FAILED)
+			continue;
+		if (s->unit >= 0)
+			for (uint32_t d = 0; d < s->ndeps; d++)
+				if (s->deps[d].task == t->index)
+					start_transfer(e, s, d);
+		if (--s->npending == 0 && s->state == XPU_TASK_SUBMITTED)
+			make_ready(e, s);
+	}
+}
+
+static void xfer_done(struct xpu_engine *e, uint64_t cookie)
+{
+	struct xpu_task *t = &e->w->tasks[cookie >> 32];
+	uint32_t d = (uint32_t)(cookie & 0xffffffffu);
+	const struct xpu_task *p = &e->w->tasks[t->deps[d].task];
+	double bytes = t->deps[d].bytes;
+	t->nxfers--;
+	t->bytes_in += bytes;
+	e->us[t->unit].bytes_in += bytes;
+	e->us[p->unit].bytes_out += bytes;
+	if (!t->nxfers)
+		mark_dirty(e, t->unit);
+}
+
+static void admit(struct xpu_engine *e)
+{
+	uint32_t first = e->next_arrival;
+	while (e->next_arrival < e->w->ntasks &&
+	       e->w->tasks[e->arrivals[e->next_arrival]].submit <= e->now) {
+		struct xpu_task *t = &e->w->tasks[e->arrivals[e->next_arrival++]];
+		t->state = XPU_TASK_SUBMITTED;
+		if (e->off.ops->decide)
+			(void)e->off.ops->decide(&e->off, t); /* zones arrive later: local */
+		if (e->sched.ops->on_submit)
+			e->sched.ops->on_submit(&e->sched, t);
+	}
+	if (first == e->next_arrival)
+		return;
+	if (e->sched.ops->on_arrivals)
+		e->sched.ops->on_arrivals(&e->sched, e->now);
+	for (uint32_t i = first; i < e->next_arrival && !e->rc; i++) {
+		struct xpu_task *t = &e->w->tasks[e->arrivals[i]];
+		if (t->state == XPU_TASK_SUBMITTED && t->npending == 0)
+			make_ready(e, t);
+	}
+}
+
+/* Sample every unit, run the governor, and let the policy act. */
+static void tick(struct xpu_engine *e)
+{
+	double dt = e->now - e->last_tick;
+	for (int u = 0; u < e->pf->nunits; u++) {
+		struct unit_rt *r = &e->u[u];
+		struct xpu_unit *un = &e->pf->units[u];
+		busy_update(e, u);
+		double util = dt > 0 ? (r->busy_acc - r->busy_at_tick) / (dt * un->cores) : 0;
+		double joules = 0;
+		int modeled = 0;
+		if (e->be->ops->read_energy)
+			e->be->ops->read_energy(e->be, u, &joules, &modeled);
+		e->tl_util[u] = util;
+		e->tl_power[u] = dt > 0 ? (joules - r->energy_at_tick) / dt : 0;
+		r->busy_at_tick = r->busy_acc;
+		r->energy_at_tick = joules;
+		if (e->power.ops->select)
+			set_pstate(e, u, e->power.ops->select(&e->power, un, util));
+	}
+	if (dt > 0 && xpu_timeline_add(e->tl, e->now, e->tl_power, e->tl_util))
+		fatal(e, -ENOMEM, "timeline");
+	e->last_tick = e->now;
+	if (e->sched.ops->on_tick) {
+		e->sched.ops->on_tick(&e->sched, e->now);
+		e->ask_idle = 1;
+	}
+}
+
+static int cmp_arrival(const void *a, const void *b, void *arg)
+{
+	const struct xpu_task *t = arg;
+	const struct xpu_task *x = &t[*(const uint32_t *)a], *y = &t[*(const uint32_t *)b];
+	if (x->submit != y->submit)
+		return x->submit < y->submit ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int xpu_engine_setup(struct xpu_engine *e)
+{
+	int n = e->pf->nunits;
+	e->u = calloc((size_t)n, sizeof(*e->u));
+	e->idle = calloc((size_t)n, sizeof(int));
+	e->dirty = calloc((size_t)n, sizeof(int));
+	e->pool_used = calloc((size_t)e->pf->npools + 1, sizeof(double));
+	e->pool_peak = calloc((size_t)e->pf->npools + 1, sizeof(double));
+	e->tl_power = calloc((size_t)n, sizeof(double));
+	e->tl_util = calloc((size_t)n, sizeof(double));
+	e->arrivals = malloc(((size_t)e->w->ntasks + 1) * sizeof(uint32_t));
+	e->central = xpu_readyq_new();
+	if (!e->u || !e->idle || !e->dirty || !e->pool_used || !e->pool_peak || !e->tl_power ||
+	    !e->tl_util || !e->arrivals || !e->central)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		e->u[i].idle_pos = -1;
+	for (uint32_t i = 0; i < e->w->ntasks; i++)
+		e->arrivals[i] = i;
+	qsort_r(e->arrivals, e->w->ntasks, sizeof(uint32_t), cmp_arrival, e->w->tasks);
+	/* splitmix64 seeds the generator's four words from the one seed */
+	uint64_t z = e->rng[0];
+	for (int i = 0; i < 4; i++) {
+		z += 0x9e3779b97f4a7c15ULL;
+		uint64_t x = z;
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+		e->rng[i] = x ^ (x >> 31);
+	}
+	return 0;
+}
+
+void xpu_engine_teardown(struct xpu_engine *e)
+{
+	if (e->u)
+		for (int i = 0; i < e->pf->nunits; i++)
+			xpu_heap_free(&e->u[i].queue);
+	free(e->u);
+	free(e->idle);
+	free(e->dirty);
+	free(e->pool_used);
+	free(e->pool_peak);
+	free(e->tl_power);
+	free(e->tl_util);
+	free(e->arrivals);
+	xpu_readyq_free(e->central);
+}
+
+/* Nothing is under way and nothing will arrive: whatever has not ended never will
+ * (no unit can take it, or it waits for memory that nothing will free). */
+static void fail_stuck(struct xpu_engine *e)
+{
+	for (uint32_t i = 0; i < e->w->ntasks; i++)
+		fail_task(e, &e->w->tasks[i]);
+}
+
+void xpu_engine_loop(void *arg)
+{
+	struct xpu_engine *e = arg;
+	struct xpu_event ev[MAX_EVENTS];
+	e->now = e->be->ops->now(e->be);
+	e->last_tick = e->now;
+	e->next_tick = e->now + e->tick;
+	for (int u = 0; u < e->pf->nunits; u++) {
+		e->u[u].busy_last = e->now;
+		e->u[u].pstate_since = e->now;
+		update_idle(e, u);
+		if (e->power.ops->select)
+			set_pstate(e, u, e->power.ops->select(&e->power, &e->pf->units[u], 0));
+	}
+	int stuck_ticks = 0;
+	while (!e->rc) {
+		admit(e);
+		dispatch(e);
+		if (e->nended == e->w->ntasks || e->rc)
+			break;
+		double next_arr = e->next_arrival < e->w->ntasks
+					  ? e->w->tasks[e->arrivals[e->next_arrival]].submit
+					  : INFINITY;
+		if (!e->in_flight && next_arr == INFINITY) {
+			/* one tick to let a policy release what it holds, then give up */
+			if (stuck_ticks++ == 0 && e->sched.ops->on_tick) {
+				tick(e);
+				continue;
+			}
+			fail_stuck(e);
+			break;
+		}
+		stuck_ticks = 0;
+		/* While every unit is idle, skip the ticks up to the next arrival. */
+		double until = e->in_flight ? (next_arr < e->next_tick ? next_arr : e->next_tick)
+					    : next_arr;
+		int n = e->be->ops->wait(e->be, until, ev, MAX_EVENTS);
+		if (n < 0) {
+			fatal(e, n, "backend wait");
+			break;
+		}
+		e->now = e->be->ops->now(e->be);
+		for (int i = 0; i < n; i++) {
+			e->in_flight--;
+			if (ev[i].status) {
+				if (ev[i].type == XPU_EV_DONE) {
+					struct xpu_task *t = &e->w->tasks[ev[i].cookie];
+					busy_update(e, t->unit);
+					e->u[t->unit].running--;
+					mark_dirty(e, t->unit);
+					fail_task(e, t);
+				} else {
+					fail_task(e, &e->w->tasks[ev[i].cookie >> 32]);
+				}
+				continue;
+			}
+			if (ev[i].type == XPU_EV_DONE)
+				task_done(e, &e->w->tasks[ev[i].cookie]);
+			else
+				xfer_done(e, ev[i].cookie);
+		}
+		if (e->now >= e->next_tick) {
+			tick(e);
+			while (e->next_tick <= e->now)
+				e->next_tick += e->tick;
+		}
+	}
+	/* final sample and accounting */
+	for (int u = 0; u < e->pf->nunits; u++) {
+		busy_update(e, u);
+		struct xpu_unit *un = &e->pf->units[u];
+		e->us[u].residency_s[un->pstate] += e->now - e->u[u].pstate_since;
+		e->u[u].pstate_since = e->now;
+		e->us[u].peak_mem = e->pool_peak[un->mem_pool];
+	}
+	if (e->now > e->last_tick)
+		tick(e);
+	for (int u = 0; u < e->pf->nunits; u++) {
+		int modeled = 0;
+		if (e->be->ops->read_energy)
+			e->be->ops->read_energy(e->be, u, &e->us[u].energy_j, &modeled);
+	}
+}

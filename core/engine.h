@@ -24,6 +24,8 @@ struct xpu_run_opts {
 	int live;                 /* 0: SimGrid, 1: host CPU threads */
 	const char *output;       /* HDF5 path, NULL = write none */
 	int quiet;
+	const struct xpu_param *backend_params; /* e.g. live "threads" */
+	int nbackend_params;
 };
 
 struct xpu_run_result {

@@ -1,0 +1,42 @@
+/* registry.h — policies registered by name, and parsing "name:key=value,..." specs. */
+#ifndef XPU_REGISTRY_H
+#define XPU_REGISTRY_H
+
+#include <stdio.h>
+
+#include "xpu.h"
+
+enum xpu_policy_kind { XPU_POLICY_SCHED, XPU_POLICY_MEM, XPU_POLICY_POWER, XPU_POLICY_OFFLOAD };
+
+/* A parsed policy spec: "heft", "energy:gamma=1000,alpha=1". */
+struct xpu_spec {
+	char *text;  /* as given */
+	char *name;
+	int nparams;
+	struct xpu_param *params;
+};
+
+/* Parse text into spec, look the name up among the registered policies of kind and
+ * check each parameter against the policy's list. On success *ops points to the
+ * table (cast to the kind's ops type). what names the option for messages
+ * ("--sched"). Returns 0 or -EINVAL with err listing the valid names or params. */
+int xpu_policy_resolve(int kind, const char *text, const char *what, struct xpu_spec *spec,
+		       const void **ops, struct xpu_err *err);
+void xpu_spec_free(struct xpu_spec *spec);
+
+/* Print the registered policies of kind, one "name  description" line each. */
+void xpu_policy_list(int kind, FILE *out);
+
+extern const struct xpu_sched_ops *const xpu_sched_registry[];
+extern const struct xpu_mem_ops *const xpu_mem_registry[];
+extern const struct xpu_power_ops *const xpu_power_registry[];
+extern const struct xpu_offload_ops *const xpu_offload_registry[];
+
+/* The tables themselves, one per file under policies/. */
+extern const struct xpu_sched_ops xpu_sched_fifo, xpu_sched_round_robin,
+	xpu_sched_least_loaded, xpu_sched_heft;
+extern const struct xpu_mem_ops xpu_mem_first_fit;
+extern const struct xpu_power_ops xpu_power_performance, xpu_power_powersave;
+extern const struct xpu_offload_ops xpu_offload_local;
+
+#endif

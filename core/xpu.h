@@ -211,6 +211,20 @@ int xpu_unit_running(const struct xpu_engine *e, int u);
  * predicted end) plus the transfer. now when t has no inputs. */
 double xpu_data_ready(const struct xpu_engine *e, const struct xpu_task *t, int u);
 
+/* A pseudo-random 64-bit number from the run's seeded generator (xoshiro256**),
+ * for policies that draw: the same seed gives the same draws. */
+uint64_t xpu_random(struct xpu_engine *e);
+
+/* A ready queue that policies may use: tasks kept per kernel class, ordered by key
+ * (smaller first, ties in push order). */
+struct xpu_readyq;
+struct xpu_readyq *xpu_readyq_new(void);
+void xpu_readyq_free(struct xpu_readyq *q);
+int xpu_readyq_push(struct xpu_readyq *q, struct xpu_task *t, double key);
+/* Remove and return the first task (smallest key) that unit u can run, or NULL. */
+struct xpu_task *xpu_readyq_take(struct xpu_readyq *q, const struct xpu_engine *e, int u);
+size_t xpu_readyq_len(const struct xpu_readyq *q);
+
 /* Place a submitted task on unit u's queue. The queue runs in ascending `order`
  * (ties in placement order), strictly: a unit starts its head task only, once that
  * task's dependencies are done, its inputs have arrived and its memory is granted.
@@ -246,6 +260,10 @@ struct xpu_sched_ops {
 	 * submitted before any of them is reported ready. A static scheduler may place
 	 * the task now (xpu_place). Default: nothing. */
 	void (*on_submit)(struct xpu_sched *s, struct xpu_task *t);
+	/* Every task of one arrival instant has been submitted; none of them has been
+	 * reported ready yet. The moment for a static scheduler to plan the batch.
+	 * Default: nothing. */
+	void (*on_arrivals)(struct xpu_sched *s, double now);
 	/* Every dependency of t is done. If t is not placed yet, the policy places it now
 	 * or keeps it for pick. Default: the engine's central queue, highest priority
 	 * first, then in readiness order. */

@@ -1,1 +1,36 @@
-/* placeholder: file being written */
+/* fifo.c — one central queue in readiness order; a unit with room takes the first
+ * task it can run (StarPU's "eager" policy, without priorities). */
+#include <errno.h>
+
+#include "xpu.h"
+
+static int fifo_init(struct xpu_sched *s)
+{
+	s->priv = xpu_readyq_new();
+	return s->priv ? 0 : -ENOMEM;
+}
+
+static void fifo_fini(struct xpu_sched *s)
+{
+	xpu_readyq_free(s->priv);
+}
+
+static void fifo_on_ready(struct xpu_sched *s, struct xpu_task *t)
+{
+	if (t->unit < 0)
+		xpu_readyq_push(s->priv, t, 0); /* one key: pure arrival order */
+}
+
+static struct xpu_task *fifo_pick(struct xpu_sched *s, struct xpu_unit *u)
+{
+	return xpu_readyq_take(s->priv, s->eng, u->index);
+}
+
+const struct xpu_sched_ops xpu_sched_fifo = {
+	.name = "fifo",
+	.description = "central queue in readiness order; idle units take the head (eager)",
+	.init = fifo_init,
+	.fini = fifo_fini,
+	.on_ready = fifo_on_ready,
+	.pick = fifo_pick,
+};

@@ -1,0 +1,65 @@
+/* engine_impl.h — the engine's private state, shared by engine.c and run.c only. */
+#ifndef XPU_ENGINE_IMPL_H
+#define XPU_ENGINE_IMPL_H
+
+#include "backend.h"
+#include "engine.h"
+#include "queue.h"
+#include "results.h"
+#include "trace.h"
+#include "xpu.h"
+
+/* Per-unit run-time state. */
+struct unit_rt {
+	struct xpu_heap queue; /* placed tasks, by (order, placement sequence) */
+	int running;
+	double queued_pred;    /* sum of predictions of queued tasks */
+	double running_end;    /* sum of predicted ends of running tasks */
+	double busy_acc;       /* core-seconds busy since the run began */
+	double busy_last;      /* time busy_acc was last brought up to date */
+	double busy_at_tick;   /* busy_acc at the previous tick */
+	double energy_at_tick; /* backend energy at the previous tick */
+	double pstate_since;   /* when the current P-state was entered */
+	int idle_pos;          /* position in eng.idle, -1 when not idle-and-empty */
+	int dirty;             /* on the dirty stack */
+	int mem_blocked;       /* its head waits for memory */
+};
+
+struct xpu_engine {
+	const struct xpu_platform *pf;
+	struct xpu_workload *w;
+	struct xpu_backend *be;
+	struct xpu_sched sched;
+	struct xpu_mem mem;
+	struct xpu_power power;
+	struct xpu_offload off;
+	struct xpu_unit_stats *us;
+	struct xpu_timeline *tl;
+
+	struct unit_rt *u;
+	uint32_t *arrivals; /* task indexes by (submit, index) */
+	uint32_t next_arrival;
+	struct xpu_readyq *central; /* default sched's queue */
+	int *idle;                  /* units with a free core and an empty queue */
+	int nidle;
+	int *dirty;                 /* units to reconsider */
+	int ndirty;
+	int ask_idle;               /* new work may suit idle units */
+	double *pool_used, *pool_peak;
+	double now;
+	double tick, next_tick, last_tick;
+	uint32_t nended;
+	uint64_t in_flight; /* launches and transfers under way */
+	uint64_t seq;
+	uint64_t rng[4];
+	int rc;            /* first fatal error */
+	struct xpu_err *err;
+	double *tl_power, *tl_util; /* scratch rows for timeline samples */
+};
+
+/* The event loop, run inside the backend (body of xpu_backend_ops.run). */
+void xpu_engine_loop(void *arg);
+int xpu_engine_setup(struct xpu_engine *e);
+void xpu_engine_teardown(struct xpu_engine *e);
+
+#endif

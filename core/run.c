@@ -1,0 +1,261 @@
+/* run.c — one replay from options to results: open the backend, load the trace,
+ * resolve the policies, run the engine inside the backend, summarise, write HDF5. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine_impl.h"
+#include "platform.h"
+#include "registry.h"
+
+/* Policies with only a name still run: the engine fills the gaps (xpu.h). Memory is
+ * the one kind whose default needs state: a byte counter per pool. */
+struct counter_mem {
+	double *used;
+	const struct xpu_platform *pf;
+};
+
+static int counter_alloc(struct xpu_mem *m, int pool, double bytes, uint64_t *handle)
+{
+	struct counter_mem *c = m->priv;
+	double cap = c->pf->pools[pool].capacity;
+	if (cap > 0 && bytes > cap)
+		return -E2BIG;
+	if (cap > 0 && c->used[pool] + bytes > cap)
+		return -ENOSPC;
+	*handle = (uint64_t)ceil(bytes); /* the handle carries the size */
+	c->used[pool] += (double)*handle;
+	return 0;
+}
+
+static void counter_free(struct xpu_mem *m, int pool, uint64_t handle)
+{
+	((struct counter_mem *)m->priv)->used[pool] -= (double)handle;
+}
+
+static double counter_used(struct xpu_mem *m, int pool)
+{
+	return ((struct counter_mem *)m->priv)->used[pool];
+}
+
+static const struct xpu_mem_ops counter_ops = {
+	.name = "counter",
+	.alloc = counter_alloc,
+	.free = counter_free,
+	.used = counter_used,
+};
+
+struct run_ctx {
+	struct xpu_engine *e;
+	int rc;
+};
+
+static void body(void *arg)
+{
+	struct run_ctx *c = arg;
+	struct xpu_engine *e = c->e;
+	int rc = 0;
+	if (e->sched.ops->init && (rc = e->sched.ops->init(&e->sched)))
+		goto out;
+	if (e->mem.ops->init && (rc = e->mem.ops->init(&e->mem)))
+		goto out_sched;
+	if (e->power.ops->init && (rc = e->power.ops->init(&e->power)))
+		goto out_mem;
+	if (e->off.ops->init && (rc = e->off.ops->init(&e->off)))
+		goto out_power;
+	xpu_engine_loop(e);
+	rc = e->rc;
+	if (e->off.ops->fini)
+		e->off.ops->fini(&e->off);
+out_power:
+	if (e->power.ops->fini)
+		e->power.ops->fini(&e->power);
+out_mem:
+	if (e->mem.ops->fini)
+		e->mem.ops->fini(&e->mem);
+out_sched:
+	if (e->sched.ops->fini)
+		e->sched.ops->fini(&e->sched);
+out:
+	if (rc && !e->rc)
+		xpu_errf(e->err, NULL, 0, "policy initialisation failed: %s", strerror(-rc));
+	c->rc = rc;
+}
+
+/* Every task must have a unit that can run it, or the run is refused before it
+ * starts (bad input, exit status 2). */
+static int check_runnable(const struct xpu_engine *e, struct xpu_err *err)
+{
+	for (uint32_t i = 0; i < e->w->ntasks; i++) {
+		const struct xpu_task *t = &e->w->tasks[i];
+		int ok = 0;
+		for (int u = 0; u < e->pf->nunits && !ok; u++)
+			ok = xpu_can_run(e, t, u);
+		if (!ok)
+			return xpu_errf(err, e->w->path, t->line,
+					"field '%s': no unit of platform %s can run task \"%s\" "
+					"(class %s)",
+					t->ncosts ? "cost" : "class", e->pf->path, t->id,
+					xpu_class_name(t->cls));
+	}
+	return 0;
+}
+
+void xpu_run_result_free(struct xpu_run_result *res)
+{
+	if (!res)
+		return;
+	if (res->us)
+		for (int u = 0; u < res->pf.nunits; u++)
+			free(res->us[u].residency_s);
+	free(res->us);
+	xpu_timeline_free(&res->tl);
+	xpu_workload_free(res->w);
+	xpu_platform_free(&res->pf);
+	memset(res, 0, sizeof(*res));
+}
+
+int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct xpu_err *err)
+{
+	struct xpu_run_result res = {0};
+	struct xpu_backend be = {.ops = o->live ? &xpu_backend_cpu : &xpu_backend_sim,
+				 .param = o->backend_params,
+				 .nparams = o->nbackend_params};
+	struct xpu_spec ss = {0}, ms = {0}, ps = {0}, os = {0};
+	const void *sops, *mops, *pops, *oops;
+	struct xpu_engine e = {0};
+	struct counter_mem cm = {0};
+	int rc;
+
+	/* Policies first: a typo should not cost a platform load. */
+	if ((rc = xpu_policy_resolve(XPU_POLICY_SCHED, o->sched ? o->sched : "fifo", "--sched",
+				     &ss, &sops, err)))
+		return rc;
+	if ((rc = xpu_policy_resolve(XPU_POLICY_MEM, o->mem ? o->mem : "first-fit", "--mem", &ms,
+				     &mops, err)))
+		goto out_specs;
+	if ((rc = xpu_policy_resolve(XPU_POLICY_POWER, o->power ? o->power : "performance",
+				     "--power", &ps, &pops, err)))
+		goto out_specs;
+	if ((rc = xpu_policy_resolve(XPU_POLICY_OFFLOAD, o->offload ? o->offload : "local",
+				     "--offload", &os, &oops, err)))
+		goto out_specs;
+
+	if (!o->live && !o->platform) {
+		rc = xpu_errf(err, NULL, 0, "--platform: a platform file is needed in simulation");
+		goto out_specs;
+	}
+	rc = be.ops->open(&be, o->live ? NULL : o->platform, &res.pf, err);
+	if (rc) {
+		if (rc != -EINVAL && !err->msg[0])
+			xpu_errf(err, NULL, 0, "backend %s: %s", be.ops->name, strerror(-rc));
+		goto out_specs;
+	}
+	be.pf = &res.pf;
+	if ((rc = xpu_workload_load(o->trace, o->trace_format, &res.pf, &res.w, err)))
+		goto out_close;
+
+	e.pf = &res.pf;
+	e.w = res.w;
+	e.be = &be;
+	e.err = err;
+	e.tick = o->tick > 0 ? o->tick : XPU_DEFAULT_TICK;
+	e.rng[0] = o->seed;
+	e.tl = &res.tl;
+	res.tl.nunits = res.pf.nunits;
+	if ((rc = check_runnable(&e, err)))
+		goto out_close;
+
+	res.us = calloc((size_t)res.pf.nunits, sizeof(*res.us));
+	if (!res.us) {
+		rc = -ENOMEM;
+		goto out_close;
+	}
+	for (int u = 0; u < res.pf.nunits; u++) {
+		res.us[u].residency_s = calloc((size_t)res.pf.units[u].npstates, sizeof(double));
+		if (!res.us[u].residency_s) {
+			rc = -ENOMEM;
+			goto out_close;
+		}
+	}
+	e.us = res.us;
+	e.sched = (struct xpu_sched){sops, &e, NULL, ss.nparams, ss.params};
+	e.mem = (struct xpu_mem){mops, &e, NULL, ms.nparams, ms.params};
+	e.power = (struct xpu_power){pops, &e, NULL, ps.nparams, ps.params};
+	e.off = (struct xpu_offload){oops, &e, NULL, os.nparams, os.params};
+	if (!e.mem.ops->alloc || !e.mem.ops->free) {
+		/* a memory policy with a name alone: count bytes against capacity */
+		cm.pf = &res.pf;
+		cm.used = calloc((size_t)res.pf.npools + 1, sizeof(double));
+		if (!cm.used) {
+			rc = -ENOMEM;
+			goto out_close;
+		}
+		e.mem = (struct xpu_mem){&counter_ops, &e, &cm, 0, NULL};
+	}
+	if ((rc = xpu_engine_setup(&e))) {
+		xpu_errf(err, NULL, 0, "engine: %s", strerror(-rc));
+		goto out_engine;
+	}
+
+	struct run_ctx ctx = {&e, 0};
+	rc = be.ops->run(&be, body, &ctx);
+	if (!rc)
+		rc = ctx.rc;
+	if (rc) {
+		if (!err->msg[0])
+			xpu_errf(err, NULL, 0, "run failed: %s", strerror(-rc));
+		if (rc == -EINVAL)
+			rc = -EIO; /* a failure during the run is not bad input */
+		goto out_engine;
+	}
+	if (be.ops->read_link_energy)
+		be.ops->read_link_energy(&be, &res.link_energy_j);
+	int modeled = 0;
+	double j;
+	if (res.pf.nunits && be.ops->read_energy)
+		be.ops->read_energy(&be, 0, &j, &modeled);
+	res.energy_source = o->live ? (modeled ? "modeled" : "rapl") : "simgrid";
+	xpu_summary_compute(res.w, &res.pf, res.us, res.link_energy_j, &res.summary);
+
+	if (o->output) {
+		char host[256] = "unknown";
+		gethostname(host, sizeof(host) - 1);
+		struct xpu_run_info ri = {
+			.version = PACKAGE_VERSION,
+			.platform = res.pf.path,
+			.trace = o->trace,
+			.sched = ss.text,
+			.mem = ms.text,
+			.power = ps.text,
+			.offload = os.text,
+			.seed = o->seed,
+			.mode = o->live ? "live" : "sim",
+			.host = host,
+			.energy_source = res.energy_source,
+		};
+		rc = xpu_results_write(o->output, &ri, &res.pf, res.w, res.us, &res.tl,
+				       &res.summary, err);
+		if (rc && rc == -EINVAL)
+			rc = -EIO;
+	}
+out_engine:
+	xpu_engine_teardown(&e);
+	free(cm.used);
+out_close:
+	if (be.ops->close)
+		be.ops->close(&be);
+out_specs:
+	xpu_spec_free(&ss);
+	xpu_spec_free(&ms);
+	xpu_spec_free(&ps);
+	xpu_spec_free(&os);
+	if (res_out && !rc)
+		*res_out = res;
+	else
+		xpu_run_result_free(&res);
+	return rc;
+}
