@@ -44,6 +44,10 @@ void xpu_trace_close(struct xpu_trace_reader *r);
 /* Formats this build reads, NULL-terminated. */
 extern const char *const xpu_trace_formats[];
 
+/* Name of the format xpu_trace_open would use for path and format ("native"), or NULL
+ * when format names no reader. */
+const char *xpu_trace_format_of(const char *path, const char *format);
+
 /* A whole workload: tasks with resolved dependencies and successors. */
 struct xpu_workload {
 	char *path;

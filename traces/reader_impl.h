@@ -1,0 +1,40 @@
+/* reader_impl.h — the private ops table every trace reader (one per file) implements. */
+#ifndef XPU_READER_IMPL_H
+#define XPU_READER_IMPL_H
+
+#include "trace.h"
+
+struct xpu_trace_reader_ops;
+
+/* The handle behind xpu_trace_open; reader.c owns it, a reader keeps its state in priv. */
+struct xpu_trace_reader {
+	const struct xpu_trace_reader_ops *ops;
+	char *path; /* as given by the caller, for error messages */
+	/* 1 when the format was not named and the extension matched no reader, so the
+	 * default reader was tried: its "not my format" error should say so. */
+	int guessed;
+	void *priv;
+};
+
+/* A trace format. Readers stream: open reads at most a header, next one record. */
+struct xpu_trace_reader_ops {
+	/* Name for --trace-format and xpu_trace_formats; required. */
+	const char *name;
+	const char *description;
+	/* File name endings chosen by "auto" (".csv"), compared without case;
+	 * NULL-terminated; NULL = only reachable by name. */
+	const char *const *extensions;
+	/* Open r->path and read what precedes the first record (a header). Returns 0, or
+	 * a negative errno with err naming the file and line. On failure r->priv must be
+	 * left freed or NULL; close is not called. */
+	int (*open)(struct xpu_trace_reader *r, struct xpu_err *err);
+	/* Fill rec with the next record: 1, 0 at the end, -EINVAL with err. rec's
+	 * pointers may point into the reader's buffers until the next call. */
+	int (*next)(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struct xpu_err *err);
+	/* Release r->priv. */
+	void (*close)(struct xpu_trace_reader *r);
+};
+
+extern const struct xpu_trace_reader_ops xpu_trace_native;
+
+#endif
