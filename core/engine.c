@@ -61,6 +61,9 @@ int xpu_can_run(const struct xpu_engine *e, const struct xpu_task *t, int u)
 		return 0;
 	if (t->ncosts && explicit_cost(t, un) < 0)
 		return 0;
+	double cap = e->pf->pools[un->mem_pool].capacity;
+	if (cap > 0 && t->mem > cap)
+		return 0; /* could never be granted its memory there */
 	return 1;
 }
 

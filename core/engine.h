@@ -25,6 +25,9 @@ struct xpu_run_opts {
 	const char *output;       /* HDF5 path, NULL = write none */
 	int quiet;
 	const struct xpu_param *backend_params; /* e.g. live "threads" */
+	/* A sched table given directly (tests, embedding programs): used instead of
+	 * looking sched up by name; sched then only labels the result. */
+	const struct xpu_sched_ops *sched_ops;
 	int nbackend_params;
 };
 

@@ -131,9 +131,15 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	int rc;
 
 	/* Policies first: a typo should not cost a platform load. */
-	if ((rc = xpu_policy_resolve(XPU_POLICY_SCHED, o->sched ? o->sched : "fifo", "--sched",
-				     &ss, &sops, err)))
+	if (o->sched_ops) {
+		ss.text = strdup(o->sched ? o->sched : o->sched_ops->name);
+		if (!ss.text)
+			return -ENOMEM;
+		sops = o->sched_ops;
+	} else if ((rc = xpu_policy_resolve(XPU_POLICY_SCHED, o->sched ? o->sched : "fifo",
+					    "--sched", &ss, &sops, err))) {
 		return rc;
+	}
 	if ((rc = xpu_policy_resolve(XPU_POLICY_MEM, o->mem ? o->mem : "first-fit", "--mem", &ms,
 				     &mops, err)))
 		goto out_specs;

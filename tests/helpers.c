@@ -1,1 +1,209 @@
-/* placeholder: file being written */
+/* helpers.c — shared test helpers: paths, forked runs, the contract checks. */
+#include <criterion/criterion.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "platform.h"
+
+const char *xt_src(const char *rel)
+{
+	static char buf[8][4096];
+	static int k;
+	char *b = buf[k++ % 8];
+	snprintf(b, sizeof(buf[0]), "%s/%s", XPU_SRCDIR, rel);
+	return b;
+}
+
+const char *xt_xpuopt(void)
+{
+	const char *p = getenv("XPUOPT");
+	return p && p[0] ? p : XPU_BUILDDIR "/xpuopt";
+}
+
+const char *xt_tmpdir(void)
+{
+	static char dir[64];
+	strcpy(dir, "/tmp/xpuopt-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	return dir;
+}
+
+int xt_cmd(char *out, size_t n, const char *fmt, ...)
+{
+	char cmd[8192];
+	int k = snprintf(cmd, sizeof(cmd), "%s ", xt_xpuopt());
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd + k, sizeof(cmd) - (size_t)k, fmt, ap);
+	va_end(ap);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p, "popen %s", cmd);
+	size_t got = 0;
+	char tmp[4096];
+	size_t r;
+	while ((r = fread(tmp, 1, sizeof(tmp), p)) > 0)
+		if (out && got + r < n) {
+			memcpy(out + got, tmp, r);
+			got += r;
+		}
+	if (out)
+		out[got] = '\0';
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int xt_run_forked(const struct xpu_run_opts *o, const char *h5)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		struct xpu_run_opts c = *o;
+		struct xpu_err err = {{0}};
+		c.output = h5;
+		int rc = xpu_run(&c, NULL, &err);
+		if (rc)
+			fprintf(stderr, "child run: %s\n", err.msg);
+		_exit(rc ? 100 + (-rc % 100) : 0);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st), "child crashed");
+	return WEXITSTATUS(st);
+}
+
+size_t xt_read_column(const char *h5, const char *name, double **out)
+{
+	hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	cr_assert(f >= 0, "open %s", h5);
+	char path[256];
+	snprintf(path, sizeof(path), "/tasks/%s", name);
+	hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+	cr_assert(d >= 0, "dataset %s", path);
+	hid_t sp = H5Dget_space(d);
+	hsize_t n = 0;
+	H5Sget_simple_extent_dims(sp, &n, NULL);
+	*out = calloc(n + 1, sizeof(double));
+	cr_assert(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) >= 0);
+	H5Sclose(sp);
+	H5Dclose(d);
+	H5Fclose(f);
+	return (size_t)n;
+}
+
+struct ev {
+	double t;
+	int delta;
+	double mem;
+};
+
+static int ev_cmp(const void *a, const void *b)
+{
+	const struct ev *x = a, *y = b;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->delta - y->delta; /* ends before starts at one instant */
+}
+
+void xt_check_contract(const struct xpu_run_result *r)
+{
+	const struct xpu_platform *pf = &r->pf;
+	const struct xpu_workload *w = r->w;
+	const double eps = 1e-9;
+	uint64_t ran = 0;
+	for (int u = 0; u < pf->nunits; u++)
+		ran += r->us[u].tasks;
+	cr_assert_eq(ran, w->ntasks, "tasks launched %lu != %u", (unsigned long)ran, w->ntasks);
+	for (uint32_t i = 0; i < w->ntasks; i++) {
+		const struct xpu_task *t = &w->tasks[i];
+		cr_assert_eq(t->state, XPU_TASK_DONE, "task %s not done", t->id);
+		cr_assert(t->unit >= 0 && t->unit < pf->nunits);
+		const struct xpu_unit *un = &pf->units[t->unit];
+		cr_assert(!un->has_class_props || un->cls[t->cls].supported,
+			  "task %s of class %s on unit %s that cannot run it", t->id,
+			  xpu_class_name(t->cls), un->name);
+		cr_assert(t->start_t >= t->submit - eps, "task %s starts before submit", t->id);
+		cr_assert(t->end_t >= t->start_t);
+		for (uint32_t d = 0; d < t->ndeps; d++) {
+			const struct xpu_task *p = &w->tasks[t->deps[d].task];
+			double need = p->end_t;
+			if (t->deps[d].bytes > 0 && pf->units[p->unit].mem_pool != un->mem_pool) {
+				size_t k = (size_t)p->unit * pf->nunits + t->unit;
+				need += pf->lat[k] + t->deps[d].bytes / pf->bw[k];
+			}
+			cr_assert(t->start_t >= need - 1e-6 * (1 + fabs(need)),
+				  "task %s starts at %.9g before its input from %s (%.9g)", t->id,
+				  t->start_t, p->id, need);
+		}
+	}
+	/* Sweep per unit (cores) and per pool (memory). */
+	struct ev *evs = malloc(2 * (w->ntasks + 1) * sizeof(*evs));
+	for (int u = 0; u < pf->nunits; u++) {
+		size_t n = 0;
+		for (uint32_t i = 0; i < w->ntasks; i++)
+			if (w->tasks[i].unit == u) {
+				evs[n++] = (struct ev){w->tasks[i].start_t, +1, 0};
+				evs[n++] = (struct ev){w->tasks[i].end_t, -1, 0};
+			}
+		qsort(evs, n, sizeof(*evs), ev_cmp);
+		int run = 0;
+		for (size_t k = 0; k < n; k++) {
+			run += evs[k].delta;
+			cr_assert(run <= pf->units[u].cores, "unit %s runs %d tasks on %d cores",
+				  pf->units[u].name, run, pf->units[u].cores);
+		}
+	}
+	for (int p = 0; p < pf->npools; p++) {
+		if (pf->pools[p].capacity <= 0)
+			continue;
+		size_t n = 0;
+		for (uint32_t i = 0; i < w->ntasks; i++) {
+			const struct xpu_task *t = &w->tasks[i];
+			if (pf->units[t->unit].mem_pool == p && t->mem > 0) {
+				evs[n++] = (struct ev){t->start_t, +1, t->mem};
+				evs[n++] = (struct ev){t->end_t, -1, t->mem};
+			}
+		}
+		qsort(evs, n, sizeof(*evs), ev_cmp);
+		double used = 0;
+		for (size_t k = 0; k < n; k++) {
+			used += evs[k].delta * evs[k].mem;
+			cr_assert(used <= pf->pools[p].capacity + 1,
+				  "pool %s overcommitted: %.0f > %.0f", pf->pools[p].name, used,
+				  pf->pools[p].capacity);
+		}
+	}
+	free(evs);
+}
+
+void xt_write_dag_trace(const char *path, int ntasks, unsigned seed)
+{
+	static const char *const cls[] = {"gemm", "conv", "attention", "fft", "video", "generic"};
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,submit,class,flops,bytes,mem,deps,priority,deadline\n");
+	srand(seed);
+	for (int i = 0; i < ntasks; i++) {
+		double submit = (i / 20) * 0.5;
+		fprintf(f, "t%d,%.3f,%s,%.6g,%.6g,%.6g,", i, submit, cls[rand() % 6],
+			1e9 * (1 + rand() % 50), 1e6 * (rand() % 64), 1e6 * (1 + rand() % 900));
+		int nd = (i % 20) ? rand() % 3 : 0; /* the first of each wave is a root */
+		int prev = -1;
+		for (int d = 0; d < nd; d++) {
+			int p = i - 1 - rand() % (i % 20);
+			if (p == prev)
+				continue;
+			fprintf(f, "%st%d:%d", prev >= 0 ? ";" : "", p, 1000000 * (rand() % 8));
+			prev = p;
+		}
+		fprintf(f, ",%d,%s\n", rand() % 3, (rand() % 4) ? "" : "30");
+	}
+	fclose(f);
+}

@@ -1,0 +1,32 @@
+/* helpers.h — shared test helpers: paths, forked runs, the contract checks. */
+#ifndef XPU_TEST_HELPERS_H
+#define XPU_TEST_HELPERS_H
+
+#include "engine.h"
+
+/* Absolute path of a file in the source tree (static buffer, rotating). */
+const char *xt_src(const char *rel);
+/* The xpuopt program under test. */
+const char *xt_xpuopt(void);
+/* A fresh temporary directory (removed by nobody: tests run in /tmp). */
+const char *xt_tmpdir(void);
+
+/* Run xpuopt with arguments; returns the exit status, stdout into out (may be NULL). */
+int xt_cmd(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Run one replay in a child process (SimGrid allows one engine per process) and write
+ * its HDF5 result to h5; returns the child's xpu_run return code. */
+int xt_run_forked(const struct xpu_run_opts *o, const char *h5);
+
+/* Read one float64 or int32 column of /tasks into a malloc'ed array; returns length. */
+size_t xt_read_column(const char *h5, const char *name, double **out);
+
+/* Assert the contract of a finished run: every task done exactly once, on a unit that
+ * can run its class, after its dependencies and their transfers, no unit running more
+ * tasks than cores, no memory pool above capacity. */
+void xt_check_contract(const struct xpu_run_result *r);
+
+/* Write a seeded random heterogeneous DAG trace (classes, data edges, memory). */
+void xt_write_dag_trace(const char *path, int ntasks, unsigned seed);
+
+#endif
