@@ -70,12 +70,12 @@ static void arena_free(struct arena *a)
 /* ------------------------------------------------------------------ string map */
 
 /* Interns strings and numbers them 0, 1, 2... in order of first appearance. Open
- * addressing with linear probing over a power-of-two table kept at most half full;
- * a slot holds number + 1 (0 = empty), and each number keeps its hash so that most
- * probes are decided without a strcmp and the table can grow without rehashing
- * strings. */
+ * addressing with linear probing over a power-of-two table kept at most half full.
+ * A slot holds the string's hash (high half) and its number + 1 (low half, 0 =
+ * empty): most probes are decided inside the slot, without touching the string, and
+ * the table grows without rehashing strings. */
 struct strmap {
-	uint32_t *slot;
+	uint64_t *slot;
 	uint32_t mask;
 	int shift; /* 32 - log2(number of slots) */
 	uint32_t n, cap;
@@ -105,7 +105,7 @@ static uint32_t slot_of(const struct strmap *m, uint32_t h)
 
 static int strmap_rehash(struct strmap *m, int bits)
 {
-	uint32_t *slot = calloc((size_t)1 << bits, sizeof(*slot));
+	uint64_t *slot = calloc((size_t)1 << bits, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;
 	free(m->slot);
@@ -116,7 +116,7 @@ static int strmap_rehash(struct strmap *m, int bits)
 		uint32_t i = slot_of(m, m->hash[k]);
 		while (slot[i])
 			i = (i + 1) & m->mask;
-		slot[i] = k + 1;
+		slot[i] = (uint64_t)m->hash[k] << 32 | (k + 1);
 	}
 	return 0;
 }
@@ -127,8 +127,9 @@ static uint32_t strmap_lookup(const struct strmap *m, const char *s, uint32_t h)
 	if (!m->slot)
 		return NONE;
 	for (uint32_t i = slot_of(m, h); m->slot[i]; i = (i + 1) & m->mask) {
-		uint32_t k = m->slot[i] - 1;
-		if (m->hash[k] == h && !strcmp(m->key[k], s))
+		uint64_t e = m->slot[i];
+		uint32_t k = (uint32_t)e - 1;
+		if ((uint32_t)(e >> 32) == h && !strcmp(m->key[k], s))
 			return k;
 	}
 	return NONE;
@@ -179,7 +180,7 @@ static int strmap_intern(struct strmap *m, struct arena *a, const char *s, uint3
 		uint32_t i = slot_of(m, h);
 		while (m->slot[i])
 			i = (i + 1) & m->mask;
-		m->slot[i] = k + 1;
+		m->slot[i] = (uint64_t)h << 32 | (k + 1);
 	}
 	*num = k;
 	return 0;

@@ -76,7 +76,8 @@ enum num_status { NUM_OK, NUM_BAD, NUM_RANGE };
 static enum num_status parse_number(const char *s, int allow_suffix, double *out)
 {
 	const char *p = s;
-	while (*p && strchr("0123456789.eE+-", *p))
+	while ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' ||
+	       *p == '-')
 		p++;
 	if (p == s)
 		return NUM_BAD;
