@@ -1,1 +1,377 @@
-/* placeholder: file being written */
+/* test_live.c — the live host-CPU backend, driven directly through its ops. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "platform.h"
+#include "xpu.h"
+
+/* What a test body saw inside run(), checked once run has returned. */
+struct lcpu_ctx {
+	struct xpu_backend *be;
+	double speed;
+	int n;
+	const char *powercap; /* fake powercap root, for the RAPL test */
+	/* results */
+	int rc[8];
+	int nev;
+	struct xpu_event ev[64];
+	double t[8];
+	double j[8];
+	int modeled[8];
+};
+
+static int lcpu_open(struct xpu_backend *be, struct xpu_platform *pf, const struct xpu_param *p,
+                     int np, struct xpu_err *err)
+{
+	memset(be, 0, sizeof(*be));
+	be->ops = &xpu_backend_cpu;
+	be->param = p;
+	be->nparams = np;
+	return be->ops->open(be, NULL, pf, err);
+}
+
+/* Wait for one event; fails the test rather than hanging when none comes in 10 s. */
+static int lcpu_wait1(struct xpu_backend *be, struct xpu_event *ev)
+{
+	return be->ops->wait(be, be->ops->now(be) + 10.0, ev, 1);
+}
+
+Test(live_cpu, discovers_units_with_calibrated_speed)
+{
+	struct xpu_backend be;
+	struct xpu_platform pf;
+	struct xpu_err err = {""};
+
+	cr_assert_eq(lcpu_open(&be, &pf, NULL, 0, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(pf.path, "live:cpu");
+	cr_assert_geq(pf.nunits, 1);
+	cr_expect_leq(pf.nunits, sysconf(_SC_NPROCESSORS_ONLN));
+	for (int i = 0; i < pf.nunits; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "cpu%d", i);
+		cr_expect_str_eq(pf.units[i].name, name);
+		cr_expect_eq(pf.units[i].index, i);
+		cr_expect_eq(pf.units[i].kind, XPU_KIND_CPU);
+		cr_expect_eq(pf.units[i].cores, 1);
+		cr_expect_eq(pf.units[i].npstates, 1);
+		cr_expect_gt(pf.units[i].pstates[0].speed, 0);
+		cr_expect_eq(pf.units[i].pstates[0].speed, pf.units[0].pstates[0].speed);
+		cr_expect_eq(pf.units[i].mem_pool, 0);
+		cr_expect_eq(pf.units[i].has_class_props, 0);
+	}
+	cr_expect_eq(pf.npools, 1);
+	cr_expect_str_eq(pf.pools[0].name, "host");
+	cr_expect_gt(pf.pools[0].capacity, 0);
+	for (int i = 0; i < pf.nunits * pf.nunits; i++)
+		cr_expect(pf.lat[i] == 0 && pf.bw[i] == 0);
+	be.ops->close(&be);
+	xpu_platform_free(&pf);
+}
+
+static void lcpu_one_launch(void *arg)
+{
+	struct lcpu_ctx *x = arg;
+	struct xpu_backend *be = x->be;
+	/* 20 ms of work at the calibrated rate */
+	struct xpu_launch l = {.unit = 0, .cookie = 42, .flops = 0.02 * x->speed};
+
+	x->t[0] = be->ops->now(be);
+	x->rc[0] = be->ops->launch(be, &l);
+	x->nev = lcpu_wait1(be, &x->ev[0]);
+}
+
+Test(live_cpu, launch_takes_about_its_predicted_time)
+{
+	struct xpu_backend be;
+	struct xpu_platform pf;
+	struct xpu_err err = {""};
+	struct lcpu_ctx x = {.be = &be};
+
+	cr_assert_eq(lcpu_open(&be, &pf, NULL, 0, &err), 0, "%s", err.msg);
+	x.speed = pf.units[0].pstates[0].speed;
+	cr_assert_eq(be.ops->run(&be, lcpu_one_launch, &x), 0);
+	cr_assert_eq(x.rc[0], 0);
+	cr_assert_eq(x.nev, 1);
+	cr_expect_eq(x.ev[0].type, XPU_EV_DONE);
+	cr_expect_eq(x.ev[0].cookie, 42);
+	cr_expect_eq(x.ev[0].status, 0);
+	/* Loose on purpose: timing is for benchmarks, this only catches a wrong scale. */
+	double took = x.ev[0].time - x.t[0];
+	cr_expect(took > 0.2 * 0.02 && took < 20 * 0.02, "took %g s for 0.02 s of work", took);
+	be.ops->close(&be);
+	xpu_platform_free(&pf);
+}
+
+static void lcpu_all_units(void *arg)
+{
+	struct lcpu_ctx *x = arg;
+	struct xpu_backend *be = x->be;
+
+	for (int u = 0; u < x->n; u++) {
+		struct xpu_launch l = {.unit = u, .cookie = 100 + u, .flops = 0.002 * x->speed};
+		x->rc[0] |= be->ops->launch(be, &l);
+	}
+	/* a task with only a duration */
+	struct xpu_launch l = {.unit = 0, .cookie = 99, .seconds = 0.002};
+	x->rc[0] |= be->ops->launch(be, &l);
+	while (x->nev < x->n + 1) {
+		int got = be->ops->wait(be, be->ops->now(be) + 10.0, &x->ev[x->nev], 2);
+		if (got <= 0)
+			break;
+		x->nev += got;
+	}
+	/* nothing more may arrive */
+	x->rc[1] = be->ops->wait(be, be->ops->now(be) + 0.02, &x->ev[x->nev], 1);
+}
+
+Test(live_cpu, each_launch_completes_exactly_once)
+{
+	struct xpu_backend be;
+	struct xpu_platform pf;
+	struct xpu_err err = {""};
+	struct xpu_param p[] = {{"threads", "4"}};
+	struct lcpu_ctx x = {.be = &be, .n = 4};
+	int seen[5] = {0};
+
+	cr_assert_eq(lcpu_open(&be, &pf, p, 1, &err), 0, "%s", err.msg);
+	cr_assert_eq(pf.nunits, 4);
+	x.speed = pf.units[0].pstates[0].speed;
+	cr_assert_eq(be.ops->run(&be, lcpu_all_units, &x), 0);
+	cr_assert_eq(x.rc[0], 0);
+	cr_assert_eq(x.nev, 5);
+	cr_expect_eq(x.rc[1], 0);
+	for (int i = 0; i < x.nev; i++) {
+		cr_expect_eq(x.ev[i].type, XPU_EV_DONE);
+		cr_expect_eq(x.ev[i].status, 0);
+		if (i > 0)
+			cr_expect_geq(x.ev[i].time, x.ev[i - 1].time);
+		int k = x.ev[i].cookie == 99 ? 4 : (int)x.ev[i].cookie - 100;
+		cr_assert(k >= 0 && k < 5, "unexpected cookie %llu",
+		          (unsigned long long)x.ev[i].cookie);
+		seen[k]++;
+	}
+	for (int k = 0; k < 5; k++)
+		cr_expect_eq(seen[k], 1);
+	be.ops->close(&be);
+	xpu_platform_free(&pf);
+}
+
+static void lcpu_idle_wait(void *arg)
+{
+	struct lcpu_ctx *x = arg;
+	struct xpu_backend *be = x->be;
+
+	x->t[0] = be->ops->now(be);
+	x->rc[0] = be->ops->wait(be, x->t[0] + 0.05, x->ev, 4);
+	x->t[1] = be->ops->now(be);
+	/* without a limit and nothing in flight, waiting could never end */
+	x->rc[1] = be->ops->wait(be, INFINITY, x->ev, 4);
+}
+
+Test(live_cpu, wait_times_out_when_idle)
+{
+	struct xpu_backend be;
+	struct xpu_platform pf;
+	struct xpu_err err = {""};
+	struct xpu_param p[] = {{"threads", "2"}};
+	struct lcpu_ctx x = {.be = &be};
+
+	cr_assert_eq(lcpu_open(&be, &pf, p, 1, &err), 0, "%s", err.msg);
+	cr_assert_eq(be.ops->run(&be, lcpu_idle_wait, &x), 0);
+	cr_expect_eq(x.rc[0], 0);
+	cr_expect(x.t[1] - x.t[0] >= 0.05 && x.t[1] - x.t[0] < 1.0, "waited %g s", x.t[1] - x.t[0]);
+	cr_expect_eq(x.rc[1], -EDEADLK);
+	be.ops->close(&be);
+	xpu_platform_free(&pf);
+}
+
+static void lcpu_transfer(void *arg)
+{
+	struct lcpu_ctx *x = arg;
+	struct xpu_backend *be = x->be;
+
+	x->t[0] = be->ops->now(be);
+	x->rc[0] = be->ops->transfer(be, 0, x->n - 1, 1e9, 7);
+	x->nev = be->ops->wait(be, x->t[0] + 1.0, x->ev, 4);
+	x->rc[1] = be->ops->set_pstate(be, 0, 0);
+	x->rc[2] = be->ops->set_pstate(be, 0, 1);
+	x->rc[3] = be->ops->read_link_energy(be, &x->j[0]);
+}
+
+Test(live_cpu, transfer_completes_at_once)
+{
+	struct xpu_backend be;
+	struct xpu_platform pf;
+	struct xpu_err err = {""};
+	struct xpu_param p[] = {{"threads", "2"}};
+	struct lcpu_ctx x = {.be = &be, .n = 2};
+
+	cr_assert_eq(lcpu_open(&be, &pf, p, 1, &err), 0, "%s", err.msg);
+	cr_assert_eq(be.ops->run(&be, lcpu_transfer, &x), 0);
+	cr_assert_eq(x.rc[0], 0);
+	cr_assert_eq(x.nev, 1);
+	cr_expect_eq(x.ev[0].type, XPU_EV_XFER);
+	cr_expect_eq(x.ev[0].cookie, 7);
+	cr_expect_eq(x.ev[0].status, 0);
+	cr_expect_lt(x.ev[0].time - x.t[0], 0.1);
+	cr_expect_eq(x.rc[1], 0);
+	cr_expect_eq(x.rc[2], -EINVAL);
+	cr_expect_eq(x.rc[3], 0);
+	cr_expect_eq(x.j[0], 0);
+	be.ops->close(&be);
+	xpu_platform_free(&pf);
+}
+
+static void lcpu_energy(void *arg)
+{
+	struct lcpu_ctx *x = arg;
+	struct xpu_backend *be = x->be;
+	struct xpu_launch l = {.unit = 0, .cookie = 1, .flops = 0.02 * x->speed};
+
+	x->rc[0] = be->ops->read_energy(be, 0, &x->j[0], &x->modeled[0]);
+	x->rc[1] = be->ops->launch(be, &l);
+	x->nev = lcpu_wait1(be, x->ev);
+	x->rc[2] = be->ops->read_energy(be, 0, &x->j[1], &x->modeled[1]);
+	x->rc[3] = be->ops->read_energy(be, 0, &x->j[2], &x->modeled[2]);
+	x->t[0] = be->ops->now(be);
+}
+
+Test(live_cpu, energy_grows_with_work)
+{
+	struct xpu_backend be;
+	struct xpu_platform pf;
+	struct xpu_err err = {""};
+	struct xpu_param p[] = {{"threads", "1"}, {"idle_w", "2"}, {"full_w", "12"}};
+	struct lcpu_ctx x = {.be = &be};
+
+	cr_assert_eq(lcpu_open(&be, &pf, p, 3, &err), 0, "%s", err.msg);
+	cr_expect_eq(pf.units[0].pstates[0].idle_w, 2);
+	cr_expect_eq(pf.units[0].pstates[0].full_w, 12);
+	x.speed = pf.units[0].pstates[0].speed;
+	cr_assert_eq(be.ops->run(&be, lcpu_energy, &x), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(x.rc[i], 0);
+	cr_assert_eq(x.nev, 1);
+	cr_expect_geq(x.j[0], 0);
+	cr_expect_gt(x.j[1], 0);
+	cr_expect_geq(x.j[1], x.j[0]);
+	cr_expect_geq(x.j[2], x.j[1]);
+	if (x.modeled[1]) {
+		/* idle all along plus the dynamic part over at least the task's run */
+		cr_expect_geq(x.j[2], 2 * x.ev[0].time);
+		cr_expect_leq(x.j[2], 12 * x.t[0] + 1e-9);
+	}
+	/* after run, the figures stay where the run ended */
+	double after;
+	int modeled;
+	cr_expect_eq(be.ops->read_energy(&be, 0, &after, &modeled), 0);
+	cr_expect_geq(after, x.j[2]);
+	cr_expect_eq(be.ops->read_energy(&be, 0, &x.j[3], &modeled), 0);
+	cr_expect_eq(x.j[3], after);
+	be.ops->close(&be);
+	xpu_platform_free(&pf);
+}
+
+/* A fake powercap tree stands in for the root-only RAPL counters. */
+static void lcpu_put(const char *dir, const char *file, const char *val)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/intel-rapl:0/%s", dir, file);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(val, f);
+	fclose(f);
+}
+
+static void lcpu_rapl(void *arg)
+{
+	struct lcpu_ctx *x = arg;
+	struct xpu_backend *be = x->be;
+	struct xpu_launch l = {.unit = 0, .cookie = 1, .flops = 0.005 * x->speed};
+
+	x->rc[0] = be->ops->launch(be, &l);
+	x->nev = lcpu_wait1(be, x->ev);
+	/* the counter wrapped: 1.0 J to the end of its range, then 0.5 J */
+	lcpu_put(x->powercap, "energy_uj", "500000\n");
+	x->rc[1] = be->ops->read_energy(be, 0, &x->j[0], &x->modeled[0]);
+	x->rc[2] = be->ops->read_energy(be, 1, &x->j[1], &x->modeled[1]);
+}
+
+Test(live_cpu, rapl_energy_goes_to_the_busy_unit)
+{
+	char dir[] = "/tmp/xpu_rapl_XXXXXX", sub[600];
+	struct xpu_backend be;
+	struct xpu_platform pf;
+	struct xpu_err err = {""};
+	struct lcpu_ctx x = {.be = &be, .powercap = dir};
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/intel-rapl:0", dir);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	lcpu_put(dir, "energy_uj", "1000000\n");
+	lcpu_put(dir, "max_energy_range_uj", "2000000\n");
+
+	struct xpu_param p[] = {{"threads", "2"}, {"powercap", dir}};
+	cr_assert_eq(lcpu_open(&be, &pf, p, 2, &err), 0, "%s", err.msg);
+	x.speed = pf.units[0].pstates[0].speed;
+	cr_assert_eq(be.ops->run(&be, lcpu_rapl, &x), 0);
+	cr_assert_eq(x.rc[0], 0);
+	cr_assert_eq(x.nev, 1);
+	cr_expect_eq(x.rc[1], 0);
+	cr_expect_eq(x.rc[2], 0);
+	cr_expect_eq(x.modeled[0], 0);
+	cr_expect_eq(x.modeled[1], 0);
+	/* unit 1 never ran, so the package's 1.5 J all went to unit 0 */
+	cr_expect_float_eq(x.j[0], 1.5, 1e-9);
+	cr_expect_eq(x.j[1], 0);
+	be.ops->close(&be);
+	xpu_platform_free(&pf);
+
+	snprintf(sub, sizeof(sub), "%s/intel-rapl:0/energy_uj", dir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/intel-rapl:0/max_energy_range_uj", dir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/intel-rapl:0", dir);
+	rmdir(sub);
+	rmdir(dir);
+}
+
+Test(live_cpu, refuses_a_platform_file)
+{
+	struct xpu_backend be = {.ops = &xpu_backend_cpu};
+	struct xpu_platform pf;
+	struct xpu_err err = {""};
+
+	cr_expect_eq(be.ops->open(&be, "platforms/default.xml", &pf, &err), -EINVAL);
+	cr_expect(strstr(err.msg, "live mode describes this machine itself"), "%s", err.msg);
+	cr_expect_null(be.priv);
+}
+
+Test(live_cpu, rejects_bad_parameters)
+{
+	static const struct xpu_param bad[][2] = {
+	    {{"threads", "0"}},   {{"threads", "abc"}},
+	    {{"threads", "1.5"}}, {{"idle_w", "5"}, {"full_w", "3"}},
+	    {{"idle_w", "-1"}},   {{"treads", "2"}},
+	};
+	static const int nbad[] = {1, 1, 1, 2, 1, 1};
+
+	for (size_t i = 0; i < sizeof(nbad) / sizeof(nbad[0]); i++) {
+		struct xpu_backend be;
+		struct xpu_platform pf;
+		struct xpu_err err = {""};
+
+		cr_expect_eq(lcpu_open(&be, &pf, bad[i], nbad[i], &err), -EINVAL, "case %zu", i);
+		cr_expect_neq(err.msg[0], '\0', "case %zu", i);
+		cr_expect_null(be.priv);
+	}
+}
