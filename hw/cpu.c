@@ -66,7 +66,6 @@ struct cpu;
 
 struct cpu_worker {
 	struct cpu *c;
-	int index;
 	pthread_t thread;
 	int started;
 	pthread_cond_t work; /* a job was queued or stop was set */
@@ -582,7 +581,6 @@ static int cpu_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	for (int i = 0; i < c->n; i++) {
 		struct cpu_worker *w = &c->w[i];
 		w->c = c;
-		w->index = i;
 		w->busy_since = -1;
 		/* cache-line aligned, so no two workers' tiles share a line */
 		if (posix_memalign((void **)&w->tile, 64, sizeof(struct cpu_tile)))
