@@ -1,1 +1,182 @@
-/* placeholder: file being written */
+/* summary.c — the run's summary metrics and the growable timeline of tick samples. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results.h"
+
+/* ------------------------------------------------------------------ timeline */
+
+/* Grow one array to cap rows of width doubles. The old block stays valid when realloc
+ * fails, so a failed add leaves the timeline as it was. */
+static int grow(double **a, size_t cap, size_t width)
+{
+	if (width && cap > SIZE_MAX / sizeof(double) / width)
+		return -ENOMEM;
+	double *p = realloc(*a, cap * width * sizeof(double));
+	if (!p)
+		return -ENOMEM;
+	*a = p;
+	return 0;
+}
+
+int xpu_timeline_add(struct xpu_timeline *tl, double t, const double *power, const double *util)
+{
+	size_t w = tl->nunits > 0 ? (size_t)tl->nunits : 0;
+
+	if (tl->n == tl->cap) {
+		size_t cap = tl->cap ? tl->cap * 2 : 64;
+		if (cap < tl->cap)
+			return -ENOMEM;
+		/* cap is committed only once all three arrays have grown. */
+		if (grow(&tl->t, cap, 1) || grow(&tl->power, cap, w) || grow(&tl->util, cap, w))
+			return -ENOMEM;
+		tl->cap = cap;
+	}
+	tl->t[tl->n] = t;
+	for (size_t i = 0; i < w; i++) {
+		tl->power[tl->n * w + i] = power ? power[i] : NAN;
+		tl->util[tl->n * w + i] = util ? util[i] : NAN;
+	}
+	tl->n++;
+	return 0;
+}
+
+void xpu_timeline_free(struct xpu_timeline *tl)
+{
+	free(tl->t);
+	free(tl->power);
+	free(tl->util);
+	tl->t = tl->power = tl->util = NULL;
+	tl->n = tl->cap = 0;
+}
+
+/* ------------------------------------------------------------------ summary */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void put(struct xpu_summary *s, const char *key, double v)
+{
+	if (s->n < XPU_MAX_METRICS)
+		s->m[s->n++] = (struct xpu_metric){key, v};
+}
+
+/* Nearest-rank percentile (the smallest value with at least p percent of the sample at
+ * or below it): rank ceil(p/100 * n), 1-based, on the sorted sample. */
+static double nearest_rank(const double *sorted, size_t n, double p)
+{
+	if (!n)
+		return 0;
+	size_t rank = (size_t)ceil(p / 100.0 * (double)n);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return sorted[rank - 1];
+}
+
+/* The definitions are the contract documented in experiments/RESULTS.md; keep the two
+ * together. One pass over the tasks plus one sort of the waits: O(n log n). */
+void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform *pf,
+                         const struct xpu_unit_stats *us, double link_energy_j,
+                         struct xpu_summary *s)
+{
+	uint32_t ntasks = w ? w->ntasks : 0;
+	int nunits = pf ? pf->nunits : 0;
+	double first_submit = INFINITY, last_end = -INFINITY;
+	double sum_wait = 0, sum_flow = 0, sum_slow = 0, bytes = 0;
+	uint64_t done = 0, nslow = 0, misses = 0;
+	/* One slot per done task at most; when it cannot be had, p99 reads NaN rather
+	 * than the whole summary failing. */
+	double *waits = ntasks ? malloc(ntasks * sizeof(double)) : NULL;
+
+	for (uint32_t i = 0; i < ntasks; i++) {
+		const struct xpu_task *t = &w->tasks[i];
+
+		if (t->submit < first_submit)
+			first_submit = t->submit;
+		bytes += t->bytes_in;
+		/* A failed task ends too (when it fails); one that never started may
+		 * carry no end time, which the isfinite test skips. */
+		if ((t->state == XPU_TASK_DONE || t->state == XPU_TASK_FAILED) &&
+		    isfinite(t->end_t) && t->end_t > last_end)
+			last_end = t->end_t;
+		if (t->state != XPU_TASK_DONE) {
+			/* It can no longer meet a deadline it had. */
+			if (isfinite(t->deadline))
+				misses++;
+			continue;
+		}
+		double wait = t->start_t - t->ready_t;
+		double flow = t->end_t - t->submit;
+		double run = t->end_t - t->start_t;
+
+		if (waits)
+			waits[done] = wait;
+		done++;
+		sum_wait += wait;
+		sum_flow += flow;
+		if (run > 0) {
+			sum_slow += flow / run;
+			nslow++;
+		}
+		if (t->end_t > t->deadline)
+			misses++;
+	}
+
+	double makespan = 0;
+	if (last_end > -INFINITY && last_end > first_submit)
+		makespan = last_end - first_submit;
+
+	double p99 = 0;
+	if (done && waits) {
+		qsort(waits, done, sizeof(double), cmp_double);
+		p99 = nearest_rank(waits, done, 99);
+	} else if (done) {
+		p99 = NAN;
+	}
+	free(waits);
+
+	double energy = link_energy_j, busy = 0, cores = 0;
+	for (int u = 0; u < nunits; u++) {
+		if (us) {
+			energy += us[u].energy_j;
+			busy += us[u].busy_s;
+		}
+		cores += pf->units[u].cores;
+	}
+	double util = makespan > 0 && cores > 0 ? busy / (makespan * cores) : 0;
+
+	s->n = 0;
+	put(s, "makespan_s", makespan);
+	put(s, "energy_j", energy);
+	put(s, "edp_js", energy * makespan);
+	put(s, "tasks_total", ntasks);
+	put(s, "tasks_done", (double)done);
+	put(s, "tasks_failed", (double)(ntasks - done));
+	put(s, "mean_wait_s", done ? sum_wait / (double)done : 0);
+	put(s, "p99_wait_s", p99);
+	put(s, "mean_flow_s", done ? sum_flow / (double)done : 0);
+	put(s, "mean_slowdown", nslow ? sum_slow / (double)nslow : 0);
+	put(s, "deadline_misses", (double)misses);
+	put(s, "bytes_transferred", bytes);
+	/* The foundation runs every task locally; the key stays so that files from
+	 * later releases with remote zones compare against these. */
+	put(s, "offloaded", 0);
+	put(s, "link_energy_j", link_energy_j);
+	put(s, "mean_utilisation", util);
+}
+
+double xpu_summary_get(const struct xpu_summary *s, const char *key)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->m[i].key && !strcmp(s->m[i].key, key))
+			return s->m[i].value;
+	return NAN;
+}
