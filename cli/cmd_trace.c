@@ -9,37 +9,37 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: xpuopt trace [--trace-format FORMAT] FILE\n"
-		     "\n"
-		     "Read a whole trace, check it (fields, duplicate ids, unknown dependencies,\n"
-		     "dependency cycles) and print one 'key value' line per figure:\n"
-		     "format, records, dependencies, span_s, first_submit_s, last_submit_s,\n"
-		     "total_flops, total_bytes, total_dep_bytes, users, class.NAME.\n"
-		     "\n"
-		     "options:\n"
-		     "  -f, --trace-format FORMAT  how to read FILE: auto (by extension, the\n"
-		     "                             default)");
+	             "\n"
+	             "Read a whole trace, check it (fields, duplicate ids, unknown dependencies,\n"
+	             "dependency cycles) and print one 'key value' line per figure:\n"
+	             "format, records, dependencies, span_s, first_submit_s, last_submit_s,\n"
+	             "total_flops, total_bytes, total_dep_bytes, users, class.NAME.\n"
+	             "\n"
+	             "options:\n"
+	             "  -f, --trace-format FORMAT  how to read FILE: auto (by extension, the\n"
+	             "                             default)");
 	for (const char *const *f = xpu_trace_formats; *f; f++)
 		fprintf(out, ", %s", *f);
 	fprintf(out, "\n"
-		     "  -h, --help                 show this help\n"
-		     "\n"
-		     "Exit status: 0 when the trace is valid, 2 on bad usage or a bad trace.\n"
-		     "The native format is described in traces/FORMAT.md.\n");
+	             "  -h, --help                 show this help\n"
+	             "\n"
+	             "Exit status: 0 when the trace is valid, 2 on bad usage or a bad trace.\n"
+	             "The native format is described in traces/FORMAT.md.\n");
 }
 
 static int bad_usage(const char *what, const char *arg)
 {
 	fprintf(stderr, "xpuopt trace: %s%s%s%s\nsee 'xpuopt trace --help'\n", what,
-		arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+	        arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
 	return 2;
 }
 
 int xpu_cmd_trace(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"trace-format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"trace-format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *format = NULL;
 	int c;

@@ -143,7 +143,7 @@ static uint32_t strmap_find(const struct strmap *m, const char *s)
 
 /* Number of s, adding it (copied into the arena) when new. */
 static int strmap_intern(struct strmap *m, struct arena *a, const char *s, uint32_t *num,
-			 int *added)
+                         int *added)
 {
 	size_t len;
 	uint32_t h = hash_str(s, &len);
@@ -279,15 +279,15 @@ static int cost_error(struct loader *L, int line, const char *target)
 		if (L->kinds & (1u << k))
 			n = append_list(kinds, sizeof(kinds), n, xpu_kind_name(k), !n);
 	return xpu_errf(L->err, L->path, line,
-			"field 'cost': unit or kind \"%.80s\" is not in platform %s "
-			"(units: %s; kinds: %s)",
-			target, pf->path ? pf->path : "(unnamed)", units, kinds);
+	                "field 'cost': unit or kind \"%.80s\" is not in platform %s "
+	                "(units: %s; kinds: %s)",
+	                target, pf->path ? pf->path : "(unnamed)", units, kinds);
 }
 
 /* A unit name wins over a kind name, so a platform may call a unit "gpu". Without a
  * platform only kind names can be resolved; unit names are kept as unit -2. */
 static int resolve_cost(struct loader *L, int line, const char *target, double seconds,
-			struct xpu_cost *c)
+                        struct xpu_cost *c)
 {
 	c->seconds = seconds;
 	c->unit = -1;
@@ -322,8 +322,8 @@ static int add_record(struct loader *L, const struct xpu_trace_rec *rec)
 		return rc;
 	if (L->id_task[key] != NONE)
 		return xpu_errf(L->err, L->path, rec->line,
-				"field 'id': duplicate task id \"%s\" (first on line %d)", rec->id,
-				w->tasks[L->id_task[key]].line);
+		                "field 'id': duplicate task id \"%s\" (first on line %d)", rec->id,
+		                w->tasks[L->id_task[key]].line);
 	if (w->ntasks == L->task_cap) {
 		uint32_t cap = L->task_cap ? L->task_cap * 2 : 1024;
 		struct xpu_task *t = realloc(w->tasks, (size_t)cap * sizeof(*t));
@@ -363,13 +363,12 @@ static int add_record(struct loader *L, const struct xpu_trace_rec *rec)
 			return rc;
 		if (d == key)
 			return xpu_errf(L->err, L->path, rec->line,
-					"field 'deps': task \"%s\" depends on itself", rec->id);
+			                "field 'deps': task \"%s\" depends on itself", rec->id);
 		/* Two entries for one producer would be two edges the engine cannot tell
 		 * apart; the writer should sum the bytes into one. */
 		if (L->id_stamp[d] == idx + 1)
 			return xpu_errf(L->err, L->path, rec->line,
-					"field 'deps': task \"%s\" is listed twice",
-					L->ids.key[d]);
+			                "field 'deps': task \"%s\" is listed twice", L->ids.key[d]);
 		L->id_stamp[d] = idx + 1;
 		t->deps[i].task = d;
 		t->deps[i].bytes = rec->dep_bytes[i];
@@ -385,7 +384,7 @@ static int add_record(struct loader *L, const struct xpu_trace_rec *rec)
 	}
 	for (int i = 0; i < rec->ncosts; i++) {
 		rc = resolve_cost(L, rec->line, rec->cost_target[i], rec->cost_seconds[i],
-				  &t->costs[i]);
+		                  &t->costs[i]);
 		if (rc < 0)
 			return rc;
 	}
@@ -418,8 +417,8 @@ static int resolve_deps(struct loader *L)
 			uint32_t p = L->id_task[t->deps[j].task];
 			if (p == NONE)
 				return xpu_errf(L->err, L->path, t->line,
-						"field 'deps': unknown task id \"%s\"",
-						L->ids.key[t->deps[j].task]);
+				                "field 'deps': unknown task id \"%s\"",
+				                L->ids.key[t->deps[j].task]);
 			t->deps[j].task = p;
 		}
 	}
@@ -489,7 +488,7 @@ static int cycle_error(struct loader *L, uint32_t *seen)
 		const char *id = w->tasks[node].id;
 		if (b + strlen(id) + 40 > sizeof(buf) && k < m) {
 			b += (size_t)snprintf(buf + b, sizeof(buf) - b, " -> ... (%u tasks) -> %s",
-					      m, w->tasks[c[first]].id);
+			                      m, w->tasks[c[first]].id);
 			break;
 		}
 		b += (size_t)snprintf(buf + b, sizeof(buf) - b, "%s%s", k ? " -> " : "", id);
@@ -582,7 +581,7 @@ static int load(struct loader *L, const char *format)
 	while ((rc = xpu_trace_next(r, &rec, L->err)) > 0) {
 		if (w->ntasks == NONE - 1) {
 			rc = xpu_errf(L->err, L->path, rec.line, "too many tasks (at most %u)",
-				      NONE - 1);
+			              NONE - 1);
 			break;
 		}
 		rc = add_record(L, &rec);
@@ -618,7 +617,7 @@ static int load(struct loader *L, const char *format)
 }
 
 int xpu_workload_load(const char *path, const char *format, const struct xpu_platform *pf,
-		      struct xpu_workload **out, struct xpu_err *err)
+                      struct xpu_workload **out, struct xpu_err *err)
 {
 	*out = NULL;
 	struct xpu_workload *w = calloc(1, sizeof(*w));

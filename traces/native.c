@@ -30,10 +30,10 @@ enum col {
 };
 
 static const char *const col_names[COL_COUNT] = {
-	[COL_ID] = "id",	     [COL_SUBMIT] = "submit",	  [COL_CLASS] = "class",
-	[COL_FLOPS] = "flops",	     [COL_BYTES] = "bytes",	  [COL_MEM] = "mem",
-	[COL_DEPS] = "deps",	     [COL_PRIORITY] = "priority", [COL_DEADLINE] = "deadline",
-	[COL_USER] = "user",	     [COL_COST] = "cost",
+    [COL_ID] = "id",       [COL_SUBMIT] = "submit",     [COL_CLASS] = "class",
+    [COL_FLOPS] = "flops", [COL_BYTES] = "bytes",       [COL_MEM] = "mem",
+    [COL_DEPS] = "deps",   [COL_PRIORITY] = "priority", [COL_DEADLINE] = "deadline",
+    [COL_USER] = "user",   [COL_COST] = "cost",
 };
 
 #define COLUMN_LIST "id, submit, class, flops, bytes, mem, deps, priority, deadline, user, cost"
@@ -44,9 +44,9 @@ struct native {
 	size_t line_cap;
 	int lineno;
 	int ncols;
-	enum col *col;	/* what each header column holds */
-	int cost_col;	/* 1-based column of 'cost', 0 when absent */
-	char **field;	/* starts of the current line's fields */
+	enum col *col; /* what each header column holds */
+	int cost_col;  /* 1-based column of 'cost', 0 when absent */
+	char **field;  /* starts of the current line's fields */
 	int field_cap;
 	const char **dep_ids;
 	double *dep_bytes;
@@ -63,9 +63,16 @@ static const struct {
 	const char *suffix;
 	double mult;
 } byte_suffixes[] = {
-	{"", 1},	  {"B", 1},	       {"KB", 1e3},	   {"MB", 1e6},
-	{"GB", 1e9},	  {"TB", 1e12},	       {"KiB", 1024.0},	   {"MiB", 1048576.0},
-	{"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
+    {"", 1},
+    {"B", 1},
+    {"KB", 1e3},
+    {"MB", 1e6},
+    {"GB", 1e9},
+    {"TB", 1e12},
+    {"KiB", 1024.0},
+    {"MiB", 1048576.0},
+    {"GiB", 1073741824.0},
+    {"TiB", 1099511627776.0},
 };
 
 enum num_status { NUM_OK, NUM_BAD, NUM_RANGE };
@@ -115,7 +122,7 @@ static enum num_status parse_number(const char *s, int allow_suffix, double *out
 #define QUOTE_MAX 80
 
 static int ferr(struct xpu_trace_reader *r, struct xpu_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int ferr(struct xpu_trace_reader *r, struct xpu_err *err, const char *fmt, ...)
 {
@@ -129,7 +136,7 @@ static int ferr(struct xpu_trace_reader *r, struct xpu_err *err, const char *fmt
 }
 
 static int bad_value(struct xpu_trace_reader *r, struct xpu_err *err, enum col c,
-		     const char *expected, const char *v, const char *note)
+                     const char *expected, const char *v, const char *note)
 {
 	int len = (int)strlen(v);
 	const char *dots = "";
@@ -138,18 +145,18 @@ static int bad_value(struct xpu_trace_reader *r, struct xpu_err *err, enum col c
 		dots = "...";
 	}
 	return ferr(r, err, "field '%s': expected %s, got \"%.*s%s\"%s", col_names[c], expected,
-		    len, v, dots, note);
+	            len, v, dots, note);
 }
 
-static int number_field(struct xpu_trace_reader *r, struct xpu_err *err, enum col c,
-			const char *v, int allow_suffix, double *out)
+static int number_field(struct xpu_trace_reader *r, struct xpu_err *err, enum col c, const char *v,
+                        int allow_suffix, double *out)
 {
 	enum num_status st = parse_number(v, allow_suffix, out);
 	if (st == NUM_OK)
 		return 0;
 	const char *expected = allow_suffix ? "a non-negative number of bytes (such as 4096, "
-					      "1.5e9 or 512MiB)"
-					    : "a non-negative number";
+	                                      "1.5e9 or 512MiB)"
+	                                    : "a non-negative number";
 	return bad_value(r, err, c, expected, v, st == NUM_RANGE ? " (too large)" : "");
 }
 
@@ -171,7 +178,7 @@ static int next_line(struct xpu_trace_reader *r, struct xpu_err *err)
 		if (len < 0) {
 			if (ferror(n->f))
 				return xpu_errf(err, r->path, 0, "cannot read: %s",
-						strerror(errno ? errno : EIO));
+				                strerror(errno ? errno : EIO));
 			return 0;
 		}
 		n->lineno++;
@@ -227,9 +234,9 @@ static int split(struct xpu_trace_reader *r, int header, int *nfields, struct xp
 			p++;
 			for (;;) {
 				if (!*p)
-					return ferr(r, err, "%s: unterminated quote",
-						    field_label(n, nf, header, label,
-								sizeof(label)));
+					return ferr(
+					    r, err, "%s: unterminated quote",
+					    field_label(n, nf, header, label, sizeof(label)));
 				if (*p == '"' && p[1] == '"') {
 					*w++ = '"';
 					p += 2;
@@ -244,7 +251,7 @@ static int split(struct xpu_trace_reader *r, int header, int *nfields, struct xp
 				p++;
 			if (*p && *p != ',')
 				return ferr(r, err, "%s: unexpected text after the closing quote",
-					    field_label(n, nf, header, label, sizeof(label)));
+				            field_label(n, nf, header, label, sizeof(label)));
 			more = *p == ',';
 			*w = '\0'; /* w is behind the closing quote, so p is untouched */
 		} else {
@@ -303,7 +310,7 @@ static char *list_entry(char *p, char **a, char **b)
 /* deps: "ID" or "ID:BYTES", ';'-separated. Ids stay strings here; the workload
  * resolves them, since a producer may appear on a later line. */
 static int parse_deps(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec *rec,
-		      struct xpu_err *err)
+                      struct xpu_err *err)
 {
 	struct native *n = r->priv;
 	int k = 0;
@@ -320,7 +327,7 @@ static int parse_deps(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec 
 		double bytes = 0;
 		if (id_end == a)
 			return ferr(r, err, "field 'deps': expected ID or ID:BYTES, got \"%.*s\"",
-				    len, a);
+			            len, a);
 		if (colon) {
 			char *s = colon + 1;
 			while (s < b && is_blank(*s))
@@ -331,10 +338,10 @@ static int parse_deps(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec 
 			*b = save;
 			if (st != NUM_OK)
 				return ferr(r, err,
-					    "field 'deps': expected ID or ID:BYTES with BYTES a "
-					    "non-negative number of bytes, got \"%.*s\"%s",
-					    len > QUOTE_MAX ? QUOTE_MAX : len, a,
-					    st == NUM_RANGE ? " (too large)" : "");
+				            "field 'deps': expected ID or ID:BYTES with BYTES a "
+				            "non-negative number of bytes, got \"%.*s\"%s",
+				            len > QUOTE_MAX ? QUOTE_MAX : len, a,
+				            st == NUM_RANGE ? " (too large)" : "");
 		}
 		*b = '\0';
 		*id_end = '\0';
@@ -382,7 +389,7 @@ static const char *duplicate_target(const char **t, int k)
 /* cost: "UNIT_OR_KIND=SECONDS", ';'-separated. Targets are resolved by the workload,
  * which knows the platform. */
 static int parse_cost(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec *rec,
-		      struct xpu_err *err)
+                      struct xpu_err *err)
 {
 	struct native *n = r->priv;
 	int k = 0;
@@ -399,8 +406,8 @@ static int parse_cost(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec 
 			t_end--;
 		if (!eq || t_end == a)
 			return ferr(r, err,
-				    "field 'cost': expected UNIT_OR_KIND=SECONDS, got \"%.*s\"",
-				    qlen, a);
+			            "field 'cost': expected UNIT_OR_KIND=SECONDS, got \"%.*s\"",
+			            qlen, a);
 		char *s = eq + 1;
 		while (s < b && is_blank(*s))
 			s++;
@@ -411,9 +418,9 @@ static int parse_cost(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec 
 		*b = save;
 		if (st != NUM_OK)
 			return ferr(r, err,
-				    "field 'cost': expected UNIT_OR_KIND=SECONDS with SECONDS a "
-				    "non-negative number, got \"%.*s\"%s",
-				    qlen, a, st == NUM_RANGE ? " (too large)" : "");
+			            "field 'cost': expected UNIT_OR_KIND=SECONDS with SECONDS a "
+			            "non-negative number, got \"%.*s\"%s",
+			            qlen, a, st == NUM_RANGE ? " (too large)" : "");
 		*b = '\0';
 		*t_end = '\0';
 		if (grow(&n->cost_target, &n->cost_seconds, &n->cost_cap, k + 1))
@@ -424,8 +431,7 @@ static int parse_cost(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec 
 	}
 	const char *dup = duplicate_target(n->cost_target, k);
 	if (dup)
-		return ferr(r, err, "field 'cost': target \"%.*s\" is given twice", QUOTE_MAX,
-			    dup);
+		return ferr(r, err, "field 'cost': target \"%.*s\" is given twice", QUOTE_MAX, dup);
 	rec->ncosts = k;
 	rec->cost_target = n->cost_target;
 	rec->cost_seconds = n->cost_seconds;
@@ -434,8 +440,7 @@ static int parse_cost(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec 
 
 /* ------------------------------------------------------------------ records */
 
-static int parse_priority(struct xpu_trace_reader *r, const char *v, int *out,
-			  struct xpu_err *err)
+static int parse_priority(struct xpu_trace_reader *r, const char *v, int *out, struct xpu_err *err)
 {
 	const char *p = v + (*v == '-' || *v == '+');
 	if (*p < '0' || *p > '9')
@@ -451,8 +456,7 @@ static int parse_priority(struct xpu_trace_reader *r, const char *v, int *out,
 	return 0;
 }
 
-static int parse_class(struct xpu_trace_reader *r, const char *v, int *out,
-		       struct xpu_err *err)
+static int parse_class(struct xpu_trace_reader *r, const char *v, int *out, struct xpu_err *err)
 {
 	int c = xpu_class_parse(v);
 	if (c >= 0) {
@@ -463,13 +467,13 @@ static int parse_class(struct xpu_trace_reader *r, const char *v, int *out,
 	size_t len = 0;
 	for (int i = 0; i < XPU_CLASS_COUNT && len < sizeof(list); i++)
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
-					xpu_class_name(i));
+		                        xpu_class_name(i));
 	return ferr(r, err, "field 'class': unknown class \"%.*s\" (classes: %s)", QUOTE_MAX, v,
-		    list);
+	            list);
 }
 
-static int parse_field(struct xpu_trace_reader *r, enum col c, char *v,
-		       struct xpu_trace_rec *rec, struct xpu_err *err)
+static int parse_field(struct xpu_trace_reader *r, enum col c, char *v, struct xpu_trace_rec *rec,
+                       struct xpu_err *err)
 {
 	switch (c) {
 	case COL_ID:
@@ -507,8 +511,7 @@ static int parse_field(struct xpu_trace_reader *r, enum col c, char *v,
 	return -EINVAL;
 }
 
-static int native_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec,
-		       struct xpu_err *err)
+static int native_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struct xpu_err *err)
 {
 	struct native *n = r->priv;
 	int nf, rc = next_line(r, err);
@@ -520,7 +523,7 @@ static int native_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec,
 	/* A short row is more likely a mistake than a wish for defaults: reject both. */
 	if (nf != n->ncols)
 		return ferr(r, err, "%d field%s, but the header names %d column%s", nf,
-			    nf == 1 ? "" : "s", n->ncols, n->ncols == 1 ? "" : "s");
+		            nf == 1 ? "" : "s", n->ncols, n->ncols == 1 ? "" : "s");
 
 	memset(rec, 0, sizeof(*rec));
 	rec->line = n->lineno;
@@ -565,7 +568,7 @@ static int read_header(struct xpu_trace_reader *r, struct xpu_err *err)
 	while (is_blank(*line))
 		line++;
 	snprintf(raw, sizeof(raw), "%.*s%s", QUOTE_MAX, line,
-		 strlen(line) > QUOTE_MAX ? "..." : "");
+	         strlen(line) > QUOTE_MAX ? "..." : "");
 	rc = split(r, 1, &nf, err);
 	if (rc < 0)
 		return rc;
@@ -575,9 +578,9 @@ static int read_header(struct xpu_trace_reader *r, struct xpu_err *err)
 		known += column_of(n->field[i]) >= 0;
 	if (!known)
 		return ferr(r, err,
-			    "expected a header row naming columns such as id,submit,flops, "
-			    "got \"%s\"",
-			    raw);
+		            "expected a header row naming columns such as id,submit,flops, "
+		            "got \"%s\"",
+		            raw);
 
 	n->col = malloc((size_t)nf * sizeof(*n->col));
 	if (!n->col)
@@ -589,11 +592,11 @@ static int read_header(struct xpu_trace_reader *r, struct xpu_err *err)
 			return ferr(r, err, "column %d of the header has no name", i + 1);
 		int c = column_of(name);
 		if (c < 0)
-			return ferr(r, err, "unknown column \"%.*s\" (columns: %s)", QUOTE_MAX, name,
-				    COLUMN_LIST);
+			return ferr(r, err, "unknown column \"%.*s\" (columns: %s)", QUOTE_MAX,
+			            name, COLUMN_LIST);
 		if (first[c])
 			return ferr(r, err, "column '%s' appears twice (columns %d and %d)",
-				    col_names[c], first[c], i + 1);
+			            col_names[c], first[c], i + 1);
 		first[c] = i + 1;
 		n->col[i] = (enum col)c;
 	}
@@ -641,8 +644,8 @@ static int native_open(struct xpu_trace_reader *r, struct xpu_err *err)
 		if (rc == -EINVAL && r->guessed && err) {
 			size_t len = strlen(err->msg);
 			snprintf(err->msg + len, sizeof(err->msg) - len,
-				 " (no format claims this file's extension, so it was read as "
-				 "native CSV)");
+			         " (no format claims this file's extension, so it was read as "
+			         "native CSV)");
 		}
 		native_close(r);
 		return rc;
@@ -653,10 +656,10 @@ static int native_open(struct xpu_trace_reader *r, struct xpu_err *err)
 static const char *const native_extensions[] = {".csv", NULL};
 
 const struct xpu_trace_reader_ops xpu_trace_native = {
-	.name = "native",
-	.description = "xpuopt's CSV trace: one task per row, columns named by a header",
-	.extensions = native_extensions,
-	.open = native_open,
-	.next = native_next,
-	.close = native_close,
+    .name = "native",
+    .description = "xpuopt's CSV trace: one task per row, columns named by a header",
+    .extensions = native_extensions,
+    .open = native_open,
+    .next = native_next,
+    .close = native_close,
 };

@@ -11,7 +11,7 @@
  * xpu_trace_formats, in the same order; the first entry is the fallback for files
  * whose extension no reader claims. */
 static const struct xpu_trace_reader_ops *const readers[] = {
-	&xpu_trace_native,
+    &xpu_trace_native,
 };
 
 #define NREADERS (sizeof(readers) / sizeof(readers[0]))
@@ -52,7 +52,7 @@ static const struct xpu_trace_reader_ops *find_by_extension(const char *path)
 }
 
 static int choose(const char *path, const char *format, const struct xpu_trace_reader_ops **ops,
-		  int *guessed, struct xpu_err *err)
+                  int *guessed, struct xpu_err *err)
 {
 	*guessed = 0;
 	if (format && strcmp(format, "auto")) {
@@ -64,7 +64,7 @@ static int choose(const char *path, const char *format, const struct xpu_trace_r
 		for (const char *const *f = xpu_trace_formats; *f && n < sizeof(list); f++)
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s, ", *f);
 		return xpu_errf(err, NULL, 0, "unknown trace format \"%s\" (formats: %sauto)",
-				format, list);
+		                format, list);
 	}
 	*ops = find_by_extension(path);
 	if (!*ops) {
@@ -84,7 +84,7 @@ const char *xpu_trace_format_of(const char *path, const char *format)
 }
 
 int xpu_trace_open(const char *path, const char *format, struct xpu_trace_reader **out,
-		   struct xpu_err *err)
+                   struct xpu_err *err)
 {
 	const struct xpu_trace_reader_ops *ops;
 	int guessed;
