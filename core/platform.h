@@ -17,6 +17,10 @@ struct xpu_host_desc {
 	/* Property lookup: the value of a host <prop>, or NULL when absent. */
 	const char *(*prop)(void *ctx, const char *key);
 	void *ctx;
+	/* Optional (may be NULL): the name of the i-th property (i = 0, 1, ...), NULL
+	 * past the last. When given, the builder rejects unknown xpu.* keys and kernel
+	 * classes, so a misspelt property is an error rather than a silent default. */
+	const char *(*prop_name)(void *ctx, int i);
 };
 
 /* Start an empty platform read from path (or labelled by it). */
@@ -44,6 +48,8 @@ void xpu_platform_free(struct xpu_platform *pf);
 
 /* Line of <host id="name" in the platform file, 0 when not found. */
 int xpu_platform_host_line(const char *path, const char *name);
+/* Line of <ELEMENT id="id" (host, link, zone ...) in the platform file, 0 when not found. */
+int xpu_platform_element_line(const char *path, const char *element, const char *id);
 
 /* Index of the unit named name, or -1. */
 int xpu_platform_find_unit(const struct xpu_platform *pf, const char *name);

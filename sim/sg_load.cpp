@@ -1,1 +1,145 @@
-// placeholder
+/* sg_load.cpp — the few SimGrid calls that need C++: loading a platform and running the
+ * simulation without letting an exception end the process, and host creation hooks.
+ *
+ * SimGrid reports a malformed platform file by throwing (simgrid::ParseError or another
+ * std::exception). From C such an exception cannot be caught: it would unwind through
+ * C frames and call std::terminate, so a typo in a user's file would abort xpuopt
+ * instead of printing "FILE:LINE: ...". Every call that may throw is wrapped here and
+ * turned into a message. A few problems make SimGrid abort outright (a missing file, a
+ * wattage_per_state whose group count differs from the P-state count); those are
+ * detected before SimGrid sees them: the caller checks the file, and a host hook,
+ * connected ahead of the energy plugin's own, validates each host as it is sealed and
+ * rejects it by throwing, which ends the parse cleanly.
+ */
+#include <simgrid/s4u.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+/* The C side's view of these functions (sim/simgrid.c declares the same). */
+extern "C" {
+struct xpu_sg_hooks {
+	/* Called for each host as SimGrid seals it, in creation (file) order. Returns 0,
+	 * or nonzero to reject the platform (the callee keeps its own message). */
+	int (*host)(void *ctx, sg_host_t host);
+	/* Called for each link at creation with its wattage_range property (or NULL). */
+	int (*link)(void *ctx, const char *name, const char *wattage_range);
+	void *ctx;
+};
+
+int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, char *msg,
+			 size_t len, int *line);
+int xpu_sg_run(char *msg, size_t len);
+int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
+}
+
+namespace {
+
+/* Thrown by a hook to stop the parse; its message is already with the caller. */
+struct hook_reject : std::exception {
+	const char *what() const noexcept override { return "rejected by xpuopt"; }
+};
+
+const xpu_sg_hooks *active_hooks;
+bool hooks_connected;
+
+void set_msg(char *msg, size_t len, const char *text)
+{
+	if (msg && len)
+		snprintf(msg, len, "%s", text);
+}
+
+} // namespace
+
+/* Returns 0; 1 when a hook rejected a host or link (its message is the caller's);
+ * -EINVAL with msg, and *line when SimGrid named one, for any other error. */
+int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, char *msg,
+			 size_t len, int *line)
+{
+	*line = 0;
+	active_hooks = hooks;
+	if (!hooks_connected) {
+		/* Signals cannot be disconnected in SimGrid 3.32, so the hooks are
+		 * connected once and look at whichever table is active. */
+		hooks_connected = true;
+		simgrid::s4u::Host::on_creation_cb([](simgrid::s4u::Host &h) {
+			if (active_hooks && active_hooks->host &&
+			    active_hooks->host(active_hooks->ctx, &h))
+				throw hook_reject();
+		});
+		simgrid::s4u::Link::on_creation_cb([](simgrid::s4u::Link &l) {
+			if (active_hooks && active_hooks->link &&
+			    active_hooks->link(active_hooks->ctx, l.get_cname(),
+					       l.get_property("wattage_range")))
+				throw hook_reject();
+		});
+	}
+	try {
+		simgrid::s4u::Engine::get_instance()->load_platform(path);
+	} catch (const hook_reject &) {
+		active_hooks = nullptr;
+		return 1;
+	} catch (const std::exception &e) {
+		active_hooks = nullptr;
+		/* ParseError reads "Parse error at FILE:LINE: WHAT"; keep WHAT and LINE. */
+		std::string w = e.what();
+		std::string head = std::string("Parse error at ") + path + ":";
+		if (w.compare(0, head.size(), head) == 0) {
+			char *end;
+			long l = strtol(w.c_str() + head.size(), &end, 10);
+			if (end != w.c_str() + head.size() && end[0] == ':') {
+				*line = (int)l;
+				w = end + 1 + (end[1] == ' ');
+			}
+		}
+		set_msg(msg, len, w.c_str());
+		return -EINVAL;
+	} catch (...) {
+		active_hooks = nullptr;
+		set_msg(msg, len, "SimGrid failed to load the platform (unknown error)");
+		return -EINVAL;
+	}
+	active_hooks = nullptr;
+	return 0;
+}
+
+/* Runs the simulation to its end. Returns 0, or -EINVAL with msg if SimGrid threw. */
+int xpu_sg_run(char *msg, size_t len)
+{
+	try {
+		simgrid::s4u::Engine::get_instance()->run();
+	} catch (const std::exception &e) {
+		set_msg(msg, len, e.what());
+		return -EINVAL;
+	} catch (...) {
+		set_msg(msg, len, "SimGrid stopped with an unknown error");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The names of a host's properties, sorted so that checks report in a stable order
+ * (SimGrid keeps them in a hash map). *names is malloc'd, its strings are SimGrid's
+ * and live as long as the host. Returns the count, or -ENOMEM. */
+int xpu_sg_host_prop_names(sg_host_t host, const char ***names)
+{
+	*names = nullptr;
+	const auto *props = host->get_properties();
+	size_t n = props ? props->size() : 0;
+	auto **v = static_cast<const char **>(calloc(n + 1, sizeof(char *)));
+	if (!v)
+		return -ENOMEM;
+	size_t i = 0;
+	if (props)
+		for (auto const &kv : *props)
+			v[i++] = kv.first.c_str();
+	std::sort(v, v + n, [](const char *a, const char *b) { return strcmp(a, b) < 0; });
+	*names = v;
+	return (int)n;
+}
