@@ -544,8 +544,11 @@ int xpu_engine_setup(struct xpu_engine *e)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++)
 		e->u[i].idle_pos = -1;
-	for (uint32_t i = 0; i < e->w->ntasks; i++)
+	for (uint32_t i = 0; i < e->w->ntasks; i++) {
+		struct xpu_task *t = &e->w->tasks[i];
 		e->arrivals[i] = i;
+		t->ready_t = t->start_t = t->end_t = t->predicted = NAN; /* "never" in results */
+	}
 	qsort_r(e->arrivals, e->w->ntasks, sizeof(uint32_t), cmp_arrival, e->w->tasks);
 	/* splitmix64 seeds the generator's four words from the one seed */
 	uint64_t z = e->rng[0];
