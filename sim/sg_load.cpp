@@ -7,7 +7,7 @@
  * instead of printing "FILE:LINE: ...". Every call that may throw is wrapped here and
  * turned into a message. A few problems make SimGrid abort outright (a missing file, a
  * wattage_per_state whose group count differs from the P-state count); those are
- * detected before SimGrid sees them: the caller checks the file, and a host hook,
+ * detected before SimGrid acts on them: the caller checks the file, and a host hook,
  * connected ahead of the energy plugin's own, validates each host as it is sealed and
  * rejects it by throwing, which ends the parse cleanly.
  */
@@ -33,6 +33,7 @@ struct xpu_sg_hooks {
 	void *ctx;
 };
 
+void xpu_sg_connect_hooks(void);
 int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, char *msg,
 			 size_t len, int *line);
 int xpu_sg_run(char *msg, size_t len);
@@ -57,29 +58,36 @@ void set_msg(char *msg, size_t len, const char *text)
 
 } // namespace
 
+/* Connects the host and link hooks. Call it after simgrid_init and before the energy
+ * plugins are initialised: SimGrid calls a signal's callbacks in connection order, and
+ * ours must see a host before the energy plugin parses (and may abort on) its
+ * wattage. Signals cannot be disconnected in SimGrid 3.32, so the hooks are connected
+ * once and consult whichever table xpu_sg_load_platform made active. */
+void xpu_sg_connect_hooks(void)
+{
+	if (hooks_connected)
+		return;
+	hooks_connected = true;
+	simgrid::s4u::Host::on_creation_cb([](simgrid::s4u::Host &h) {
+		if (active_hooks && active_hooks->host && active_hooks->host(active_hooks->ctx, &h))
+			throw hook_reject();
+	});
+	simgrid::s4u::Link::on_creation_cb([](simgrid::s4u::Link &l) {
+		if (active_hooks && active_hooks->link &&
+		    active_hooks->link(active_hooks->ctx, l.get_cname(),
+				       l.get_property("wattage_range")))
+			throw hook_reject();
+	});
+}
+
 /* Returns 0; 1 when a hook rejected a host or link (its message is the caller's);
  * -EINVAL with msg, and *line when SimGrid named one, for any other error. */
 int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, char *msg,
 			 size_t len, int *line)
 {
 	*line = 0;
+	xpu_sg_connect_hooks();
 	active_hooks = hooks;
-	if (!hooks_connected) {
-		/* Signals cannot be disconnected in SimGrid 3.32, so the hooks are
-		 * connected once and look at whichever table is active. */
-		hooks_connected = true;
-		simgrid::s4u::Host::on_creation_cb([](simgrid::s4u::Host &h) {
-			if (active_hooks && active_hooks->host &&
-			    active_hooks->host(active_hooks->ctx, &h))
-				throw hook_reject();
-		});
-		simgrid::s4u::Link::on_creation_cb([](simgrid::s4u::Link &l) {
-			if (active_hooks && active_hooks->link &&
-			    active_hooks->link(active_hooks->ctx, l.get_cname(),
-					       l.get_property("wattage_range")))
-				throw hook_reject();
-		});
-	}
 	try {
 		simgrid::s4u::Engine::get_instance()->load_platform(path);
 	} catch (const hook_reject &) {

@@ -45,6 +45,7 @@ struct xpu_sg_hooks {
 	int (*link)(void *ctx, const char *name, const char *wattage_range);
 	void *ctx;
 };
+void xpu_sg_connect_hooks(void);
 int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, char *msg,
 			 size_t len, int *line);
 int xpu_sg_run(char *msg, size_t len);
@@ -478,6 +479,7 @@ static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	sg_cfg_set_string("network/model", "CM02");
 	sg_cfg_set_boolean("network/crosstraffic", "no");
 	sg_cfg_set_double("network/TCP-gamma", 0.0);
+	xpu_sg_connect_hooks(); /* before the energy plugins: see sg_load.cpp */
 	sg_host_energy_plugin_init();
 	sg_link_energy_plugin_init();
 
