@@ -37,8 +37,8 @@ static struct task *tasks;
 static size_t ntasks;
 static struct worker *workers;
 static size_t nworkers;
-static struct worker *idle;    /* stack of idle workers */
-static sg_sem_t idle_count;    /* number of idle workers */
+static struct worker *idle; /* stack of idle workers */
+static sg_sem_t idle_count; /* number of idle workers */
 static double makespan;
 
 static void worker_main(int argc, char **argv)
@@ -124,8 +124,10 @@ static int read_trace(const char *path)
 				p++;
 		}
 		if (!(t.flops >= 0)) {
-			fprintf(stderr, "plain_simgrid: %s:%d: field 'flops': expected a "
-					"non-negative number\n", path, lineno);
+			fprintf(stderr,
+			        "plain_simgrid: %s:%d: field 'flops': expected a "
+			        "non-negative number\n",
+			        path, lineno);
 			fclose(f);
 			return -1;
 		}
@@ -142,7 +144,7 @@ int main(int argc, char **argv)
 	int nargs = argc - 1 - energy;
 	if (nargs != 2 && nargs != 3) {
 		fprintf(stderr, "usage: plain_simgrid [--energy] PLATFORM N FLOPS\n"
-				"       plain_simgrid [--energy] PLATFORM TRACE.csv\n");
+		                "       plain_simgrid [--energy] PLATFORM TRACE.csv\n");
 		return 2;
 	}
 	if (nargs == 3) {
@@ -150,7 +152,8 @@ int main(int argc, char **argv)
 		long long n = strtoll(arg[1], &e1, 10);
 		double flops = strtod(arg[2], &e2);
 		if (*e1 || *e2 || n < 0 || !(flops >= 0)) {
-			fprintf(stderr, "plain_simgrid: N and FLOPS must be non-negative numbers\n");
+			fprintf(stderr,
+			        "plain_simgrid: N and FLOPS must be non-negative numbers\n");
 			return 2;
 		}
 		ntasks = (size_t)n;

@@ -88,16 +88,26 @@ static void cat(char *dst, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
-enum { COL_UNIT, COL_KIND, COL_CORES, COL_SPEED, COL_POWER, COL_MEM, COL_BW, COL_LAUNCH,
-       COL_WAKE, NCOLS };
+enum {
+	COL_UNIT,
+	COL_KIND,
+	COL_CORES,
+	COL_SPEED,
+	COL_POWER,
+	COL_MEM,
+	COL_BW,
+	COL_LAUNCH,
+	COL_WAKE,
+	NCOLS
+};
 
 #define CELL 256
 
 static void print_units(const struct xpu_platform *pf)
 {
 	static const char *const head[NCOLS] = {
-		"UNIT", "KIND", "CORES", "SPEED/CORE BY P-STATE", "POWER W IDLE..FULL",
-		"MEMORY", "MEM BW", "LAUNCH", "WAKE",
+	    "UNIT",   "KIND",   "CORES", "SPEED/CORE BY P-STATE", "POWER W IDLE..FULL", "MEMORY",
+	    "MEM BW", "LAUNCH", "WAKE",
 	};
 	char(*cell)[NCOLS][CELL] = calloc((size_t)pf->nunits, sizeof(*cell));
 	if (!cell)
@@ -124,15 +134,16 @@ static void print_units(const struct xpu_platform *pf)
 			sharers += pf->units[j].mem_pool == u->mem_pool;
 		if (sharers > 1)
 			snprintf(cell[i][COL_MEM], CELL, "%s %s, shared", m->name,
-				 bytes_str(b, sizeof(b), m->capacity));
+			         bytes_str(b, sizeof(b), m->capacity));
 		else
-			snprintf(cell[i][COL_MEM], CELL, "%s", bytes_str(b, sizeof(b), m->capacity));
+			snprintf(cell[i][COL_MEM], CELL, "%s",
+			         bytes_str(b, sizeof(b), m->capacity));
 		if (u->mem_bw > 0)
 			snprintf(cell[i][COL_BW], CELL, "%s", si(b, sizeof(b), u->mem_bw, "B/s"));
 		else
 			snprintf(cell[i][COL_BW], CELL, "no bound");
 		snprintf(cell[i][COL_LAUNCH], CELL, "%s",
-			 secs_str(b, sizeof(b), u->launch_latency));
+		         secs_str(b, sizeof(b), u->launch_latency));
 		snprintf(cell[i][COL_WAKE], CELL, "%s", secs_str(b, sizeof(b), u->wake_latency));
 		for (int c = 0; c < NCOLS; c++)
 			if ((int)strlen(cell[i][c]) > width[c])
@@ -202,7 +213,7 @@ static void print_classes(const struct xpu_platform *pf)
 					continue;
 				done[d] = 1;
 				snprintf(word, sizeof(word), "%s x%g", xpu_class_name(d),
-					 e->efficiency);
+				         e->efficiency);
 				wrap_word(&w, n++ ? ", " : " ", word);
 			}
 		}
@@ -225,10 +236,11 @@ static void route_str(char *buf, size_t n, const struct xpu_platform *pf, int i,
 	size_t k = (size_t)i * (size_t)pf->nunits + (size_t)j;
 	char l[64], b[64];
 	if (pf->units[i].mem_pool == pf->units[j].mem_pool)
-		snprintf(buf, n, "shared memory (%s), no copy", pf->pools[pf->units[i].mem_pool].name);
+		snprintf(buf, n, "shared memory (%s), no copy",
+		         pf->pools[pf->units[i].mem_pool].name);
 	else if (pf->bw[k] > 0)
 		snprintf(buf, n, "latency %s, bandwidth %s", secs_str(l, sizeof(l), pf->lat[k]),
-			 si(b, sizeof(b), pf->bw[k], "B/s"));
+		         si(b, sizeof(b), pf->bw[k], "B/s"));
 	else
 		snprintf(buf, n, "no route");
 }
@@ -296,9 +308,9 @@ enum { OPT_ROUTES = 256 };
 int xpu_cmd_platform(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"routes", no_argument, NULL, OPT_ROUTES},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"routes", no_argument, NULL, OPT_ROUTES},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int all_routes = 0, c;
 
@@ -314,19 +326,20 @@ int xpu_cmd_platform(int argc, char **argv)
 			return 0;
 		default:
 			if (optopt == OPT_ROUTES)
-				fputs("xpuopt platform: option '--routes' takes no value\n", stderr);
+				fputs("xpuopt platform: option '--routes' takes no value\n",
+				      stderr);
 			else if (optopt)
 				fprintf(stderr, "xpuopt platform: unknown option '-%c'\n", optopt);
 			else
 				fprintf(stderr, "xpuopt platform: unknown option '%s'\n",
-					argv[optind - 1]);
+				        argv[optind - 1]);
 			fputs("see 'xpuopt platform --help'\n", stderr);
 			return 2;
 		}
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "xpuopt platform: %s\n",
-			optind >= argc ? "expected a platform file" : "expected one platform file");
+		        optind >= argc ? "expected a platform file" : "expected one platform file");
 		fputs("see 'xpuopt platform --help'\n", stderr);
 		return 2;
 	}

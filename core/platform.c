@@ -40,10 +40,12 @@ static int parse_number(const char *s, double *v, const char **rest)
 	return 0;
 }
 
-/* Parses "NUMBER[ ]SUFFIX" where SUFFIX is one of tab (or empty when bare is set), the
- * whole string and nothing else. Negative values are refused: every quantity a
- * platform gives (bytes, rates, durations) is non-negative. */
-static int parse_with_suffix(const char *s, const struct unit_suffix *tab, int bare, double *out)
+/* Parses "NUMBER[ ]SUFFIX" where SUFFIX is one of tab or empty (a bare number), the
+ * whole string and nothing else. The value is multiplied by the suffix's scale, or
+ * divided by it when divide is set: sub-units are exact that way ("5us" is 5 / 1e6,
+ * the double nearest 5e-6, where 5 * 1e-6 is one bit off). Negative values are refused:
+ * every quantity a platform gives (bytes, rates, durations) is non-negative. */
+static int parse_with_suffix(const char *s, const struct unit_suffix *tab, int divide, double *out)
 {
 	double v;
 	const char *p;
@@ -56,8 +58,6 @@ static int parse_with_suffix(const char *s, const struct unit_suffix *tab, int b
 		len--;
 	double scale = 0;
 	if (len == 0) {
-		if (!bare)
-			return -EINVAL;
 		scale = 1;
 	} else {
 		for (const struct unit_suffix *u = tab; u->name; u++)
@@ -68,73 +68,80 @@ static int parse_with_suffix(const char *s, const struct unit_suffix *tab, int b
 		if (scale == 0)
 			return -EINVAL;
 	}
-	double r = v * scale;
+	double r = divide ? v / scale : v * scale;
 	if (!isfinite(r))
 		return -EINVAL;
 	*out = r;
 	return 0;
 }
 
-#define KI 1024.0
 /* Decimal prefixes are powers of 1000 and binary ones powers of 1024 (IEC 80000-13),
  * as in SimGrid's own unit parser. */
 static const struct unit_suffix byte_units[] = {
-	{"B", 1},	      {"kB", 1e3},	   {"KB", 1e3},		{"MB", 1e6},
-	{"GB", 1e9},	      {"TB", 1e12},	   {"PB", 1e15},	{"KiB", KI},
-	{"MiB", KI * KI},     {"GiB", KI * KI * KI}, {"TiB", KI * KI * KI * KI},
-	{"PiB", KI * KI * KI * KI * KI},
-	{NULL, 0},
+    {"B", 1},
+    {"kB", 1e3},
+    {"KB", 1e3},
+    {"MB", 1e6},
+    {"GB", 1e9},
+    {"TB", 1e12},
+    {"PB", 1e15},
+    {"KiB", 1024.0},
+    {"MiB", 1048576.0},
+    {"GiB", 1073741824.0},
+    {"TiB", 1099511627776.0},
+    {"PiB", 1125899906842624.0},
+    {NULL, 0},
 };
 
 /* SimGrid writes flop rates as f, kf, Mf ... Ef; "flops" spellings are accepted too. */
 static const struct unit_suffix flop_units[] = {
-	{"f", 1},	    {"kf", 1e3},	{"Mf", 1e6},	    {"Gf", 1e9},
-	{"Tf", 1e12},	    {"Pf", 1e15},	{"Ef", 1e18},	    {"flops", 1},
-	{"kflops", 1e3},    {"Mflops", 1e6},	{"Gflops", 1e9},    {"Tflops", 1e12},
-	{"Pflops", 1e15},   {"Eflops", 1e18},	{NULL, 0},
+    {"f", 1},        {"kf", 1e3},      {"Mf", 1e6},      {"Gf", 1e9},      {"Tf", 1e12},
+    {"Pf", 1e15},    {"Ef", 1e18},     {"flops", 1},     {"kflops", 1e3},  {"Mflops", 1e6},
+    {"Gflops", 1e9}, {"Tflops", 1e12}, {"Pflops", 1e15}, {"Eflops", 1e18}, {NULL, 0},
 };
 
 /* Bytes per second, plus SimGrid's bit rates (bps = 1/8 byte per second) since link
  * and bus datasheets usually quote those. */
 static const struct unit_suffix bw_units[] = {
-	{"Bps", 1},
-	{"kBps", 1e3},
-	{"KBps", 1e3},
-	{"MBps", 1e6},
-	{"GBps", 1e9},
-	{"TBps", 1e12},
-	{"KiBps", KI},
-	{"MiBps", KI * KI},
-	{"GiBps", KI * KI * KI},
-	{"TiBps", KI * KI * KI * KI},
-	{"bps", 1 / 8.0},
-	{"kbps", 1e3 / 8},
-	{"Kbps", 1e3 / 8},
-	{"Mbps", 1e6 / 8},
-	{"Gbps", 1e9 / 8},
-	{"Tbps", 1e12 / 8},
-	{"Kibps", KI / 8},
-	{"Mibps", KI * KI / 8},
-	{"Gibps", KI * KI * KI / 8},
-	{"Tibps", KI * KI * KI * KI / 8},
-	{NULL, 0},
+    {"Bps", 1},
+    {"kBps", 1e3},
+    {"KBps", 1e3},
+    {"MBps", 1e6},
+    {"GBps", 1e9},
+    {"TBps", 1e12},
+    {"KiBps", 1024.0},
+    {"MiBps", 1048576.0},
+    {"GiBps", 1073741824.0},
+    {"TiBps", 1099511627776.0},
+    {"bps", 1 / 8.0},
+    {"kbps", 1e3 / 8},
+    {"Kbps", 1e3 / 8},
+    {"Mbps", 1e6 / 8},
+    {"Gbps", 1e9 / 8},
+    {"Tbps", 1e12 / 8},
+    {"Kibps", 1024.0 / 8},
+    {"Mibps", 1048576.0 / 8},
+    {"Gibps", 1073741824.0 / 8},
+    {"Tibps", 1099511627776.0 / 8},
+    {NULL, 0},
 };
 
+/* Divisors (see parse_with_suffix). */
 static const struct unit_suffix time_units[] = {
-	{"s", 1}, {"ms", 1e-3}, {"us", 1e-6}, {"ns", 1e-9}, {"ps", 1e-12}, {NULL, 0},
+    {"s", 1}, {"ms", 1e3}, {"us", 1e6}, {"ns", 1e9}, {"ps", 1e12}, {NULL, 0},
 };
 
 int xpu_parse_bytes(const char *s, double *out)
 {
-	return parse_with_suffix(s, byte_units, 1, out);
+	return parse_with_suffix(s, byte_units, 0, out);
 }
 
 int xpu_parse_rate(const char *s, char family, double *out)
 {
 	if (family == 'f')
-		return parse_with_suffix(s, flop_units, 1, out);
+		return parse_with_suffix(s, flop_units, 0, out);
 	if (family == 'B')
-		return parse_with_suffix(s, bw_units, 1, out);
+		return parse_with_suffix(s, bw_units, 0, out);
 	return -EINVAL;
 }
 
@@ -151,7 +158,7 @@ int xpu_parse_seconds(const char *s, double *out)
  * and rescanning a large file each time would make loading quadratic. */
 struct elem_pos {
 	size_t elem_off, elem_len; /* element name, in the index's text */
-	size_t id_off, id_len;	   /* raw id value (entities are not decoded) */
+	size_t id_off, id_len;     /* raw id value (entities are not decoded) */
 	int line;
 };
 
@@ -203,11 +210,11 @@ static int index_text(const char *t, struct elem_pos **out, size_t *nout)
 			line++;
 			p++;
 		} else if (!strncmp(p, "<!--", 4) || !strncmp(p, "<![CDATA[", 9) ||
-			   !strncmp(p, "<?", 2) || !strncmp(p, "<!", 2)) {
-			const char *close = p[1] == '?' ? "?>"
-					    : p[2] == '-' ? "-->"
-					    : p[2] == '[' ? "]]>"
-							  : ">";
+		           !strncmp(p, "<?", 2) || !strncmp(p, "<!", 2)) {
+			const char *close = p[1] == '?'   ? "?>"
+			                    : p[2] == '-' ? "-->"
+			                    : p[2] == '[' ? "]]>"
+			                                  : ">";
 			const char *e = strstr(p + 2, close);
 			const char *stop = e ? e + strlen(close) : p + strlen(p);
 			for (; p < stop; p++)
@@ -247,7 +254,8 @@ static int index_text(const char *t, struct elem_pos **out, size_t *nout)
 				if (an_len == 2 && !memcmp(an, "id", 2)) {
 					if (n == cap) {
 						size_t nc = cap ? cap * 2 : 64;
-						struct elem_pos *np = realloc(pos, nc * sizeof(*np));
+						struct elem_pos *np =
+						    realloc(pos, nc * sizeof(*np));
 						if (!np) {
 							free(pos);
 							return -ENOMEM;
@@ -256,11 +264,11 @@ static int index_text(const char *t, struct elem_pos **out, size_t *nout)
 						cap = nc;
 					}
 					pos[n++] = (struct elem_pos){
-						.elem_off = (size_t)(name - t),
-						.elem_len = name_len,
-						.id_off = (size_t)(v - t),
-						.id_len = v_len,
-						.line = tag_line,
+					    .elem_off = (size_t)(name - t),
+					    .elem_len = name_len,
+					    .id_off = (size_t)(v - t),
+					    .id_len = v_len,
+					    .line = tag_line,
 					};
 				}
 			}
@@ -385,7 +393,7 @@ void xpu_platform_init(struct xpu_platform *pf, const char *path)
 }
 
 /* Error about one property of one host, in the project's FILE:LINE: form. */
-#define host_err(err, pf, line, host, fmt, ...)                                                 \
+#define host_err(err, pf, line, host, fmt, ...)                                                    \
 	xpu_errf(err, (pf)->path, line, "host '%s': " fmt, host, ##__VA_ARGS__)
 
 static int find_pool(const struct xpu_platform *pf, const char *name)
@@ -446,7 +454,7 @@ static int parse_watts(const char *s, const char *end, struct xpu_pstate *ps)
  * separated by commas (SimGrid user manual, "Energy plugin"). SimGrid aborts the whole
  * process on a count mismatch, so the count is checked here with a proper message. */
 static int read_wattage(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
-			struct xpu_pstate *ps, struct xpu_err *err)
+                        struct xpu_pstate *ps, struct xpu_err *err)
 {
 	const char *w = h->prop(h->ctx, "wattage_per_state");
 	if (!w)
@@ -456,28 +464,30 @@ static int read_wattage(const struct xpu_platform *pf, const struct xpu_host_des
 		count += *q == ',';
 	if (count != h->npstates)
 		return host_err(err, pf, line, h->name,
-				"property 'wattage_per_state': %d %s for %d P-state%s (one "
-				"IDLE:FULL or IDLE:EPSILON:FULL group per speed), got \"%s\"",
-				count, count == 1 ? "group" : "groups", h->npstates,
-				h->npstates == 1 ? "" : "s", w);
+		                "property 'wattage_per_state': %d %s for %d P-state%s (one "
+		                "IDLE:FULL or IDLE:EPSILON:FULL group per speed), got \"%s\"",
+		                count, count == 1 ? "group" : "groups", h->npstates,
+		                h->npstates == 1 ? "" : "s", w);
 	const char *s = w;
 	for (int i = 0; i < h->npstates; i++) {
 		const char *e = strchr(s, ',');
 		if (!e)
 			e = s + strlen(s);
 		if (parse_watts(s, e, &ps[i]) < 0)
-			return host_err(err, pf, line, h->name,
-					"property 'wattage_per_state': P-state %d: expected IDLE:FULL "
-					"or IDLE:EPSILON:FULL non-negative watts such as 20:95, got "
-					"\"%.*s\"", i, (int)(e - s), s);
+			return host_err(
+			    err, pf, line, h->name,
+			    "property 'wattage_per_state': P-state %d: expected IDLE:FULL "
+			    "or IDLE:EPSILON:FULL non-negative watts such as 20:95, got "
+			    "\"%.*s\"",
+			    i, (int)(e - s), s);
 		s = *e ? e + 1 : e;
 	}
 	return 0;
 }
 
 static int read_class(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
-		      const char *key, const char *v, struct xpu_class_cap *cap,
-		      struct xpu_err *err)
+                      const char *key, const char *v, struct xpu_class_cap *cap,
+                      struct xpu_err *err)
 {
 	const char *s = v;
 	while (isspace((unsigned char)*s))
@@ -511,24 +521,26 @@ static int read_class(const struct xpu_platform *pf, const struct xpu_host_desc 
 			goto bad;
 		if (!(eff > 0 && eff <= 1))
 			return host_err(err, pf, line, h->name,
-					"property '%s': efficiency must be in (0, 1], got \"%s\"", key, at + 1);
+			                "property '%s': efficiency must be in (0, 1], got \"%s\"",
+			                key, at + 1);
 	}
 	*cap = (struct xpu_class_cap){.supported = 1, .peak = rate, .efficiency = eff};
 	return 0;
 bad:
 	return host_err(err, pf, line, h->name,
-			"property '%s': expected \"unsupported\", RATE or RATE@EFFICIENCY such "
-			"as 50Tf@0.7, got \"%s\"", key, v);
+	                "property '%s': expected \"unsupported\", RATE or RATE@EFFICIENCY such "
+	                "as 50Tf@0.7, got \"%s\"",
+	                key, v);
 }
 
 static const char *const known_keys[] = {
-	"xpu.kind", "xpu.mem", "xpu.mem.shared", "xpu.mem.bw", "xpu.launch", "xpu.wake", NULL,
+    "xpu.kind", "xpu.mem", "xpu.mem.shared", "xpu.mem.bw", "xpu.launch", "xpu.wake", NULL,
 };
 
 /* Every xpu.* property a unit names must be one we read: a misspelt key would
  * otherwise be ignored silently and the unit modelled with a default. */
 static int check_keys(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
-		      struct xpu_err *err)
+                      struct xpu_err *err)
 {
 	if (!h->prop_name)
 		return 0;
@@ -544,8 +556,9 @@ static int check_keys(const struct xpu_platform *pf, const struct xpu_host_desc 
 					strcat(names, xpu_class_name(c));
 				}
 				return host_err(err, pf, line, h->name,
-						"property '%s': unknown kernel class '%s' "
-						"(expected one of %s)", k, k + 10, names);
+				                "property '%s': unknown kernel class '%s' "
+				                "(expected one of %s)",
+				                k, k + 10, names);
 			}
 			continue;
 		}
@@ -554,27 +567,29 @@ static int check_keys(const struct xpu_platform *pf, const struct xpu_host_desc 
 			ok = !strcmp(*q, k);
 		if (!ok)
 			return host_err(err, pf, line, h->name,
-					"unknown property '%s' (expected xpu.kind, xpu.mem, "
-					"xpu.mem.shared, xpu.mem.bw, xpu.launch, xpu.wake or "
-					"xpu.class.CLASS)", k);
+			                "unknown property '%s' (expected xpu.kind, xpu.mem, "
+			                "xpu.mem.shared, xpu.mem.bw, xpu.launch, xpu.wake or "
+			                "xpu.class.CLASS)",
+			                k);
 	}
 	return 0;
 }
 
 static int read_seconds(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
-			const char *key, double *out, struct xpu_err *err)
+                        const char *key, double *out, struct xpu_err *err)
 {
 	const char *v = h->prop(h->ctx, key);
 	*out = 0;
 	if (v && xpu_parse_seconds(v, out) < 0)
 		return host_err(err, pf, line, h->name,
-				"property '%s': expected a non-negative duration such as 5us, 2ms "
-				"or 0.1s, got \"%s\"", key, v);
+		                "property '%s': expected a non-negative duration such as 5us, 2ms "
+		                "or 0.1s, got \"%s\"",
+		                key, v);
 	return 0;
 }
 
 int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h,
-			  struct xpu_err *err)
+                          struct xpu_err *err)
 {
 	const char *kind_s = h->prop(h->ctx, "xpu.kind");
 	int line = xpu_platform_host_line(pf->path, h->name);
@@ -592,43 +607,48 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 	}
 	int kind = xpu_kind_parse(kind_s);
 	if (kind < 0)
-		return host_err(err, pf, line, h->name,
-				"property 'xpu.kind': expected one of cpu, gpu, tpu, npu, lpu, fpga, "
-				"vpu, dsp, got \"%s\"", kind_s);
+		return host_err(
+		    err, pf, line, h->name,
+		    "property 'xpu.kind': expected one of cpu, gpu, tpu, npu, lpu, fpga, "
+		    "vpu, dsp, got \"%s\"",
+		    kind_s);
 	int rc = check_keys(pf, h, line, err);
 	if (rc < 0)
 		return rc;
 	if (h->cores < 1)
 		return host_err(err, pf, line, h->name,
-				"core count: expected a positive integer, got %d",
-				h->cores);
+		                "core count: expected a positive integer, got %d", h->cores);
 	if (h->npstates < 1 || !h->speeds)
 		return host_err(err, pf, line, h->name, "no speed given");
 	for (int i = 0; i < h->npstates; i++)
 		if (!(h->speeds[i] > 0) || !isfinite(h->speeds[i]))
-			return host_err(err, pf, line, h->name,
-					"speed of P-state %d: expected a positive flop rate such as "
-					"1Gf, got %g", i, h->speeds[i]);
+			return host_err(
+			    err, pf, line, h->name,
+			    "speed of P-state %d: expected a positive flop rate such as "
+			    "1Gf, got %g",
+			    i, h->speeds[i]);
 
 	struct xpu_unit u = {
-		.index = pf->nunits,
-		.kind = kind,
-		.cores = h->cores,
-		.npstates = h->npstates,
-		.pstate = 0,
-		.line = line,
+	    .index = pf->nunits,
+	    .kind = kind,
+	    .cores = h->cores,
+	    .npstates = h->npstates,
+	    .pstate = 0,
+	    .line = line,
 	};
 
 	double cap = 0;
 	const char *v = h->prop(h->ctx, "xpu.mem");
 	if (v && xpu_parse_bytes(v, &cap) < 0)
-		return host_err(err, pf, line, h->name,
-				"property 'xpu.mem': expected a byte size such as 16GiB, got \"%s\"", v);
+		return host_err(
+		    err, pf, line, h->name,
+		    "property 'xpu.mem': expected a byte size such as 16GiB, got \"%s\"", v);
 	v = h->prop(h->ctx, "xpu.mem.bw");
 	if (v && xpu_parse_rate(v, 'B', &u.mem_bw) < 0)
 		return host_err(err, pf, line, h->name,
-				"property 'xpu.mem.bw': expected a bandwidth such as 100GBps, got "
-				"\"%s\"", v);
+		                "property 'xpu.mem.bw': expected a bandwidth such as 100GBps, got "
+		                "\"%s\"",
+		                v);
 	if ((rc = read_seconds(pf, h, line, "xpu.launch", &u.launch_latency, err)) < 0 ||
 	    (rc = read_seconds(pf, h, line, "xpu.wake", &u.wake_latency, err)) < 0)
 		return rc;
@@ -664,28 +684,30 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 			q++;
 		if (!*q)
 			return host_err(err, pf, line, h->name,
-					"property 'xpu.mem.shared': expected the name of a shared "
-					"memory, got \"%s\"", shared);
+			                "property 'xpu.mem.shared': expected the name of a shared "
+			                "memory, got \"%s\"",
+			                shared);
 		if (xpu_platform_find_unit(pf, shared) >= 0 || !strcmp(shared, h->name))
 			return host_err(err, pf, line, h->name,
-					"property 'xpu.mem.shared': \"%s\" is also a unit's name; "
-					"a unit's private memory has that name, pick another", shared);
+			                "property 'xpu.mem.shared': \"%s\" is also a unit's name; "
+			                "a unit's private memory has that name, pick another",
+			                shared);
 		pool = find_pool(pf, shared);
 		if (pool >= 0) {
 			double have = pf->pools[pool].capacity;
 			if (cap > 0 && have > 0 && cap != have)
 				return host_err(err, pf, line, h->name,
-						"property 'xpu.mem': shared memory '%s' has %.0f "
-						"bytes from another unit, got \"%s\" (%.0f bytes)",
-						shared, have, h->prop(h->ctx, "xpu.mem"),
-						cap);
+				                "property 'xpu.mem': shared memory '%s' has %.0f "
+				                "bytes from another unit, got \"%s\" (%.0f bytes)",
+				                shared, have, h->prop(h->ctx, "xpu.mem"), cap);
 			if (cap > 0)
 				pf->pools[pool].capacity = cap;
 		}
 	} else if (find_pool(pf, h->name) >= 0) {
 		return host_err(err, pf, line, h->name,
-				"its private memory would be named '%s', which another unit uses "
-				"as its 'xpu.mem.shared'", h->name);
+		                "its private memory would be named '%s', which another unit uses "
+		                "as its 'xpu.mem.shared'",
+		                h->name);
 	}
 
 	u.name = strdup(h->name);
@@ -740,7 +762,7 @@ int xpu_platform_finish_units(struct xpu_platform *pf)
 }
 
 void xpu_platform_set_route(struct xpu_platform *pf, int src, int dst, double latency,
-			    double bandwidth)
+                            double bandwidth)
 {
 	if (!pf->lat || src < 0 || dst < 0 || src >= pf->nunits || dst >= pf->nunits)
 		return;
@@ -753,8 +775,8 @@ int xpu_platform_check(const struct xpu_platform *pf, struct xpu_err *err)
 {
 	if (pf->nunits == 0)
 		return xpu_errf(err, pf->path, 0,
-				"no unit: no host has an 'xpu.kind' property (see "
-				"platforms/README.md)");
+		                "no unit: no host has an 'xpu.kind' property (see "
+		                "platforms/README.md)");
 	if (!pf->bw)
 		return xpu_errf(err, pf->path, 0, "routes were not computed");
 	int n = pf->nunits;
@@ -764,11 +786,12 @@ int xpu_platform_check(const struct xpu_platform *pf, struct xpu_err *err)
 			if (i == j || a->mem_pool == b->mem_pool)
 				continue;
 			if (!(pf->bw[(size_t)i * n + j] > 0))
-				return xpu_errf(err, pf->path, a->line,
-						"host '%s' has no route to '%s' (units that do not "
-						"share memory need a <route> or <zoneRoute> between "
-						"them)",
-						a->name, b->name);
+				return xpu_errf(
+				    err, pf->path, a->line,
+				    "host '%s' has no route to '%s' (units that do not "
+				    "share memory need a <route> or <zoneRoute> between "
+				    "them)",
+				    a->name, b->name);
 		}
 	return 0;
 }

@@ -34,17 +34,21 @@ struct xpu_sg_hooks {
 };
 
 void xpu_sg_connect_hooks(void);
-int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, char *msg,
-			 size_t len, int *line);
+int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, char *msg, size_t len,
+                         int *line);
 int xpu_sg_run(char *msg, size_t len);
 int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
 }
 
-namespace {
+namespace
+{
 
 /* Thrown by a hook to stop the parse; its message is already with the caller. */
 struct hook_reject : std::exception {
-	const char *what() const noexcept override { return "rejected by xpuopt"; }
+	const char *what() const noexcept override
+	{
+		return "rejected by xpuopt";
+	}
 };
 
 const xpu_sg_hooks *active_hooks;
@@ -75,15 +79,15 @@ void xpu_sg_connect_hooks(void)
 	simgrid::s4u::Link::on_creation_cb([](simgrid::s4u::Link &l) {
 		if (active_hooks && active_hooks->link &&
 		    active_hooks->link(active_hooks->ctx, l.get_cname(),
-				       l.get_property("wattage_range")))
+		                       l.get_property("wattage_range")))
 			throw hook_reject();
 	});
 }
 
 /* Returns 0; 1 when a hook rejected a host or link (its message is the caller's);
  * -EINVAL with msg, and *line when SimGrid named one, for any other error. */
-int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, char *msg,
-			 size_t len, int *line)
+int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, char *msg, size_t len,
+                         int *line)
 {
 	*line = 0;
 	xpu_sg_connect_hooks();

@@ -46,8 +46,8 @@ struct xpu_sg_hooks {
 	void *ctx;
 };
 void xpu_sg_connect_hooks(void);
-int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, char *msg,
-			 size_t len, int *line);
+int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, char *msg, size_t len,
+                         int *line);
 int xpu_sg_run(char *msg, size_t len);
 int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
 
@@ -67,7 +67,7 @@ struct sim_unit;
 struct worker {
 	struct sim *sim;
 	struct sim_unit *unit; /* NULL for a transfer helper */
-	sg_sem_t wake;	       /* released once per job handed over */
+	sg_sem_t wake;         /* released once per job handed over */
 	struct worker *next_idle;
 	struct worker *next_all;
 	struct job job;
@@ -75,9 +75,9 @@ struct worker {
 
 struct sim_unit {
 	sg_host_t host;
-	double speed;	 /* flop/s of one core at the current P-state */
-	int has_power;	 /* wattage_per_state given: SimGrid can report energy */
-	int nworkers;	 /* created so far, at most the unit's cores */
+	double speed;  /* flop/s of one core at the current P-state */
+	int has_power; /* wattage_per_state given: SimGrid can report energy */
+	int nworkers;  /* created so far, at most the unit's cores */
 	struct worker *idle;
 	/* Launches waiting for a core: a ring, grown by doubling. */
 	struct job *q;
@@ -99,7 +99,7 @@ struct sim {
 	long inflight; /* launches and transfers not yet reported */
 
 	sg_mutex_t lock; /* held by the engine actor except inside wait */
-	sg_cond_t cond;	 /* signalled when an event arrives while the engine waits */
+	sg_cond_t cond;  /* signalled when an event arrives while the engine waits */
 	int waiting;
 
 	struct worker *xfer_idle;
@@ -140,10 +140,10 @@ static void push_event(struct sim *s, int type, uint64_t cookie, int status)
 		abort();
 	}
 	s->ev[(s->evhead + s->evlen++) % s->evcap] = (struct xpu_event){
-		.type = type,
-		.cookie = cookie,
-		.status = status,
-		.time = simgrid_get_clock(),
+	    .type = type,
+	    .cookie = cookie,
+	    .status = status,
+	    .time = simgrid_get_clock(),
 	};
 	if (s->waiting) {
 		/* One wake-up per batch: the engine drains every event queued by then. */
@@ -203,7 +203,7 @@ static void engine_main(int argc, char **argv)
 /* Creates a worker (unit != NULL) or a transfer helper on host, already holding job.
  * Called from the engine actor; the new actor starts at the same simulated time. */
 static struct worker *spawn(struct sim *s, struct sim_unit *u, sg_host_t host,
-			    const struct job *job)
+                            const struct job *job)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -217,7 +217,7 @@ static struct worker *spawn(struct sim *s, struct sim_unit *u, sg_host_t host,
 	char name[96];
 	if (u)
 		snprintf(name, sizeof(name), "xpu-worker:%s:%d", sg_host_get_name(host),
-			 u->nworkers);
+		         u->nworkers);
 	else
 		snprintf(name, sizeof(name), "xpu-transfer:%d", s->nxfer);
 	sg_actor_t a = sg_actor_init(name, host);
@@ -263,19 +263,19 @@ static int on_host(void *ctx, sg_host_t h)
 	for (int i = 0; i < np; i++)
 		speeds[i] = sg_host_get_pstate_speed(h, (unsigned long)i);
 	struct xpu_host_desc d = {
-		.name = sg_host_get_name(h),
-		.cores = sg_host_core_count(h),
-		.npstates = np,
-		.speeds = speeds,
-		.prop = host_prop,
-		.ctx = &pc,
-		.prop_name = host_prop_name,
+	    .name = sg_host_get_name(h),
+	    .cores = sg_host_core_count(h),
+	    .npstates = np,
+	    .speeds = speeds,
+	    .prop = host_prop,
+	    .ctx = &pc,
+	    .prop_name = host_prop_name,
 	};
 	rc = xpu_platform_add_host(s->pf, &d, s->err);
 	if (rc == 0) {
 		if ((s->nhosts & (s->nhosts - 1)) == 0) {
 			sg_host_t *nh = realloc(s->hosts, (size_t)(s->nhosts ? s->nhosts * 2 : 4) *
-							     sizeof(*nh));
+			                                      sizeof(*nh));
 			if (!nh) {
 				rc = -ENOMEM;
 				goto out;
@@ -287,7 +287,7 @@ static int on_host(void *ctx, sg_host_t h)
 out:
 	if (rc == -ENOMEM)
 		xpu_errf(s->err, s->pf->path, 0, "out of memory reading host '%s'",
-			 sg_host_get_name(h));
+		         sg_host_get_name(h));
 	free(speeds);
 	free(pc.names);
 	if (rc < 0) {
@@ -314,11 +314,11 @@ static int on_link(void *ctx, const char *name, const char *w)
 	}
 	if (ok)
 		return 0;
-	s->hook_rc = xpu_errf(s->err, s->pf->path,
-			      xpu_platform_element_line(s->pf->path, "link", name),
-			      "link '%s': property 'wattage_range': expected IDLE:BUSY "
-			      "non-negative watts such as 0.5:2, got \"%s\"",
-			      name, w);
+	s->hook_rc =
+	    xpu_errf(s->err, s->pf->path, xpu_platform_element_line(s->pf->path, "link", name),
+	             "link '%s': property 'wattage_range': expected IDLE:BUSY "
+	             "non-negative watts such as 0.5:2, got \"%s\"",
+	             name, w);
 	return 1;
 }
 
@@ -360,8 +360,9 @@ static int compute_routes(struct sim *s, struct xpu_err *err)
 			for (int j = 0; j < n; j++) {
 				if (i == j || pf->units[i].mem_pool == pf->units[j].mem_pool)
 					continue;
-				double v[2] = {sg_host_get_route_latency(s->hosts[i], s->hosts[j]),
-					       sg_host_get_route_bandwidth(s->hosts[i], s->hosts[j])};
+				double v[2] = {
+				    sg_host_get_route_latency(s->hosts[i], s->hosts[j]),
+				    sg_host_get_route_bandwidth(s->hosts[i], s->hosts[j])};
 				const char *p = (const char *)v;
 				size_t left = sizeof(v);
 				while (left) {
@@ -394,10 +395,10 @@ static int compute_routes(struct sim *s, struct xpu_err *err)
 		for (int i = 0; i < n; i++)
 			for (int j = 0; j < n; j++)
 				if (i != j && pf->units[i].mem_pool != pf->units[j].mem_pool) {
-					res[2 * got] = sg_host_get_route_latency(s->hosts[i],
-										 s->hosts[j]);
-					res[2 * got + 1] = sg_host_get_route_bandwidth(
-						s->hosts[i], s->hosts[j]);
+					res[2 * got] =
+					    sg_host_get_route_latency(s->hosts[i], s->hosts[j]);
+					res[2 * got + 1] =
+					    sg_host_get_route_bandwidth(s->hosts[i], s->hosts[j]);
 					got++;
 				}
 	}
@@ -408,11 +409,12 @@ static int compute_routes(struct sim *s, struct xpu_err *err)
 				continue;
 			if (k == got) {
 				free(res);
-				return xpu_errf(err, pf->path, pf->units[i].line,
-						"host '%s' has no route to '%s' (SimGrid failed "
-						"computing it: add a <route>, or a <zoneRoute> between "
-						"their zones)",
-						pf->units[i].name, pf->units[j].name);
+				return xpu_errf(
+				    err, pf->path, pf->units[i].line,
+				    "host '%s' has no route to '%s' (SimGrid failed "
+				    "computing it: add a <route>, or a <zoneRoute> between "
+				    "their zones)",
+				    pf->units[i].name, pf->units[j].name);
 			}
 			/* No link on the path: SimGrid answers bandwidth -1. */
 			xpu_platform_set_route(pf, i, j, res[2 * k], res[2 * k + 1]);
@@ -444,15 +446,15 @@ static void sim_free(struct sim *s)
 }
 
 static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platform *pf,
-		    struct xpu_err *err)
+                    struct xpu_err *err)
 {
 	if (!path)
 		return xpu_errf(err, NULL, 0,
-				"the sim backend needs a platform file (--platform FILE)");
+		                "the sim backend needs a platform file (--platform FILE)");
 	if (sg_opened) {
 		xpu_errf(err, path, 0,
-			 "SimGrid is already running in this process: the sim backend can be "
-			 "opened once per process");
+		         "SimGrid is already running in this process: the sim backend can be "
+		         "opened once per process");
 		return -EBUSY;
 	}
 	/* SimGrid dies (rather than throws) on a missing file: check first. */
@@ -503,8 +505,8 @@ static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	}
 	if (sg_cfg_get_int("contexts/nthreads") > 1) {
 		rc = xpu_errf(err, path, 0,
-			      "contexts/nthreads must be 1 for xpuopt (its queues rely on "
-			      "SimGrid running one actor at a time)");
+		              "contexts/nthreads must be 1 for xpuopt (its queues rely on "
+		              "SimGrid running one actor at a time)");
 		goto fail;
 	}
 	if ((rc = xpu_platform_finish_units(pf)) < 0) {
@@ -602,8 +604,7 @@ static int sim_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	return 0;
 }
 
-static int sim_transfer(struct xpu_backend *be, int src, int dst, double bytes,
-			uint64_t cookie)
+static int sim_transfer(struct xpu_backend *be, int src, int dst, double bytes, uint64_t cookie)
 {
 	struct sim *s = be->priv;
 	if (src < 0 || dst < 0 || src >= s->nunits || dst >= s->nunits || !(bytes >= 0) ||
@@ -618,8 +619,8 @@ static int sim_transfer(struct xpu_backend *be, int src, int dst, double bytes,
 	}
 	if (!(pf->bw[(size_t)src * pf->nunits + dst] > 0))
 		return -EHOSTUNREACH;
-	struct job j = {.cookie = cookie, .amount = bytes, .src = s->u[src].host,
-			.dst = s->u[dst].host};
+	struct job j = {
+	    .cookie = cookie, .amount = bytes, .src = s->u[src].host, .dst = s->u[dst].host};
 	struct worker *w = s->xfer_idle;
 	if (w) {
 		s->xfer_idle = w->next_idle;
@@ -667,8 +668,7 @@ static int sim_wait(struct xpu_backend *be, double until, struct xpu_event *ev, 
 static int sim_set_pstate(struct xpu_backend *be, int unit, int pstate)
 {
 	struct sim *s = be->priv;
-	if (unit < 0 || unit >= s->nunits || pstate < 0 ||
-	    pstate >= s->pf->units[unit].npstates)
+	if (unit < 0 || unit >= s->nunits || pstate < 0 || pstate >= s->pf->units[unit].npstates)
 		return -EINVAL;
 	sg_host_set_pstate(s->u[unit].host, (unsigned long)pstate);
 	s->u[unit].speed = s->pf->units[unit].pstates[pstate].speed;
@@ -707,16 +707,16 @@ static void sim_close(struct xpu_backend *be)
 }
 
 const struct xpu_backend_ops xpu_backend_sim = {
-	.name = "sim",
-	.description = "SimGrid simulation of a platform file",
-	.open = sim_open,
-	.run = sim_run,
-	.now = sim_now,
-	.launch = sim_launch,
-	.transfer = sim_transfer,
-	.wait = sim_wait,
-	.set_pstate = sim_set_pstate,
-	.read_energy = sim_read_energy,
-	.read_link_energy = sim_read_link_energy,
-	.close = sim_close,
+    .name = "sim",
+    .description = "SimGrid simulation of a platform file",
+    .open = sim_open,
+    .run = sim_run,
+    .now = sim_now,
+    .launch = sim_launch,
+    .transfer = sim_transfer,
+    .wait = sim_wait,
+    .set_pstate = sim_set_pstate,
+    .read_energy = sim_read_energy,
+    .read_link_energy = sim_read_link_energy,
+    .close = sim_close,
 };
