@@ -51,10 +51,11 @@ int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, cha
 int xpu_sg_run(char *msg, size_t len);
 int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
 
-/* Stack of a worker or transfer actor. Their code is a short loop; SimGrid's 8 MiB
- * default is meant for arbitrary user code and would reserve gigabytes of address
- * space on a platform with thousands of cores. */
-#define WORKER_STACK (256 * 1024)
+/* Stack of a worker or transfer actor, in KiB (the unit of sg_actor_set_stacksize, as
+ * of SimGrid's contexts/stack-size; checked by experiment on 3.32). Their code is a
+ * short loop; SimGrid's 8 MiB default is meant for arbitrary user code and would
+ * reserve gigabytes of address space on a platform with thousands of cores. */
+#define WORKER_STACK_KIB 256
 
 struct job {
 	uint64_t cookie;
@@ -222,7 +223,7 @@ static struct worker *spawn(struct sim *s, struct sim_unit *u, sg_host_t host,
 		snprintf(name, sizeof(name), "xpu-transfer:%d", s->nxfer);
 	sg_actor_t a = sg_actor_init(name, host);
 	sg_actor_set_data(a, w);
-	sg_actor_set_stacksize(a, WORKER_STACK);
+	sg_actor_set_stacksize(a, WORKER_STACK_KIB);
 	sg_actor_start(a, worker_main, 0, NULL);
 	/* Daemons: the simulation ends when the engine's body returns, even with
 	 * workers idle or busy. */
@@ -343,6 +344,9 @@ static int compute_routes(struct sim *s, struct xpu_err *err)
 	int fd[2];
 	pid_t pid = -1;
 	if (pipe(fd) == 0) {
+		/* Nothing buffered may be written twice if the child exits through
+		 * SimGrid's crash handler rather than _exit. */
+		fflush(NULL);
 		pid = fork();
 		if (pid < 0) {
 			close(fd[0]);
