@@ -4,9 +4,13 @@
  * Shape of a run. The engine's body runs in one SimGrid actor. Each unit gets worker
  * actors on its host, created on demand up to its core count; each worker runs one
  * task at a time as a one-core SimGrid execution. Transfers run in helper actors that
- * call sg_host_sendto. Hand-off from the engine to a worker and completion back to the
- * engine go through SimGrid synchronisation objects, which cost no simulated time
- * (mailboxes would: a message is a communication on the network model). Actors are
+ * call sg_host_sendto. Hand-off and completion go through SimGrid synchronisation
+ * objects, which cost no simulated time (mailboxes would: a message is a communication
+ * on the network model). The engine hands a job to a worker by releasing the worker's
+ * semaphore: one simcall each side, where a condition variable would add a lock and
+ * an unlock around every wait, and the benchmark replays a million tasks. The engine
+ * waits for completions on a condition variable, which gives the timed wait that
+ * wait(until) needs; workers signal it only while the engine is waiting. Actors are
  * scheduled cooperatively on one thread (contexts/nthreads = 1, enforced at open), so
  * queues shared by actors need no lock: an actor runs alone between two simcalls.
  *
