@@ -46,7 +46,8 @@ static void usage(FILE *out)
 		"  -w, --power SPEC        power governor (default: performance)\n"
 		"      --offload SPEC      offload policy (default: local)\n"
 		"      --seed N            seed for policies that draw (default: 0)\n"
-		"      --tick SECONDS      sampling and governor interval (default: %g)\n"
+		"      --tick SECONDS      sampling and governor interval (default: about\n"
+		"                          1/%g of the run's predicted span)\n"
 		"  -o, --output FILE       result file (default: xpuopt-result.h5; '-' for none)\n"
 		"      --live              run live on this machine's CPU threads instead of\n"
 		"                          SimGrid (--platform is then not used)\n"
@@ -56,7 +57,7 @@ static void usage(FILE *out)
 		"  -h, --help              this help\n\n"
 		"A SPEC is a name, optionally with parameters: 'name:key=value,key=value'.\n"
 		"Exit status: 0 success, 1 run failure, 2 bad usage or input.\n",
-		XPU_DEFAULT_TICK);
+		XPU_TICKS_PER_RUN);
 }
 
 static int bad_usage(const char *fmt, const char *arg)

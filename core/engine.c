@@ -628,6 +628,11 @@ void xpu_engine_loop(void *arg)
 			break;
 		}
 		e->now = e->be->ops->now(e->be);
+		/* A timeout means the backend reached until; its clock may lag by a rounding
+		 * error (SimGrid keeps 1e-9 precision), and waiting again for that sliver
+		 * would never advance it. */
+		if (n == 0 && e->now < until && isfinite(until))
+			e->now = until;
 		for (int i = 0; i < n; i++) {
 			e->in_flight--;
 			if (ev[i].status) {

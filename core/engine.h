@@ -20,7 +20,7 @@ struct xpu_run_opts {
 	const char *power;
 	const char *offload;
 	uint64_t seed;
-	double tick;              /* seconds between ticks; <= 0: default */
+	double tick;              /* seconds between ticks; <= 0: span / XPU_TICKS_PER_RUN */
 	int live;                 /* 0: SimGrid, 1: host CPU threads */
 	const char *output;       /* HDF5 path, NULL = write none */
 	int quiet;
@@ -41,8 +41,8 @@ struct xpu_run_result {
 	const char *energy_source;
 };
 
-/* Default tick interval (seconds of backend time). */
-#define XPU_DEFAULT_TICK 1.0
+/* Without --tick, the tick is the predicted span of the run divided by this. */
+#define XPU_TICKS_PER_RUN 1000.0
 
 /* Run one replay. Returns 0 on success; -EINVAL with err for bad input (exit status
  * 2); another negative errno with err for a run failure (exit status 1). res may be

@@ -104,6 +104,39 @@ static int check_runnable(const struct xpu_engine *e, struct xpu_err *err)
 	return 0;
 }
 
+/* The default tick: about a thousandth of the run's predicted span, so that a
+ * timeline has ~1000 samples and ticks never dominate the event count, whatever the
+ * time scale of the platform (1 flop/s textbook cases or 1 PF/s nodes). The span is
+ * estimated as the arrival window or, if longer, the total best-case work spread over
+ * every core. */
+static double auto_tick(const struct xpu_engine *e)
+{
+	double work = 0, first = INFINITY, last = -INFINITY;
+	int cores = 0;
+	for (int u = 0; u < e->pf->nunits; u++)
+		cores += e->pf->units[u].cores;
+	for (uint32_t i = 0; i < e->w->ntasks; i++) {
+		const struct xpu_task *t = &e->w->tasks[i];
+		double best = INFINITY;
+		for (int u = 0; u < e->pf->nunits; u++) {
+			double d = xpu_predict(e, t, u);
+			if (d < best)
+				best = d;
+		}
+		if (isfinite(best))
+			work += best;
+		if (t->submit < first)
+			first = t->submit;
+		if (t->submit > last)
+			last = t->submit;
+	}
+	double span = e->w->ntasks ? last - first : 0;
+	if (cores && work / cores > span)
+		span = work / cores;
+	double tick = span / XPU_TICKS_PER_RUN;
+	return tick > 1e-6 ? tick : 1e-6;
+}
+
 void xpu_run_result_free(struct xpu_run_result *res)
 {
 	if (!res)
@@ -168,12 +201,14 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	e.w = res.w;
 	e.be = &be;
 	e.err = err;
-	e.tick = o->tick > 0 ? o->tick : XPU_DEFAULT_TICK;
+	e.tick = o->tick;
 	e.rng[0] = o->seed;
 	e.tl = &res.tl;
 	res.tl.nunits = res.pf.nunits;
 	if ((rc = check_runnable(&e, err)))
 		goto out_close;
+	if (!(e.tick > 0))
+		e.tick = auto_tick(&e);
 
 	res.us = calloc((size_t)res.pf.nunits, sizeof(*res.us));
 	if (!res.us) {
