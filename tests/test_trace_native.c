@@ -32,7 +32,7 @@ static void tn_expect_error(const char *name, const char *format, const struct x
 {
 	struct xpu_workload *w = NULL;
 	struct xpu_err err = {{0}};
-	char want[2048];
+	char want[8192];
 	const char *path = tn_path(name);
 	snprintf(want, sizeof(want), "%s%s", path, rest);
 	int rc = xpu_workload_load(path, format, pf, &w, &err);
