@@ -59,6 +59,8 @@ int xpu_can_run(const struct xpu_engine *e, const struct xpu_task *t, int u)
 	const struct xpu_unit *un = &e->pf->units[u];
 	if (un->has_class_props && !un->cls[t->cls].supported)
 		return 0;
+	if ((int)t->width > un->cores)
+		return 0;
 	if (t->ncosts && explicit_cost(t, un) < 0)
 		return 0;
 	double cap = e->pf->pools[un->mem_pool].capacity;
@@ -86,7 +88,7 @@ static double predict_at(const struct xpu_engine *e, const struct xpu_task *t, i
 		double scale = speed / un->pstates[0].speed;
 		rate = (cap->peak > 0 ? cap->peak * scale : speed) * cap->efficiency;
 	}
-	double compute = t->flops > 0 ? t->flops / rate : 0;
+	double compute = t->flops > 0 ? t->flops / t->width / rate : 0; /* work shared */
 	double memory = (t->bytes > 0 && un->mem_bw > 0) ? t->bytes / un->mem_bw : 0;
 	return (compute > memory ? compute : memory) + un->launch_latency;
 }
@@ -311,19 +313,25 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	t->state = XPU_TASK_RUNNING;
 	t->start_t = e->now;
 	t->predicted = xpu_predict(e, t, u);
-	r->running++;
-	r->running_end += e->now + t->predicted;
+	r->running += (int)t->width;
+	r->running_end += t->width * (e->now + t->predicted);
+	/* A task as wide as several cores runs as one launch per core, each with its
+	 * share of the work, all starting now; it ends when the last part ends. */
 	struct xpu_launch l = {.unit = u,
 			       .cookie = t->index,
 			       .cls = t->cls,
-			       .flops = t->flops,
+			       .flops = t->flops / t->width,
 			       .seconds = t->predicted};
-	int rc = e->be->ops->launch(e->be, &l);
-	if (rc) {
-		fatal(e, rc, "backend launch");
-		return;
+	t->parts = 0;
+	for (uint32_t k = 0; k < t->width; k++) {
+		int rc = e->be->ops->launch(e->be, &l);
+		if (rc) {
+			fatal(e, rc, "backend launch");
+			return;
+		}
+		t->parts++;
+		e->in_flight++;
 	}
-	e->in_flight++;
 	e->us[u].tasks++;
 	update_idle(e, u);
 }
@@ -358,7 +366,7 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 			update_idle(e, u);
 			continue;
 		}
-		if (t->state != XPU_TASK_READY || t->nxfers)
+		if (t->state != XPU_TASK_READY || t->nxfers || r->running + (int)t->width > un->cores)
 			break;
 		if (t->mem > 0) {
 			int pool = un->mem_pool;
@@ -409,25 +417,18 @@ static void dispatch(struct xpu_engine *e)
 	}
 }
 
-static void task_done(struct xpu_engine *e, struct xpu_task *t)
+/* Give back the cores and memory of a task that stopped running. */
+static void release(struct xpu_engine *e, struct xpu_task *t)
 {
 	int u = t->unit;
 	struct unit_rt *r = &e->u[u];
-	const struct xpu_unit *un = &e->pf->units[u];
 	busy_update(e, u);
-	r->running--;
-	r->running_end -= t->start_t + t->predicted;
+	r->running -= (int)t->width;
+	r->running_end -= t->width * (t->start_t + t->predicted);
 	if (r->running == 0)
 		r->running_end = 0;
-	t->state = XPU_TASK_DONE;
-	t->end_t = e->now;
-	const struct xpu_pstate *ps = &un->pstates[un->pstate];
-	/* Attributed energy: the unit's power above idle for this task's share of its
-	 * cores, over the task's run (documented in experiments/RESULTS.md). */
-	t->energy = (ps->full_w - ps->idle_w) / un->cores * (t->end_t - t->start_t);
-	e->us[u].busy_s += t->end_t - t->start_t;
 	if (t->mem > 0) {
-		int pool = un->mem_pool;
+		int pool = e->pf->units[u].mem_pool;
 		e->mem.ops->free(&e->mem, pool, t->mem_handle);
 		e->pool_used[pool] -= t->mem;
 		/* units of this pool that wait for memory may go on */
@@ -435,8 +436,22 @@ static void task_done(struct xpu_engine *e, struct xpu_task *t)
 			if (e->u[i].mem_blocked && e->pf->units[i].mem_pool == pool)
 				mark_dirty(e, i);
 	}
-	e->nended++;
 	mark_dirty(e, u);
+}
+
+static void task_done(struct xpu_engine *e, struct xpu_task *t)
+{
+	int u = t->unit;
+	const struct xpu_unit *un = &e->pf->units[u];
+	release(e, t);
+	t->state = XPU_TASK_DONE;
+	t->end_t = e->now;
+	const struct xpu_pstate *ps = &un->pstates[un->pstate];
+	/* Attributed energy: the unit's power above idle for this task's share of its
+	 * cores, over the task's run (documented in experiments/RESULTS.md). */
+	t->energy = (ps->full_w - ps->idle_w) * t->width / un->cores * (t->end_t - t->start_t);
+	e->us[u].busy_s += t->width * (t->end_t - t->start_t);
+	e->nended++;
 	if (e->sched.ops->on_done)
 		e->sched.ops->on_done(&e->sched, t);
 	for (uint32_t i = 0; i < t->nsucc; i++) {
@@ -635,22 +650,26 @@ void xpu_engine_loop(void *arg)
 			e->now = until;
 		for (int i = 0; i < n; i++) {
 			e->in_flight--;
-			if (ev[i].status) {
-				if (ev[i].type == XPU_EV_DONE) {
-					struct xpu_task *t = &e->w->tasks[ev[i].cookie];
-					busy_update(e, t->unit);
-					e->u[t->unit].running--;
-					mark_dirty(e, t->unit);
+			if (ev[i].type == XPU_EV_DONE) {
+				struct xpu_task *t = &e->w->tasks[ev[i].cookie];
+				if (ev[i].status)
+					t->state = XPU_TASK_FAILED; /* remembered until the last part */
+				if (--t->parts)
+					continue;
+				if (t->state == XPU_TASK_FAILED) {
+					release(e, t);
+					t->state = XPU_TASK_RUNNING; /* so fail_task records it */
 					fail_task(e, t);
-				} else {
-					fail_task(e, &e->w->tasks[ev[i].cookie >> 32]);
+					continue;
 				}
+				task_done(e, t);
 				continue;
 			}
-			if (ev[i].type == XPU_EV_DONE)
-				task_done(e, &e->w->tasks[ev[i].cookie]);
-			else
-				xfer_done(e, ev[i].cookie);
+			if (ev[i].status) {
+				fail_task(e, &e->w->tasks[ev[i].cookie >> 32]);
+				continue;
+			}
+			xfer_done(e, ev[i].cookie);
 		}
 		if (e->now >= e->next_tick) {
 			tick(e);

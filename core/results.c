@@ -204,7 +204,7 @@ static int write_run(struct writer *w, hid_t file, const struct xpu_run_info *ri
 
 static const char *const task_columns[] = {
     "id",     "unit",     "class",     "submit", "ready",    "start",    "end",
-    "energy", "bytes_in", "predicted", "status", "deadline", "priority",
+    "energy", "bytes_in", "predicted", "status", "deadline", "priority", "width",
 };
 #define NTASK_COLUMNS (sizeof(task_columns) / sizeof(task_columns[0]))
 
@@ -288,6 +288,9 @@ static int write_tasks(struct writer *w, hid_t file, const struct xpu_workload *
 	for (size_t i = 0; i < n; i++)
 		iv[i] = tk[i].priority;
 	col_i32(w, g, "priority", n, iv);
+	for (size_t i = 0; i < n; i++)
+		iv[i] = (int32_t)tk[i].width;
+	col_i32(w, g, "width", n, iv);
 out:
 	free(d);
 	free(iv);

@@ -30,6 +30,7 @@ struct xpu_trace_rec {
 	const char **cost_target; /* unit name or kind name */
 	double *cost_seconds;
 	int cost_col;       /* column number of 'cost' for error messages, 0 if absent */
+	int width;          /* cores of one unit the task needs at once; 1 when absent */
 };
 
 struct xpu_trace_reader;

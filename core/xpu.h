@@ -152,6 +152,8 @@ struct xpu_task {
 	int priority;       /* higher runs first where a policy honours it */
 	double deadline;    /* absolute seconds; INFINITY when none */
 	uint32_t user;      /* index into xpu_workload.users */
+	uint32_t width;     /* cores of one unit it needs at once (parallel jobs), >= 1;
+			     * flops is the whole job's work, shared evenly */
 	uint32_t ndeps;
 	struct xpu_dep *deps;
 	uint32_t nsucc;
@@ -164,6 +166,7 @@ struct xpu_task {
 	int unit;           /* unit it is placed on, -1 before placement */
 	uint32_t npending;  /* dependencies not yet done */
 	uint32_t nxfers;    /* input transfers in flight */
+	uint32_t parts;     /* launches (one per core of its width) still running */
 	double ready_t;     /* when its last dependency finished */
 	double start_t;
 	double end_t;

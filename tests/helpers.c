@@ -149,8 +149,9 @@ void xt_check_contract(const struct xpu_run_result *r)
 		size_t n = 0;
 		for (uint32_t i = 0; i < w->ntasks; i++)
 			if (w->tasks[i].unit == u) {
-				evs[n++] = (struct ev){w->tasks[i].start_t, +1, 0};
-				evs[n++] = (struct ev){w->tasks[i].end_t, -1, 0};
+				int wd = (int)w->tasks[i].width;
+				evs[n++] = (struct ev){w->tasks[i].start_t, +wd, 0};
+				evs[n++] = (struct ev){w->tasks[i].end_t, -wd, 0};
 			}
 		qsort(evs, n, sizeof(*evs), ev_cmp);
 		int run = 0;

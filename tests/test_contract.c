@@ -3,6 +3,7 @@
  * its cores, no memory is overcommitted, and one seed gives identical results. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,4 +147,50 @@ Test(contract, memory_waits_rather_than_overcommits)
 	/* 4 cores but memory for one: serial, 4 x 1 s */
 	cr_assert(fabs(xpu_summary_get(&res.summary, "makespan_s") - 4.0) < 1e-6);
 	xpu_run_result_free(&res);
+}
+
+Test(contract, wide_tasks_take_several_cores_at_once)
+{
+	/* An 8-core unit: a 6-wide job and a 4-wide job cannot overlap, two 4-wide can. */
+	const char *dir = xt_tmpdir();
+	char trace[256], plat[256];
+	snprintf(trace, sizeof(trace), "%s/w.csv", dir);
+	snprintf(plat, sizeof(plat), "%s/p.xml", dir);
+	FILE *f = fopen(plat, "w");
+	fprintf(f, "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
+		   "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">"
+		   "<zone id=\"z\" routing=\"Full\">"
+		   "<host id=\"c\" speed=\"1Gf\" core=\"8\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+		   "<prop id=\"wattage_per_state\" value=\"10:20:90\"/></host></zone></platform>\n");
+	fclose(f);
+	f = fopen(trace, "w");
+	/* a: 6 cores x 1 s; b, c: 4 cores x 2 s (8e9 flop over 4 cores) */
+	fprintf(f, "id,flops,width\na,6e9,6\nb,8e9,4\nc,8e9,4\n");
+	fclose(f);
+	struct xpu_run_opts o = {.platform = plat, .trace = trace, .sched = "fifo"};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
+	xt_check_contract(&res);
+	cr_assert(fabs(res.w->tasks[1].start_t - 1) < 1e-9);
+	cr_assert(fabs(res.w->tasks[2].start_t - 1) < 1e-9);
+	cr_assert(fabs(xpu_summary_get(&res.summary, "makespan_s") - 3) < 1e-9);
+	/* busy core-seconds: 6 x 1 + 2 x 4 x 2 */
+	cr_assert(fabs(res.us[0].busy_s - 22) < 1e-9);
+	xpu_run_result_free(&res);
+}
+
+Test(contract, task_wider_than_every_unit_is_refused_before_the_run)
+{
+	const char *dir = xt_tmpdir();
+	char trace[256];
+	snprintf(trace, sizeof(trace), "%s/w.csv", dir);
+	FILE *f = fopen(trace, "w");
+	fprintf(f, "id,flops,width\nx,1e9,9\n");
+	fclose(f);
+	struct xpu_run_opts o = {.platform = xt_src("tests/data/contract/hetero.xml"),
+				 .trace = trace};
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, NULL, &err), -EINVAL);
+	cr_assert_not_null(strstr(err.msg, "w.csv:2"), "%s", err.msg);
 }

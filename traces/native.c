@@ -26,6 +26,7 @@ enum col {
 	COL_DEADLINE,
 	COL_USER,
 	COL_COST,
+	COL_WIDTH,
 	COL_COUNT
 };
 
@@ -33,10 +34,11 @@ static const char *const col_names[COL_COUNT] = {
     [COL_ID] = "id",       [COL_SUBMIT] = "submit",     [COL_CLASS] = "class",
     [COL_FLOPS] = "flops", [COL_BYTES] = "bytes",       [COL_MEM] = "mem",
     [COL_DEPS] = "deps",   [COL_PRIORITY] = "priority", [COL_DEADLINE] = "deadline",
-    [COL_USER] = "user",   [COL_COST] = "cost",
+    [COL_USER] = "user",   [COL_COST] = "cost",       [COL_WIDTH] = "width",
 };
 
-#define COLUMN_LIST "id, submit, class, flops, bytes, mem, deps, priority, deadline, user, cost"
+#define COLUMN_LIST                                                                        \
+	"id, submit, class, flops, bytes, mem, deps, priority, deadline, user, cost, width"
 
 struct native {
 	FILE *f;
@@ -440,18 +442,19 @@ static int parse_cost(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec 
 
 /* ------------------------------------------------------------------ records */
 
-static int parse_priority(struct xpu_trace_reader *r, const char *v, int *out, struct xpu_err *err)
+static int parse_int(struct xpu_trace_reader *r, const char *v, enum col c, int *out,
+		     struct xpu_err *err)
 {
 	const char *p = v + (*v == '-' || *v == '+');
 	if (*p < '0' || *p > '9')
-		return bad_value(r, err, COL_PRIORITY, "an integer", v, "");
+		return bad_value(r, err, c, "an integer", v, "");
 	errno = 0;
 	char *end;
 	long l = strtol(v, &end, 10);
 	if (*end)
-		return bad_value(r, err, COL_PRIORITY, "an integer", v, "");
+		return bad_value(r, err, c, "an integer", v, "");
 	if (errno == ERANGE || l < INT_MIN || l > INT_MAX)
-		return bad_value(r, err, COL_PRIORITY, "an integer", v, " (out of range)");
+		return bad_value(r, err, c, "an integer", v, " (out of range)");
 	*out = (int)l;
 	return 0;
 }
@@ -497,7 +500,7 @@ static int parse_field(struct xpu_trace_reader *r, enum col c, char *v, struct x
 	case COL_DEPS:
 		return parse_deps(r, v, rec, err);
 	case COL_PRIORITY:
-		return parse_priority(r, v, &rec->priority, err);
+		return parse_int(r, v, COL_PRIORITY, &rec->priority, err);
 	case COL_DEADLINE:
 		return number_field(r, err, c, v, 0, &rec->deadline);
 	case COL_USER:
@@ -505,6 +508,16 @@ static int parse_field(struct xpu_trace_reader *r, enum col c, char *v, struct x
 		return 0;
 	case COL_COST:
 		return parse_cost(r, v, rec, err);
+	case COL_WIDTH: {
+		int wd;
+		int rc = parse_int(r, v, COL_WIDTH, &wd, err);
+		if (rc)
+			return rc;
+		if (wd < 1)
+			return bad_value(r, err, c, "a positive integer", v, "");
+		rec->width = wd;
+		return 0;
+	}
 	case COL_COUNT:
 		break;
 	}
@@ -531,6 +544,7 @@ static int native_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, st
 	rec->cls = XPU_CLASS_GENERIC;
 	rec->deadline = INFINITY;
 	rec->user = "";
+	rec->width = 1;
 	rec->cost_col = n->cost_col;
 	for (int i = 0; i < nf; i++) {
 		char *v = n->field[i];
