@@ -332,7 +332,6 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 		t->parts++;
 		e->in_flight++;
 	}
-	e->us[u].tasks++;
 	update_idle(e, u);
 }
 
@@ -451,6 +450,7 @@ static void task_done(struct xpu_engine *e, struct xpu_task *t)
 	 * cores, over the task's run (documented in experiments/RESULTS.md). */
 	t->energy = (ps->full_w - ps->idle_w) * t->width / un->cores * (t->end_t - t->start_t);
 	e->us[u].busy_s += t->width * (t->end_t - t->start_t);
+	e->us[u].tasks++;
 	e->nended++;
 	if (e->sched.ops->on_done)
 		e->sched.ops->on_done(&e->sched, t);
@@ -657,7 +657,17 @@ void xpu_engine_loop(void *arg)
 				if (--t->parts)
 					continue;
 				if (t->state == XPU_TASK_FAILED) {
+					int u = t->unit;
 					release(e, t);
+					if (e->sched.ops->on_failed &&
+					    e->sched.ops->on_failed(&e->sched, t, u)) {
+						/* the policy tries elsewhere: unplace, ready again */
+						t->unit = -1;
+						t->state = XPU_TASK_SUBMITTED;
+						t->bytes_in = 0;
+						make_ready(e, t);
+						continue;
+					}
 					t->state = XPU_TASK_RUNNING; /* so fail_task records it */
 					fail_task(e, t);
 					continue;

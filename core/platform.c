@@ -635,7 +635,10 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 	    .npstates = h->npstates,
 	    .pstate = 0,
 	    .line = line,
+	    .loaded_bitstream = -1,
 	};
+	for (int c = 0; c < XPU_CLASS_COUNT; c++)
+		u.bitstream[c] = -1; /* no bitstreams unless the platform names them */
 
 	double cap = 0;
 	const char *v = h->prop(h->ctx, "xpu.mem");

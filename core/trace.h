@@ -31,6 +31,7 @@ struct xpu_trace_rec {
 	double *cost_seconds;
 	int cost_col;       /* column number of 'cost' for error messages, 0 if absent */
 	int width;          /* cores of one unit the task needs at once; 1 when absent */
+	double estimate;    /* user's run-time estimate, seconds; NAN when absent */
 };
 
 struct xpu_trace_reader;

@@ -346,6 +346,7 @@ static int add_record(struct loader *L, const struct xpu_trace_rec *rec)
 	t->mem = rec->mem;
 	t->priority = rec->priority;
 	t->width = rec->width > 0 ? (uint32_t)rec->width : 1;
+	t->estimate = rec->estimate;
 	t->deadline = rec->deadline;
 	t->state = XPU_TASK_PENDING;
 	t->unit = -1;

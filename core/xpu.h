@@ -98,6 +98,12 @@ struct xpu_unit {
 	int has_class_props;   /* 0: every class runs at the SimGrid speed */
 	struct xpu_class_cap cls[XPU_CLASS_COUNT];
 	int line;         /* line of its <host> in the platform file, 0 if unknown */
+	/* FPGAs: the bitstream providing each class (-1: none), and the time to load
+	 * another one. The engine charges reconfig_time when a task needs a bitstream
+	 * other than the loaded one. */
+	int bitstream[XPU_CLASS_COUNT];
+	double reconfig_time;
+	int loaded_bitstream; /* run-time, kept by the engine; -1 = none yet */
 };
 
 struct xpu_mempool {
@@ -154,6 +160,8 @@ struct xpu_task {
 	uint32_t user;      /* index into xpu_workload.users */
 	uint32_t width;     /* cores of one unit it needs at once (parallel jobs), >= 1;
 			     * flops is the whole job's work, shared evenly */
+	double estimate;    /* user's run-time estimate (SWF requested time), seconds;
+			     * NAN when the trace gives none */
 	uint32_t ndeps;
 	struct xpu_dep *deps;
 	uint32_t nsucc;
@@ -279,6 +287,10 @@ struct xpu_sched_ops {
 	void (*on_done)(struct xpu_sched *s, struct xpu_task *t);
 	/* Periodic call every tick interval. Default: nothing. */
 	void (*on_tick)(struct xpu_sched *s, double now);
+	/* t's launch on unit u failed (the backend refused or lost it). Return 1 to
+	 * have the engine take t off u and report it ready again (on_ready), to try
+	 * elsewhere; 0 to let it fail. Default: 0. */
+	int (*on_failed)(struct xpu_sched *s, struct xpu_task *t, int u);
 	/* Names of the parameters the policy accepts, NULL-terminated; NULL = none. */
 	const char *const *params;
 };

@@ -470,6 +470,9 @@ static int build_platform(const struct cpu *c, struct xpu_platform *pf)
 			goto nomem;
 		u->index = i;
 		u->kind = XPU_KIND_CPU;
+		u->loaded_bitstream = -1;
+		for (int c = 0; c < XPU_CLASS_COUNT; c++)
+			u->bitstream[c] = -1;
 		u->cores = 1;
 		u->npstates = 1;
 		u->pstates[0] = (struct xpu_pstate){

@@ -27,6 +27,7 @@ enum col {
 	COL_USER,
 	COL_COST,
 	COL_WIDTH,
+	COL_ESTIMATE,
 	COL_COUNT
 };
 
@@ -35,10 +36,11 @@ static const char *const col_names[COL_COUNT] = {
     [COL_FLOPS] = "flops", [COL_BYTES] = "bytes",       [COL_MEM] = "mem",
     [COL_DEPS] = "deps",   [COL_PRIORITY] = "priority", [COL_DEADLINE] = "deadline",
     [COL_USER] = "user",   [COL_COST] = "cost",       [COL_WIDTH] = "width",
+    [COL_ESTIMATE] = "estimate",
 };
 
 #define COLUMN_LIST                                                                        \
-	"id, submit, class, flops, bytes, mem, deps, priority, deadline, user, cost, width"
+	"id, submit, class, flops, bytes, mem, deps, priority, deadline, user, cost, width, estimate"
 
 struct native {
 	FILE *f;
@@ -508,6 +510,8 @@ static int parse_field(struct xpu_trace_reader *r, enum col c, char *v, struct x
 		return 0;
 	case COL_COST:
 		return parse_cost(r, v, rec, err);
+	case COL_ESTIMATE:
+		return number_field(r, err, c, v, 0, &rec->estimate);
 	case COL_WIDTH: {
 		int wd;
 		int rc = parse_int(r, v, COL_WIDTH, &wd, err);
@@ -545,6 +549,7 @@ static int native_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, st
 	rec->deadline = INFINITY;
 	rec->user = "";
 	rec->width = 1;
+	rec->estimate = NAN;
 	rec->cost_col = n->cost_col;
 	for (int i = 0; i < nf; i++) {
 		char *v = n->field[i];
