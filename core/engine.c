@@ -69,6 +69,13 @@ int xpu_can_run(const struct xpu_engine *e, const struct xpu_task *t, int u)
 	return 1;
 }
 
+/* An FPGA whose loaded bitstream lacks t's class loads another one first. */
+static double reconfig(const struct xpu_task *t, const struct xpu_unit *un)
+{
+	int b = un->bitstream[t->cls];
+	return (b >= 0 && b != un->loaded_bitstream) ? un->reconfig_time : 0;
+}
+
 /* Time model (DESIGN.md section 4): the explicit duration when the trace gives one,
  * else the roofline max(flop / (peak x efficiency), bytes / memory bandwidth) at the
  * current P-state, plus the unit's launch latency. A class peak is stated at P-state 0
@@ -80,7 +87,7 @@ static double predict_at(const struct xpu_engine *e, const struct xpu_task *t, i
 		return INFINITY;
 	double c = explicit_cost(t, un);
 	if (c >= 0)
-		return c;
+		return c + reconfig(t, un);
 	double speed = un->pstates[ps].speed;
 	double rate = speed;
 	if (un->has_class_props) {
@@ -90,7 +97,7 @@ static double predict_at(const struct xpu_engine *e, const struct xpu_task *t, i
 	}
 	double compute = t->flops > 0 ? t->flops / t->width / rate : 0; /* work shared */
 	double memory = (t->bytes > 0 && un->mem_bw > 0) ? t->bytes / un->mem_bw : 0;
-	return (compute > memory ? compute : memory) + un->launch_latency;
+	return (compute > memory ? compute : memory) + un->launch_latency + reconfig(t, un);
 }
 
 double xpu_predict(const struct xpu_engine *e, const struct xpu_task *t, int u)
@@ -312,7 +319,9 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	}
 	t->state = XPU_TASK_RUNNING;
 	t->start_t = e->now;
-	t->predicted = xpu_predict(e, t, u);
+	t->predicted = xpu_predict(e, t, u); /* includes a reconfiguration, if any */
+	if (un->bitstream[t->cls] >= 0)
+		un->loaded_bitstream = un->bitstream[t->cls];
 	r->running += (int)t->width;
 	r->running_end += t->width * (e->now + t->predicted);
 	/* A task as wide as several cores runs as one launch per core, each with its
