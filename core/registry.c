@@ -6,7 +6,8 @@
 #include "registry.h"
 
 const struct xpu_sched_ops *const xpu_sched_registry[] = {
-	&xpu_sched_fifo, &xpu_sched_round_robin, &xpu_sched_least_loaded, &xpu_sched_heft, NULL,
+	&xpu_sched_fifo, &xpu_sched_round_robin, &xpu_sched_least_loaded, &xpu_sched_heft,
+	&xpu_sched_cpop, &xpu_sched_peft, NULL,
 };
 const struct xpu_mem_ops *const xpu_mem_registry[] = {&xpu_mem_first_fit, NULL};
 const struct xpu_power_ops *const xpu_power_registry[] = {

@@ -35,6 +35,8 @@ extern const struct xpu_offload_ops *const xpu_offload_registry[];
 /* The tables themselves, one per file under policies/. */
 extern const struct xpu_sched_ops xpu_sched_fifo, xpu_sched_round_robin,
 	xpu_sched_least_loaded, xpu_sched_heft;
+/* The policy library (issue 4). */
+extern const struct xpu_sched_ops xpu_sched_cpop, xpu_sched_peft;
 extern const struct xpu_mem_ops xpu_mem_first_fit;
 extern const struct xpu_power_ops xpu_power_performance, xpu_power_powersave;
 extern const struct xpu_offload_ops xpu_offload_local;

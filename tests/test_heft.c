@@ -52,3 +52,24 @@ Test(heft, paper_example_transfers_cost_their_bytes)
 	cr_assert(fabs(xpu_summary_get(&res.summary, "bytes_transferred") - moved) < 1e-9);
 	xpu_run_result_free(&res);
 }
+
+/* The same paper gives CPOP's schedule of the example a makespan of 86 (figure 4b):
+ * critical path 1-2-9-10 on P2, the other tasks by earliest finish with insertion. */
+Test(cpop, reproduces_paper_example)
+{
+	struct xpu_run_opts o = {
+		.platform = xt_src("tests/data/cases/heft_platform.xml"),
+		.trace = xt_src("tests/data/cases/heft_paper.csv"),
+		.sched = "cpop",
+	};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, &res, &err), 0, "run failed: %s", err.msg);
+	double makespan = xpu_summary_get(&res.summary, "makespan_s");
+	cr_assert(fabs(makespan - 86.0) < 1e-6, "CPOP makespan %.9g, paper says 86", makespan);
+	static const int cp[] = {0, 1, 8, 9};
+	for (int i = 0; i < 4; i++)
+		cr_assert_str_eq(res.pf.units[res.w->tasks[cp[i]].unit].name, "P2");
+	xt_check_contract(&res);
+	xpu_run_result_free(&res);
+}
