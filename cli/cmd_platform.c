@@ -231,6 +231,43 @@ static void print_classes(const struct xpu_platform *pf)
 	}
 }
 
+/* FPGA bitstreams and SoC power budgets, for the units that have them. */
+static void print_extras(const struct xpu_platform *pf)
+{
+	int fpga = 0, soc = 0;
+	for (int i = 0; i < pf->nunits; i++) {
+		fpga |= pf->units[i].nbitstreams > 0 || pf->units[i].reconfig_time > 0;
+		soc |= pf->units[i].soc_budget_w > 0;
+	}
+	char b[64];
+	if (fpga) {
+		printf("\nFPGA bitstreams (reconfiguration time when a task needs another):\n");
+		for (int i = 0; i < pf->nunits; i++) {
+			const struct xpu_unit *u = &pf->units[i];
+			if (!u->nbitstreams && !(u->reconfig_time > 0))
+				continue;
+			printf("  %s  reconfig %s", u->name,
+			       secs_str(b, sizeof(b), u->reconfig_time));
+			for (int k = 0; k < u->nbitstreams; k++) {
+				printf("%s %s:", k ? ";" : ",", u->bitstream_names[k]);
+				for (int c = 0, n = 0; c < XPU_CLASS_COUNT; c++)
+					if (u->bitstream[c] == k)
+						printf("%s%s", n++ ? "," : " ", xpu_class_name(c));
+			}
+			putchar('\n');
+		}
+	}
+	if (soc) {
+		printf("\nSoC power budgets (recorded; enforced by power policies that honour "
+		       "them):\n");
+		for (int i = 0; i < pf->nunits; i++)
+			if (pf->units[i].soc_budget_w > 0)
+				printf("  %s  %g W (memory %s)\n", pf->units[i].name,
+				       pf->units[i].soc_budget_w,
+				       pf->pools[pf->units[i].mem_pool].name);
+	}
+}
+
 static void route_str(char *buf, size_t n, const struct xpu_platform *pf, int i, int j)
 {
 	size_t k = (size_t)i * (size_t)pf->nunits + (size_t)j;
@@ -360,6 +397,7 @@ int xpu_cmd_platform(int argc, char **argv)
 	       pf.npools, pf.npools == 1 ? "y" : "ies");
 	print_units(&pf);
 	print_classes(&pf);
+	print_extras(&pf);
 	print_routes(&pf, all_routes);
 
 	be.ops->close(&be);

@@ -534,8 +534,11 @@ bad:
 }
 
 static const char *const known_keys[] = {
-    "xpu.kind", "xpu.mem", "xpu.mem.shared", "xpu.mem.bw", "xpu.launch", "xpu.wake", NULL,
+    "xpu.kind", "xpu.mem",           "xpu.mem.shared", "xpu.mem.bw", "xpu.launch",
+    "xpu.wake", "xpu.fpga.reconfig", "xpu.soc.budget", NULL,
 };
+
+#define BITSTREAM_PREFIX "xpu.fpga.bitstream."
 
 /* Every xpu.* property a unit names must be one we read: a misspelt key would
  * otherwise be ignored silently and the unit modelled with a default. */
@@ -562,14 +565,23 @@ static int check_keys(const struct xpu_platform *pf, const struct xpu_host_desc 
 			}
 			continue;
 		}
+		if (!strncmp(k, BITSTREAM_PREFIX, strlen(BITSTREAM_PREFIX))) {
+			if (!k[strlen(BITSTREAM_PREFIX)])
+				return host_err(err, pf, line, h->name,
+				                "property '%s': expected a bitstream name after "
+				                "'" BITSTREAM_PREFIX "'",
+				                k);
+			continue;
+		}
 		int ok = 0;
 		for (const char *const *q = known_keys; *q && !ok; q++)
 			ok = !strcmp(*q, k);
 		if (!ok)
 			return host_err(err, pf, line, h->name,
 			                "unknown property '%s' (expected xpu.kind, xpu.mem, "
-			                "xpu.mem.shared, xpu.mem.bw, xpu.launch, xpu.wake or "
-			                "xpu.class.CLASS)",
+			                "xpu.mem.shared, xpu.mem.bw, xpu.launch, xpu.wake, "
+			                "xpu.class.CLASS, xpu.fpga.reconfig, "
+			                "xpu.fpga.bitstream.NAME or xpu.soc.budget)",
 			                k);
 	}
 	return 0;
@@ -586,6 +598,134 @@ static int read_seconds(const struct xpu_platform *pf, const struct xpu_host_des
 		                "or 0.1s, got \"%s\"",
 		                key, v);
 	return 0;
+}
+
+static void free_bitstreams(struct xpu_unit *u)
+{
+	for (int i = 0; i < u->nbitstreams; i++)
+		free(u->bitstream_names[i]);
+	free(u->bitstream_names);
+	u->bitstream_names = NULL;
+	u->nbitstreams = 0;
+}
+
+/* One xpu.fpga.bitstream.NAME = "CLASS,CLASS,...": the classes that bitstream
+ * implements. A class lives in one bitstream only (the engine keeps one id per class),
+ * and must be one the unit states a rate for, so that a bitstream never makes a class
+ * runnable without a modeled speed. */
+static int read_bitstream(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
+                          const char *key, struct xpu_unit *u, struct xpu_err *err)
+{
+	const char *v = h->prop(h->ctx, key);
+	const char *name = key + strlen(BITSTREAM_PREFIX);
+	int id = u->nbitstreams;
+	char **nn = realloc(u->bitstream_names, (size_t)(id + 1) * sizeof(*nn));
+	if (!nn)
+		return -ENOMEM;
+	u->bitstream_names = nn;
+	if (!(nn[id] = strdup(name)))
+		return -ENOMEM;
+	u->nbitstreams++;
+	int nclasses = 0;
+	for (const char *s = v ? v : ""; *s;) {
+		while (isspace((unsigned char)*s) || *s == ',')
+			s++;
+		if (!*s)
+			break;
+		const char *e = s;
+		while (*e && *e != ',' && !isspace((unsigned char)*e))
+			e++;
+		char cls_name[64];
+		int c = -1;
+		if ((size_t)(e - s) < sizeof(cls_name)) {
+			memcpy(cls_name, s, (size_t)(e - s));
+			cls_name[e - s] = '\0';
+			c = xpu_class_parse(cls_name);
+		}
+		if (c < 0)
+			return host_err(err, pf, line, h->name,
+			                "property '%s': unknown kernel class '%.*s' (expected a "
+			                "comma-separated list of classes such as gemm,conv)",
+			                key, (int)(e - s), s);
+		if (!u->has_class_props || !u->cls[c].supported)
+			return host_err(err, pf, line, h->name,
+			                "property '%s': class '%s' has no rate on this unit (add "
+			                "xpu.class.%s)",
+			                key, cls_name, cls_name);
+		if (u->bitstream[c] >= 0 && u->bitstream[c] != id)
+			return host_err(
+			    err, pf, line, h->name,
+			    "property '%s': class '%s' is already provided by bitstream "
+			    "'%s'",
+			    key, cls_name, u->bitstream_names[u->bitstream[c]]);
+		u->bitstream[c] = id;
+		nclasses++;
+		s = e;
+	}
+	if (!nclasses)
+		return host_err(err, pf, line, h->name,
+		                "property '%s': expected a comma-separated list of kernel classes, "
+		                "got \"%s\"",
+		                key, v ? v : "");
+	return 0;
+}
+
+/* FPGA reconfiguration and bitstreams. Bitstreams are found by enumerating the
+ * host's properties; SimGrid keeps them in a map, so ids follow the names' sorted
+ * order, which the backend's enumeration gives. */
+static int read_fpga(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
+                     struct xpu_unit *u, struct xpu_err *err)
+{
+	int rc = read_seconds(pf, h, line, "xpu.fpga.reconfig", &u->reconfig_time, err);
+	if (rc < 0)
+		return rc;
+	int any = h->prop(h->ctx, "xpu.fpga.reconfig") != NULL;
+	const char *k;
+	for (int i = 0; h->prop_name && (k = h->prop_name(h->ctx, i)); i++) {
+		if (strncmp(k, BITSTREAM_PREFIX, strlen(BITSTREAM_PREFIX)))
+			continue;
+		any = 1;
+		if (u->kind != XPU_KIND_FPGA)
+			break;
+		if ((rc = read_bitstream(pf, h, line, k, u, err)) < 0) {
+			if (rc == -ENOMEM)
+				xpu_errf(err, pf->path, line, "host '%s': out of memory", h->name);
+			return rc;
+		}
+	}
+	if (any && u->kind != XPU_KIND_FPGA)
+		return host_err(err, pf, line, h->name,
+		                "xpu.fpga.* properties need xpu.kind fpga, got \"%s\"",
+		                xpu_kind_name(u->kind));
+	return 0;
+}
+
+/* xpu.soc.budget: watts, a positive number with an optional "W". */
+static int read_budget(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
+                       struct xpu_unit *u, struct xpu_err *err)
+{
+	const char *v = h->prop(h->ctx, "xpu.soc.budget");
+	if (!v)
+		return 0;
+	const char *rest;
+	double w;
+	if (parse_number(v, &w, &rest) < 0 || !(w > 0))
+		goto bad;
+	while (isspace((unsigned char)*rest))
+		rest++;
+	if (*rest == 'W')
+		rest++;
+	while (isspace((unsigned char)*rest))
+		rest++;
+	if (*rest)
+		goto bad;
+	u->soc_budget_w = w;
+	return 0;
+bad:
+	return host_err(err, pf, line, h->name,
+	                "property 'xpu.soc.budget': expected positive watts such as 12W, got "
+	                "\"%s\"",
+	                v);
 }
 
 int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h,
@@ -676,6 +816,8 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 			return rc;
 	}
 	u.has_class_props = named;
+	if ((rc = read_budget(pf, h, line, &u, err)) < 0)
+		return rc;
 
 	/* Memory: a shared pool is found by name; pool names are unique, and a
 	 * private pool takes its unit's name, so a shared name may not be a unit's. */
@@ -705,6 +847,17 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 				                shared, have, h->prop(h->ctx, "xpu.mem"), cap);
 			if (cap > 0)
 				pf->pools[pool].capacity = cap;
+			/* One SoC, one budget: the units of a shared memory must agree. */
+			for (int j = 0; j < pf->nunits; j++) {
+				double b = pf->units[j].soc_budget_w;
+				if (pf->units[j].mem_pool == pool && b > 0 && u.soc_budget_w > 0 &&
+				    b != u.soc_budget_w)
+					return host_err(err, pf, line, h->name,
+					                "property 'xpu.soc.budget': unit '%s' of "
+					                "shared memory '%s' gives %g W, got %g W",
+					                pf->units[j].name, shared, b,
+					                u.soc_budget_w);
+			}
 		}
 	} else if (find_pool(pf, h->name) >= 0) {
 		return host_err(err, pf, line, h->name,
@@ -713,6 +866,8 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 		                h->name);
 	}
 
+	if ((rc = read_fpga(pf, h, line, &u, err)) < 0)
+		goto fail;
 	u.name = strdup(h->name);
 	u.pstates = calloc((size_t)h->npstates, sizeof(*u.pstates));
 	if (!u.name || !u.pstates)
@@ -745,6 +900,7 @@ nomem:
 fail:
 	free(u.name);
 	free(u.pstates);
+	free_bitstreams(&u);
 	return rc;
 }
 
@@ -806,6 +962,7 @@ void xpu_platform_free(struct xpu_platform *pf)
 	for (int i = 0; i < pf->nunits; i++) {
 		free(pf->units[i].name);
 		free(pf->units[i].pstates);
+		free_bitstreams(&pf->units[i]);
 	}
 	for (int i = 0; i < pf->npools; i++)
 		free(pf->pools[i].name);

@@ -104,6 +104,13 @@ struct xpu_unit {
 	int bitstream[XPU_CLASS_COUNT];
 	double reconfig_time;
 	int loaded_bitstream; /* run-time, kept by the engine; -1 = none yet */
+	/* FPGAs: the bitstreams' names from xpu.fpga.bitstream.NAME, indexed by the ids
+	 * in bitstream[] (ids follow the names' sorted order). */
+	int nbitstreams;
+	char **bitstream_names;
+	/* Whole-SoC power budget in watts shared by every unit of the SoC, from
+	 * xpu.soc.budget; 0 = none. Recorded only: power policies may enforce it. */
+	double soc_budget_w;
 };
 
 struct xpu_mempool {
