@@ -13,7 +13,8 @@ static void usage(FILE *out)
 	             "Read a whole trace, check it (fields, duplicate ids, unknown dependencies,\n"
 	             "dependency cycles) and print one 'key value' line per figure:\n"
 	             "format, records, dependencies, span_s, first_submit_s, last_submit_s,\n"
-	             "total_flops, total_bytes, total_dep_bytes, users, class.NAME.\n"
+	             "total_flops, total_bytes, total_dep_bytes, users, class.NAME, and the\n"
+	             "format's header facts as header.KEY (SWF: header.MaxProcs ...).\n"
 	             "\n"
 	             "options:\n"
 	             "  -f, --trace-format FORMAT  how to read FILE: auto (by extension, the\n"
@@ -94,5 +95,15 @@ int xpu_cmd_trace(int argc, char **argv)
 		if (w->class_count[k])
 			printf("class.%s %u\n", xpu_class_name(k), w->class_count[k]);
 	xpu_workload_free(w);
+
+	/* Format-specific header facts (SWF: MaxProcs, UnixStartTime ...): reopening
+	 * reads the header only. Keys are one word, values may hold blanks. */
+	struct xpu_trace_reader *r;
+	if (xpu_trace_open(path, format, &r, &err) == 0) {
+		const char *key, *value;
+		for (int i = 0; xpu_trace_header(r, i, &key, &value); i++)
+			printf("header.%s %s\n", key, value);
+		xpu_trace_close(r);
+	}
 	return 0;
 }

@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{"summary", xpu_cmd_summary, "print the metrics of a result file"},
 	{"platform", xpu_cmd_platform, "validate a platform file and list its units"},
 	{"trace", xpu_cmd_trace, "validate a trace and describe it"},
+	{"convert", xpu_cmd_convert, "rewrite a trace of any format as native CSV"},
 	{NULL, NULL, NULL},
 };
 

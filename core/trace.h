@@ -72,6 +72,12 @@ int xpu_workload_load(const char *path, const char *format, const struct xpu_pla
 		      struct xpu_workload **out, struct xpu_err *err);
 void xpu_workload_free(struct xpu_workload *w);
 
+/* Header information of an open trace (SWF: MaxProcs, UnixStartTime ...): entry i as
+ * key and value, 1; 0 past the last entry or for formats without one. Valid until
+ * the reader is closed. format strings of xpu_trace_open and xpu_workload_load may
+ * carry reader parameters: "swf:speed=1e9,failed=drop" (traces/FORMAT.md). */
+int xpu_trace_header(struct xpu_trace_reader *r, int i, const char **key, const char **value);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,6 +21,12 @@ AC_DEFUN([XPU_CHECK_HDF5], [
       [AC_MSG_ERROR([HDF5 not found: install libhdf5-dev (tools/setup.sh does)])])])
 ])
 
+dnl zlib (Debian: zlib1g-dev), required: gzip-compressed traces (SWF logs ship as .swf.gz).
+AC_DEFUN([XPU_CHECK_ZLIB], [
+  PKG_CHECK_MODULES([ZLIB], [zlib >= 1.2], [],
+    [AC_MSG_ERROR([zlib not found: install zlib1g-dev (tools/setup.sh does)])])
+])
+
 dnl Criterion (Debian: libcriterion-dev), optional: `make check` needs it.
 AC_DEFUN([XPU_CHECK_CRITERION], [
   PKG_CHECK_MODULES([CRITERION], [criterion], [have_criterion=yes],

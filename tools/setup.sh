@@ -12,6 +12,7 @@ packages=(
 	libcriterion-dev                # tests
 	ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd  # OpenCL (later live backend)
 	libjansson-dev                  # JSON traces
+	zlib1g-dev                      # gzip-compressed traces (SWF .swf.gz)
 	libhwloc-dev libpowercap-dev    # live machine description and RAPL
 	time                            # /usr/bin/time for the benchmarks' peak memory
 )

@@ -12,19 +12,17 @@
  * whose extension no reader claims. */
 static const struct xpu_trace_reader_ops *const readers[] = {
     &xpu_trace_native,
+    &xpu_trace_swf,
+    &xpu_trace_stg,
+    &xpu_trace_alibaba_gpu,
+    &xpu_trace_philly,
+    &xpu_trace_azure_llm,
 };
 
 #define NREADERS (sizeof(readers) / sizeof(readers[0]))
 
-const char *const xpu_trace_formats[] = {"native", NULL};
-
-static const struct xpu_trace_reader_ops *find_by_name(const char *name)
-{
-	for (size_t i = 0; i < NREADERS; i++)
-		if (!strcmp(readers[i]->name, name))
-			return readers[i];
-	return NULL;
-}
+const char *const xpu_trace_formats[] = {"native", "swf", "stg", "alibaba-gpu", "philly",
+                                         "azure-llm", NULL};
 
 static int has_suffix(const char *s, const char *suffix)
 {
@@ -51,27 +49,121 @@ static const struct xpu_trace_reader_ops *find_by_extension(const char *path)
 	return best;
 }
 
+/* The first non-blank line of path (plain text only), for readers that recognise their
+ * format by its header; "" when unreadable. */
+static void first_line(const char *path, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(buf, (int)size, f)) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		const char *p = buf;
+		if (!strncmp(p, "\xef\xbb\xbf", 3))
+			memmove(buf, buf + 3, strlen(buf + 3) + 1);
+		p = buf + strspn(buf, " \t");
+		if (*p)
+			break;
+	}
+	fclose(f);
+}
+
+/* format is "NAME" or "NAME:key=value,..."; only NAME is looked at here. */
 static int choose(const char *path, const char *format, const struct xpu_trace_reader_ops **ops,
                   int *guessed, struct xpu_err *err)
 {
 	*guessed = 0;
-	if (format && strcmp(format, "auto")) {
-		*ops = find_by_name(format);
+	size_t nlen = format ? strcspn(format, ":") : 0;
+	if (format && nlen && strncmp(format, "auto", nlen > 4 ? nlen : 4)) {
+		*ops = NULL;
+		for (size_t i = 0; i < NREADERS; i++)
+			if (strlen(readers[i]->name) == nlen &&
+			    !strncmp(readers[i]->name, format, nlen))
+				*ops = readers[i];
 		if (*ops)
 			return 0;
 		char list[256] = "";
 		size_t n = 0;
 		for (const char *const *f = xpu_trace_formats; *f && n < sizeof(list); f++)
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s, ", *f);
-		return xpu_errf(err, NULL, 0, "unknown trace format \"%s\" (formats: %sauto)",
-		                format, list);
+		return xpu_errf(err, NULL, 0, "unknown trace format \"%.*s\" (formats: %sauto)",
+		                (int)nlen, format, list);
 	}
 	*ops = find_by_extension(path);
 	if (!*ops) {
 		*ops = readers[0];
 		*guessed = 1;
+		return 0;
+	}
+	/* Several formats are ".csv": a reader that recognises the header row takes the
+	 * file, otherwise the extension's reader (native) does. */
+	int sniffed = 0;
+	char line[4096];
+	for (size_t i = 0; i < NREADERS; i++) {
+		const char *const *ext = readers[i]->extensions;
+		if (!readers[i]->claims)
+			continue;
+		for (; ext && *ext; ext++)
+			if (has_suffix(path, *ext))
+				break;
+		if (!ext || !*ext)
+			continue;
+		if (!sniffed++)
+			first_line(path, line, sizeof(line));
+		if (readers[i]->claims(line)) {
+			*ops = readers[i];
+			return 0;
+		}
 	}
 	return 0;
+}
+
+/* Split the parameters of spec ("name:k=v,k=v") into r->param, checking each key
+ * against the reader's list. */
+static int parse_params(struct xpu_trace_reader *r, const char *spec, struct xpu_err *err)
+{
+	const char *colon = spec ? strchr(spec, ':') : NULL;
+	if (!colon || !colon[1])
+		return 0;
+	r->spec = strdup(colon + 1);
+	if (!r->spec)
+		return -ENOMEM;
+	int n = 1;
+	for (const char *p = r->spec; *p; p++)
+		n += *p == ',';
+	r->param = calloc((size_t)n, sizeof(*r->param));
+	if (!r->param)
+		return -ENOMEM;
+	char list[256] = "";
+	size_t len = 0;
+	for (const char *const *k = r->ops->params; k && *k && len < sizeof(list); k++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", *k);
+	for (char *save, *p = strtok_r(r->spec, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(p, '=');
+		if (!eq || eq == p)
+			return xpu_errf(err, NULL, 0,
+			                "trace format %s: expected key=value, got \"%s\"",
+			                r->ops->name, p);
+		*eq = '\0';
+		const char *const *k = r->ops->params;
+		while (k && *k && strcmp(*k, p))
+			k++;
+		if (!k || !*k)
+			return xpu_errf(err, NULL, 0,
+			                "trace format %s: unknown parameter '%s' (parameters: %s)",
+			                r->ops->name, p, len ? list : "none");
+		r->param[r->nparams++] = (struct xpu_param){p, eq + 1};
+	}
+	return 0;
+}
+
+static void reader_free(struct xpu_trace_reader *r)
+{
+	free(r->param);
+	free(r->spec);
+	free(r->path);
+	free(r);
 }
 
 const char *xpu_trace_format_of(const char *path, const char *format)
@@ -103,10 +195,11 @@ int xpu_trace_open(const char *path, const char *format, struct xpu_trace_reader
 	}
 	r->ops = ops;
 	r->guessed = guessed;
-	rc = ops->open(r, err);
+	rc = parse_params(r, format, err);
+	if (rc == 0)
+		rc = ops->open(r, err);
 	if (rc < 0) {
-		free(r->path);
-		free(r);
+		reader_free(r);
 		return rc;
 	}
 	*out = r;
@@ -124,6 +217,12 @@ void xpu_trace_close(struct xpu_trace_reader *r)
 		return;
 	if (r->ops->close)
 		r->ops->close(r);
-	free(r->path);
-	free(r);
+	reader_free(r);
+}
+
+int xpu_trace_header(struct xpu_trace_reader *r, int i, const char **key, const char **value)
+{
+	if (!r->ops->header)
+		return 0;
+	return r->ops->header(r, i, key, value);
 }

@@ -14,6 +14,11 @@ struct xpu_trace_reader {
 	 * default reader was tried: its "not my format" error should say so. */
 	int guessed;
 	void *priv;
+	/* Parameters from the format spec 'name:key=value,...' (reader.c checks each key
+	 * against ops->params before open). */
+	int nparams;
+	struct xpu_param *param;
+	char *spec; /* storage for param's strings */
 };
 
 /* A trace format. Readers stream: open reads at most a header, next one record. */
@@ -33,8 +38,22 @@ struct xpu_trace_reader_ops {
 	int (*next)(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struct xpu_err *err);
 	/* Release r->priv. */
 	void (*close)(struct xpu_trace_reader *r);
+	/* Names of the parameters open accepts, NULL-terminated; NULL = none. */
+	const char *const *params;
+	/* For formats that share an extension with others (several .csv flavours): 1
+	 * when line, the file's first non-blank line, is this format's header. Called by
+	 * "auto" before open; NULL = decided by the extension alone. */
+	int (*claims)(const char *line);
+	/* Header information entry i (after open): 1 with *key and *value set, 0 past
+	 * the last. NULL = none. */
+	int (*header)(struct xpu_trace_reader *r, int i, const char **key, const char **value);
 };
 
 extern const struct xpu_trace_reader_ops xpu_trace_native;
+extern const struct xpu_trace_reader_ops xpu_trace_swf;
+extern const struct xpu_trace_reader_ops xpu_trace_stg;
+extern const struct xpu_trace_reader_ops xpu_trace_alibaba_gpu;
+extern const struct xpu_trace_reader_ops xpu_trace_philly;
+extern const struct xpu_trace_reader_ops xpu_trace_azure_llm;
 
 #endif

@@ -1,0 +1,190 @@
+/* cmd_convert.c — `xpuopt convert FILE -o OUT.csv`: rewrite any readable trace in the native CSV format. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "trace.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: xpuopt convert [--trace-format FORMAT] FILE -o OUT.csv\n"
+	             "\n"
+	             "Read FILE record by record (any format xpuopt reads) and write it as a\n"
+	             "native CSV trace (traces/FORMAT.md). OUT is written under a temporary\n"
+	             "name and renamed when complete; '-o -' writes to standard output.\n"
+	             "Records are checked one by one; whole-trace checks (duplicate ids,\n"
+	             "unknown dependencies, cycles) are 'xpuopt trace'.\n"
+	             "\n"
+	             "options:\n"
+	             "  -f, --trace-format F  how to read FILE: auto (by extension and header,\n"
+	             "                        the default)");
+	for (const char *const *f = xpu_trace_formats; *f; f++)
+		fprintf(out, ", %s", *f);
+	fprintf(out, ";\n"
+	             "                        reader parameters as F:key=value,...\n"
+	             "  -o, --output OUT      the native CSV to write (required)\n"
+	             "  -h, --help            show this help\n"
+	             "\n"
+	             "Exit status: 0 success, 1 cannot write OUT, 2 bad usage or a bad trace.\n");
+}
+
+static int bad_usage(const char *what, const char *arg)
+{
+	fprintf(stderr, "xpuopt convert: %s%s%s%s\nsee 'xpuopt convert --help'\n", what,
+	        arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+	return 2;
+}
+
+/* A CSV field, quoted when it holds a separator, a quote or surrounding blanks. */
+static void put_str(FILE *f, const char *s)
+{
+	size_t n = strlen(s);
+	if (!strpbrk(s, ",\"\r\n#") && !(n && (s[0] == ' ' || s[n - 1] == ' '))) {
+		fputs(s, f);
+		return;
+	}
+	putc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			putc('"', f);
+		putc(*s, f);
+	}
+	putc('"', f);
+}
+
+/* %.17g round-trips a double; zero and absent values stay empty to keep files small. */
+static void put_num(FILE *f, double v)
+{
+	if (v != 0 && isfinite(v))
+		fprintf(f, "%.17g", v);
+}
+
+static void put_rec(FILE *f, const struct xpu_trace_rec *r)
+{
+	put_str(f, r->id);
+	putc(',', f);
+	put_num(f, r->submit);
+	fprintf(f, ",%s,", xpu_class_name(r->cls));
+	put_num(f, r->flops);
+	putc(',', f);
+	put_num(f, r->bytes);
+	putc(',', f);
+	put_num(f, r->mem);
+	putc(',', f);
+	for (int i = 0; i < r->ndeps; i++) {
+		fprintf(f, "%s%s", i ? ";" : "", r->dep_ids[i]);
+		if (r->dep_bytes[i] > 0)
+			fprintf(f, ":%.17g", r->dep_bytes[i]);
+	}
+	putc(',', f);
+	if (r->priority)
+		fprintf(f, "%d", r->priority);
+	putc(',', f);
+	put_num(f, r->deadline);
+	putc(',', f);
+	put_str(f, r->user ? r->user : "");
+	putc(',', f);
+	for (int i = 0; i < r->ncosts; i++)
+		fprintf(f, "%s%s=%.17g", i ? ";" : "", r->cost_target[i], r->cost_seconds[i]);
+	putc(',', f);
+	if (r->width > 1)
+		fprintf(f, "%d", r->width);
+	putc(',', f);
+	if (!isnan(r->estimate))
+		fprintf(f, "%.17g", r->estimate);
+	putc('\n', f);
+}
+
+int xpu_cmd_convert(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"trace-format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *format = NULL, *out = NULL;
+	int c;
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("option needs a value:", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		return bad_usage("missing the trace FILE", NULL);
+	if (optind + 1 < argc)
+		return bad_usage("one trace FILE only, got also", argv[optind + 1]);
+	if (!out)
+		return bad_usage("missing -o OUT.csv", NULL);
+	const char *path = argv[optind];
+
+	struct xpu_err err = {{0}};
+	struct xpu_trace_reader *r;
+	if (xpu_trace_open(path, format, &r, &err) < 0) {
+		fprintf(stderr, "xpuopt: %s\n", err.msg[0] ? err.msg : "cannot read the trace");
+		return 2;
+	}
+
+	int to_stdout = !strcmp(out, "-");
+	char *tmp = NULL;
+	FILE *f = stdout;
+	if (!to_stdout) {
+		if (asprintf(&tmp, "%s.tmp.%ld", out, (long)getpid()) < 0) {
+			xpu_trace_close(r);
+			return 1;
+		}
+		f = fopen(tmp, "w");
+		if (!f) {
+			fprintf(stderr, "xpuopt: %s: cannot write: %s\n", tmp, strerror(errno));
+			free(tmp);
+			xpu_trace_close(r);
+			return 1;
+		}
+	}
+	fprintf(f, "id,submit,class,flops,bytes,mem,deps,priority,deadline,user,cost,width,"
+	           "estimate\n");
+	struct xpu_trace_rec rec;
+	int rc, status = 0;
+	while ((rc = xpu_trace_next(r, &rec, &err)) > 0)
+		put_rec(f, &rec);
+	if (rc < 0) {
+		fprintf(stderr, "xpuopt: %s\n", err.msg[0] ? err.msg : "cannot read the trace");
+		status = 2;
+	}
+	xpu_trace_close(r);
+	if (!to_stdout) {
+		if (fclose(f) != 0 && !status) {
+			fprintf(stderr, "xpuopt: %s: cannot write: %s\n", tmp, strerror(errno));
+			status = 1;
+		}
+		if (!status && rename(tmp, out) < 0) {
+			fprintf(stderr, "xpuopt: %s: cannot write: %s\n", out, strerror(errno));
+			status = 1;
+		}
+		if (status)
+			unlink(tmp);
+		free(tmp);
+	} else if (fflush(stdout) != 0 && !status) {
+		status = 1;
+	}
+	return status;
+}
