@@ -1,0 +1,95 @@
+/* energy.c — energy-aware placement: each ready task to the unit minimising
+ *   alpha * time + beta * transfer + gamma * energy
+ * (the weighted fitness of StarPU's dmda family: Augonnet et al., CCPE 23(2), 2011),
+ * with time = expected completion - now, completion = max(avail, data ready) +
+ * predicted duration (seconds); transfer = predicted time to move the inputs the unit
+ * lacks (seconds); energy = the unit's full-load wattage at its current P-state, times
+ * the task's share of the unit's cores, times the predicted duration (joules).
+ * Parameters: alpha (default 1), beta (default 1), gamma (default 1), each >= 0:
+ * --sched 'energy:gamma=1000'. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "xpu.h"
+
+struct energy {
+	double alpha, beta, gamma;
+};
+
+static int energy_init(struct xpu_sched *s)
+{
+	struct energy *w = malloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	s->priv = w;
+	w->alpha = xpu_param_num(s->param, s->nparams, "alpha", 1);
+	w->beta = xpu_param_num(s->param, s->nparams, "beta", 1);
+	w->gamma = xpu_param_num(s->param, s->nparams, "gamma", 1);
+	if (!(w->alpha >= 0 && w->beta >= 0 && w->gamma >= 0) || !isfinite(w->alpha) ||
+	    !isfinite(w->beta) || !isfinite(w->gamma))
+		return -EINVAL;
+	/* a value that is not a number falls back to its default in xpu_param_num; refuse
+	 * it rather than run with a weight the user did not ask for */
+	static const char *const keys[] = {"alpha", "beta", "gamma"};
+	for (int k = 0; k < 3; k++) {
+		const char *v = xpu_param_str(s->param, s->nparams, keys[k], NULL);
+		char *end;
+		if (v && (strtod(v, &end), *end || end == v))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void energy_fini(struct xpu_sched *s)
+{
+	free(s->priv);
+}
+
+static double transfer(struct xpu_engine *e, const struct xpu_task *t, int u)
+{
+	double sec = 0;
+	for (uint32_t d = 0; d < t->ndeps; d++) {
+		const struct xpu_task *p = xpu_task_at(e, t->deps[d].task);
+		if (p->unit >= 0)
+			sec += xpu_comm_time(e, p->unit, u, t->deps[d].bytes);
+	}
+	return sec;
+}
+
+static void energy_on_ready(struct xpu_sched *s, struct xpu_task *t)
+{
+	struct energy *w = s->priv;
+	struct xpu_engine *e = s->eng;
+	double now = xpu_now(e), best_cost = INFINITY;
+	int best = -1;
+	if (t->unit >= 0)
+		return;
+	for (int u = 0; u < xpu_nunits(e); u++) {
+		if (!xpu_can_run(e, t, u))
+			continue;
+		const struct xpu_unit *un = xpu_unit_at(e, u);
+		double a = xpu_unit_avail(e, u), r = xpu_data_ready(e, t, u);
+		double d = xpu_predict(e, t, u);
+		double joules = un->pstates[un->pstate].full_w * t->width / un->cores * d;
+		double cost = w->alpha * ((a > r ? a : r) + d - now) +
+			      w->beta * transfer(e, t, u) + w->gamma * joules;
+		if (best < 0 || cost < best_cost) {
+			best = u;
+			best_cost = cost;
+		}
+	}
+	if (best >= 0)
+		xpu_place(e, t, best, now);
+}
+
+static const char *const energy_params[] = {"alpha", "beta", "gamma", NULL};
+
+const struct xpu_sched_ops xpu_sched_energy = {
+	.name = "energy",
+	.description = "unit minimising alpha*time + beta*transfer + gamma*energy",
+	.init = energy_init,
+	.fini = energy_fini,
+	.on_ready = energy_on_ready,
+	.params = energy_params,
+};
