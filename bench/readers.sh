@@ -24,10 +24,10 @@ grow() { # in out header_lines
 	local in=$1 out=$2 h=$3 rows
 	rows=$(($(grep -cv '^[[:space:]]*$' "$in") - h))
 	head -n "$h" "$in" >"$out"
-	for ((i = 0; i * rows < want; i++)); do tail -n +"$((h + 1))" "$in"; done >>"$out.body"
+	for ((i = 0; i * rows < want; i++)); do awk -v h="$h" "NR > h" "$in"; done >>"$out.body"
 	# Ids must stay unique: prefix the copy number to the first field.
 	# (LLM rows carry no id, and times only need to stay >= the first: kept as is.)
-	awk -v n="$rows" -v fs="$4" -v keep="${5:-}" 'BEGIN{FS=OFS=fs} NF{c=int(k++/n);
+	awk -v n="$rows" -v fs="$4" -v keep="${5:-}" 'BEGIN{FS=OFS=fs} NF{c = int(k / n); k++;
 		if (!keep) $1=(fs==","?"c" c "-" $1:c*1000000+$1); print}' "$out.body" >>"$out"
 	rm -f "$out.body"
 }
@@ -41,7 +41,8 @@ bench() { # label format file
 		best=$(awk -v a="$s" -v b="$best" 'BEGIN{print (a < b ? a : b)}')
 	done
 	awk -v l="$label" -v n="$n" -v s="$best" \
-		'BEGIN{printf "%-12s records %8d  wall_s %6.2f  records_per_s %.0f\n", l, n, s, n / (s > 0 ? s : 0.005)}'
+		'BEGIN{t = s > 0 ? s : 0.005; rate = n / t;
+		printf "%-12s records %8d  wall_s %6.2f  records_per_s %.0f\n", l, n, s, rate}'
 }
 
 swf="$work/kth.swf"
