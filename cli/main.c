@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "study_cli.h"
 #include "config.h"
 
 struct command {
@@ -17,6 +18,10 @@ static const struct command commands[] = {
 	{"platform", xpu_cmd_platform, "validate a platform file and list its units"},
 	{"trace", xpu_cmd_trace, "validate a trace and describe it"},
 	{"convert", xpu_cmd_convert, "rewrite a trace of any format as native CSV"},
+	{"study", xpu_cmd_study, "run an experiment file's cases in parallel, resumably"},
+	{"compare", xpu_cmd_compare, "compare policy sets: paired CIs, Wilcoxon, wins"},
+	{"plot", xpu_cmd_plot, "draw a Gantt chart, timelines, bars or a CDF (gnuplot)"},
+	{"report", xpu_cmd_report, "write a Markdown or HTML page for a study"},
 	{NULL, NULL, NULL},
 };
 

@@ -15,6 +15,8 @@ packages=(
 	zlib1g-dev                      # gzip-compressed traces (SWF .swf.gz)
 	libhwloc-dev libpowercap-dev    # live machine description and RAPL
 	time                            # /usr/bin/time for the benchmarks' peak memory
+	gnuplot-nox                     # plots and study reports
+	slurm-wlm munge                 # the Slurm study test (a private single-node cluster)
 )
 
 missing=()
