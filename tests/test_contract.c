@@ -194,3 +194,33 @@ Test(contract, task_wider_than_every_unit_is_refused_before_the_run)
 	cr_assert_eq(xpu_run(&o, NULL, &err), -EINVAL);
 	cr_assert_not_null(strstr(err.msg, "w.csv:2"), "%s", err.msg);
 }
+
+/* A trace may submit a consumer before its producer: no policy may deadlock on it. */
+ParameterizedTestParameters(contract, consumer_submitted_before_producer)
+{
+	size_t n;
+	struct pcase *c = make_cases(&n);
+	return cr_make_param_array(struct pcase, c, n);
+}
+
+ParameterizedTest(struct pcase *pc, contract, consumer_submitted_before_producer)
+{
+	const char *dir = xt_tmpdir();
+	char trace[256];
+	snprintf(trace, sizeof(trace), "%s/early.csv", dir);
+	FILE *f = fopen(trace, "w");
+	fprintf(f, "id,submit,class,flops,deps\n");
+	/* consumers c_i arrive at 0, their producers p_i at 0.5 (then c_i waits) */
+	for (int i = 0; i < 12; i++)
+		fprintf(f, "c%d,0,gemm,%d000000000,p%d:1000000\n", i, 1 + i % 3, i);
+	for (int i = 0; i < 12; i++)
+		fprintf(f, "p%d,0.5,gemm,%d000000000,\n", i, 2 + i % 2);
+	fclose(f);
+	struct xpu_run_opts o = {.platform = xt_src(pc->platform), .trace = trace,
+				 .sched = pc->policy};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s: %s", pc->policy, err.msg);
+	xt_check_contract(&res);
+	xpu_run_result_free(&res);
+}

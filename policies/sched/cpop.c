@@ -112,7 +112,7 @@ static void cpop_on_arrivals(struct xpu_sched *s, double now)
 		return;
 	uint32_t *order = malloc(n * sizeof(*order));
 	uint32_t *ready = malloc(n * sizeof(*ready));
-	if (!order || !ready || ls_begin(l, e, order))
+	if (!order || !ready || ls_begin(l, e, order, &n))
 		goto out;
 	ls_rank_up(l, e, order, n, l->rank);
 	for (size_t i = 0; i < n; i++) {
@@ -166,7 +166,7 @@ static void cpop_on_arrivals(struct xpu_sched *s, double now)
 	for (size_t i = 0; i < n; i++)
 		c->on_cp[order[i]] = 0;
 out:
-	ls_end(l);
+	ls_end(l, order, n);
 	free(order);
 	free(ready);
 }

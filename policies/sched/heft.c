@@ -57,7 +57,7 @@ static void heft_on_arrivals(struct xpu_sched *s, double now)
 	if (!n)
 		return;
 	uint32_t *order = malloc(n * sizeof(*order));
-	if (!order || ls_begin(l, e, order))
+	if (!order || ls_begin(l, e, order, &n))
 		goto out;
 	ls_rank_up(l, e, order, n, l->rank);
 	cmp_ctx = l;
@@ -78,7 +78,7 @@ static void heft_on_arrivals(struct xpu_sched *s, double now)
 			ls_commit(l, e, t, bu, best_est, best_eft);
 	}
 out:
-	ls_end(l);
+	ls_end(l, order, n);
 	free(order);
 }
 

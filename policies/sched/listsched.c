@@ -105,7 +105,7 @@ static void prune(struct ls_plan *pl, double now)
 	pl->n = k;
 }
 
-int ls_begin(struct ls *l, struct xpu_engine *e, uint32_t *order)
+int ls_begin(struct ls *l, struct xpu_engine *e, uint32_t *order, size_t *nout)
 {
 	size_t n = l->npending;
 	for (size_t i = 0; i < n; i++)
@@ -113,8 +113,12 @@ int ls_begin(struct ls *l, struct xpu_engine *e, uint32_t *order)
 	for (int u = 0; u < xpu_nunits(e); u++)
 		prune(&l->plan[u], xpu_now(e));
 	uint32_t *indeg = calloc(n + 1, sizeof(*indeg));
-	if (!indeg)
+	if (!indeg) {
+		for (size_t i = 0; i < n; i++)
+			l->in_batch[l->pending[i]] = 0;
+		*nout = 0; /* the batch stays pending for the next call */
 		return -ENOMEM;
+	}
 	/* Kahn's algorithm; topo[] maps a task to its batch slot meanwhile. */
 	for (size_t i = 0; i < n; i++)
 		l->topo[l->pending[i]] = (uint32_t)i;
@@ -136,17 +140,47 @@ int ls_begin(struct ls *l, struct xpu_engine *e, uint32_t *order)
 				order[tail++] = j;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		l->topo[order[i]] = (uint32_t)i;
 	free(indeg);
+	/* A task whose producer has not arrived yet (a trace may submit a consumer
+	 * before its producer) cannot be planned: its data-ready time is unknown, and
+	 * queueing it ahead of a producer on the same unit would deadlock the unit's
+	 * strict queue. Defer it, and everything in the batch that needs it, to the
+	 * batch in which the producer arrives. In-batch marks: 1 plannable, 2 deferred. */
+	size_t keep = 0, ndef = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = order[i];
+		const struct xpu_task *t = xpu_task_at(e, x);
+		int blocked = 0;
+		for (uint32_t d = 0; d < t->ndeps && !blocked; d++) {
+			const struct xpu_task *p = xpu_task_at(e, t->deps[d].task);
+			if (l->in_batch[p->index])
+				blocked = l->in_batch[p->index] == 2;
+			else
+				blocked = p->unit < 0 && p->state != XPU_TASK_DONE &&
+					  p->state != XPU_TASK_FAILED;
+		}
+		if (blocked) {
+			l->in_batch[x] = 2;
+			l->pending[ndef++] = x;
+		} else {
+			order[keep++] = x;
+		}
+	}
+	for (size_t i = 0; i < ndef; i++)
+		l->in_batch[l->pending[i]] = 0;
+	l->npending = ndef;
+	for (size_t i = 0; i < keep; i++)
+		l->topo[order[i]] = (uint32_t)i;
+	*nout = keep;
 	return 0;
 }
 
-void ls_end(struct ls *l)
+void ls_end(struct ls *l, const uint32_t *order, size_t n)
 {
-	for (size_t i = 0; i < l->npending; i++)
-		l->in_batch[l->pending[i]] = 0;
-	l->npending = 0;
+	if (!order)
+		return;
+	for (size_t i = 0; i < n; i++)
+		l->in_batch[order[i]] = 0;
 }
 
 void ls_rank_up(struct ls *l, struct xpu_engine *e, const uint32_t *order, size_t n,

@@ -31,11 +31,12 @@ void ls_fini(struct ls *l, struct xpu_engine *e);
 /* Remember t for the next batch (on_submit). */
 void ls_add(struct ls *l, const struct xpu_task *t);
 /* Mark the batch, drop plan slots that ended before now, and write a topological
- * order of the batch to order (npending entries); topo[] then holds each task's
- * position. 0 or -ENOMEM. */
-int ls_begin(struct ls *l, struct xpu_engine *e, uint32_t *order);
-/* Unmark the batch and empty it. */
-void ls_end(struct ls *l);
+ * order of the plannable part of the batch to order (*n entries); topo[] then holds
+ * each task's position. Tasks waiting for a producer that has not arrived stay
+ * pending for a later batch. 0 or -ENOMEM (then *n is 0). */
+int ls_begin(struct ls *l, struct xpu_engine *e, uint32_t *order, size_t *n);
+/* Unmark the planned part of the batch (order, n as ls_begin gave them). */
+void ls_end(struct ls *l, const uint32_t *order, size_t n);
 /* Mean predicted duration of t over the units that can run it. */
 double ls_mean_cost(struct xpu_engine *e, const struct xpu_task *t);
 /* Mean transfer time of bytes over distinct unit pairs (0 for pairs sharing memory). */

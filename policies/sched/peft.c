@@ -61,7 +61,7 @@ static void peft_on_arrivals(struct xpu_sched *s, double now)
 	uint32_t *ready = malloc(n * sizeof(*ready));
 	double *oct = malloc(n * (size_t)np * sizeof(double)); /* row = topological slot */
 	double *dur = malloc((size_t)np * sizeof(double));
-	if (!order || !ready || !oct || !dur || ls_begin(l, e, order))
+	if (!order || !ready || !oct || !dur || ls_begin(l, e, order, &n))
 		goto out;
 	for (size_t i = n; i-- > 0;) {
 		const struct xpu_task *t = xpu_task_at(e, order[i]);
@@ -125,7 +125,7 @@ static void peft_on_arrivals(struct xpu_sched *s, double now)
 		}
 	}
 out:
-	ls_end(l);
+	ls_end(l, order, n);
 	free(order);
 	free(ready);
 	free(oct);
