@@ -45,3 +45,6 @@ awk -v n="$n" -v ps="$plain_s" -v xs="$xpu_s" -v xk="$xpu_kb" -v pk="$plain_kb" 
 	printf "ratio_vs_plain_simgrid %.3f (target >= 0.5)\n", ps / xs
 	printf "xpuopt_peak_bytes_per_task %.0f (target < 1024)\n", xk * 1024 / n
 }'
+
+echo
+"$build/bench/policy_cost" "${BENCH_POLICY_TASKS:-2000}"
