@@ -1,4 +1,5 @@
 /* registry.c — the static tables of policies by name, and policy spec parsing. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,8 @@ void xpu_spec_free(struct xpu_spec *spec)
 	free(spec->text);
 	free(spec->name);
 	free(spec->params); /* keys and values point into name's buffer */
+	if (spec->dl)
+		dlclose(spec->dl);
 	memset(spec, 0, sizeof(*spec));
 }
 
@@ -120,6 +123,58 @@ static void names_into(int kind, char *buf, size_t n)
 		off += (size_t)snprintf(buf + off, n - off, "%s%s", i ? ", " : "", e.name);
 }
 
+/* A policy from a shared object: the table its xpu_policy_export names, once its ABI
+ * version and kind are checked. The object stays loaded until the spec is freed. */
+static int load_shared(int kind, const char *what, struct xpu_spec *spec, struct entry *e,
+		       struct xpu_err *err)
+{
+	spec->dl = dlopen(spec->name, RTLD_NOW | RTLD_LOCAL);
+	if (!spec->dl)
+		return xpu_errf(err, NULL, 0, "%s: cannot load policy %s: %s", what, spec->name,
+				dlerror());
+	const struct xpu_policy_export *x = dlsym(spec->dl, "xpu_policy_export");
+	if (!x)
+		return xpu_errf(err, NULL, 0,
+				"%s: %s exports no xpu_policy_export; declare the table with "
+				"XPU_EXPORT_POLICY (core/xpu.h)",
+				what, spec->name);
+	if (x->abi_version != XPU_ABI_VERSION)
+		return xpu_errf(err, NULL, 0,
+				"%s: %s was built against policy ABI %d, this xpuopt has ABI %d; "
+				"rebuild it against this version's xpu.h",
+				what, spec->name, x->abi_version, XPU_ABI_VERSION);
+	if (x->kind != kind || !x->ops)
+		return xpu_errf(err, NULL, 0, "%s: %s is a %s policy, not a %s policy", what,
+				spec->name, kind_label(x->kind), kind_label(kind));
+	/* Every table opens with name and description; params sit at the end of each. */
+	switch (kind) {
+	case XPU_POLICY_SCHED: {
+		const struct xpu_sched_ops *o = x->ops;
+		*e = (struct entry){o, o->name, o->description, o->params};
+		break;
+	}
+	case XPU_POLICY_MEM: {
+		const struct xpu_mem_ops *o = x->ops;
+		*e = (struct entry){o, o->name, o->description, o->params};
+		break;
+	}
+	case XPU_POLICY_POWER: {
+		const struct xpu_power_ops *o = x->ops;
+		*e = (struct entry){o, o->name, o->description, o->params};
+		break;
+	}
+	default: {
+		const struct xpu_offload_ops *o = x->ops;
+		*e = (struct entry){o, o->name, o->description, o->params};
+		break;
+	}
+	}
+	if (!e->name || !e->name[0])
+		return xpu_errf(err, NULL, 0, "%s: %s: the policy table has no name", what,
+				spec->name);
+	return 0;
+}
+
 int xpu_policy_resolve(int kind, const char *text, const char *what, struct xpu_spec *spec,
 		       const void **ops, struct xpu_err *err)
 {
@@ -128,7 +183,13 @@ int xpu_policy_resolve(int kind, const char *text, const char *what, struct xpu_
 		goto fail;
 	struct entry e;
 	int found = 0;
-	for (int i = 0; entry_at(kind, i, &e); i++)
+	size_t len = strlen(spec->name);
+	if (strchr(spec->name, '/') || (len > 3 && !strcmp(spec->name + len - 3, ".so"))) {
+		if ((rc = load_shared(kind, what, spec, &e, err)))
+			goto fail;
+		found = 1;
+	}
+	for (int i = 0; !found && entry_at(kind, i, &e); i++)
 		if (!strcmp(e.name, spec->name)) {
 			found = 1;
 			break;

@@ -6,18 +6,18 @@
 
 #include "xpu.h"
 
-enum xpu_policy_kind { XPU_POLICY_SCHED, XPU_POLICY_MEM, XPU_POLICY_POWER, XPU_POLICY_OFFLOAD };
-
 /* A parsed policy spec: "heft", "energy:gamma=1000,alpha=1". */
 struct xpu_spec {
 	char *text;  /* as given */
 	char *name;
 	int nparams;
 	struct xpu_param *params;
+	void *dl; /* the shared object the policy came from, or NULL */
 };
 
-/* Parse text into spec, look the name up among the registered policies of kind and
- * check each parameter against the policy's list. On success *ops points to the
+/* Parse text into spec, look the name up among the registered policies of kind (or,
+ * for a name containing '/' or ending in ".so", load that shared object and check its
+ * xpu_policy_export) and check each parameter against the policy's list. On success *ops points to the
  * table (cast to the kind's ops type). what names the option for messages
  * ("--sched"). Returns 0 or -EINVAL with err listing the valid names or params. */
 int xpu_policy_resolve(int kind, const char *text, const char *what, struct xpu_spec *spec,

@@ -376,6 +376,25 @@ struct xpu_offload {
 	const struct xpu_param *param;
 };
 
+/* ------------------------------------------------------------------ out-of-tree policies */
+
+enum xpu_policy_kind { XPU_POLICY_SCHED, XPU_POLICY_MEM, XPU_POLICY_POWER, XPU_POLICY_OFFLOAD };
+
+/* What a policy built as a shared object exports, under the symbol name
+ * "xpu_policy_export": the ABI it was compiled against, its kind and its table.
+ * xpuopt refuses an object whose abi_version differs from its own XPU_ABI_VERSION.
+ * Build one with: cc -shared -fPIC mypolicy.c $(pkg-config --cflags --libs xpuopt)
+ * and run it with --sched ./mypolicy.so (see examples/). */
+struct xpu_policy_export {
+	int abi_version;
+	int kind; /* enum xpu_policy_kind */
+	const void *ops;
+};
+
+#define XPU_EXPORT_POLICY(KIND, OPS)                                                      \
+	__attribute__((visibility("default"))) const struct xpu_policy_export               \
+		xpu_policy_export = {XPU_ABI_VERSION, (KIND), &(OPS)}
+
 /* Parameter lookup for policies: value of key, or def when absent. */
 const char *xpu_param_str(const struct xpu_param *p, int n, const char *key, const char *def);
 double xpu_param_num(const struct xpu_param *p, int n, const char *key, double def);
