@@ -52,6 +52,8 @@ static void usage(FILE *out)
 		"      --live              run live on this machine's CPU threads instead of\n"
 		"                          SimGrid (--platform is then not used)\n"
 		"      --threads N         live: number of CPU worker threads (default: all)\n"
+		"      --faults SPEC       make launches fail, to test policies: kind=KIND,\n"
+		"                          unit=INDEX, every=N (comma-separated)\n"
 		"      --list              list the registered policies and exit\n"
 		"  -q, --quiet             print no summary\n"
 		"  -h, --help              this help\n\n"
@@ -104,6 +106,7 @@ int xpu_cmd_run(int argc, char **argv)
 		{"live", no_argument, NULL, 'L'},
 		{"threads", required_argument, NULL, 'j'},
 		{"list", no_argument, NULL, 'l'},
+		{"faults", required_argument, NULL, 'f'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -127,6 +130,7 @@ int xpu_cmd_run(int argc, char **argv)
 		case 'O': o.offload = optarg; break;
 		case 'o': output = optarg; break;
 		case 'L': o.live = 1; break;
+		case 'f': o.faults = optarg; break;
 		case 'q': o.quiet = 1; break;
 		case 'S':
 			errno = 0;

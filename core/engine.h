@@ -28,6 +28,8 @@ struct xpu_run_opts {
 	/* A sched table given directly (tests, embedding programs): used instead of
 	 * looking sched up by name; sched then only labels the result. */
 	const struct xpu_sched_ops *sched_ops;
+	/* Fault injection (core/faults.h): "kind=npu", "unit=3", "every=10"; NULL none. */
+	const char *faults;
 	int nbackend_params;
 };
 

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "engine_impl.h"
+#include "faults.h"
 #include "platform.h"
 #include "registry.h"
 
@@ -183,12 +184,15 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 				     "--offload", &os, &oops, err)))
 		goto out_specs;
 
+	if (o->faults && (rc = xpu_faults_wrap(&be, o->faults, err)))
+		goto out_specs;
 	if (!o->live && !o->platform) {
 		rc = xpu_errf(err, NULL, 0, "--platform: a platform file is needed in simulation");
 		goto out_specs;
 	}
 	rc = be.ops->open(&be, o->live ? NULL : o->platform, &res.pf, err);
 	if (rc) {
+		xpu_faults_discard(&be);
 		if (rc != -EINVAL && !err->msg[0])
 			xpu_errf(err, NULL, 0, "backend %s: %s", be.ops->name, strerror(-rc));
 		goto out_specs;
