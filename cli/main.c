@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{"platform", xpu_cmd_platform, "validate a platform file and list its units"},
 	{"trace", xpu_cmd_trace, "validate a trace and describe it"},
 	{"convert", xpu_cmd_convert, "rewrite a trace of any format as native CSV"},
+	{"gen", xpu_cmd_gen, "write a synthetic workload (arrivals, DAGs, LLM requests)"},
 	{"study", xpu_cmd_study, "run an experiment file's cases in parallel, resumably"},
 	{"compare", xpu_cmd_compare, "compare policy sets: paired CIs, Wilcoxon, wins"},
 	{"plot", xpu_cmd_plot, "draw a Gantt chart, timelines, bars or a CDF (gnuplot)"},

@@ -27,6 +27,12 @@ AC_DEFUN([XPU_CHECK_ZLIB], [
     [AC_MSG_ERROR([zlib not found: install zlib1g-dev (tools/setup.sh does)])])
 ])
 
+dnl jansson (Debian: libjansson-dev), required: WfCommons JSON workflow traces.
+AC_DEFUN([XPU_CHECK_JANSSON], [
+  PKG_CHECK_MODULES([JANSSON], [jansson >= 2.10], [],
+    [AC_MSG_ERROR([jansson not found: install libjansson-dev (tools/setup.sh does)])])
+])
+
 dnl Criterion (Debian: libcriterion-dev), optional: `make check` needs it.
 AC_DEFUN([XPU_CHECK_CRITERION], [
   PKG_CHECK_MODULES([CRITERION], [criterion], [have_criterion=yes],

@@ -17,12 +17,13 @@ static const struct xpu_trace_reader_ops *const readers[] = {
     &xpu_trace_alibaba_gpu,
     &xpu_trace_philly,
     &xpu_trace_azure_llm,
+    &xpu_trace_wfcommons,
 };
 
 #define NREADERS (sizeof(readers) / sizeof(readers[0]))
 
 const char *const xpu_trace_formats[] = {"native", "swf", "stg", "alibaba-gpu", "philly",
-                                         "azure-llm", NULL};
+                                         "azure-llm", "wfcommons", NULL};
 
 static int has_suffix(const char *s, const char *suffix)
 {

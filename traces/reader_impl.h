@@ -55,5 +55,6 @@ extern const struct xpu_trace_reader_ops xpu_trace_stg;
 extern const struct xpu_trace_reader_ops xpu_trace_alibaba_gpu;
 extern const struct xpu_trace_reader_ops xpu_trace_philly;
 extern const struct xpu_trace_reader_ops xpu_trace_azure_llm;
+extern const struct xpu_trace_reader_ops xpu_trace_wfcommons;
 
 #endif

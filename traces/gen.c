@@ -1,0 +1,591 @@
+/* gen.c — seeded synthetic workloads (arrival streams, textbook DAGs, LLM requests) as native CSV. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gen.h"
+
+/* ------------------------------------------------------------------ random numbers */
+
+/* xoshiro256** (Blackman and Vigna, "Scrambled linear pseudorandom number generators",
+ * ACM TOMS 47(4), 2021), seeded through splitmix64 as its authors recommend: the same
+ * seed gives the same stream on every platform. */
+struct rng {
+	uint64_t s[4];
+};
+
+static uint64_t splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t next64(struct rng *g)
+{
+	uint64_t *s = g->s, r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return r;
+}
+
+/* Uniform in [0, 1), 53 bits. */
+static double unif(struct rng *g)
+{
+	return (double)(next64(g) >> 11) * 0x1.0p-53;
+}
+
+static double expo(struct rng *g, double mean)
+{
+	return -mean * log1p(-unif(g));
+}
+
+/* Standard normal by Box-Muller (one of the pair; simplicity over speed). */
+static double normal(struct rng *g)
+{
+	double u = unif(g), v = unif(g);
+	return sqrt(-2 * log1p(-u)) * cos(2 * M_PI * v);
+}
+
+/* A value around mean, uniform in [mean/2, 3 mean/2]: jitter that keeps the mean. */
+static double around(struct rng *g, double mean)
+{
+	return mean * (0.5 + unif(g));
+}
+
+/* ------------------------------------------------------------------ parameters */
+
+enum ptype { P_INT, P_NUM, P_PROB, P_CLASSES };
+
+struct pdef {
+	const char *key;
+	enum ptype type;
+	const char *def;
+	const char *help;
+};
+
+#define MAXP 10
+
+struct gen;
+
+struct kind {
+	const char *name, *description;
+	struct pdef p[MAXP];
+	int (*gen)(struct gen *g);
+};
+
+struct gen {
+	const struct kind *k;
+	struct rng rng;
+	FILE *out;
+	double v[MAXP];          /* numeric parameter values */
+	double mix[XPU_CLASS_COUNT]; /* class weights, summing to 1 */
+	char *deps;              /* the row's deps field being built */
+	size_t dlen, dcap;
+};
+
+static double par(const struct gen *g, const char *key)
+{
+	for (int i = 0; i < MAXP && g->k->p[i].key; i++)
+		if (!strcmp(g->k->p[i].key, key))
+			return g->v[i];
+	return 0;
+}
+
+static int ipar(const struct gen *g, const char *key)
+{
+	return (int)par(g, key);
+}
+
+static int parse_classes(const char *v, double *mix, struct xpu_err *err)
+{
+	char buf[512];
+	double sum = 0;
+	memset(mix, 0, XPU_CLASS_COUNT * sizeof(*mix));
+	if (strlen(v) >= sizeof(buf))
+		return xpu_errf(err, NULL, 0, "parameter 'classes': too long");
+	strcpy(buf, v);
+	for (char *save, *e = strtok_r(buf, "/", &save); e; e = strtok_r(NULL, "/", &save)) {
+		char *colon = strchr(e, ':'), *end;
+		if (colon)
+			*colon = '\0';
+		int c = xpu_class_parse(e);
+		double w = colon ? strtod(colon + 1, &end) : 1;
+		if (c < 0 || (colon && (end == colon + 1 || *end)) || !(w >= 0) || !isfinite(w))
+			return xpu_errf(err, NULL, 0,
+					"parameter 'classes': expected CLASS:WEIGHT/... (such as "
+					"gemm:0.5/conv:0.5), got \"%s\"",
+					v);
+		mix[c] += w;
+		sum += w;
+	}
+	if (!(sum > 0))
+		return xpu_errf(err, NULL, 0, "parameter 'classes': the weights sum to 0 in \"%s\"",
+				v);
+	for (int c = 0; c < XPU_CLASS_COUNT; c++)
+		mix[c] /= sum;
+	return 0;
+}
+
+static int set_param(struct gen *g, const struct pdef *d, int i, const char *v,
+		     struct xpu_err *err)
+{
+	if (d->type == P_CLASSES)
+		return parse_classes(v, g->mix, err);
+	char *end;
+	double x = strtod(v, &end);
+	const char *want = d->type == P_INT ? "a positive integer"
+			   : d->type == P_PROB ? "a probability in [0, 1]"
+					       : "a non-negative number";
+	if (end == v || *end || !isfinite(x) || x < 0 || (d->type == P_PROB && x > 1) ||
+	    (d->type == P_INT && (x != floor(x) || x < 1 || x > 1e7)))
+		return xpu_errf(err, NULL, 0, "%s: parameter '%s': expected %s, got \"%.80s\"",
+				g->k->name, d->key, want, v);
+	g->v[i] = x;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ output */
+
+static int dep(struct gen *g, const char *fmt_id, unsigned idx, double bytes)
+{
+	char e[96], id[64];
+	snprintf(id, sizeof(id), fmt_id, idx);
+	int n = snprintf(e, sizeof(e), "%s%s:%.0f", g->dlen ? ";" : "", id, bytes);
+	if (g->dlen + (size_t)n + 1 > g->dcap) {
+		size_t cap = g->dcap ? 2 * g->dcap : 256;
+		while (cap < g->dlen + (size_t)n + 1)
+			cap *= 2;
+		char *nd = realloc(g->deps, cap);
+		if (!nd)
+			return -ENOMEM;
+		g->deps = nd;
+		g->dcap = cap;
+	}
+	memcpy(g->deps + g->dlen, e, (size_t)n + 1);
+	g->dlen += (size_t)n;
+	return 0;
+}
+
+/* One row; consumes the deps built so far. */
+static void row(struct gen *g, const char *id, double submit, int cls, double flops,
+		double bytes, double mem)
+{
+	fprintf(g->out, "%s,%.17g,%s,%.17g,%.17g,%.17g,%s\n", id, submit, xpu_class_name(cls),
+		flops, bytes, mem, g->dlen ? g->deps : "");
+	g->dlen = 0;
+}
+
+static int pick_class(struct gen *g)
+{
+	double u = unif(&g->rng), acc = 0;
+	int last = XPU_CLASS_GENERIC;
+	for (int c = 0; c < XPU_CLASS_COUNT; c++) {
+		if (g->mix[c] <= 0)
+			continue;
+		last = c;
+		acc += g->mix[c];
+		if (u < acc)
+			return c;
+	}
+	return last;
+}
+
+/* A DAG task "tN" of the generator's flops, bytes and mem means. */
+static void dag_row(struct gen *g, unsigned i, int cls)
+{
+	char id[32];
+	snprintf(id, sizeof(id), "t%u", i);
+	row(g, id, 0, cls, around(&g->rng, par(g, "flops")), around(&g->rng, par(g, "bytes")),
+	    around(&g->rng, par(g, "mem")));
+}
+
+/* ------------------------------------------------------------------ arrival streams */
+
+static void independent(struct gen *g, unsigned i, double t)
+{
+	char id[32];
+	snprintf(id, sizeof(id), "t%u", i);
+	int cls = pick_class(g);
+	row(g, id, t, cls, around(&g->rng, par(g, "flops")), around(&g->rng, par(g, "bytes")),
+	    around(&g->rng, par(g, "mem")));
+}
+
+/* Poisson arrivals: exponential gaps of mean 1/rate. */
+static int gen_poisson(struct gen *g)
+{
+	double t = 0;
+	for (int i = 0; i < ipar(g, "count"); i++) {
+		t += expo(&g->rng, 1 / par(g, "rate"));
+		independent(g, (unsigned)i, t);
+	}
+	return 0;
+}
+
+/* A two-state Markov-modulated Poisson process (on/off): arrivals at rate_on during
+ * bursts and rate_off between them, each period exponential with its mean length
+ * (Fischer and Meier-Hellstern, "The Markov-modulated Poisson process cookbook",
+ * Performance Evaluation 18(2), 1993). */
+static int gen_bursty(struct gen *g)
+{
+	double t = 0, end = expo(&g->rng, par(g, "on"));
+	int on = 1;
+	if ((!(par(g, "rate_on") > 0) || !(par(g, "on") > 0)) &&
+	    (!(par(g, "rate_off") > 0) || !(par(g, "off") > 0)))
+		return -ERANGE;
+	for (int i = 0; i < ipar(g, "count");) {
+		double rate = par(g, on ? "rate_on" : "rate_off");
+		double next = rate > 0 ? t + expo(&g->rng, 1 / rate) : INFINITY;
+		if (next >= end) { /* the state changes first: memorylessness lets us redraw */
+			t = end;
+			on = !on;
+			end = t + expo(&g->rng, par(g, on ? "on" : "off"));
+			continue;
+		}
+		t = next;
+		independent(g, (unsigned)i++, t);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ DAGs */
+
+/* Random layered DAG: `layers` layers of `width` tasks; each task links to each task of
+ * the previous layer with probability edge_prob, and to one chosen at random when none
+ * was drawn, so every layer waits on the one before. */
+static int gen_layered(struct gen *g)
+{
+	int L = ipar(g, "layers"), W = ipar(g, "width");
+	if ((double)L * W > 1e7)
+		return -E2BIG;
+	for (int l = 0; l < L; l++)
+		for (int j = 0; j < W; j++) {
+			int any = 0;
+			for (int k = 0; l && k < W; k++)
+				if (unif(&g->rng) < par(g, "edge_prob")) {
+					any = 1;
+					if (dep(g, "t%u", (unsigned)((l - 1) * W + k),
+						around(&g->rng, par(g, "data"))) < 0)
+						return -ENOMEM;
+				}
+			if (l && !any &&
+			    dep(g, "t%u", (unsigned)((l - 1) * W + (int)(unif(&g->rng) * W)),
+				around(&g->rng, par(g, "data"))) < 0)
+				return -ENOMEM;
+			dag_row(g, (unsigned)(l * W + j), pick_class(g));
+		}
+	return 0;
+}
+
+/* Fork-join: t0 forks `width` tasks, a join task gathers them and forks the next
+ * stage; 1 + stages x (width + 1) tasks, 2 x stages x width edges. */
+static int gen_forkjoin(struct gen *g)
+{
+	int S = ipar(g, "stages"), W = ipar(g, "width");
+	if ((double)S * (W + 1) > 1e7)
+		return -E2BIG;
+	unsigned fork = 0, n = 1;
+	dag_row(g, 0, XPU_CLASS_GENERIC);
+	for (int s = 0; s < S; s++) {
+		for (int j = 0; j < W; j++) {
+			if (dep(g, "t%u", fork, around(&g->rng, par(g, "data"))) < 0)
+				return -ENOMEM;
+			dag_row(g, n + (unsigned)j, pick_class(g));
+		}
+		for (int j = 0; j < W; j++)
+			if (dep(g, "t%u", n + (unsigned)j, around(&g->rng, par(g, "data"))) < 0)
+				return -ENOMEM;
+		fork = n + (unsigned)W;
+		dag_row(g, fork, XPU_CLASS_GENERIC);
+		n = fork + 1;
+	}
+	return 0;
+}
+
+/* Gaussian elimination of an n x n matrix, as in Topcuoglu, Hariri and Wu, "Performance-
+ * effective and low-complexity task scheduling for heterogeneous computing", IEEE TPDS
+ * 13(3), 2002, fig. 7: for each step k = 1..n-1 a pivot task P(k), then one update task
+ * U(k,j) per remaining column j = k+1..n. P(k) -> U(k,j); U(k,k+1) -> P(k+1);
+ * U(k,j) -> U(k+1,j). (n^2 + n - 2)/2 tasks and n^2 - n - 1 edges. Ids: tasks in that
+ * order, t0 = P(1). */
+static int gen_gauss(struct gen *g)
+{
+	int n = ipar(g, "n");
+	if (n < 2 || (double)n * n > 2e7)
+		return -E2BIG;
+	unsigned id = 0, prev_pivot = 0, prev_upd = 0; /* prev_upd: U(k-1,k) */
+	for (int k = 1; k < n; k++) {
+		unsigned pivot = id;
+		if (k > 1 && dep(g, "t%u", prev_upd, around(&g->rng, par(g, "data"))) < 0)
+			return -ENOMEM;
+		dag_row(g, id++, XPU_CLASS_GENERIC);
+		for (int j = k + 1; j <= n; j++) {
+			if (dep(g, "t%u", pivot, around(&g->rng, par(g, "data"))) < 0)
+				return -ENOMEM;
+			/* U(k-1,j) was the (j-k)th update of the previous step. */
+			if (k > 1 && dep(g, "t%u", prev_pivot + 1 + (unsigned)(j - k),
+					 around(&g->rng, par(g, "data"))) < 0)
+				return -ENOMEM;
+			dag_row(g, id++, XPU_CLASS_GEMM);
+		}
+		prev_pivot = pivot;
+		prev_upd = pivot + 1;
+	}
+	return 0;
+}
+
+/* FFT of n points (n a power of two), as in Topcuoglu et al. 2002, fig. 8: a binary
+ * tree of 2n - 1 recursive-call tasks (root first, each call -> its two halves), then
+ * log2 n butterfly levels of n tasks; butterfly task i of level s reads tasks i and
+ * i xor 2^(s-1) of the level before (level 0: the tree's n leaves). 2n - 1 + n log2 n
+ * tasks, 2n - 2 + 2 n log2 n edges. */
+static int gen_fft(struct gen *g)
+{
+	int n = ipar(g, "points"), lg = 0;
+	while ((1 << lg) < n && lg < 30)
+		lg++;
+	if ((1 << lg) != n || n < 2 || n > (1 << 20))
+		return -EDOM;
+	unsigned tree = 2 * (unsigned)n - 1;
+	for (unsigned i = 0; i < tree; i++) { /* heap order: parent of i is (i-1)/2 */
+		if (i && dep(g, "t%u", (i - 1) / 2, around(&g->rng, par(g, "data"))) < 0)
+			return -ENOMEM;
+		dag_row(g, i, XPU_CLASS_FFT);
+	}
+	unsigned leaves = (unsigned)n - 1; /* first leaf in heap order */
+	for (int s = 1; s <= lg; s++) {
+		unsigned base = s == 1 ? leaves : tree + (unsigned)(s - 2) * (unsigned)n;
+		for (unsigned i = 0; i < (unsigned)n; i++) {
+			unsigned partner = i ^ (1u << (s - 1));
+			if (dep(g, "t%u", base + i, around(&g->rng, par(g, "data"))) < 0 ||
+			    dep(g, "t%u", base + partner, around(&g->rng, par(g, "data"))) < 0)
+				return -ENOMEM;
+			dag_row(g, tree + (unsigned)(s - 1) * (unsigned)n + i, XPU_CLASS_FFT);
+		}
+	}
+	return 0;
+}
+
+/* Montage-like mosaic (after Bharathi et al., "Characterization of scientific
+ * workflows", WORKS 2008): `images` mProject tasks on a grid of ceil(sqrt(images))
+ * columns; one mDiffFit per pair of horizontal or vertical neighbours, reading both;
+ * mConcatFit reads every diff; mBgModel reads it; one mBackground per image reads
+ * mBgModel and its projection; mImgtbl reads every background; then the chain mAdd,
+ * mShrink, mJPEG. Ids name the stage: mProject_0 ... */
+static int gen_montage(struct gen *g)
+{
+	int n = ipar(g, "images"), cols = (int)ceil(sqrt(n)), ndiff = 0;
+	char id[48];
+	if (n > 1000000)
+		return -E2BIG;
+	double data = par(g, "data");
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "mProject_%d", i);
+		row(g, id, 0, XPU_CLASS_STENCIL, around(&g->rng, par(g, "flops")), around(&g->rng, par(g, "bytes")),
+		    around(&g->rng, par(g, "mem")));
+	}
+	for (int i = 0; i < n; i++)
+		for (int d = 0; d < 2; d++) { /* right, then below */
+			int j = d ? i + cols : i + 1;
+			if (j >= n || (!d && j % cols == 0))
+				continue;
+			if (dep(g, "mProject_%u", (unsigned)i, around(&g->rng, data)) < 0 ||
+			    dep(g, "mProject_%u", (unsigned)j, around(&g->rng, data)) < 0)
+				return -ENOMEM;
+			snprintf(id, sizeof(id), "mDiffFit_%d", ndiff++);
+			row(g, id, 0, XPU_CLASS_STENCIL, around(&g->rng, par(g, "flops") / 4),
+			    around(&g->rng, par(g, "bytes")), around(&g->rng, par(g, "mem")));
+		}
+	for (int i = 0; i < ndiff; i++)
+		if (dep(g, "mDiffFit_%u", (unsigned)i, around(&g->rng, data / 100)) < 0)
+			return -ENOMEM;
+	row(g, "mConcatFit", 0, XPU_CLASS_GENERIC, around(&g->rng, par(g, "flops") / 10), 0, 0);
+	if (dep(g, "mConcatFit%.0u", 0, around(&g->rng, data / 100)) < 0)
+		return -ENOMEM;
+	row(g, "mBgModel", 0, XPU_CLASS_GENERIC, around(&g->rng, par(g, "flops")), 0, 0);
+	for (int i = 0; i < n; i++) {
+		if (dep(g, "mBgModel%.0u", 0, around(&g->rng, data / 100)) < 0 ||
+		    dep(g, "mProject_%u", (unsigned)i, around(&g->rng, data)) < 0)
+			return -ENOMEM;
+		snprintf(id, sizeof(id), "mBackground_%d", i);
+		row(g, id, 0, XPU_CLASS_STENCIL, around(&g->rng, par(g, "flops") / 2),
+		    around(&g->rng, par(g, "bytes")), around(&g->rng, par(g, "mem")));
+	}
+	for (int i = 0; i < n; i++)
+		if (dep(g, "mBackground_%u", (unsigned)i, around(&g->rng, data)) < 0)
+			return -ENOMEM;
+	row(g, "mImgtbl", 0, XPU_CLASS_GENERIC, around(&g->rng, par(g, "flops") / 10), 0, 0);
+	static const char *const chain[] = {"mImgtbl", "mAdd", "mShrink", "mJPEG"};
+	for (int s = 1; s < 4; s++) {
+		char fmt[32];
+		snprintf(fmt, sizeof(fmt), "%s%%.0u", chain[s - 1]);
+		if (dep(g, fmt, 0, around(&g->rng, data * (s == 1 ? n : 1))) < 0)
+			return -ENOMEM;
+		row(g, chain[s], 0, XPU_CLASS_GENERIC, around(&g->rng, par(g, "flops")), 0, 0);
+	}
+	return 0;
+}
+
+/* LLM serving: Poisson requests, each a prefill then a decode task, prompt and output
+ * token counts log-normal with the given means and sigma (log-normal fits the token
+ * counts of the Azure LLM inference traces; Patel et al., "Splitwise", ISCA 2024). Work
+ * and bytes as the azure-llm reader maps them (traces/FORMAT.md). */
+static int gen_llm(struct gen *g)
+{
+	double t = 0, sig = par(g, "sigma"), P = par(g, "params");
+	double W = P * par(g, "dtype_bytes"), kv = par(g, "kv_bytes");
+	char id[48];
+	for (int i = 0; i < ipar(g, "count"); i++) {
+		t += expo(&g->rng, 1 / par(g, "rate"));
+		double C = 0, G = 0;
+		for (int k = 0; k < 2; k++) {
+			double m = par(g, k ? "output" : "prompt");
+			double x = round(exp(log(m) - sig * sig / 2 + sig * normal(&g->rng)));
+			x = fmin(fmax(x, 1), 1e7);
+			*(k ? &G : &C) = x;
+		}
+		snprintf(id, sizeof(id), "r%d.prefill", i);
+		row(g, id, t, XPU_CLASS_LLM_PREFILL, 2 * P * C, W, kv * C);
+		if (dep(g, "r%u.prefill", (unsigned)i, kv * C) < 0)
+			return -ENOMEM;
+		snprintf(id, sizeof(id), "r%d.decode", i);
+		row(g, id, t, XPU_CLASS_LLM_DECODE, 2 * P * G,
+		    G * W + kv * (G * C + G * (G - 1) / 2), kv * (C + G));
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the kinds */
+
+#define MIX {"classes", P_CLASSES, "gemm:0.4/conv:0.3/fft:0.2/generic:0.1", \
+	     "kernel classes and weights, CLASS:W/CLASS:W..."}
+#define WORK {"flops", P_NUM, "1e10", "mean work per task (uniform within +-50%)"}, \
+	     {"bytes", P_NUM, "1e8", "mean memory traffic per task"}, \
+	     {"mem", P_NUM, "6.4e7", "mean memory footprint per task"}
+#define DATA {"data", P_NUM, "1e6", "mean bytes on each edge"}
+
+static const struct kind kinds[] = {
+    {"poisson", "independent tasks, Poisson arrivals",
+     {{"count", P_INT, "100", "tasks"}, {"rate", P_NUM, "10", "arrivals per second"}, MIX, WORK},
+     gen_poisson},
+    {"bursty", "independent tasks, on/off (two-state MMPP) arrivals",
+     {{"count", P_INT, "100", "tasks"},
+      {"rate_on", P_NUM, "50", "arrivals per second in a burst"},
+      {"rate_off", P_NUM, "1", "arrivals per second between bursts"},
+      {"on", P_NUM, "2", "mean burst length, seconds"},
+      {"off", P_NUM, "8", "mean gap length, seconds"},
+      MIX,
+      WORK},
+     gen_bursty},
+    {"layered", "random layered DAG",
+     {{"layers", P_INT, "5", "layers"},
+      {"width", P_INT, "4", "tasks per layer"},
+      {"edge_prob", P_PROB, "0.5", "probability of each edge between adjacent layers"},
+      DATA,
+      MIX,
+      WORK},
+     gen_layered},
+    {"forkjoin", "fork-join stages",
+     {{"stages", P_INT, "3", "fork-join stages"}, {"width", P_INT, "4", "tasks per stage"},
+      DATA, MIX, WORK},
+     gen_forkjoin},
+    {"gauss", "Gaussian elimination DAG (Topcuoglu et al. 2002)",
+     {{"n", P_INT, "5", "matrix size (>= 2)"}, DATA, WORK},
+     gen_gauss},
+    {"fft", "FFT DAG: recursive calls and butterflies (Topcuoglu et al. 2002)",
+     {{"points", P_INT, "4", "points, a power of two >= 2"}, DATA, WORK},
+     gen_fft},
+    {"montage", "Montage-like mosaic workflow",
+     {{"images", P_INT, "16", "input images"}, {"data", P_NUM, "4e6", "mean image bytes"}, WORK},
+     gen_montage},
+    {"llm", "LLM request stream: prefill + decode per request",
+     {{"count", P_INT, "100", "requests"},
+      {"rate", P_NUM, "2", "requests per second (Poisson)"},
+      {"prompt", P_NUM, "1024", "mean prompt tokens"},
+      {"output", P_NUM, "128", "mean generated tokens"},
+      {"sigma", P_NUM, "1", "log-normal sigma of both token counts"},
+      {"params", P_NUM, "7e9", "model parameters"},
+      {"dtype_bytes", P_NUM, "2", "bytes per weight"},
+      {"kv_bytes", P_NUM, "524288", "KV-cache bytes per token"}},
+     gen_llm},
+};
+
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+const char *const xpu_gen_kinds[] = {"poisson", "bursty",  "layered", "forkjoin", "gauss",
+				     "fft",     "montage", "llm",     NULL};
+
+void xpu_gen_describe(FILE *out)
+{
+	for (size_t i = 0; i < NKINDS; i++) {
+		fprintf(out, "  %s: %s\n", kinds[i].name, kinds[i].description);
+		for (const struct pdef *d = kinds[i].p; d < kinds[i].p + MAXP && d->key; d++)
+			fprintf(out, "      --%-12s %s (default %s)\n", d->key, d->help, d->def);
+	}
+}
+
+int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t seed, FILE *out,
+		  struct xpu_err *err)
+{
+	const struct kind *k = NULL;
+	for (size_t i = 0; i < NKINDS; i++)
+		if (!strcmp(kinds[i].name, kind))
+			k = &kinds[i];
+	if (!k)
+		return xpu_errf(err, NULL, 0,
+				"unknown generator \"%s\" (kinds: poisson, bursty, layered, "
+				"forkjoin, gauss, fft, montage, llm)",
+				kind);
+	struct gen g = {.k = k, .out = out};
+	for (int i = 0; i < MAXP && k->p[i].key; i++)
+		if (set_param(&g, &k->p[i], i, k->p[i].def, err) < 0)
+			return -EINVAL;
+	for (int j = 0; j < n; j++) {
+		int i = 0;
+		while (i < MAXP && k->p[i].key && strcmp(k->p[i].key, p[j].key))
+			i++;
+		if (i == MAXP || !k->p[i].key) {
+			char list[256];
+			size_t len = 0;
+			for (int q = 0; q < MAXP && k->p[q].key && len < sizeof(list); q++)
+				len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+							q ? ", " : "", k->p[q].key);
+			return xpu_errf(err, NULL, 0, "%s: unknown parameter '%s' (parameters: %s)",
+					kind, p[j].key, list);
+		}
+		if (set_param(&g, &k->p[i], i, p[j].value, err) < 0)
+			return -EINVAL;
+	}
+	uint64_t x = seed;
+	for (int i = 0; i < 4; i++)
+		g.rng.s[i] = splitmix(&x);
+	fprintf(out, "# xpuopt gen %s, seed %llu\n", kind, (unsigned long long)seed);
+	fprintf(out, "id,submit,class,flops,bytes,mem,deps\n");
+	int rc = k->gen(&g);
+	free(g.deps);
+	if (rc == -E2BIG)
+		return xpu_errf(err, NULL, 0, "%s: too many tasks (at most 10 million)", kind);
+	if (rc == -EDOM)
+		return xpu_errf(err, NULL, 0, "%s: parameter 'points': expected a power of two "
+					      "from 2 to 1048576",
+				kind);
+	if (rc == -ERANGE)
+		return xpu_errf(err, NULL, 0, "%s: no arrivals possible: give rate_on and on, or "
+					      "rate_off and off, above 0",
+				kind);
+	if (rc == 0 && ferror(out))
+		rc = -EIO;
+	return rc;
+}
