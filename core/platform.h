@@ -28,7 +28,8 @@ void xpu_platform_init(struct xpu_platform *pf, const char *path);
 
 /* Add one host. A host without xpu.kind is not a unit and is skipped (returns 1).
  * Reads xpu.kind, xpu.mem, xpu.mem.shared, xpu.mem.bw, xpu.launch, xpu.wake,
- * xpu.class.<class>, and SimGrid's wattage_per_state. Returns 0 when added, 1 when
+ * xpu.class.<class>, xpu.fpga.reconfig, xpu.fpga.bitstream.<name>, xpu.soc.budget
+ * (all in platforms/README.md), and SimGrid's wattage_per_state. Returns 0 when added, 1 when
  * skipped, -EINVAL with err naming the file, the host's line and the property. */
 int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h,
 			  struct xpu_err *err);
