@@ -1,4 +1,5 @@
-/* cmd_gen.c — `xpuopt gen KIND [--seed N] [--PARAM VALUE ...] -o OUT.csv`: write a synthetic workload. */
+/* cmd_gen.c — `xpuopt gen KIND [--seed N] [--PARAM VALUE ...] -o OUT.csv`: write a synthetic
+ * workload. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

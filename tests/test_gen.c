@@ -1,4 +1,5 @@
-/* test_gen.c — `xpuopt gen`: every generator's output loads, has the textbook shape, is acyclic and seeded. */
+/* test_gen.c — `xpuopt gen`: every generator's output loads, has the textbook shape, is acyclic and
+ * seeded. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -91,10 +91,8 @@ struct bad {
 };
 
 static const struct bad bad_files[] = {
-    {"unknown_parent.json",
-     ": workflow.specification.tasks[3].parents[1]: unknown task id \"zz\""},
-    {"unknown_child.json",
-     ": workflow.specification.tasks[0].children[0]: unknown task id \"q\""},
+    {"unknown_parent.json", ": workflow.specification.tasks[3].parents[1]: unknown task id \"zz\""},
+    {"unknown_child.json", ": workflow.specification.tasks[0].children[0]: unknown task id \"q\""},
     {"bad_runtime.json", ": workflow.execution.tasks[2].runtimeInSeconds: expected a "
                          "non-negative number, got \"fast\""},
     {"negative_mem.json",
@@ -104,13 +102,11 @@ static const struct bad bad_files[] = {
     {"unknown_file.json", ": workflow.specification.tasks[1].inputFiles[0]: unknown file id "
                           "\"nofile\" (not in workflow.specification.files)"},
     {"cycle.json", ": field 'deps': dependency cycle a -> b -> d -> a"},
-    {"self_dep.json",
-     ": workflow.specification.tasks[1].parents[0]: task \"b\" depends on itself"},
+    {"self_dep.json", ": workflow.specification.tasks[1].parents[0]: task \"b\" depends on itself"},
     {"old_version.json", ": schemaVersion: expected \"1.4\" or \"1.5\", got \"1.3\""},
     {"unknown_exec_task.json", ": workflow.execution.tasks[0].id: unknown task id \"nope\" "
                                "(not in workflow.specification.tasks)"},
-    {"tasks_not_array.json",
-     ": workflow.specification.tasks: expected an array, got an object"},
+    {"tasks_not_array.json", ": workflow.specification.tasks: expected an array, got an object"},
     {"syntax.json", ":4: column 35: invalid JSON: unexpected token near '}'"},
     {"empty.json", ":1: column 0: invalid JSON: '[' or '{' expected near end of file"},
 };
@@ -179,8 +175,23 @@ static void replay(size_t i)
 	cr_expect_not_null(strstr(buf, "tasks_failed 0\n"), "%s: %s", real[i].file, buf);
 }
 
-Test(wfcommons_real, replay_1000genome) { replay(0); }
-Test(wfcommons_real, replay_blast) { replay(1); }
-Test(wfcommons_real, replay_epigenomics) { replay(2); }
-Test(wfcommons_real, replay_montage) { replay(3); }
-Test(wfcommons_real, replay_seismology) { replay(4); }
+Test(wfcommons_real, replay_1000genome)
+{
+	replay(0);
+}
+Test(wfcommons_real, replay_blast)
+{
+	replay(1);
+}
+Test(wfcommons_real, replay_epigenomics)
+{
+	replay(2);
+}
+Test(wfcommons_real, replay_montage)
+{
+	replay(3);
+}
+Test(wfcommons_real, replay_seismology)
+{
+	replay(4);
+}

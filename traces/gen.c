@@ -1,4 +1,5 @@
-/* gen.c — seeded synthetic workloads (arrival streams, textbook DAGs, LLM requests) as native CSV. */
+/* gen.c — seeded synthetic workloads (arrival streams, textbook DAGs, LLM requests) as native CSV.
+ */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -90,9 +91,9 @@ struct gen {
 	const struct kind *k;
 	struct rng rng;
 	FILE *out;
-	double v[MAXP];          /* numeric parameter values */
+	double v[MAXP];              /* numeric parameter values */
 	double mix[XPU_CLASS_COUNT]; /* class weights, summing to 1 */
-	char *deps;              /* the row's deps field being built */
+	char *deps;                  /* the row's deps field being built */
 	size_t dlen, dcap;
 };
 
@@ -125,34 +126,33 @@ static int parse_classes(const char *v, double *mix, struct xpu_err *err)
 		double w = colon ? strtod(colon + 1, &end) : 1;
 		if (c < 0 || (colon && (end == colon + 1 || *end)) || !(w >= 0) || !isfinite(w))
 			return xpu_errf(err, NULL, 0,
-					"parameter 'classes': expected CLASS:WEIGHT/... (such as "
-					"gemm:0.5/conv:0.5), got \"%s\"",
-					v);
+			                "parameter 'classes': expected CLASS:WEIGHT/... (such as "
+			                "gemm:0.5/conv:0.5), got \"%s\"",
+			                v);
 		mix[c] += w;
 		sum += w;
 	}
 	if (!(sum > 0))
 		return xpu_errf(err, NULL, 0, "parameter 'classes': the weights sum to 0 in \"%s\"",
-				v);
+		                v);
 	for (int c = 0; c < XPU_CLASS_COUNT; c++)
 		mix[c] /= sum;
 	return 0;
 }
 
-static int set_param(struct gen *g, const struct pdef *d, int i, const char *v,
-		     struct xpu_err *err)
+static int set_param(struct gen *g, const struct pdef *d, int i, const char *v, struct xpu_err *err)
 {
 	if (d->type == P_CLASSES)
 		return parse_classes(v, g->mix, err);
 	char *end;
 	double x = strtod(v, &end);
-	const char *want = d->type == P_INT ? "a positive integer"
-			   : d->type == P_PROB ? "a probability in [0, 1]"
-					       : "a non-negative number";
+	const char *want = d->type == P_INT    ? "a positive integer"
+	                   : d->type == P_PROB ? "a probability in [0, 1]"
+	                                       : "a non-negative number";
 	if (end == v || *end || !isfinite(x) || x < 0 || (d->type == P_PROB && x > 1) ||
 	    (d->type == P_INT && (x != floor(x) || x < 1 || x > 1e7)))
 		return xpu_errf(err, NULL, 0, "%s: parameter '%s': expected %s, got \"%.80s\"",
-				g->k->name, d->key, want, v);
+		                g->k->name, d->key, want, v);
 	g->v[i] = x;
 	return 0;
 }
@@ -180,11 +180,11 @@ static int dep(struct gen *g, const char *fmt_id, unsigned idx, double bytes)
 }
 
 /* One row; consumes the deps built so far. */
-static void row(struct gen *g, const char *id, double submit, int cls, double flops,
-		double bytes, double mem)
+static void row(struct gen *g, const char *id, double submit, int cls, double flops, double bytes,
+                double mem)
 {
 	fprintf(g->out, "%s,%.17g,%s,%.17g,%.17g,%.17g,%s\n", id, submit, xpu_class_name(cls),
-		flops, bytes, mem, g->dlen ? g->deps : "");
+	        flops, bytes, mem, g->dlen ? g->deps : "");
 	g->dlen = 0;
 }
 
@@ -277,12 +277,12 @@ static int gen_layered(struct gen *g)
 				if (unif(&g->rng) < par(g, "edge_prob")) {
 					any = 1;
 					if (dep(g, "t%u", (unsigned)((l - 1) * W + k),
-						around(&g->rng, par(g, "data"))) < 0)
+					        around(&g->rng, par(g, "data"))) < 0)
 						return -ENOMEM;
 				}
 			if (l && !any &&
 			    dep(g, "t%u", (unsigned)((l - 1) * W + (int)(unif(&g->rng) * W)),
-				around(&g->rng, par(g, "data"))) < 0)
+			        around(&g->rng, par(g, "data"))) < 0)
 				return -ENOMEM;
 			dag_row(g, (unsigned)(l * W + j), pick_class(g));
 		}
@@ -336,7 +336,7 @@ static int gen_gauss(struct gen *g)
 				return -ENOMEM;
 			/* U(k-1,j) was the (j-k)th update of the previous step. */
 			if (k > 1 && dep(g, "t%u", prev_pivot + 1 + (unsigned)(j - k),
-					 around(&g->rng, par(g, "data"))) < 0)
+			                 around(&g->rng, par(g, "data"))) < 0)
 				return -ENOMEM;
 			dag_row(g, id++, XPU_CLASS_GEMM);
 		}
@@ -393,8 +393,8 @@ static int gen_montage(struct gen *g)
 	double data = par(g, "data");
 	for (int i = 0; i < n; i++) {
 		snprintf(id, sizeof(id), "mProject_%d", i);
-		row(g, id, 0, XPU_CLASS_STENCIL, around(&g->rng, par(g, "flops")), around(&g->rng, par(g, "bytes")),
-		    around(&g->rng, par(g, "mem")));
+		row(g, id, 0, XPU_CLASS_STENCIL, around(&g->rng, par(g, "flops")),
+		    around(&g->rng, par(g, "bytes")), around(&g->rng, par(g, "mem")));
 	}
 	for (int i = 0; i < n; i++)
 		for (int d = 0; d < 2; d++) { /* right, then below */
@@ -469,18 +469,29 @@ static int gen_llm(struct gen *g)
 
 /* ------------------------------------------------------------------ the kinds */
 
-#define MIX {"classes", P_CLASSES, "gemm:0.4/conv:0.3/fft:0.2/generic:0.1", \
-	     "kernel classes and weights, CLASS:W/CLASS:W..."}
-#define WORK {"flops", P_NUM, "1e10", "mean work per task (uniform within +-50%)"}, \
-	     {"bytes", P_NUM, "1e8", "mean memory traffic per task"}, \
-	     {"mem", P_NUM, "6.4e7", "mean memory footprint per task"}
-#define DATA {"data", P_NUM, "1e6", "mean bytes on each edge"}
+#define MIX                                                                                        \
+	{                                                                                          \
+		"classes", P_CLASSES, "gemm:0.4/conv:0.3/fft:0.2/generic:0.1",                     \
+		    "kernel classes and weights, CLASS:W/CLASS:W..."                               \
+	}
+#define WORK                                                                                       \
+	{"flops", P_NUM, "1e10", "mean work per task (uniform within +-50%)"},                     \
+	    {"bytes", P_NUM, "1e8", "mean memory traffic per task"},                               \
+	{                                                                                          \
+		"mem", P_NUM, "6.4e7", "mean memory footprint per task"                            \
+	}
+#define DATA                                                                                       \
+	{                                                                                          \
+		"data", P_NUM, "1e6", "mean bytes on each edge"                                    \
+	}
 
 static const struct kind kinds[] = {
-    {"poisson", "independent tasks, Poisson arrivals",
+    {"poisson",
+     "independent tasks, Poisson arrivals",
      {{"count", P_INT, "100", "tasks"}, {"rate", P_NUM, "10", "arrivals per second"}, MIX, WORK},
      gen_poisson},
-    {"bursty", "independent tasks, on/off (two-state MMPP) arrivals",
+    {"bursty",
+     "independent tasks, on/off (two-state MMPP) arrivals",
      {{"count", P_INT, "100", "tasks"},
       {"rate_on", P_NUM, "50", "arrivals per second in a burst"},
       {"rate_off", P_NUM, "1", "arrivals per second between bursts"},
@@ -489,7 +500,8 @@ static const struct kind kinds[] = {
       MIX,
       WORK},
      gen_bursty},
-    {"layered", "random layered DAG",
+    {"layered",
+     "random layered DAG",
      {{"layers", P_INT, "5", "layers"},
       {"width", P_INT, "4", "tasks per layer"},
       {"edge_prob", P_PROB, "0.5", "probability of each edge between adjacent layers"},
@@ -497,20 +509,28 @@ static const struct kind kinds[] = {
       MIX,
       WORK},
      gen_layered},
-    {"forkjoin", "fork-join stages",
-     {{"stages", P_INT, "3", "fork-join stages"}, {"width", P_INT, "4", "tasks per stage"},
-      DATA, MIX, WORK},
+    {"forkjoin",
+     "fork-join stages",
+     {{"stages", P_INT, "3", "fork-join stages"},
+      {"width", P_INT, "4", "tasks per stage"},
+      DATA,
+      MIX,
+      WORK},
      gen_forkjoin},
-    {"gauss", "Gaussian elimination DAG (Topcuoglu et al. 2002)",
+    {"gauss",
+     "Gaussian elimination DAG (Topcuoglu et al. 2002)",
      {{"n", P_INT, "5", "matrix size (>= 2)"}, DATA, WORK},
      gen_gauss},
-    {"fft", "FFT DAG: recursive calls and butterflies (Topcuoglu et al. 2002)",
+    {"fft",
+     "FFT DAG: recursive calls and butterflies (Topcuoglu et al. 2002)",
      {{"points", P_INT, "4", "points, a power of two >= 2"}, DATA, WORK},
      gen_fft},
-    {"montage", "Montage-like mosaic workflow",
+    {"montage",
+     "Montage-like mosaic workflow",
      {{"images", P_INT, "16", "input images"}, {"data", P_NUM, "4e6", "mean image bytes"}, WORK},
      gen_montage},
-    {"llm", "LLM request stream: prefill + decode per request",
+    {"llm",
+     "LLM request stream: prefill + decode per request",
      {{"count", P_INT, "100", "requests"},
       {"rate", P_NUM, "2", "requests per second (Poisson)"},
       {"prompt", P_NUM, "1024", "mean prompt tokens"},
@@ -525,7 +545,7 @@ static const struct kind kinds[] = {
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 const char *const xpu_gen_kinds[] = {"poisson", "bursty",  "layered", "forkjoin", "gauss",
-				     "fft",     "montage", "llm",     NULL};
+                                     "fft",     "montage", "llm",     NULL};
 
 void xpu_gen_describe(FILE *out)
 {
@@ -537,7 +557,7 @@ void xpu_gen_describe(FILE *out)
 }
 
 int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t seed, FILE *out,
-		  struct xpu_err *err)
+                  struct xpu_err *err)
 {
 	const struct kind *k = NULL;
 	for (size_t i = 0; i < NKINDS; i++)
@@ -545,9 +565,9 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 			k = &kinds[i];
 	if (!k)
 		return xpu_errf(err, NULL, 0,
-				"unknown generator \"%s\" (kinds: poisson, bursty, layered, "
-				"forkjoin, gauss, fft, montage, llm)",
-				kind);
+		                "unknown generator \"%s\" (kinds: poisson, bursty, layered, "
+		                "forkjoin, gauss, fft, montage, llm)",
+		                kind);
 	struct gen g = {.k = k, .out = out};
 	for (int i = 0; i < MAXP && k->p[i].key; i++)
 		if (set_param(&g, &k->p[i], i, k->p[i].def, err) < 0)
@@ -561,9 +581,9 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 			size_t len = 0;
 			for (int q = 0; q < MAXP && k->p[q].key && len < sizeof(list); q++)
 				len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-							q ? ", " : "", k->p[q].key);
+				                        q ? ", " : "", k->p[q].key);
 			return xpu_errf(err, NULL, 0, "%s: unknown parameter '%s' (parameters: %s)",
-					kind, p[j].key, list);
+			                kind, p[j].key, list);
 		}
 		if (set_param(&g, &k->p[i], i, p[j].value, err) < 0)
 			return -EINVAL;
@@ -578,13 +598,15 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 	if (rc == -E2BIG)
 		return xpu_errf(err, NULL, 0, "%s: too many tasks (at most 10 million)", kind);
 	if (rc == -EDOM)
-		return xpu_errf(err, NULL, 0, "%s: parameter 'points': expected a power of two "
-					      "from 2 to 1048576",
-				kind);
+		return xpu_errf(err, NULL, 0,
+		                "%s: parameter 'points': expected a power of two "
+		                "from 2 to 1048576",
+		                kind);
 	if (rc == -ERANGE)
-		return xpu_errf(err, NULL, 0, "%s: no arrivals possible: give rate_on and on, or "
-					      "rate_off and off, above 0",
-				kind);
+		return xpu_errf(err, NULL, 0,
+		                "%s: no arrivals possible: give rate_on and on, or "
+		                "rate_off and off, above 0",
+		                kind);
 	if (rc == 0 && ferror(out))
 		rc = -EIO;
 	return rc;

@@ -15,7 +15,7 @@ extern const char *const xpu_gen_kinds[];
  * values refused) as a native CSV trace to out. The same kind, parameters and seed give
  * the same bytes. Returns 0, or -EINVAL with err. */
 int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t seed, FILE *out,
-		  struct xpu_err *err);
+                  struct xpu_err *err);
 
 /* Print each kind with its parameters and defaults (for --help). */
 void xpu_gen_describe(FILE *out);

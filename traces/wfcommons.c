@@ -89,8 +89,8 @@ static void show(const json_t *v, char *buf, size_t n)
 }
 
 /* "FILE: PATH: expected WHAT, got V" */
-static int bad(struct xpu_trace_reader *r, struct xpu_err *err, const char *path,
-	       const char *what, const json_t *v)
+static int bad(struct xpu_trace_reader *r, struct xpu_err *err, const char *path, const char *what,
+               const json_t *v)
 {
 	char got[128];
 	if (!v)
@@ -100,8 +100,8 @@ static int bad(struct xpu_trace_reader *r, struct xpu_err *err, const char *path
 }
 
 /* An optional non-negative number member: 0 when absent (or null). */
-static int num(struct xpu_trace_reader *r, struct xpu_err *err, const char *path,
-	       const json_t *obj, const char *key, double *out)
+static int num(struct xpu_trace_reader *r, struct xpu_err *err, const char *path, const json_t *obj,
+               const char *key, double *out)
 {
 	const json_t *v = json_object_get(obj, key);
 	char p[512];
@@ -117,7 +117,7 @@ static int num(struct xpu_trace_reader *r, struct xpu_err *err, const char *path
 
 /* An optional array member of strings; *out NULL when absent. */
 static int str_array(struct xpu_trace_reader *r, struct xpu_err *err, const char *path,
-		     const json_t *obj, const char *key, json_t **out)
+                     const json_t *obj, const char *key, json_t **out)
 {
 	json_t *v = json_object_get(obj, key);
 	char p[512];
@@ -139,8 +139,8 @@ static int str_array(struct xpu_trace_reader *r, struct xpu_err *err, const char
 }
 
 /* The member key of obj as an array (required, or optional: NULL when absent). */
-static int array_of(struct xpu_trace_reader *r, struct xpu_err *err, const char *path,
-		    json_t *obj, const char *key, int required, json_t **out)
+static int array_of(struct xpu_trace_reader *r, struct xpu_err *err, const char *path, json_t *obj,
+                    const char *key, int required, json_t **out)
 {
 	char p[256];
 	snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", key);
@@ -162,7 +162,7 @@ static json_t *own(struct wf *w, json_t *v)
 
 /* Machines: node name -> clock in Hz (0 when the instance records none). */
 static int read_machines(struct xpu_trace_reader *r, struct xpu_err *err, json_t *list,
-			 const char *path)
+                         const char *path)
 {
 	struct wf *w = r->priv;
 	for (size_t i = 0; list && i < json_array_size(list); i++) {
@@ -183,12 +183,12 @@ static int read_machines(struct xpu_trace_reader *r, struct xpu_err *err, json_t
 			return bad(r, err, p, "an object", cpu);
 		}
 		snprintf(p, sizeof(p), "%s[%zu].cpu", path, i);
-		if (cpu && num(r, err, p, cpu, json_object_get(cpu, "speedInMHz") ? "speedInMHz"
-										: "speed",
-			       &mhz) < 0)
+		if (cpu &&
+		    num(r, err, p, cpu, json_object_get(cpu, "speedInMHz") ? "speedInMHz" : "speed",
+		        &mhz) < 0)
 			return -EINVAL;
 		if (json_object_set_new(w->machines, json_string_value(name),
-					json_real(mhz * 1e6)) < 0)
+		                        json_real(mhz * 1e6)) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -196,7 +196,7 @@ static int read_machines(struct xpu_trace_reader *r, struct xpu_err *err, json_t
 
 /* Pass 1: each task's id, into w->index; duplicates refused. */
 static int read_ids(struct xpu_trace_reader *r, struct xpu_err *err, json_t *tasks,
-		    const char *path)
+                    const char *path)
 {
 	struct wf *w = r->priv;
 	const char *key = w->v14 ? "name" : "id";
@@ -217,8 +217,9 @@ static int read_ids(struct xpu_trace_reader *r, struct xpu_err *err, json_t *tas
 			return bad(r, err, p, "a task id without ':' or ';'", id);
 		json_t *old = json_object_get(w->index, s);
 		if (old)
-			return xpu_errf(err, r->path, 0, "%s: duplicate task id \"%.*s\" (first at %s[%lld])",
-					p, TR_QUOTE_MAX, s, path, (long long)json_integer_value(old));
+			return xpu_errf(err, r->path, 0,
+			                "%s: duplicate task id \"%.*s\" (first at %s[%lld])", p,
+			                TR_QUOTE_MAX, s, path, (long long)json_integer_value(old));
 		if (json_object_set_new(w->index, s, json_integer((json_int_t)i)) < 0)
 			return -ENOMEM;
 		w->t[i].id = s;
@@ -229,7 +230,7 @@ static int read_ids(struct xpu_trace_reader *r, struct xpu_err *err, json_t *tas
 /* The execution record of a task: run time, cores, memory, priority, machine. obj is
  * the 1.5 execution task or the 1.4 task itself. */
 static int read_exec(struct xpu_trace_reader *r, struct xpu_err *err, struct wf_task *t,
-		     json_t *obj, const char *p)
+                     json_t *obj, const char *p)
 {
 	struct wf *w = r->priv;
 	const char *rt = json_object_get(obj, "runtimeInSeconds") ? "runtimeInSeconds" : "runtime";
@@ -258,7 +259,7 @@ static int read_exec(struct xpu_trace_reader *r, struct xpu_err *err, struct wf_
 
 /* One task's files: inputs as a list of names, outputs as a name -> size set. */
 static int read_files(struct xpu_trace_reader *r, struct xpu_err *err, struct wf_task *t,
-		      json_t *obj, const char *p)
+                      json_t *obj, const char *p)
 {
 	struct wf *w = r->priv;
 	json_t *in, *out, *files;
@@ -277,9 +278,9 @@ static int read_files(struct xpu_trace_reader *r, struct xpu_err *err, struct wf
 			if (!size) {
 				snprintf(q, sizeof(q), "%s.outputFiles[%zu]", p, k);
 				return xpu_errf(err, r->path, 0,
-						"%s: unknown file id \"%.*s\" (not in "
-						"workflow.specification.files)",
-						q, TR_QUOTE_MAX, f);
+				                "%s: unknown file id \"%.*s\" (not in "
+				                "workflow.specification.files)",
+				                q, TR_QUOTE_MAX, f);
 			}
 			if (json_object_set(t->outputs, f, size) < 0)
 				return -ENOMEM;
@@ -289,9 +290,9 @@ static int read_files(struct xpu_trace_reader *r, struct xpu_err *err, struct wf
 			if (!json_object_get(w->sizes, f)) {
 				snprintf(q, sizeof(q), "%s.inputFiles[%zu]", p, k);
 				return xpu_errf(err, r->path, 0,
-						"%s: unknown file id \"%.*s\" (not in "
-						"workflow.specification.files)",
-						q, TR_QUOTE_MAX, f);
+				                "%s: unknown file id \"%.*s\" (not in "
+				                "workflow.specification.files)",
+				                q, TR_QUOTE_MAX, f);
 			}
 		}
 		return 0;
@@ -314,7 +315,7 @@ static int read_files(struct xpu_trace_reader *r, struct xpu_err *err, struct wf
 		if (!name)
 			name = json_object_get(f, "id");
 		if (num(r, err, q, f, json_object_get(f, "sizeInBytes") ? "sizeInBytes" : "size",
-			&size) < 0)
+		        &size) < 0)
 			return -EINVAL;
 		char qq[600];
 		snprintf(qq, sizeof(qq), "%s.name", q);
@@ -327,7 +328,7 @@ static int read_files(struct xpu_trace_reader *r, struct xpu_err *err, struct wf
 				return -ENOMEM;
 		} else if (!strcmp(l, "output")) {
 			if (json_object_set_new(t->outputs, json_string_value(name),
-						json_real(size)) < 0)
+			                        json_real(size)) < 0)
 				return -ENOMEM;
 		} else {
 			return bad(r, err, qq, "\"input\" or \"output\"", link);
@@ -353,7 +354,7 @@ static int edge_cmp(const void *a, const void *b)
  * instance may give either or both), and size each by the files the parent writes and
  * the child reads. */
 static int read_edges(struct xpu_trace_reader *r, struct xpu_err *err, json_t *tasks,
-		      const char *path)
+                      const char *path)
 {
 	struct wf *w = r->priv;
 	struct edge *e = NULL;
@@ -373,15 +374,16 @@ static int read_edges(struct xpu_trace_reader *r, struct xpu_err *err, json_t *t
 				json_t *j = json_object_get(w->index, s);
 				snprintf(q, sizeof(q), "%s.%s[%zu]", p, lists[l], k);
 				if (!j) {
-					rc = xpu_errf(err, r->path, 0, "%s: unknown task id \"%.*s\"",
-						      q, TR_QUOTE_MAX, s);
+					rc = xpu_errf(err, r->path, 0,
+					              "%s: unknown task id \"%.*s\"", q,
+					              TR_QUOTE_MAX, s);
 					break;
 				}
 				size_t o = (size_t)json_integer_value(j);
 				if (o == i) {
 					rc = xpu_errf(err, r->path, 0,
-						      "%s: task \"%.*s\" depends on itself", q,
-						      TR_QUOTE_MAX, s);
+					              "%s: task \"%.*s\" depends on itself", q,
+					              TR_QUOTE_MAX, s);
 					break;
 				}
 				if (n == cap) {
@@ -476,7 +478,7 @@ static int read_v15(struct xpu_trace_reader *r, struct xpu_err *err, json_t *wfl
 	if (exec && !json_is_object(exec))
 		return bad(r, err, "workflow.execution", "an object", exec);
 	if (exec && (array_of(r, err, "workflow.execution", exec, "tasks", 0, &etasks) < 0 ||
-		     array_of(r, err, "workflow.execution", exec, "machines", 0, &machines) < 0))
+	             array_of(r, err, "workflow.execution", exec, "machines", 0, &machines) < 0))
 		return -EINVAL;
 	if (read_machines(r, err, machines, "workflow.execution.machines") < 0)
 		return -EINVAL;
@@ -500,9 +502,9 @@ static int read_v15(struct xpu_trace_reader *r, struct xpu_err *err, json_t *wfl
 		j = json_object_get(w->index, json_string_value(id));
 		if (!j)
 			return xpu_errf(err, r->path, 0,
-					"%s: unknown task id \"%.*s\" (not in "
-					"workflow.specification.tasks)",
-					p, TR_QUOTE_MAX, json_string_value(id));
+			                "%s: unknown task id \"%.*s\" (not in "
+			                "workflow.specification.tasks)",
+			                p, TR_QUOTE_MAX, json_string_value(id));
 		snprintf(p, sizeof(p), "workflow.execution.tasks[%zu]", i);
 		int rc = read_exec(r, err, &w->t[json_integer_value(j)], et, p);
 		if (rc < 0)
@@ -520,15 +522,15 @@ static int wf_parse(struct xpu_trace_reader *r, struct xpu_err *err)
 		return xpu_errf(err, r->path, 0, "cannot read: %s", strerror(errno));
 	if (st.st_size > WF_MAX_BYTES)
 		return xpu_errf(err, r->path, 0,
-				"%lld bytes of JSON, more than this reader parses (%ld: the file "
-				"is read whole)",
-				(long long)st.st_size, WF_MAX_BYTES);
+		                "%lld bytes of JSON, more than this reader parses (%ld: the file "
+		                "is read whole)",
+		                (long long)st.st_size, WF_MAX_BYTES);
 	w->root = json_load_file(r->path, JSON_REJECT_DUPLICATES, &je);
 	if (!w->root) {
 		if (je.line <= 0)
 			return xpu_errf(err, r->path, 0, "%s", je.text);
 		return xpu_errf(err, r->path, je.line, "column %d: invalid JSON: %s", je.column,
-				je.text);
+		                je.text);
 	}
 	if (!json_is_object(w->root))
 		return bad(r, err, "(top level)", "a WfFormat object", w->root);
