@@ -351,19 +351,23 @@ Test(results, writes_whole_schema, .init = res_mkdtemp, .fini = res_rmtree)
 	cr_assert_geq(g, 0);
 	static const char *const cols[] = {"id",     "unit",     "class",   "submit",   "ready",
 	                                   "start",  "end",      "energy",  "bytes_in", "predicted",
-	                                   "status", "deadline", "priority"};
+	                                   "status", "deadline", "priority", "width"};
 	int rank;
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 		cr_expect_eq(res_dims(g, cols[i], &rank, NULL), 5, "/tasks/%s", cols[i]);
 		cr_expect_eq(rank, 1);
 	}
 	{
-		char *v[13] = {0};
+		enum { NCOLS = sizeof(cols) / sizeof(cols[0]) };
+		char *v[NCOLS] = {0};
 		hid_t t = H5Tcopy(H5T_C_S1);
 		H5Tset_size(t, H5T_VARIABLE);
 		a = H5Aopen(g, "columns", H5P_DEFAULT);
+		hid_t sp = H5Aget_space(a);
+		cr_assert_eq(H5Sget_simple_extent_npoints(sp), NCOLS, "columns attribute length");
+		H5Sclose(sp);
 		cr_assert_geq(H5Aread(a, t, v), 0);
-		for (int i = 0; i < 13; i++) {
+		for (int i = 0; i < NCOLS; i++) {
 			cr_expect_str_eq(v[i], cols[i]);
 			H5free_memory(v[i]);
 		}
