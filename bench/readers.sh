@@ -61,3 +61,45 @@ bench philly philly "$work/itp.csv"
 bench azure-llm azure-llm "$work/llm.csv"
 bench stg stg "$traces/workflow/stg/sparse.stg"
 bench native native "$work/native.csv"
+
+# WfCommons: the montage instance (103 tasks) replicated into one 1.5 file of at least
+# BENCH_READER_RECORDS / 10 tasks (ids prefixed per copy); needs python3, else as is.
+wf="$traces/workflow/wfcommons/montage-chameleon-2mass-01d-001.json"
+if command -v python3 >/dev/null; then
+	python3 - "$wf" "$work/wf.json" "$((want / 10))" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); w = d["workflow"]; s, e = w["specification"], w["execution"]
+tasks, files, etasks = [], [], []
+k = 0
+while len(tasks) < int(sys.argv[3]):
+    p = "c%d-" % k; k += 1
+    for t in s["tasks"]:
+        tasks.append(dict(t, id=p + t["id"], name=p + t["name"],
+                          parents=[p + x for x in t["parents"]], children=[p + x for x in t["children"]],
+                          inputFiles=[p + x for x in t["inputFiles"]], outputFiles=[p + x for x in t["outputFiles"]]))
+    files += [dict(f, id=p + f["id"]) for f in s["files"]]
+    etasks += [dict(t, id=p + t["id"]) for t in e["tasks"]]
+s["tasks"], s["files"], e["tasks"] = tasks, files, etasks
+json.dump(d, open(sys.argv[2], "w"))
+PY
+	wf="$work/wf.json"
+fi
+bench wfcommons wfcommons "$wf"
+
+# Generators: records written per second (xpuopt gen to /dev/null).
+gen() { # kind args...
+	local kind=$1 best=1e9 n s
+	shift
+	n=$("$build/xpuopt" gen "$kind" "$@" -o - | grep -cv '^#')
+	n=$((n - 1))
+	for ((r = 0; r < runs; r++)); do
+		s=$( { /usr/bin/time -f "%e" "$build/xpuopt" gen "$kind" "$@" -o /dev/null; } 2>&1 | tail -1)
+		best=$(awk -v a="$s" -v b="$best" 'BEGIN{print (a < b ? a : b)}')
+	done
+	awk -v l="gen-$kind" -v n="$n" -v s="$best" \
+		'BEGIN{t = s > 0 ? s : 0.005; printf "%-12s records %8d  wall_s %6.2f  records_per_s %.0f\n", l, n, s, n / t}'
+}
+gen poisson --count "$want"
+gen layered --layers "$((want / 100))" --width 100 --edge_prob 0.05
+gen gauss --n 630
+gen llm --count "$((want / 2))"
