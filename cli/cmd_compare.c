@@ -13,32 +13,32 @@
 #include "study_cli.h"
 
 static const char *const default_metrics[] = {
-	"makespan_s",  "energy_j",	"edp_js",	   "mean_wait_s",     "p99_wait_s",
-	"mean_flow_s", "mean_slowdown", "deadline_misses", "mean_utilisation", "tasks_failed",
+    "makespan_s",  "energy_j",      "edp_js",          "mean_wait_s",      "p99_wait_s",
+    "mean_flow_s", "mean_slowdown", "deadline_misses", "mean_utilisation", "tasks_failed",
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: xpuopt compare [options] STUDY_DIR|INDEX.csv|RESULT.h5 ...\n\n"
-		"Compare policy sets against a baseline. Results are paired by platform, trace\n"
-		"and seed; for each metric the table gives both means, the mean paired\n"
-		"difference (set - baseline) with its 95%% bootstrap confidence interval, the\n"
-		"two-sided Wilcoxon signed-rank p-value, and wins/losses/ties (a win: the set\n"
-		"did better on that pair; lower is better except for tasks_done and\n"
-		"mean_utilisation). Inputs: study directories (their index.csv) or result\n"
-		"files, whose set is named by their sched/mem/power/offload policies.\n\n"
-		"  -b, --baseline SET  the set compared against (default: the first)\n"
-		"  -m, --metrics LIST  comma-separated metrics (default: makespan_s,\n"
-		"                      energy_j, edp_js, mean_wait_s, p99_wait_s, mean_flow_s,\n"
-		"                      mean_slowdown, deadline_misses, mean_utilisation,\n"
-		"                      tasks_failed)\n"
-		"      --csv FILE      also write the table as CSV ('-': stdout, no table)\n"
-		"      --markdown FILE also write it as Markdown ('-': stdout, no table)\n"
-		"      --resamples N   bootstrap resamples (default: 10000)\n"
-		"      --seed N        bootstrap seed (default: 1)\n"
-		"  -h, --help          this help\n\n"
-		"Exit status: 0 success, 2 bad usage or input.\n");
+	        "Usage: xpuopt compare [options] STUDY_DIR|INDEX.csv|RESULT.h5 ...\n\n"
+	        "Compare policy sets against a baseline. Results are paired by platform, trace\n"
+	        "and seed; for each metric the table gives both means, the mean paired\n"
+	        "difference (set - baseline) with its 95%% bootstrap confidence interval, the\n"
+	        "two-sided Wilcoxon signed-rank p-value, and wins/losses/ties (a win: the set\n"
+	        "did better on that pair; lower is better except for tasks_done and\n"
+	        "mean_utilisation). Inputs: study directories (their index.csv) or result\n"
+	        "files, whose set is named by their sched/mem/power/offload policies.\n\n"
+	        "  -b, --baseline SET  the set compared against (default: the first)\n"
+	        "  -m, --metrics LIST  comma-separated metrics (default: makespan_s,\n"
+	        "                      energy_j, edp_js, mean_wait_s, p99_wait_s, mean_flow_s,\n"
+	        "                      mean_slowdown, deadline_misses, mean_utilisation,\n"
+	        "                      tasks_failed)\n"
+	        "      --csv FILE      also write the table as CSV ('-': stdout, no table)\n"
+	        "      --markdown FILE also write it as Markdown ('-': stdout, no table)\n"
+	        "      --resamples N   bootstrap resamples (default: 10000)\n"
+	        "      --seed N        bootstrap seed (default: 1)\n"
+	        "  -h, --help          this help\n\n"
+	        "Exit status: 0 success, 2 bad usage or input.\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -70,7 +70,7 @@ static void table(FILE *out, const struct xpu_cmp_row *rows, int n)
 	if (n > 0)
 		fprintf(out, "baseline: %s\n\n", rows[0].a);
 	fprintf(out, "%-*s  %-16s %4s %12s %12s %12s  %-25s %7s  %s\n", w, "policy set", "metric",
-		"n", "baseline", "set", "diff", "95% CI of diff", "p", "W/L/T");
+	        "n", "baseline", "set", "diff", "95% CI of diff", "p", "W/L/T");
 	for (int i = 0; i < n; i++) {
 		const struct xpu_cmp_row *r = &rows[i];
 		char ci[64], p[16], wlt[32];
@@ -81,8 +81,8 @@ static void table(FILE *out, const struct xpu_cmp_row *rows, int n)
 		 * the difference is real. */
 		int sig = r->n > 0 && (r->lo > 0 || r->hi < 0) && r->p < 0.05;
 		fprintf(out, "%-*.*s  %-16s %4d %12.5g %12.5g %+12.4g  %-25s %7s%s %s\n", w, w,
-			i && !strcmp(rows[i - 1].b, r->b) ? "" : r->b, r->metric, r->n, r->mean_a,
-			r->mean_b, r->diff, ci, p, sig ? "*" : " ", wlt);
+		        i && !strcmp(rows[i - 1].b, r->b) ? "" : r->b, r->metric, r->n, r->mean_a,
+		        r->mean_b, r->diff, ci, p, sig ? "*" : " ", wlt);
 	}
 	fprintf(out, "\n* the 95%% CI excludes 0 and p < 0.05\n");
 }
@@ -112,14 +112,14 @@ static int write_to(const char *path, const struct xpu_cmp_row *rows, int n, int
 int xpu_cmd_compare(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"baseline", required_argument, NULL, 'b'},
-		{"metrics", required_argument, NULL, 'm'},
-		{"csv", required_argument, NULL, 'c'},
-		{"markdown", required_argument, NULL, 'd'},
-		{"resamples", required_argument, NULL, 'r'},
-		{"seed", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"baseline", required_argument, NULL, 'b'},
+	    {"metrics", required_argument, NULL, 'm'},
+	    {"csv", required_argument, NULL, 'c'},
+	    {"markdown", required_argument, NULL, 'd'},
+	    {"resamples", required_argument, NULL, 'r'},
+	    {"seed", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *baseline = NULL, *csv = NULL, *md = NULL;
 	char *mlist = NULL, *end;
@@ -130,26 +130,38 @@ int xpu_cmd_compare(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":b:m:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'b': baseline = optarg; break;
-		case 'm': mlist = optarg; break;
-		case 'c': csv = optarg; break;
-		case 'd': md = optarg; break;
+		case 'b':
+			baseline = optarg;
+			break;
+		case 'm':
+			mlist = optarg;
+			break;
+		case 'c':
+			csv = optarg;
+			break;
+		case 'd':
+			md = optarg;
+			break;
 		case 'r':
 			resamples = strtol(optarg, &end, 10);
 			if (end == optarg || *end || resamples < 100 || resamples > 10000000)
-				return bad_usage("--resamples: expected 100 to 10000000, got \"%s\"",
-						 optarg);
+				return bad_usage(
+				    "--resamples: expected 100 to 10000000, got \"%s\"", optarg);
 			break;
 		case 's':
 			errno = 0;
 			seed = strtoull(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-')
-				return bad_usage("--seed: expected a non-negative integer, got \"%s\"",
-						 optarg);
+				return bad_usage(
+				    "--seed: expected a non-negative integer, got \"%s\"", optarg);
 			break;
-		case 'h': usage(stdout); return 0;
-		case ':': return bad_usage("option '%s' needs a value", argv[optind - 1]);
-		default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
@@ -174,7 +186,7 @@ int xpu_cmd_compare(int argc, char **argv)
 		struct stat sb;
 		size_t l = strlen(argv[i]);
 		int index = (stat(argv[i], &sb) == 0 && S_ISDIR(sb.st_mode)) ||
-			    (l > 4 && !strcmp(argv[i] + l - 4, ".csv"));
+		            (l > 4 && !strcmp(argv[i] + l - 4, ".csv"));
 		if ((index ? xpu_records_add_index : xpu_records_add_file)(&rs, argv[i], &err))
 			status = 2;
 	}
@@ -184,7 +196,7 @@ int xpu_cmd_compare(int argc, char **argv)
 			known = !isnan(xpu_summary_get(&rs.r[k].s, metrics[i]));
 		if (!known && rs.n > 0) {
 			xpu_errf(&err, NULL, 0, "--metrics: no result has a metric \"%s\"",
-				 metrics[i]);
+			         metrics[i]);
 			status = 2;
 		}
 	}

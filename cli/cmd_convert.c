@@ -1,4 +1,5 @@
-/* cmd_convert.c — `xpuopt convert FILE -o OUT.csv`: rewrite any readable trace in the native CSV format. */
+/* cmd_convert.c — `xpuopt convert FILE -o OUT.csv`: rewrite any readable trace in the native CSV
+ * format. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>

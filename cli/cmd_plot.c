@@ -111,9 +111,9 @@ static void strings_free(char **v, size_t n)
 /* ---------------------------------------------------------------- gnuplot */
 
 struct plot {
-	char dir[64];     /* private temporary directory for the script and data */
+	char dir[64]; /* private temporary directory for the script and data */
 	char script[128];
-	FILE *gp;         /* the script being written */
+	FILE *gp; /* the script being written */
 	const char *out;
 	char tmp_out[PATH_MAX + 32];
 	struct xpu_err *err;
@@ -163,7 +163,7 @@ static int plot_begin(struct plot *p, const char *out, const char *title, struct
 	if (!mkdtemp(p->dir)) {
 		p->dir[0] = 0;
 		return xpu_errf(err, NULL, 0, "cannot create a temporary directory: %s",
-				strerror(errno));
+		                strerror(errno));
 	}
 	snprintf(p->script, sizeof(p->script), "%s/plot.gp", p->dir);
 	snprintf(p->tmp_out, sizeof(p->tmp_out), "%s.tmp-%ld%s", out, (long)getpid(), ext);
@@ -223,8 +223,9 @@ static int plot_end(struct plot *p)
 	}
 	struct stat sb;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
-		rc = xpu_errf(p->err, NULL, 0, "gnuplot not found; install Debian's gnuplot-nox "
-					       "(tools/setup.sh does)");
+		rc = xpu_errf(p->err, NULL, 0,
+		              "gnuplot not found; install Debian's gnuplot-nox "
+		              "(tools/setup.sh does)");
 		rc = -ENOENT;
 		goto out;
 	}
@@ -260,7 +261,7 @@ static const char *base_name(const char *p)
 
 /* Tableau 10, a palette designed for telling categories apart (Stone, Tableau 2016). */
 static const char *const palette[10] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-					"#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+                                        "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
 
 int xpu_plot_gantt(const char *h5path, const char *out, struct xpu_err *err)
 {
@@ -319,7 +320,7 @@ int xpu_plot_gantt(const char *h5path, const char *out, struct xpu_err *err)
 	fclose(d);
 	FILE *g = p.gp;
 	fprintf(g, "set xlabel 'time (s)'\nset ylabel 'unit'\nset yrange [-0.6:%zu.6]\n",
-		nunits ? nunits - 1 : 0);
+	        nunits ? nunits - 1 : 0);
 	fprintf(g, "set xrange [0:%.9g]\nset ytics (", tmax > 0 ? tmax * 1.02 : 1);
 	for (size_t u = 0; u < nunits; u++) {
 		fprintf(g, "%s", u ? ", " : "");
@@ -330,9 +331,10 @@ int xpu_plot_gantt(const char *h5path, const char *out, struct xpu_err *err)
 	for (int k = 0; k < nseen; k++) {
 		fprintf(g, "%s", k ? ", \\\n  " : "");
 		gq(g, dpath);
-		fprintf(g, " index %d using (($1+$3)/2):2:(($3-$1)/2):(0.38) with boxxyerror "
-			   "lc rgb '%s' title ",
-			k, palette[k % 10]);
+		fprintf(g,
+		        " index %d using (($1+$3)/2):2:(($3-$1)/2):(0.38) with boxxyerror "
+		        "lc rgb '%s' title ",
+		        k, palette[k % 10]);
 		gq(g, seen[k]);
 	}
 	if (!nseen)
@@ -356,7 +358,7 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	int power = !strcmp(what, "power");
 	if (!power && strcmp(what, "util"))
 		return xpu_errf(err, NULL, 0, "timeline: expected 'util' or 'power', got \"%s\"",
-				what);
+		                what);
 	struct h5 h;
 	int rc = h5_open(&h, h5path, err);
 	if (rc)
@@ -374,7 +376,7 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	}
 	char title[PATH_MAX + 32], dpath[128];
 	snprintf(title, sizeof(title), "%s: %s", power ? "Power" : "Utilisation",
-		 base_name(h5path));
+	         base_name(h5path));
 	if ((rc = plot_begin(&p, out, title, err)))
 		goto out;
 	FILE *d = plot_data(&p, "timeline.dat", dpath, sizeof(dpath));
@@ -396,7 +398,7 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	fclose(d);
 	FILE *g = p.gp;
 	fprintf(g, "set xlabel 'time (s)'\nset ylabel '%s'\n",
-		power ? "power (W)" : "busy cores / cores");
+	        power ? "power (W)" : "busy cores / cores");
 	if (!power)
 		fprintf(g, "set yrange [0:1.05]\n");
 	fprintf(g, "plot ");
@@ -432,14 +434,14 @@ static int cmp_double(const void *a, const void *b)
 }
 
 int xpu_plot_cdf(const char *const *files, const char *const *labels, int n, const char *out,
-		 struct xpu_err *err)
+                 struct xpu_err *err)
 {
 	struct plot p = {0};
 	int rc = plot_begin(&p, out, "CDF of waiting times (start - ready, done tasks)", err);
 	if (rc)
 		return rc;
 	fprintf(p.gp, "set xlabel 'waiting time (s)'\nset ylabel 'fraction of tasks'\n"
-		      "set yrange [0:1.02]\nset key inside right bottom\n");
+	              "set yrange [0:1.02]\nset key inside right bottom\n");
 	char dpath[128];
 	FILE *d = plot_data(&p, "cdf.dat", dpath, sizeof(dpath));
 	if (!d) {
@@ -452,7 +454,8 @@ int xpu_plot_cdf(const char *const *files, const char *const *labels, int n, con
 			break;
 		hsize_t ds[2], dr[2];
 		size_t nst = 0;
-		double *s = h5_doubles(&h, "tasks/start", ds), *r = h5_doubles(&h, "tasks/ready", dr);
+		double *s = h5_doubles(&h, "tasks/start", ds),
+		       *r = h5_doubles(&h, "tasks/ready", dr);
 		char **status = h5_strings(&h, "tasks/status", &nst);
 		h5_close(&h);
 		if (!s || !r || nst != ds[0] || dr[0] != ds[0]) {
@@ -543,9 +546,10 @@ int xpu_plot_bars(const char *study, const char *metric, const char *out, struct
 	FILE *g = p.gp;
 	fprintf(g, "set ylabel ");
 	gq(g, metric);
-	fprintf(g, "\nset key off\nset boxwidth 0.6\nset style fill solid 0.6 border -1\n"
-		   "set xrange [-0.6:%d.6]\nset yrange [0:*]\nset xtics rotate by -25 (",
-		rs.nsets - 1);
+	fprintf(g,
+	        "\nset key off\nset boxwidth 0.6\nset style fill solid 0.6 border -1\n"
+	        "set xrange [-0.6:%d.6]\nset yrange [0:*]\nset xtics rotate by -25 (",
+	        rs.nsets - 1);
 	for (int s = 0; s < rs.nsets; s++) {
 		fprintf(g, "%s", s ? ", " : "");
 		gq(g, rs.sets[s]);
@@ -569,20 +573,20 @@ out:
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: xpuopt plot gantt RESULT.h5 [-o OUT]\n"
-		"       xpuopt plot util RESULT.h5 [-o OUT]\n"
-		"       xpuopt plot power RESULT.h5 [-o OUT]\n"
-		"       xpuopt plot cdf RESULT.h5 ... [-o OUT]\n"
-		"       xpuopt plot bars STUDY_DIR [-m METRIC] [-o OUT]\n\n"
-		"Draw one plot with gnuplot: a Gantt chart of a run (units by time, tasks\n"
-		"coloured by class), its utilisation or power timeline, the CDF of waiting\n"
-		"times of one or more runs, or a study's per-policy-set metric bars with 95%%\n"
-		"confidence whiskers. The format follows OUT's extension: .png or .svg.\n\n"
-		"  -o, --output OUT    image file (default: KIND.png)\n"
-		"  -m, --metric NAME   bars: the metric (default: makespan_s)\n"
-		"  -h, --help          this help\n\n"
-		"Needs gnuplot (Debian: gnuplot-nox). Exit status: 0 success, 1 gnuplot\n"
-		"failed or missing, 2 bad usage or input.\n");
+	        "Usage: xpuopt plot gantt RESULT.h5 [-o OUT]\n"
+	        "       xpuopt plot util RESULT.h5 [-o OUT]\n"
+	        "       xpuopt plot power RESULT.h5 [-o OUT]\n"
+	        "       xpuopt plot cdf RESULT.h5 ... [-o OUT]\n"
+	        "       xpuopt plot bars STUDY_DIR [-m METRIC] [-o OUT]\n\n"
+	        "Draw one plot with gnuplot: a Gantt chart of a run (units by time, tasks\n"
+	        "coloured by class), its utilisation or power timeline, the CDF of waiting\n"
+	        "times of one or more runs, or a study's per-policy-set metric bars with 95%%\n"
+	        "confidence whiskers. The format follows OUT's extension: .png or .svg.\n\n"
+	        "  -o, --output OUT    image file (default: KIND.png)\n"
+	        "  -m, --metric NAME   bars: the metric (default: makespan_s)\n"
+	        "  -h, --help          this help\n\n"
+	        "Needs gnuplot (Debian: gnuplot-nox). Exit status: 0 success, 1 gnuplot\n"
+	        "failed or missing, 2 bad usage or input.\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -596,10 +600,10 @@ static int bad_usage(const char *fmt, const char *arg)
 int xpu_cmd_plot(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"metric", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},
+	    {"metric", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *out = NULL, *metric = "makespan_s";
 	int c;
@@ -607,11 +611,19 @@ int xpu_cmd_plot(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:m:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': out = optarg; break;
-		case 'm': metric = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case ':': return bad_usage("option '%s' needs a value", argv[optind - 1]);
-		default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+		case 'o':
+			out = optarg;
+			break;
+		case 'm':
+			metric = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
@@ -629,7 +641,7 @@ int xpu_cmd_plot(int argc, char **argv)
 			return bad_usage("%s", "cdf: expected one or more result files");
 		rc = xpu_plot_cdf((const char *const *)argv + optind, NULL, nin, out, &err);
 	} else if (!strcmp(kind, "gantt") || !strcmp(kind, "util") || !strcmp(kind, "power") ||
-		   !strcmp(kind, "bars")) {
+	           !strcmp(kind, "bars")) {
 		if (nin != 1)
 			return bad_usage("%s: expected one input", kind);
 		if (!strcmp(kind, "gantt"))
@@ -640,7 +652,7 @@ int xpu_cmd_plot(int argc, char **argv)
 			rc = xpu_plot_timeline(argv[optind], kind, out, &err);
 	} else {
 		return bad_usage("unknown plot kind '%s'; expected gantt, util, power, cdf or bars",
-				 kind);
+		                 kind);
 	}
 	if (rc) {
 		fprintf(stderr, "xpuopt: %s\n", err.msg);

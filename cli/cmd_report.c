@@ -14,26 +14,26 @@
 #include "study_cli.h"
 
 static const char *const bar_metrics[] = {"makespan_s", "energy_j", "mean_wait_s"};
-static const char *const cmp_metrics[] = {"makespan_s",	 "energy_j",	   "edp_js",
-					  "mean_wait_s", "p99_wait_s",	   "mean_flow_s",
-					  "mean_slowdown", "mean_utilisation", "tasks_failed"};
+static const char *const cmp_metrics[] = {"makespan_s",    "energy_j",         "edp_js",
+                                          "mean_wait_s",   "p99_wait_s",       "mean_flow_s",
+                                          "mean_slowdown", "mean_utilisation", "tasks_failed"};
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: xpuopt report [options] STUDY_DIR\n\n"
-		"Write one page for a study: the comparison of its policy sets against the\n"
-		"baseline (as `xpuopt compare`), metric bars with confidence whiskers, and for\n"
-		"one platform, trace and seed each set's Gantt chart, utilisation and power\n"
-		"timelines and the CDF of waiting times. Images go to a folder beside the\n"
-		"page (PNG for Markdown, SVG for HTML).\n\n"
-		"  -o, --output FILE   the page (default: STUDY_DIR/report.md, or report.html\n"
-		"                      with --html); .html implies --html\n"
-		"      --html          write HTML instead of Markdown\n"
-		"  -b, --baseline SET  the set compared against (default: the first)\n"
-		"  -h, --help          this help\n\n"
-		"Needs gnuplot. Exit status: 0 success, 1 a plot failed, 2 bad usage or input.\n");
+	        "Usage: xpuopt report [options] STUDY_DIR\n\n"
+	        "Write one page for a study: the comparison of its policy sets against the\n"
+	        "baseline (as `xpuopt compare`), metric bars with confidence whiskers, and for\n"
+	        "one platform, trace and seed each set's Gantt chart, utilisation and power\n"
+	        "timelines and the CDF of waiting times. Images go to a folder beside the\n"
+	        "page (PNG for Markdown, SVG for HTML).\n\n"
+	        "  -o, --output FILE   the page (default: STUDY_DIR/report.md, or report.html\n"
+	        "                      with --html); .html implies --html\n"
+	        "      --html          write HTML instead of Markdown\n"
+	        "  -b, --baseline SET  the set compared against (default: the first)\n"
+	        "  -h, --help          this help\n\n"
+	        "Needs gnuplot. Exit status: 0 success, 1 a plot failed, 2 bad usage or input.\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -66,9 +66,9 @@ static void safe(const char *s, char *b, size_t n)
 	size_t i = 0;
 	for (; *s && i + 1 < n; s++)
 		b[i++] = (('a' <= *s && *s <= 'z') || ('A' <= *s && *s <= 'Z') ||
-			  ('0' <= *s && *s <= '9') || *s == '-' || *s == '.')
-				 ? *s
-				 : '_';
+		          ('0' <= *s && *s <= '9') || *s == '-' || *s == '.')
+		             ? *s
+		             : '_';
 	b[i] = 0;
 }
 
@@ -97,10 +97,11 @@ static void html_table(FILE *f, const struct xpu_cmp_row *rows, int n)
 		const struct xpu_cmp_row *r = &rows[i];
 		fputs("<tr><td>", f);
 		esc(f, r->b, 1);
-		fprintf(f, "</td><td>%s</td><td>%d</td><td>%.6g</td><td>%.6g</td><td>%+.4g</td>"
-			   "<td>[%.4g, %.4g]</td><td>%.3g</td><td>%d/%d/%d</td></tr>\n",
-			r->metric, r->n, r->mean_a, r->mean_b, r->diff, r->lo, r->hi, r->p, r->wins,
-			r->losses, r->ties);
+		fprintf(f,
+		        "</td><td>%s</td><td>%d</td><td>%.6g</td><td>%.6g</td><td>%+.4g</td>"
+		        "<td>[%.4g, %.4g]</td><td>%.3g</td><td>%d/%d/%d</td></tr>\n",
+		        r->metric, r->n, r->mean_a, r->mean_b, r->diff, r->lo, r->hi, r->p, r->wins,
+		        r->losses, r->ties);
 	}
 	fputs("</table>\n", f);
 }
@@ -108,11 +109,11 @@ static void html_table(FILE *f, const struct xpu_cmp_row *rows, int n)
 int xpu_cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"html", no_argument, NULL, 'H'},
-		{"baseline", required_argument, NULL, 'b'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},
+	    {"html", no_argument, NULL, 'H'},
+	    {"baseline", required_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *out = NULL, *baseline = NULL;
 	int html = 0, c;
@@ -120,12 +121,22 @@ int xpu_cmd_report(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:b:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': out = optarg; break;
-		case 'H': html = 1; break;
-		case 'b': baseline = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case ':': return bad_usage("option '%s' needs a value", argv[optind - 1]);
-		default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+		case 'o':
+			out = optarg;
+			break;
+		case 'H':
+			html = 1;
+			break;
+		case 'b':
+			baseline = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind + 1 != argc)
@@ -146,8 +157,8 @@ int xpu_cmd_report(int argc, char **argv)
 	if (dot && (!sl || dot > sl))
 		*dot = 0;
 	strcat(figdir, "-figures");
-	snprintf(figrel, sizeof(figrel), "%s", strrchr(figdir, '/') ? strrchr(figdir, '/') + 1
-								    : figdir);
+	snprintf(figrel, sizeof(figrel), "%s",
+	         strrchr(figdir, '/') ? strrchr(figdir, '/') + 1 : figdir);
 	const char *ext = html ? "svg" : "png";
 
 	struct xpu_records rs = {0};
@@ -166,7 +177,7 @@ int xpu_cmd_report(int argc, char **argv)
 	}
 	if (rs.nsets >= 2) {
 		nrows = xpu_compare(&rs, baseline, cmp_metrics, NELEM(cmp_metrics), 10000, 1, &rows,
-				    &err);
+		                    &err);
 		if (nrows < 0) {
 			status = nrows == -EINVAL ? 2 : 1;
 			goto fail;
@@ -187,16 +198,18 @@ int xpu_cmd_report(int argc, char **argv)
 
 	if (html)
 		fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>xpuopt "
-			   "study</title>\n<style>body{font-family:sans-serif;max-width:1150px;"
-			   "margin:auto}table{border-collapse:collapse}td,th{border:1px solid "
-			   "#bbb;padding:2px 6px;text-align:right}</style></head><body>\n"
-			   "<h1>Study ");
+		           "study</title>\n<style>body{font-family:sans-serif;max-width:1150px;"
+		           "margin:auto}table{border-collapse:collapse}td,th{border:1px solid "
+		           "#bbb;padding:2px 6px;text-align:right}</style></head><body>\n"
+		           "<h1>Study ");
 	else
 		fprintf(f, "# Study ");
 	esc(f, study, html);
-	fprintf(f, html ? "</h1>\n<p>%d results, %d policy sets: " : "\n\n%d results, %d policy "
-								      "sets: ",
-		rs.n, rs.nsets);
+	fprintf(f,
+	        html ? "</h1>\n<p>%d results, %d policy sets: "
+	             : "\n\n%d results, %d policy "
+	               "sets: ",
+	        rs.n, rs.nsets);
 	for (int s = 0; s < rs.nsets; s++) {
 		fputs(s ? ", " : "", f);
 		esc(f, rs.sets[s], html);
@@ -205,13 +218,14 @@ int xpu_cmd_report(int argc, char **argv)
 	if (nrows > 0) {
 		fputs(html ? "<p>Baseline: " : "Baseline: ", f);
 		esc(f, rows[0].a, html);
-		fputs(html ? ". Differences are set minus baseline, paired by platform, trace "
-			     "and seed; 95% percentile-bootstrap CI (10,000 resamples); two-sided "
-			     "Wilcoxon signed-rank p; a win is a pair where the set did better."
-			     "</p>\n"
-			   : ". Differences are set minus baseline, paired by platform, trace and "
-			     "seed; 95% percentile-bootstrap CI (10,000 resamples); two-sided "
-			     "Wilcoxon signed-rank p; a win is a pair where the set did better.\n\n",
+		fputs(html
+		          ? ". Differences are set minus baseline, paired by platform, trace "
+		            "and seed; 95% percentile-bootstrap CI (10,000 resamples); two-sided "
+		            "Wilcoxon signed-rank p; a win is a pair where the set did better."
+		            "</p>\n"
+		          : ". Differences are set minus baseline, paired by platform, trace and "
+		            "seed; 95% percentile-bootstrap CI (10,000 resamples); two-sided "
+		            "Wilcoxon signed-rank p; a win is a pair where the set did better.\n\n",
 		      f);
 		if (html)
 			html_table(f, rows, nrows);
@@ -219,7 +233,7 @@ int xpu_cmd_report(int argc, char **argv)
 			xpu_compare_markdown(f, rows, nrows);
 	} else {
 		fputs(html ? "<p>One policy set only: nothing to compare.</p>\n"
-			   : "One policy set only: nothing to compare.\n",
+		           : "One policy set only: nothing to compare.\n",
 		      f);
 	}
 	fputs(html ? "<h2>Metrics by policy set</h2>\n" : "\n## Metrics by policy set\n\n", f);
@@ -269,10 +283,12 @@ int xpu_cmd_report(int argc, char **argv)
 			snprintf(img, sizeof(img), "%s/%s-%s.%s", figdir, kinds[j], sn, ext);
 			snprintf(rel, sizeof(rel), "%s/%s-%s.%s", figrel, kinds[j], sn, ext);
 			int rc = j == 0 ? xpu_plot_gantt(files[k], img, &err)
-					: xpu_plot_timeline(files[k], kinds[j], img, &err);
+			                : xpu_plot_timeline(files[k], kinds[j], img, &err);
 			snprintf(cap, sizeof(cap), "%s: %s",
-				 j == 0 ? "Gantt chart" : j == 1 ? "utilisation" : "power",
-				 labels[k]);
+			         j == 0   ? "Gantt chart"
+			         : j == 1 ? "utilisation"
+			                  : "power",
+			         labels[k]);
 			if (rc)
 				status = 1;
 			else

@@ -35,31 +35,31 @@ static const char *bundled(const char *rel, char *buf, size_t n)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: xpuopt run [options]\n\n"
-		"Replay a trace on a platform and write an HDF5 result; prints the summary.\n\n"
-		"  -p, --platform FILE     SimGrid platform file (default: the bundled\n"
-		"                          platforms/default.xml)\n"
-		"  -t, --trace FILE        trace (default: the bundled traces/default.csv)\n"
-		"      --trace-format F    reader to use (default: by file extension)\n"
-		"  -s, --sched SPEC        scheduling policy (default: fifo)\n"
-		"  -m, --mem SPEC          memory policy (default: first-fit)\n"
-		"  -w, --power SPEC        power governor (default: performance)\n"
-		"      --offload SPEC      offload policy (default: local)\n"
-		"      --seed N            seed for policies that draw (default: 0)\n"
-		"      --tick SECONDS      sampling and governor interval (default: about\n"
-		"                          1/%g of the run's predicted span)\n"
-		"  -o, --output FILE       result file (default: xpuopt-result.h5; '-' for none)\n"
-		"      --live              run live on this machine's CPU threads instead of\n"
-		"                          SimGrid (--platform is then not used)\n"
-		"      --threads N         live: number of CPU worker threads (default: all)\n"
-		"      --faults SPEC       make launches fail, to test policies: kind=KIND,\n"
-		"                          unit=INDEX, every=N (comma-separated)\n"
-		"      --list              list the registered policies and exit\n"
-		"  -q, --quiet             print no summary\n"
-		"  -h, --help              this help\n\n"
-		"A SPEC is a name, optionally with parameters: 'name:key=value,key=value'.\n"
-		"Exit status: 0 success, 1 run failure, 2 bad usage or input.\n",
-		XPU_TICKS_PER_RUN);
+	        "Usage: xpuopt run [options]\n\n"
+	        "Replay a trace on a platform and write an HDF5 result; prints the summary.\n\n"
+	        "  -p, --platform FILE     SimGrid platform file (default: the bundled\n"
+	        "                          platforms/default.xml)\n"
+	        "  -t, --trace FILE        trace (default: the bundled traces/default.csv)\n"
+	        "      --trace-format F    reader to use (default: by file extension)\n"
+	        "  -s, --sched SPEC        scheduling policy (default: fifo)\n"
+	        "  -m, --mem SPEC          memory policy (default: first-fit)\n"
+	        "  -w, --power SPEC        power governor (default: performance)\n"
+	        "      --offload SPEC      offload policy (default: local)\n"
+	        "      --seed N            seed for policies that draw (default: 0)\n"
+	        "      --tick SECONDS      sampling and governor interval (default: about\n"
+	        "                          1/%g of the run's predicted span)\n"
+	        "  -o, --output FILE       result file (default: xpuopt-result.h5; '-' for none)\n"
+	        "      --live              run live on this machine's CPU threads instead of\n"
+	        "                          SimGrid (--platform is then not used)\n"
+	        "      --threads N         live: number of CPU worker threads (default: all)\n"
+	        "      --faults SPEC       make launches fail, to test policies: kind=KIND,\n"
+	        "                          unit=INDEX, every=N (comma-separated)\n"
+	        "      --list              list the registered policies and exit\n"
+	        "  -q, --quiet             print no summary\n"
+	        "  -h, --help              this help\n\n"
+	        "A SPEC is a name, optionally with parameters: 'name:key=value,key=value'.\n"
+	        "Exit status: 0 success, 1 run failure, 2 bad usage or input.\n",
+	        XPU_TICKS_PER_RUN);
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -93,23 +93,23 @@ static void print_value(const char *key, double v)
 int xpu_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"platform", required_argument, NULL, 'p'},
-		{"trace", required_argument, NULL, 't'},
-		{"trace-format", required_argument, NULL, 'F'},
-		{"sched", required_argument, NULL, 's'},
-		{"mem", required_argument, NULL, 'm'},
-		{"power", required_argument, NULL, 'w'},
-		{"offload", required_argument, NULL, 'O'},
-		{"seed", required_argument, NULL, 'S'},
-		{"tick", required_argument, NULL, 'T'},
-		{"output", required_argument, NULL, 'o'},
-		{"live", no_argument, NULL, 'L'},
-		{"threads", required_argument, NULL, 'j'},
-		{"list", no_argument, NULL, 'l'},
-		{"faults", required_argument, NULL, 'f'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"platform", required_argument, NULL, 'p'},
+	    {"trace", required_argument, NULL, 't'},
+	    {"trace-format", required_argument, NULL, 'F'},
+	    {"sched", required_argument, NULL, 's'},
+	    {"mem", required_argument, NULL, 'm'},
+	    {"power", required_argument, NULL, 'w'},
+	    {"offload", required_argument, NULL, 'O'},
+	    {"seed", required_argument, NULL, 'S'},
+	    {"tick", required_argument, NULL, 'T'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"live", no_argument, NULL, 'L'},
+	    {"threads", required_argument, NULL, 'j'},
+	    {"list", no_argument, NULL, 'l'},
+	    {"faults", required_argument, NULL, 'f'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct xpu_run_opts o = {0};
 	const char *output = "xpuopt-result.h5";
@@ -121,47 +121,77 @@ int xpu_cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":p:t:s:m:w:o:qh", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
-		case 'p': o.platform = optarg; break;
-		case 't': o.trace = optarg; break;
-		case 'F': o.trace_format = optarg; break;
-		case 's': o.sched = optarg; break;
-		case 'm': o.mem = optarg; break;
-		case 'w': o.power = optarg; break;
-		case 'O': o.offload = optarg; break;
-		case 'o': output = optarg; break;
-		case 'L': o.live = 1; break;
-		case 'f': o.faults = optarg; break;
-		case 'q': o.quiet = 1; break;
+		case 'p':
+			o.platform = optarg;
+			break;
+		case 't':
+			o.trace = optarg;
+			break;
+		case 'F':
+			o.trace_format = optarg;
+			break;
+		case 's':
+			o.sched = optarg;
+			break;
+		case 'm':
+			o.mem = optarg;
+			break;
+		case 'w':
+			o.power = optarg;
+			break;
+		case 'O':
+			o.offload = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'L':
+			o.live = 1;
+			break;
+		case 'f':
+			o.faults = optarg;
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
 		case 'S':
 			errno = 0;
 			o.seed = strtoull(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-')
-				return bad_usage("--seed: expected a non-negative integer, got \"%s\"",
-						 optarg);
+				return bad_usage(
+				    "--seed: expected a non-negative integer, got \"%s\"", optarg);
 			break;
 		case 'T':
 			o.tick = strtod(optarg, &end);
 			if (end == optarg || *end || !(o.tick > 0) || !isfinite(o.tick))
-				return bad_usage("--tick: expected a positive number of seconds, got "
-						 "\"%s\"",
-						 optarg);
+				return bad_usage(
+				    "--tick: expected a positive number of seconds, got "
+				    "\"%s\"",
+				    optarg);
 			break;
 		case 'j': {
 			long n = strtol(optarg, &end, 10);
 			if (end == optarg || *end || n < 1 || n > 4096)
-				return bad_usage("--threads: expected an integer from 1 to 4096, got "
-						 "\"%s\"",
-						 optarg);
+				return bad_usage(
+				    "--threads: expected an integer from 1 to 4096, got "
+				    "\"%s\"",
+				    optarg);
 			snprintf(threads, sizeof(threads), "%ld", n);
 			bparam[0] = (struct xpu_param){"threads", threads};
 			o.backend_params = bparam;
 			o.nbackend_params = 1;
 			break;
 		}
-		case 'l': list_policies(); return 0;
-		case 'h': usage(stdout); return 0;
-		case ':': return bad_usage("option '%s' needs a value", argv[optind - 1]);
-		default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+		case 'l':
+			list_policies();
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

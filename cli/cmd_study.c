@@ -21,28 +21,27 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: xpuopt study [options] FILE.cfg\n"
-		"       xpuopt study --slurm [options] FILE.cfg\n"
-		"       xpuopt study --merge [options] FILE.cfg [DIR...]\n\n"
-		"Run every case of an experiment file (platforms x traces x policy sets x\n"
-		"seeds), one `xpuopt run` per case, in parallel. Writes DIR/cases/ID.h5 per\n"
-		"case, DIR/logs/ID.log, and DIR/index.csv. Resumable: a rerun runs only the\n"
-		"cases whose result is missing or unreadable.\n\n"
-		"  -j, --jobs N        cases run at once (default: the number of cores)\n"
-		"  -o, --output DIR    study directory (default: the file's 'output', else\n"
-		"                      NAME.study in the working directory)\n"
-		"  -n, --dry-run       list the cases and their state, run nothing\n"
-		"      --slurm         write DIR/study.sbatch, a Slurm job array of the\n"
-		"                      missing cases (submit it with sbatch), and exit\n"
-		"      --merge         gather results: take each missing case from the DIRs\n"
-		"                      given (their cases/ folder or the DIR itself), check\n"
-		"                      every case, write the index; exit 1 if any is missing\n"
-		"      --case K        run case K only (0-based; what the Slurm job runs)\n"
-		"  -q, --quiet         no progress output\n"
-		"  -h, --help          this help\n\n"
-		"The experiment file format: experiments/README.md.\n"
-		"Exit status: 0 every case done, 1 a case failed, 2 bad usage or input.\n");
+	fprintf(out, "Usage: xpuopt study [options] FILE.cfg\n"
+	             "       xpuopt study --slurm [options] FILE.cfg\n"
+	             "       xpuopt study --merge [options] FILE.cfg [DIR...]\n\n"
+	             "Run every case of an experiment file (platforms x traces x policy sets x\n"
+	             "seeds), one `xpuopt run` per case, in parallel. Writes DIR/cases/ID.h5 per\n"
+	             "case, DIR/logs/ID.log, and DIR/index.csv. Resumable: a rerun runs only the\n"
+	             "cases whose result is missing or unreadable.\n\n"
+	             "  -j, --jobs N        cases run at once (default: the number of cores)\n"
+	             "  -o, --output DIR    study directory (default: the file's 'output', else\n"
+	             "                      NAME.study in the working directory)\n"
+	             "  -n, --dry-run       list the cases and their state, run nothing\n"
+	             "      --slurm         write DIR/study.sbatch, a Slurm job array of the\n"
+	             "                      missing cases (submit it with sbatch), and exit\n"
+	             "      --merge         gather results: take each missing case from the DIRs\n"
+	             "                      given (their cases/ folder or the DIR itself), check\n"
+	             "                      every case, write the index; exit 1 if any is missing\n"
+	             "      --case K        run case K only (0-based; what the Slurm job runs)\n"
+	             "  -q, --quiet         no progress output\n"
+	             "  -h, --help          this help\n\n"
+	             "The experiment file format: experiments/README.md.\n"
+	             "Exit status: 0 every case done, 1 a case failed, 2 bad usage or input.\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -124,11 +123,16 @@ static pid_t start_case(const struct xpu_study *st, const struct xpu_study_case 
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)c->seed);
 	snprintf(tick, sizeof(tick), "%.17g", st->tick);
 	const char *exe = self_exe();
-	const char *args[24] = {exe,	     "run",	 "--platform", st->platforms[c->platform],
-				"--trace",   st->traces[c->trace], "--sched", s->sched,
-				"--mem",     s->mem,	 "--power",	s->power,
-				"--offload", s->offload, "--seed",	seed,
-				"--output",  c->result,	 "--quiet"};
+	const char *args[24] = {exe,          "run",
+	                        "--platform", st->platforms[c->platform],
+	                        "--trace",    st->traces[c->trace],
+	                        "--sched",    s->sched,
+	                        "--mem",      s->mem,
+	                        "--power",    s->power,
+	                        "--offload",  s->offload,
+	                        "--seed",     seed,
+	                        "--output",   c->result,
+	                        "--quiet"};
 	int n = 19;
 	if (st->tick > 0) {
 		args[n++] = "--tick";
@@ -196,23 +200,23 @@ static void progress_show(struct progress *pg, const char *id, double dur, int o
 			bar[i] = i < fill ? '#' : '.';
 		bar[w] = 0;
 		fprintf(stderr, "\r[%s] %d/%d %3d%%  %s elapsed  ETA %s%s%s   ", bar,
-			pg->done + pg->failed, pg->total,
-			pg->total ? (pg->done + pg->failed) * 100 / pg->total : 100, e, eta,
-			pg->failed ? "  failed: " : "", "");
+		        pg->done + pg->failed, pg->total,
+		        pg->total ? (pg->done + pg->failed) * 100 / pg->total : 100, e, eta,
+		        pg->failed ? "  failed: " : "", "");
 		if (pg->failed)
 			fprintf(stderr, "%d", pg->failed);
 		if (!left)
 			fputc('\n', stderr);
 	} else if (id) {
 		fprintf(stderr, "study: %d/%d %s %s (%.1f s), ETA %s\n", pg->done + pg->failed,
-			pg->total, id, ok ? "done" : "FAILED", dur, eta);
+		        pg->total, id, ok ? "done" : "FAILED", dur, eta);
 	}
 }
 
 /* Run the cases listed in todo, at most jobs at once. done[] is updated per case.
  * Returns the number of failed cases. */
-static int run_cases(const struct xpu_study *st, const int *todo, int ntodo, int jobs,
-		     int *done, struct progress *pg)
+static int run_cases(const struct xpu_study *st, const int *todo, int ntodo, int jobs, int *done,
+                     struct progress *pg)
 {
 	pid_t *pids = calloc((size_t)jobs, sizeof(pid_t));
 	int *slot_case = calloc((size_t)jobs, sizeof(int));
@@ -233,7 +237,7 @@ static int run_cases(const struct xpu_study *st, const int *todo, int ntodo, int
 			pid_t pid = start_case(st, c);
 			if (pid < 0) {
 				fprintf(stderr, "xpuopt study: cannot start a case: %s\n",
-					strerror(errno));
+				        strerror(errno));
 				done[todo[next]] = -1;
 				failed++;
 				next++;
@@ -272,10 +276,11 @@ static int run_cases(const struct xpu_study *st, const int *todo, int ntodo, int
 				fputc('\n', stderr);
 			if (WIFEXITED(status))
 				fprintf(stderr, "xpuopt study: case %s failed (exit %d); see %s\n",
-					c->id, WEXITSTATUS(status), c->log);
+				        c->id, WEXITSTATUS(status), c->log);
 			else
-				fprintf(stderr, "xpuopt study: case %s killed by signal %d; see %s\n",
-					c->id, WTERMSIG(status), c->log);
+				fprintf(stderr,
+				        "xpuopt study: case %s killed by signal %d; see %s\n",
+				        c->id, WTERMSIG(status), c->log);
 		}
 		progress_show(pg, c->id, now_s() - slot_t[k], ok);
 	}
@@ -323,20 +328,22 @@ static int write_slurm(const struct xpu_study *st, const int *todo, int ntodo)
 		fprintf(stderr, "xpuopt study: cannot write %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	fprintf(f, "#!/bin/bash\n"
-		   "# study.sbatch — Slurm job array for the study '%s', written by\n"
-		   "# 'xpuopt study --slurm'. One array task per missing case; each runs\n"
-		   "# 'xpuopt study --case K', which writes cases/ID.h5 atomically here.\n"
-		   "# Submit: sbatch %s\n"
-		   "# Then, when the jobs are done: xpuopt study --merge -o DIR FILE.cfg\n",
-		st->name, path);
+	fprintf(f,
+	        "#!/bin/bash\n"
+	        "# study.sbatch — Slurm job array for the study '%s', written by\n"
+	        "# 'xpuopt study --slurm'. One array task per missing case; each runs\n"
+	        "# 'xpuopt study --case K', which writes cases/ID.h5 atomically here.\n"
+	        "# Submit: sbatch %s\n"
+	        "# Then, when the jobs are done: xpuopt study --merge -o DIR FILE.cfg\n",
+	        st->name, path);
 	fprintf(f, "#SBATCH --job-name=xpuopt-%s\n#SBATCH --array=", st->name);
 	array_spec(todo, ntodo, f);
-	fprintf(f, "\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n"
-		   "#SBATCH --output=%s/logs/slurm-%%A_%%a.out\n"
-		   "set -eu\n"
-		   "exec ${XPUOPT:-",
-		st->outdir);
+	fprintf(f,
+	        "\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n"
+	        "#SBATCH --output=%s/logs/slurm-%%A_%%a.out\n"
+	        "set -eu\n"
+	        "exec ${XPUOPT:-",
+	        st->outdir);
 	sh_quote(f, exe);
 	fprintf(f, "} study --quiet --case \"$SLURM_ARRAY_TASK_ID\" --output ");
 	sh_quote(f, st->outdir);
@@ -350,8 +357,8 @@ static int write_slurm(const struct xpu_study *st, const int *todo, int ntodo)
 		return 1;
 	}
 	printf("%s\n", path);
-	fprintf(stderr, "study: %d of %d cases in the job array; submit with: sbatch %s\n",
-		ntodo, st->ncases, path);
+	fprintf(stderr, "study: %d of %d cases in the job array; submit with: sbatch %s\n", ntodo,
+	        st->ncases, path);
 	return 0;
 }
 
@@ -413,18 +420,22 @@ static int merge(const struct xpu_study *st, char **dirs, int ndirs, int *done, 
 	}
 	if (!quiet)
 		fprintf(stderr, "study: merged %d results; %d of %d cases done, %d missing\n", got,
-			st->ncases - missing, st->ncases, missing);
+		        st->ncases - missing, st->ncases, missing);
 	return missing;
 }
 
 int xpu_cmd_study(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"jobs", required_argument, NULL, 'j'},	 {"output", required_argument, NULL, 'o'},
-		{"dry-run", no_argument, NULL, 'n'},	 {"slurm", no_argument, NULL, 'S'},
-		{"merge", no_argument, NULL, 'M'},	 {"case", required_argument, NULL, 'C'},
-		{"quiet", no_argument, NULL, 'q'},	 {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"slurm", no_argument, NULL, 'S'},
+	    {"merge", no_argument, NULL, 'M'},
+	    {"case", required_argument, NULL, 'C'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN), one = -1;
 	const char *outdir = NULL;
@@ -438,22 +449,37 @@ int xpu_cmd_study(int argc, char **argv)
 			jobs = strtol(optarg, &end, 10);
 			if (end == optarg || *end || jobs < 1 || jobs > 1024)
 				return bad_usage("--jobs: expected an integer from 1 to 1024, got "
-						 "\"%s\"",
-						 optarg);
+				                 "\"%s\"",
+				                 optarg);
 			break;
-		case 'o': outdir = optarg; break;
-		case 'n': dry = 1; break;
-		case 'S': slurm = 1; break;
-		case 'M': do_merge = 1; break;
-		case 'q': quiet = 1; break;
+		case 'o':
+			outdir = optarg;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'S':
+			slurm = 1;
+			break;
+		case 'M':
+			do_merge = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
 		case 'C':
 			one = strtol(optarg, &end, 10);
 			if (end == optarg || *end || one < 0)
-				return bad_usage("--case: expected a case number, got \"%s\"", optarg);
+				return bad_usage("--case: expected a case number, got \"%s\"",
+				                 optarg);
 			break;
-		case 'h': usage(stdout); return 0;
-		case ':': return bad_usage("option '%s' needs a value", argv[optind - 1]);
-		default: return bad_usage("unknown option '%s'", argv[optind - 1]);
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return bad_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
@@ -474,7 +500,7 @@ int xpu_cmd_study(int argc, char **argv)
 	}
 	if (one >= st.ncases) {
 		fprintf(stderr, "xpuopt study: --case %ld: the study has %d cases (0 to %d)\n", one,
-			st.ncases, st.ncases - 1);
+		        st.ncases, st.ncases - 1);
 		xpu_study_free(&st);
 		return 2;
 	}
@@ -532,24 +558,24 @@ int xpu_cmd_study(int argc, char **argv)
 		goto out;
 	}
 
-	struct progress pg = {.tty = isatty(2), .quiet = quiet, .total = one >= 0 ? 1 : st.ncases,
-			      .t0 = now_s()};
+	struct progress pg = {
+	    .tty = isatty(2), .quiet = quiet, .total = one >= 0 ? 1 : st.ncases, .t0 = now_s()};
 	pg.done = pg.before = pg.total - ntodo;
 	if (!quiet && one < 0)
 		fprintf(stderr, "study: %s: %d cases, %d done, %d to run with %ld jobs, in %s\n",
-			st.name, st.ncases, pg.done, ntodo, jobs, st.outdir);
+		        st.name, st.ncases, pg.done, ntodo, jobs, st.outdir);
 	int failed = ntodo ? run_cases(&st, todo, ntodo, (int)jobs, done, &pg) : 0;
 	if (one < 0 && xpu_study_write_index(&st, done, &err)) {
 		fprintf(stderr, "xpuopt: %s\n", err.msg);
 		status = 1;
 	}
 	if (failed) {
-		fprintf(stderr, "xpuopt study: %d of %d cases failed; rerun to retry them\n", failed,
-			ntodo);
+		fprintf(stderr, "xpuopt study: %d of %d cases failed; rerun to retry them\n",
+		        failed, ntodo);
 		status = 1;
 	} else if (!quiet && one < 0) {
 		fprintf(stderr, "study: all %d cases done; index: %s/index.csv\n", st.ncases,
-			st.outdir);
+		        st.outdir);
 	}
 out:
 	if (lock >= 0)

@@ -13,33 +13,32 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"run", xpu_cmd_run, "replay a trace on a platform with chosen policies"},
-	{"summary", xpu_cmd_summary, "print the metrics of a result file"},
-	{"platform", xpu_cmd_platform, "validate a platform file and list its units"},
-	{"trace", xpu_cmd_trace, "validate a trace and describe it"},
-	{"convert", xpu_cmd_convert, "rewrite a trace of any format as native CSV"},
-	{"gen", xpu_cmd_gen, "write a synthetic workload (arrivals, DAGs, LLM requests)"},
-	{"study", xpu_cmd_study, "run an experiment file's cases in parallel, resumably"},
-	{"compare", xpu_cmd_compare, "compare policy sets: paired CIs, Wilcoxon, wins"},
-	{"plot", xpu_cmd_plot, "draw a Gantt chart, timelines, bars or a CDF (gnuplot)"},
-	{"report", xpu_cmd_report, "write a Markdown or HTML page for a study"},
-	{NULL, NULL, NULL},
+    {"run", xpu_cmd_run, "replay a trace on a platform with chosen policies"},
+    {"summary", xpu_cmd_summary, "print the metrics of a result file"},
+    {"platform", xpu_cmd_platform, "validate a platform file and list its units"},
+    {"trace", xpu_cmd_trace, "validate a trace and describe it"},
+    {"convert", xpu_cmd_convert, "rewrite a trace of any format as native CSV"},
+    {"gen", xpu_cmd_gen, "write a synthetic workload (arrivals, DAGs, LLM requests)"},
+    {"study", xpu_cmd_study, "run an experiment file's cases in parallel, resumably"},
+    {"compare", xpu_cmd_compare, "compare policy sets: paired CIs, Wilcoxon, wins"},
+    {"plot", xpu_cmd_plot, "draw a Gantt chart, timelines, bars or a CDF (gnuplot)"},
+    {"report", xpu_cmd_report, "write a Markdown or HTML page for a study"},
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: xpuopt COMMAND [options]\n"
-		"       xpuopt COMMAND --help\n"
-		"       xpuopt --version\n\n"
-		"xpuopt, the XPU Optimizer: scheduling, memory and power policies for\n"
-		"heterogeneous processors, replayed in SimGrid simulation or live.\n\n"
-		"Commands:\n");
+	fprintf(out, "Usage: xpuopt COMMAND [options]\n"
+	             "       xpuopt COMMAND --help\n"
+	             "       xpuopt --version\n\n"
+	             "xpuopt, the XPU Optimizer: scheduling, memory and power policies for\n"
+	             "heterogeneous processors, replayed in SimGrid simulation or live.\n\n"
+	             "Commands:\n");
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(out, "  %-10s %s\n", c->name, c->summary);
 	fprintf(out, "\nExit status: 0 success, 1 run failure, 2 bad usage or input.\n"
-		     "Documentation: README.md, traces/FORMAT.md, platforms/README.md,\n"
-		     "experiments/RESULTS.md.\n");
+	             "Documentation: README.md, traces/FORMAT.md, platforms/README.md,\n"
+	             "experiments/RESULTS.md.\n");
 }
 
 int main(int argc, char **argv)

@@ -15,7 +15,7 @@ int xpu_cmd_report(int argc, char **argv);
 int xpu_plot_gantt(const char *h5, const char *out, struct xpu_err *err);
 int xpu_plot_timeline(const char *h5, const char *what, const char *out, struct xpu_err *err);
 int xpu_plot_cdf(const char *const *h5, const char *const *labels, int n, const char *out,
-		 struct xpu_err *err);
+                 struct xpu_err *err);
 /* Per-policy-set bars of a metric with 95% bootstrap whiskers, from a study directory. */
 int xpu_plot_bars(const char *study, const char *metric, const char *out, struct xpu_err *err);
 

@@ -26,9 +26,9 @@ struct xpu_event {
 struct xpu_launch {
 	int unit;
 	uint64_t cookie;
-	int cls;         /* enum xpu_class */
-	double flops;    /* the task's work (0 when the trace gave only costs) */
-	double seconds;  /* the engine's predicted duration at the unit's P-state */
+	int cls;        /* enum xpu_class */
+	double flops;   /* the task's work (0 when the trace gave only costs) */
+	double seconds; /* the engine's predicted duration at the unit's P-state */
 };
 
 struct xpu_backend;
@@ -41,7 +41,7 @@ struct xpu_backend_ops {
 	 * hardware. Returns 0, -ENODEV when the hardware is absent, -EINVAL with err set
 	 * on a bad platform. */
 	int (*open)(struct xpu_backend *be, const char *path, struct xpu_platform *pf,
-		    struct xpu_err *err);
+	            struct xpu_err *err);
 	/* Run body(arg) in the backend's execution context (a SimGrid actor, or the
 	 * calling thread) and return when it returns. Every other operation below is
 	 * called from inside body. Returns 0 or a negative errno. */

@@ -56,7 +56,7 @@ int xpu_results_read_run_attr(const char *path, const char *name, char *buf, siz
 }
 
 static int add(struct xpu_records *rs, const char *set, const char *pair, const char *path,
-	       struct xpu_err *err)
+               struct xpu_err *err)
 {
 	struct xpu_record r = {0};
 	int rc = xpu_results_read_summary(path, &r.s, err);
@@ -66,8 +66,8 @@ static int add(struct xpu_records *rs, const char *set, const char *pair, const 
 		if (!strcmp(rs->r[i].set, set) && !strcmp(rs->r[i].pair, pair)) {
 			xpu_summary_clear(&r.s);
 			return xpu_errf(err, path, 0,
-					"a second result of policy set \"%s\" for %s (also %s)", set,
-					pair, rs->r[i].path);
+			                "a second result of policy set \"%s\" for %s (also %s)",
+			                set, pair, rs->r[i].path);
 		}
 	if (rs->n == rs->cap) {
 		int cap = rs->cap ? rs->cap * 2 : 64;
@@ -107,8 +107,7 @@ oom:
 
 int xpu_records_add_file(struct xpu_records *rs, const char *path, struct xpu_err *err)
 {
-	char sched[256], mem[256], power[256], off[256], plat[PATH_MAX], trace[PATH_MAX],
-		seed[32];
+	char sched[256], mem[256], power[256], off[256], plat[PATH_MAX], trace[PATH_MAX], seed[32];
 	if (xpu_results_read_run_attr(path, "sched", sched, sizeof(sched)) ||
 	    xpu_results_read_run_attr(path, "seed", seed, sizeof(seed))) {
 		struct xpu_summary s;
@@ -157,8 +156,9 @@ int xpu_records_add_index(struct xpu_records *rs, const char *path, struct xpu_e
 		int n = xpu_csv_split(line, fl, 16);
 		if (lineno == 1) {
 			if (n != 12 || strcmp(fl[0], "id") || strcmp(fl[11], "result"))
-				rc = xpu_errf(err, file, 1, "not a study index (header expected: %s)",
-					      "id,platform,trace,...,status,result");
+				rc = xpu_errf(err, file, 1,
+				              "not a study index (header expected: %s)",
+				              "id,platform,trace,...,status,result");
 			continue;
 		}
 		if (n != 12) {
@@ -169,7 +169,7 @@ int xpu_records_add_index(struct xpu_records *rs, const char *path, struct xpu_e
 			continue;
 		char res[PATH_MAX * 2], pair[PATH_MAX * 2 + 64];
 		snprintf(res, sizeof(res), "%s%s%s", fl[11][0] == '/' ? "" : dir,
-			 fl[11][0] == '/' ? "" : "/", fl[11]);
+		         fl[11][0] == '/' ? "" : "/", fl[11]);
 		snprintf(pair, sizeof(pair), "%s|%s|%s", fl[1], fl[2], fl[9]);
 		rc = add(rs, fl[3], pair, res, err);
 		ndone++;
@@ -202,13 +202,13 @@ int xpu_metric_higher_better(const char *m)
 }
 
 int xpu_compare(const struct xpu_records *rs, const char *baseline, const char *const *metrics,
-		int nmetrics, int resamples, uint64_t seed, struct xpu_cmp_row **rows,
-		struct xpu_err *err)
+                int nmetrics, int resamples, uint64_t seed, struct xpu_cmp_row **rows,
+                struct xpu_err *err)
 {
 	int base = 0;
 	if (rs->nsets < 2)
 		return xpu_errf(err, NULL, 0, "compare needs at least two policy sets, got %d",
-				rs->nsets);
+		                rs->nsets);
 	if (baseline) {
 		base = -1;
 		for (int i = 0; i < rs->nsets; i++)
@@ -234,7 +234,8 @@ int xpu_compare(const struct xpu_records *rs, const char *baseline, const char *
 			continue;
 		for (int mi = 0; mi < nmetrics; mi++) {
 			struct xpu_cmp_row *r = &out[k++];
-			*r = (struct xpu_cmp_row){.a = rs->sets[base], .b = rs->sets[si], .metric = metrics[mi]};
+			*r = (struct xpu_cmp_row){
+			    .a = rs->sets[base], .b = rs->sets[si], .metric = metrics[mi]};
 			int n = 0;
 			/* Pair each of the baseline's results with the other set's result
 			 * on the same platform, trace and seed. */
@@ -264,8 +265,8 @@ int xpu_compare(const struct xpu_records *rs, const char *baseline, const char *
 			if (n > 0) {
 				/* One seed per (set, metric) pair keeps rows independent of
 				 * the order of the others. */
-				xpu_bootstrap_mean_ci(d, n, resamples, seed + (uint64_t)mi,
-						      0.95, &r->lo, &r->hi);
+				xpu_bootstrap_mean_ci(d, n, resamples, seed + (uint64_t)mi, 0.95,
+				                      &r->lo, &r->hi);
 				r->p = xpu_wilcoxon(d, n, NULL, NULL);
 			}
 			int hb = xpu_metric_higher_better(metrics[mi]);
@@ -297,7 +298,7 @@ static void num(FILE *out, double v)
 void xpu_compare_csv(FILE *out, const struct xpu_cmp_row *rows, int n)
 {
 	fprintf(out, "baseline,policy_set,metric,n,mean_baseline,mean_set,mean_diff,ci95_lo,"
-		     "ci95_hi,p_wilcoxon,wins,losses,ties\n");
+	             "ci95_hi,p_wilcoxon,wins,losses,ties\n");
 	for (int i = 0; i < n; i++) {
 		const struct xpu_cmp_row *r = &rows[i];
 		xpu_csv_field(out, r->a);
@@ -325,14 +326,15 @@ static void md_text(FILE *out, const char *s)
 void xpu_compare_markdown(FILE *out, const struct xpu_cmp_row *rows, int n)
 {
 	fprintf(out, "| policy set | metric | n | baseline | set | diff (set - baseline) | "
-		     "95%% CI | p (Wilcoxon) | wins/losses/ties |\n"
-		     "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- |\n");
+	             "95%% CI | p (Wilcoxon) | wins/losses/ties |\n"
+	             "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- |\n");
 	for (int i = 0; i < n; i++) {
 		const struct xpu_cmp_row *r = &rows[i];
 		fputs("| ", out);
 		md_text(out, r->b);
-		fprintf(out, " | %s | %d | %.6g | %.6g | %+.4g | [%.4g, %.4g] | %.3g | %d/%d/%d |\n",
-			r->metric, r->n, r->mean_a, r->mean_b, r->diff, r->lo, r->hi, r->p,
-			r->wins, r->losses, r->ties);
+		fprintf(out,
+		        " | %s | %d | %.6g | %.6g | %+.4g | [%.4g, %.4g] | %.3g | %d/%d/%d |\n",
+		        r->metric, r->n, r->mean_a, r->mean_b, r->diff, r->lo, r->hi, r->p, r->wins,
+		        r->losses, r->ties);
 	}
 }

@@ -327,10 +327,10 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	/* A task as wide as several cores runs as one launch per core, each with its
 	 * share of the work, all starting now; it ends when the last part ends. */
 	struct xpu_launch l = {.unit = u,
-			       .cookie = t->index,
-			       .cls = t->cls,
-			       .flops = t->flops / t->width,
-			       .seconds = t->predicted};
+	                       .cookie = t->index,
+	                       .cls = t->cls,
+	                       .flops = t->flops / t->width,
+	                       .seconds = t->predicted};
 	t->parts = 0;
 	for (uint32_t k = 0; k < t->width; k++) {
 		int rc = e->be->ops->launch(e->be, &l);
@@ -374,7 +374,8 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 			update_idle(e, u);
 			continue;
 		}
-		if (t->state != XPU_TASK_READY || t->nxfers || r->running + (int)t->width > un->cores)
+		if (t->state != XPU_TASK_READY || t->nxfers ||
+		    r->running + (int)t->width > un->cores)
 			break;
 		if (t->mem > 0) {
 			int pool = un->mem_pool;
@@ -631,8 +632,8 @@ void xpu_engine_loop(void *arg)
 		if (e->nended == e->w->ntasks || e->rc)
 			break;
 		double next_arr = e->next_arrival < e->w->ntasks
-					  ? e->w->tasks[e->arrivals[e->next_arrival]].submit
-					  : INFINITY;
+		                      ? e->w->tasks[e->arrivals[e->next_arrival]].submit
+		                      : INFINITY;
 		if (!e->in_flight && next_arr == INFINITY) {
 			/* one tick to let a policy release what it holds, then give up */
 			if (stuck_ticks++ == 0 && e->sched.ops->on_tick) {
@@ -644,8 +645,8 @@ void xpu_engine_loop(void *arg)
 		}
 		stuck_ticks = 0;
 		/* While every unit is idle, skip the ticks up to the next arrival. */
-		double until = e->in_flight ? (next_arr < e->next_tick ? next_arr : e->next_tick)
-					    : next_arr;
+		double until =
+		    e->in_flight ? (next_arr < e->next_tick ? next_arr : e->next_tick) : next_arr;
 		int n = e->be->ops->wait(e->be, until, ev, MAX_EVENTS);
 		if (n < 0) {
 			fatal(e, n, "backend wait");
@@ -662,7 +663,8 @@ void xpu_engine_loop(void *arg)
 			if (ev[i].type == XPU_EV_DONE) {
 				struct xpu_task *t = &e->w->tasks[ev[i].cookie];
 				if (ev[i].status)
-					t->state = XPU_TASK_FAILED; /* remembered until the last part */
+					t->state =
+					    XPU_TASK_FAILED; /* remembered until the last part */
 				if (--t->parts)
 					continue;
 				if (t->state == XPU_TASK_FAILED) {
@@ -670,7 +672,8 @@ void xpu_engine_loop(void *arg)
 					release(e, t);
 					if (e->sched.ops->on_failed &&
 					    e->sched.ops->on_failed(&e->sched, t, u)) {
-						/* the policy tries elsewhere: unplace, ready again */
+						/* the policy tries elsewhere: unplace, ready again
+						 */
 						t->unit = -1;
 						t->state = XPU_TASK_SUBMITTED;
 						t->bytes_in = 0;

@@ -12,7 +12,7 @@ extern "C" {
 #endif
 
 struct xpu_run_opts {
-	const char *platform;     /* platform file (sim); NULL with live = discover */
+	const char *platform; /* platform file (sim); NULL with live = discover */
 	const char *trace;
 	const char *trace_format; /* NULL = by extension */
 	const char *sched;        /* "name" or "name:key=value,key=value" or "./x.so" */
@@ -20,9 +20,9 @@ struct xpu_run_opts {
 	const char *power;
 	const char *offload;
 	uint64_t seed;
-	double tick;              /* seconds between ticks; <= 0: span / XPU_TICKS_PER_RUN */
-	int live;                 /* 0: SimGrid, 1: host CPU threads */
-	const char *output;       /* HDF5 path, NULL = write none */
+	double tick;        /* seconds between ticks; <= 0: span / XPU_TICKS_PER_RUN */
+	int live;           /* 0: SimGrid, 1: host CPU threads */
+	const char *output; /* HDF5 path, NULL = write none */
 	int quiet;
 	const struct xpu_param *backend_params; /* e.g. live "threads" */
 	/* A sched table given directly (tests, embedding programs): used instead of

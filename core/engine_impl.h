@@ -42,9 +42,9 @@ struct xpu_engine {
 	struct xpu_readyq *central; /* default sched's queue */
 	int *idle;                  /* units with a free core and an empty queue */
 	int nidle;
-	int *dirty;                 /* units to reconsider */
+	int *dirty; /* units to reconsider */
 	int ndirty;
-	int ask_idle;               /* new work may suit idle units */
+	int ask_idle; /* new work may suit idle units */
 	double *pool_used, *pool_peak;
 	double now;
 	double tick, next_tick, last_tick;
@@ -52,7 +52,7 @@ struct xpu_engine {
 	uint64_t in_flight; /* launches and transfers under way */
 	uint64_t seq;
 	uint64_t rng[4];
-	int rc;            /* first fatal error */
+	int rc; /* first fatal error */
 	struct xpu_err *err;
 	double *tl_power, *tl_util; /* scratch rows for timeline samples */
 };

@@ -26,17 +26,21 @@ int xpu_errf(struct xpu_err *err, const char *file, int line, const char *fmt, .
 }
 
 static const char *const kind_names[XPU_KIND_COUNT] = {
-	[XPU_KIND_CPU] = "cpu", [XPU_KIND_GPU] = "gpu",   [XPU_KIND_TPU] = "tpu",
-	[XPU_KIND_NPU] = "npu", [XPU_KIND_LPU] = "lpu",   [XPU_KIND_FPGA] = "fpga",
-	[XPU_KIND_VPU] = "vpu", [XPU_KIND_DSP] = "dsp",
+    [XPU_KIND_CPU] = "cpu", [XPU_KIND_GPU] = "gpu", [XPU_KIND_TPU] = "tpu",
+    [XPU_KIND_NPU] = "npu", [XPU_KIND_LPU] = "lpu", [XPU_KIND_FPGA] = "fpga",
+    [XPU_KIND_VPU] = "vpu", [XPU_KIND_DSP] = "dsp",
 };
 
 static const char *const class_names[XPU_CLASS_COUNT] = {
-	[XPU_CLASS_GENERIC] = "generic",	 [XPU_CLASS_GEMM] = "gemm",
-	[XPU_CLASS_CONV] = "conv",		 [XPU_CLASS_ATTENTION] = "attention",
-	[XPU_CLASS_LLM_PREFILL] = "llm-prefill", [XPU_CLASS_LLM_DECODE] = "llm-decode",
-	[XPU_CLASS_FFT] = "fft",		 [XPU_CLASS_STENCIL] = "stencil",
-	[XPU_CLASS_VIDEO] = "video",
+    [XPU_CLASS_GENERIC] = "generic",
+    [XPU_CLASS_GEMM] = "gemm",
+    [XPU_CLASS_CONV] = "conv",
+    [XPU_CLASS_ATTENTION] = "attention",
+    [XPU_CLASS_LLM_PREFILL] = "llm-prefill",
+    [XPU_CLASS_LLM_DECODE] = "llm-decode",
+    [XPU_CLASS_FFT] = "fft",
+    [XPU_CLASS_STENCIL] = "stencil",
+    [XPU_CLASS_VIDEO] = "video",
 };
 
 const char *xpu_kind_name(int kind)

@@ -9,9 +9,9 @@
 
 struct faulty {
 	struct xpu_backend inner;
-	int kind;       /* fail every launch on units of this kind; -1: none */
-	int unit;       /* fail every launch on this unit; -1: none */
-	long every;     /* fail every Nth launch; 0: none */
+	int kind;   /* fail every launch on units of this kind; -1: none */
+	int unit;   /* fail every launch on this unit; -1: none */
+	long every; /* fail every Nth launch; 0: none */
 	long launches;
 	struct xpu_event *pend;
 	size_t n, cap;
@@ -23,7 +23,7 @@ static struct faulty *F(struct xpu_backend *be)
 }
 
 static int f_open(struct xpu_backend *be, const char *path, struct xpu_platform *pf,
-		  struct xpu_err *err)
+                  struct xpu_err *err)
 {
 	struct faulty *f = F(be);
 	int rc = f->inner.ops->open(&f->inner, path, pf, err);
@@ -48,8 +48,8 @@ static int f_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	struct faulty *f = F(be);
 	f->launches++;
 	int fail = (f->kind >= 0 && be->pf->units[l->unit].kind == f->kind) ||
-		   (f->unit >= 0 && l->unit == f->unit) ||
-		   (f->every > 0 && f->launches % f->every == 0);
+	           (f->unit >= 0 && l->unit == f->unit) ||
+	           (f->every > 0 && f->launches % f->every == 0);
 	if (!fail)
 		return f->inner.ops->launch(&f->inner, l);
 	if (f->n == f->cap) {
@@ -110,18 +110,18 @@ static void f_close(struct xpu_backend *be)
 }
 
 static const struct xpu_backend_ops faulty_ops = {
-	.name = "faults",
-	.description = "wraps a backend and fails chosen launches",
-	.open = f_open,
-	.run = f_run,
-	.now = f_now,
-	.launch = f_launch,
-	.transfer = f_transfer,
-	.wait = f_wait,
-	.set_pstate = f_set_pstate,
-	.read_energy = f_read_energy,
-	.read_link_energy = f_read_link_energy,
-	.close = f_close,
+    .name = "faults",
+    .description = "wraps a backend and fails chosen launches",
+    .open = f_open,
+    .run = f_run,
+    .now = f_now,
+    .launch = f_launch,
+    .transfer = f_transfer,
+    .wait = f_wait,
+    .set_pstate = f_set_pstate,
+    .read_energy = f_read_energy,
+    .read_link_energy = f_read_link_energy,
+    .close = f_close,
 };
 
 int xpu_faults_wrap(struct xpu_backend *be, const char *spec, struct xpu_err *err)
@@ -153,17 +153,18 @@ int xpu_faults_wrap(struct xpu_backend *be, const char *spec, struct xpu_err *er
 			f->unit = (int)strtol(eq, &end, 10);
 			if (end == eq || *end || f->unit < 0)
 				rc = xpu_errf(err, NULL, 0,
-					      "--faults: unit: expected a unit index, got \"%s\"", eq);
+				              "--faults: unit: expected a unit index, got \"%s\"",
+				              eq);
 		} else if (!strcmp(kv, "every")) {
 			f->every = strtol(eq, &end, 10);
 			if (end == eq || *end || f->every < 1)
 				rc = xpu_errf(err, NULL, 0,
-					      "--faults: every: expected a positive integer, got "
-					      "\"%s\"",
-					      eq);
+				              "--faults: every: expected a positive integer, got "
+				              "\"%s\"",
+				              eq);
 		} else {
 			rc = xpu_errf(err, NULL, 0,
-				      "--faults: unknown key \"%s\" (keys: kind, unit, every)", kv);
+			              "--faults: unknown key \"%s\" (keys: kind, unit, every)", kv);
 		}
 	}
 	free(copy);

@@ -32,14 +32,14 @@ void xpu_platform_init(struct xpu_platform *pf, const char *path);
  * (all in platforms/README.md), and SimGrid's wattage_per_state. Returns 0 when added, 1 when
  * skipped, -EINVAL with err naming the file, the host's line and the property. */
 int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h,
-			  struct xpu_err *err);
+                          struct xpu_err *err);
 
 /* After every host is added: allocate the route matrix (lat/bw, all zero). */
 int xpu_platform_finish_units(struct xpu_platform *pf);
 
 /* Set the route between two units (row src). */
 void xpu_platform_set_route(struct xpu_platform *pf, int src, int dst, double latency,
-			    double bandwidth);
+                            double bandwidth);
 
 /* Final checks once routes are set: every unit reaches every other unit that does not
  * share its memory. Returns 0 or -EINVAL with err. */

@@ -8,7 +8,7 @@
 
 /* A parsed policy spec: "heft", "energy:gamma=1000,alpha=1". */
 struct xpu_spec {
-	char *text;  /* as given */
+	char *text; /* as given */
 	char *name;
 	int nparams;
 	struct xpu_param *params;
@@ -17,11 +17,11 @@ struct xpu_spec {
 
 /* Parse text into spec, look the name up among the registered policies of kind (or,
  * for a name containing '/' or ending in ".so", load that shared object and check its
- * xpu_policy_export) and check each parameter against the policy's list. On success *ops points to the
- * table (cast to the kind's ops type). what names the option for messages
+ * xpu_policy_export) and check each parameter against the policy's list. On success *ops points to
+ * the table (cast to the kind's ops type). what names the option for messages
  * ("--sched"). Returns 0 or -EINVAL with err listing the valid names or params. */
 int xpu_policy_resolve(int kind, const char *text, const char *what, struct xpu_spec *spec,
-		       const void **ops, struct xpu_err *err);
+                       const void **ops, struct xpu_err *err);
 void xpu_spec_free(struct xpu_spec *spec);
 
 /* Print the registered policies of kind, one "name  description" line each. */
@@ -33,13 +33,13 @@ extern const struct xpu_power_ops *const xpu_power_registry[];
 extern const struct xpu_offload_ops *const xpu_offload_registry[];
 
 /* The tables themselves, one per file under policies/. */
-extern const struct xpu_sched_ops xpu_sched_fifo, xpu_sched_round_robin,
-	xpu_sched_least_loaded, xpu_sched_heft;
+extern const struct xpu_sched_ops xpu_sched_fifo, xpu_sched_round_robin, xpu_sched_least_loaded,
+    xpu_sched_heft;
 /* The policy library (issue 4). */
 extern const struct xpu_sched_ops xpu_sched_cpop, xpu_sched_peft, xpu_sched_mct, xpu_sched_olb,
-	xpu_sched_minmin, xpu_sched_maxmin, xpu_sched_sufferage, xpu_sched_dmda, xpu_sched_dmdar,
-	xpu_sched_ws, xpu_sched_priority, xpu_sched_random, xpu_sched_edf, xpu_sched_energy,
-	xpu_sched_fallback, xpu_sched_fcfs, xpu_sched_easy, xpu_sched_conservative;
+    xpu_sched_minmin, xpu_sched_maxmin, xpu_sched_sufferage, xpu_sched_dmda, xpu_sched_dmdar,
+    xpu_sched_ws, xpu_sched_priority, xpu_sched_random, xpu_sched_edf, xpu_sched_energy,
+    xpu_sched_fallback, xpu_sched_fcfs, xpu_sched_easy, xpu_sched_conservative;
 extern const struct xpu_mem_ops xpu_mem_first_fit;
 extern const struct xpu_power_ops xpu_power_performance, xpu_power_powersave;
 extern const struct xpu_offload_ops xpu_offload_local;

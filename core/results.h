@@ -12,9 +12,9 @@ extern "C" {
 /* /run attributes. */
 struct xpu_run_info {
 	const char *version;
-	const char *platform;      /* platform file, or the live backend's label */
+	const char *platform; /* platform file, or the live backend's label */
 	const char *trace;
-	const char *sched;         /* policy names with parameters, as given */
+	const char *sched; /* policy names with parameters, as given */
 	const char *mem;
 	const char *power;
 	const char *offload;
@@ -26,12 +26,12 @@ struct xpu_run_info {
 
 /* Per-unit totals. */
 struct xpu_unit_stats {
-	double busy_s;       /* core-seconds of task execution */
+	double busy_s; /* core-seconds of task execution */
 	double energy_j;
 	double *residency_s; /* seconds spent in each P-state, npstates entries */
 	double bytes_in;     /* bytes transferred to the unit */
 	double bytes_out;
-	double peak_mem;     /* bytes, peak of its memory pool's use */
+	double peak_mem; /* bytes, peak of its memory pool's use */
 	uint64_t tasks;
 };
 
@@ -62,17 +62,17 @@ struct xpu_summary {
 
 /* Compute the summary metrics from the finished tasks and the units' figures. */
 void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform *pf,
-			 const struct xpu_unit_stats *us, double link_energy_j,
-			 struct xpu_summary *s);
+                         const struct xpu_unit_stats *us, double link_energy_j,
+                         struct xpu_summary *s);
 /* Value of a metric, NAN if absent. */
 double xpu_summary_get(const struct xpu_summary *s, const char *key);
 
 /* Write the whole result to path, through path.tmp-XXXXXX renamed when complete; on
  * failure nothing is left behind. Returns 0 or a negative errno with err. */
 int xpu_results_write(const char *path, const struct xpu_run_info *ri,
-		      const struct xpu_platform *pf, const struct xpu_workload *w,
-		      const struct xpu_unit_stats *us, const struct xpu_timeline *tl,
-		      const struct xpu_summary *s, struct xpu_err *err);
+                      const struct xpu_platform *pf, const struct xpu_workload *w,
+                      const struct xpu_unit_stats *us, const struct xpu_timeline *tl,
+                      const struct xpu_summary *s, struct xpu_err *err);
 
 /* Read /summary back from a result file (keys are strdup'ed into s->m[].key; free
  * them with xpu_summary_clear). Returns 0 or -EINVAL with err. */

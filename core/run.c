@@ -43,10 +43,10 @@ static double counter_used(struct xpu_mem *m, int pool)
 }
 
 static const struct xpu_mem_ops counter_ops = {
-	.name = "counter",
-	.alloc = counter_alloc,
-	.free = counter_free,
-	.used = counter_used,
+    .name = "counter",
+    .alloc = counter_alloc,
+    .free = counter_free,
+    .used = counter_used,
 };
 
 struct run_ctx {
@@ -97,10 +97,10 @@ static int check_runnable(const struct xpu_engine *e, struct xpu_err *err)
 			ok = xpu_can_run(e, t, u);
 		if (!ok)
 			return xpu_errf(err, e->w->path, t->line,
-					"field '%s': no unit of platform %s can run task \"%s\" "
-					"(class %s)",
-					t->ncosts ? "cost" : "class", e->pf->path, t->id,
-					xpu_class_name(t->cls));
+			                "field '%s': no unit of platform %s can run task \"%s\" "
+			                "(class %s)",
+			                t->ncosts ? "cost" : "class", e->pf->path, t->id,
+			                xpu_class_name(t->cls));
 	}
 	return 0;
 }
@@ -156,8 +156,8 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 {
 	struct xpu_run_result res = {0};
 	struct xpu_backend be = {.ops = o->live ? &xpu_backend_cpu : &xpu_backend_sim,
-				 .param = o->backend_params,
-				 .nparams = o->nbackend_params};
+	                         .param = o->backend_params,
+	                         .nparams = o->nbackend_params};
 	struct xpu_spec ss = {0}, ms = {0}, ps = {0}, os = {0};
 	const void *sops, *mops, *pops, *oops;
 	struct xpu_engine e = {0};
@@ -171,17 +171,17 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 			return -ENOMEM;
 		sops = o->sched_ops;
 	} else if ((rc = xpu_policy_resolve(XPU_POLICY_SCHED, o->sched ? o->sched : "fifo",
-					    "--sched", &ss, &sops, err))) {
+	                                    "--sched", &ss, &sops, err))) {
 		return rc;
 	}
 	if ((rc = xpu_policy_resolve(XPU_POLICY_MEM, o->mem ? o->mem : "first-fit", "--mem", &ms,
-				     &mops, err)))
+	                             &mops, err)))
 		goto out_specs;
 	if ((rc = xpu_policy_resolve(XPU_POLICY_POWER, o->power ? o->power : "performance",
-				     "--power", &ps, &pops, err)))
+	                             "--power", &ps, &pops, err)))
 		goto out_specs;
 	if ((rc = xpu_policy_resolve(XPU_POLICY_OFFLOAD, o->offload ? o->offload : "local",
-				     "--offload", &os, &oops, err)))
+	                             "--offload", &os, &oops, err)))
 		goto out_specs;
 
 	if (o->faults && (rc = xpu_faults_wrap(&be, o->faults, err)))
@@ -270,20 +270,20 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 		char host[256] = "unknown";
 		gethostname(host, sizeof(host) - 1);
 		struct xpu_run_info ri = {
-			.version = PACKAGE_VERSION,
-			.platform = res.pf.path,
-			.trace = o->trace,
-			.sched = ss.text,
-			.mem = ms.text,
-			.power = ps.text,
-			.offload = os.text,
-			.seed = o->seed,
-			.mode = o->live ? "live" : "sim",
-			.host = host,
-			.energy_source = res.energy_source,
+		    .version = PACKAGE_VERSION,
+		    .platform = res.pf.path,
+		    .trace = o->trace,
+		    .sched = ss.text,
+		    .mem = ms.text,
+		    .power = ps.text,
+		    .offload = os.text,
+		    .seed = o->seed,
+		    .mode = o->live ? "live" : "sim",
+		    .host = host,
+		    .energy_source = res.energy_source,
 		};
 		rc = xpu_results_write(o->output, &ri, &res.pf, res.w, res.us, &res.tl,
-				       &res.summary, err);
+		                       &res.summary, err);
 		if (rc && rc == -EINVAL)
 			rc = -EIO;
 	}

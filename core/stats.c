@@ -62,7 +62,7 @@ static double quantile(const double *v, int n, double q)
  * percentile interval. For paired policy comparisons x holds the per-pair
  * differences, so the pairing is kept by resampling pairs, not values of each side. */
 int xpu_bootstrap_mean_ci(const double *x, int n, int resamples, uint64_t seed, double level,
-			  double *lo, double *hi)
+                          double *lo, double *hi)
 {
 	if (n < 1 || resamples < 1 || !(level > 0 && level < 1))
 		return -EINVAL;

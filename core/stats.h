@@ -24,7 +24,7 @@ double xpu_mean(const double *x, int n);
  * resamples of n values drawn with replacement, their means sorted, and the
  * (1-level)/2 and (1+level)/2 quantiles taken. Returns 0, or -EINVAL / -ENOMEM. */
 int xpu_bootstrap_mean_ci(const double *x, int n, int resamples, uint64_t seed, double level,
-			  double *lo, double *hi);
+                          double *lo, double *hi);
 
 /* Two-sided Wilcoxon signed-rank test of the paired differences d against zero.
  * Zero differences are dropped (Wilcoxon's original treatment); ties among |d| get

@@ -21,7 +21,7 @@ struct parser {
 };
 
 static int field_err(struct parser *p, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int field_err(struct parser *p, const config_setting_t *s, const char *fmt, ...)
 {
@@ -84,16 +84,24 @@ static void scalar_text(const config_setting_t *s, char *buf, size_t n)
 {
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64: snprintf(buf, n, "%lld", config_setting_get_int64(s)); break;
-	case CONFIG_TYPE_FLOAT: snprintf(buf, n, "%.15g", config_setting_get_float(s)); break;
-	case CONFIG_TYPE_BOOL: snprintf(buf, n, "%d", config_setting_get_bool(s)); break;
-	default: snprintf(buf, n, "%s", config_setting_get_string(s)); break;
+	case CONFIG_TYPE_INT64:
+		snprintf(buf, n, "%lld", config_setting_get_int64(s));
+		break;
+	case CONFIG_TYPE_FLOAT:
+		snprintf(buf, n, "%.15g", config_setting_get_float(s));
+		break;
+	case CONFIG_TYPE_BOOL:
+		snprintf(buf, n, "%d", config_setting_get_bool(s));
+		break;
+	default:
+		snprintf(buf, n, "%s", config_setting_get_string(s));
+		break;
 	}
 }
 
 /* Only known fields: a typo ("seed" for "seeds") must not silently run a default. */
 static int check_members(struct parser *p, const config_setting_t *g, const char *where,
-			 const char *const *known)
+                         const char *const *known)
 {
 	for (int i = 0; i < config_setting_length(g); i++) {
 		const config_setting_t *m = config_setting_get_elem(g, i);
@@ -105,9 +113,9 @@ static int check_members(struct parser *p, const config_setting_t *g, const char
 			char list[256] = "";
 			for (const char *const *k = known; *k; k++)
 				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-					 k == known ? "" : ", ", *k);
+				         k == known ? "" : ", ", *k);
 			return field_err(p, m, "%s%s: unknown field; expected one of: %s", where,
-					 name, list);
+			                 name, list);
 		}
 	}
 	return 0;
@@ -136,8 +144,8 @@ static int read_paths(struct parser *p, config_t *cfg, const char *key, char ***
 		for (int i = 0; i < *n; i++) {
 			config_setting_t *e = config_setting_get_elem(s, i);
 			if (config_setting_type(e) != CONFIG_TYPE_STRING)
-				return field_err(p, s, "%s[%d]: expected a file name in quotes", key,
-						 i);
+				return field_err(p, s, "%s[%d]: expected a file name in quotes",
+				                 key, i);
 			(*out)[i] = resolve(p, config_setting_get_string(e));
 		}
 	}
@@ -145,14 +153,14 @@ static int read_paths(struct parser *p, config_t *cfg, const char *key, char ***
 		if (!(*out)[i])
 			return -ENOMEM;
 		if (access((*out)[i], R_OK))
-			return field_err(p, config_lookup(cfg, key), "%s[%d]: cannot read \"%s\": %s",
-					 key, i, (*out)[i], strerror(errno));
+			return field_err(p, config_lookup(cfg, key),
+			                 "%s[%d]: cannot read \"%s\": %s", key, i, (*out)[i],
+			                 strerror(errno));
 	}
 	return 0;
 }
 
-static int read_seed(struct parser *p, const config_setting_t *e, const char *where,
-		     uint64_t *v)
+static int read_seed(struct parser *p, const config_setting_t *e, const char *where, uint64_t *v)
 {
 	int t = config_setting_type(e);
 	if ((t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) || config_setting_get_int64(e) < 0)
@@ -208,7 +216,7 @@ static int read_seeds(struct parser *p, config_t *cfg, struct xpu_study *st)
 		for (int j = 0; j < i; j++)
 			if (st->seeds[j] == st->seeds[i])
 				return field_err(p, s, "seeds[%d]: %llu is listed twice", i,
-						 (unsigned long long)st->seeds[i]);
+				                 (unsigned long long)st->seeds[i]);
 	}
 	return 0;
 }
@@ -247,8 +255,8 @@ static int valid_name(const char *s)
 }
 
 static int add_variant(struct parser *p, struct xpu_study *st, const config_setting_t *ps,
-		       const char *base, char *const spec[4], const struct axis *ax, int nax,
-		       const int *pick)
+                       const char *base, char *const spec[4], const struct axis *ax, int nax,
+                       const int *pick)
 {
 	struct xpu_policy_set v = {0};
 	char name[512], params[512], full[4][512];
@@ -261,12 +269,12 @@ static int add_variant(struct parser *p, struct xpu_study *st, const config_sett
 		scalar_text(axis_value(&ax[i], pick[i]), val, sizeof(val));
 		char *f = full[ax[i].kind];
 		snprintf(f + strlen(f), sizeof(full[0]) - strlen(f), "%s%s=%s",
-			 strchr(spec[ax[i].kind], ':') || strchr(f, ':') ? "," : ":", ax[i].key,
-			 val);
-		snprintf(name + strlen(name), sizeof(name) - strlen(name), "%s%s=%s",
-			 i ? "," : "[", ax[i].key, val);
+		         strchr(spec[ax[i].kind], ':') || strchr(f, ':') ? "," : ":", ax[i].key,
+		         val);
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), "%s%s=%s", i ? "," : "[",
+		         ax[i].key, val);
 		snprintf(params + strlen(params), sizeof(params) - strlen(params), "%s%s.%s=%s",
-			 i ? ";" : "", kind_keys[ax[i].kind], ax[i].key, val);
+		         i ? ";" : "", kind_keys[ax[i].kind], ax[i].key, val);
 	}
 	if (nax)
 		snprintf(name + strlen(name), sizeof(name) - strlen(name), "]");
@@ -298,15 +306,15 @@ static int add_variant(struct parser *p, struct xpu_study *st, const config_sett
 }
 
 static int read_set(struct parser *p, const config_setting_t *ps, int idx, struct xpu_study *st,
-		    int *cap)
+                    int *cap)
 {
-	static const char *const known[] = {"name", "sched", "mem", "power", "offload", "sweep",
-					    NULL};
+	static const char *const known[] = {"name",    "sched", "mem", "power",
+	                                    "offload", "sweep", NULL};
 	char where[64];
 	snprintf(where, sizeof(where), "policies[%d].", idx);
 	if (!config_setting_is_group(ps))
-		return field_err(p, ps, "policies[%d]: expected a group { name = ...; sched = ...; }",
-				 idx);
+		return field_err(
+		    p, ps, "policies[%d]: expected a group { name = ...; sched = ...; }", idx);
 	int rc = check_members(p, ps, where, known);
 	if (rc)
 		return rc;
@@ -314,15 +322,15 @@ static int read_set(struct parser *p, const config_setting_t *ps, int idx, struc
 	config_setting_t *n = config_setting_get_member(ps, "name");
 	if (!n || !(name = config_setting_get_string(n)) || !valid_name(name))
 		return field_err(p, n ? n : ps,
-				 "%sname: expected a name of letters, digits, '-', '_' or '.'",
-				 where);
+		                 "%sname: expected a name of letters, digits, '-', '_' or '.'",
+		                 where);
 	for (int k = 0; k < 4; k++) {
 		config_setting_t *s = config_setting_get_member(ps, kind_keys[k]);
 		spec[k] = kind_defaults[k];
 		if (s && (config_setting_type(s) != CONFIG_TYPE_STRING ||
-			  !*(spec[k] = config_setting_get_string(s))))
+		          !*(spec[k] = config_setting_get_string(s))))
 			return field_err(p, s, "%s%s: expected a policy spec in quotes", where,
-					 kind_keys[k]);
+			                 kind_keys[k]);
 	}
 
 	/* sweep = { sched = { gamma = [1.0, 10.0]; }; power = { up = 0.8; }; }: the
@@ -333,8 +341,10 @@ static int read_set(struct parser *p, const config_setting_t *ps, int idx, struc
 	if (sw) {
 		static const char *const kinds[] = {"sched", "mem", "power", "offload", NULL};
 		if (!config_setting_is_group(sw))
-			return field_err(p, sw, "%ssweep: expected a group such as "
-					 "{ sched = { key = [ values ]; }; }", where);
+			return field_err(p, sw,
+			                 "%ssweep: expected a group such as "
+			                 "{ sched = { key = [ values ]; }; }",
+			                 where);
 		snprintf(where, sizeof(where), "policies[%d].sweep.", idx);
 		if ((rc = check_members(p, sw, where, kinds)))
 			return rc;
@@ -344,8 +354,9 @@ static int read_set(struct parser *p, const config_setting_t *ps, int idx, struc
 			while (strcmp(kind_keys[kind], config_setting_name(kg)))
 				kind++;
 			if (!config_setting_is_group(kg))
-				return field_err(p, kg, "%s%s: expected a group of key = [ values ]",
-						 where, kind_keys[kind]);
+				return field_err(p, kg,
+				                 "%s%s: expected a group of key = [ values ]",
+				                 where, kind_keys[kind]);
 			for (int j = 0; j < config_setting_length(kg); j++) {
 				config_setting_t *v = config_setting_get_elem(kg, j);
 				int ok = is_scalar(v);
@@ -355,12 +366,14 @@ static int read_set(struct parser *p, const config_setting_t *ps, int idx, struc
 						ok = is_scalar(config_setting_get_elem(v, e));
 				}
 				if (!ok)
-					return field_err(p, v, "%s%s.%s: expected a value or a "
-							 "non-empty list of values", where,
-							 kind_keys[kind], config_setting_name(v));
+					return field_err(p, v,
+					                 "%s%s.%s: expected a value or a "
+					                 "non-empty list of values",
+					                 where, kind_keys[kind],
+					                 config_setting_name(v));
 				if (nax == 16)
 					return field_err(p, v, "%s: at most 16 swept parameters",
-							 where);
+					                 where);
 				ax[nax++] = (struct axis){kind, config_setting_name(v), v};
 			}
 		}
@@ -398,7 +411,7 @@ static int read_sets(struct parser *p, config_t *cfg, struct xpu_study *st)
 	config_setting_t *s = config_lookup(cfg, "policies");
 	if (!s)
 		return xpu_errf(p->err, p->file, 0,
-				"policies: missing; expected a list of policy sets");
+		                "policies: missing; expected a list of policy sets");
 	if (config_setting_type(s) != CONFIG_TYPE_LIST || config_setting_length(s) == 0)
 		return field_err(p, s, "policies: expected a non-empty list ( { ... }, { ... } )");
 	int cap = 0;
@@ -477,17 +490,18 @@ static int expand(struct xpu_study *st)
 					size_t l = strlen(set);
 					if (l && set[l - 1] == '_')
 						set[l - 1] = 0;
-					*c = (struct xpu_study_case){
-						.platform = pi, .trace = ti, .set = si,
-						.seed = st->seeds[ei]};
+					*c = (struct xpu_study_case){.platform = pi,
+					                             .trace = ti,
+					                             .set = si,
+					                             .seed = st->seeds[ei]};
 					c->id = xasprintf("%s.%s.%s.s%llu", ps[pi], ts[ti], set,
-							  (unsigned long long)st->seeds[ei]);
-					c->result = c->id ? xasprintf("%s/cases/%s.h5", st->outdir,
-								      c->id)
-							  : NULL;
-					c->log = c->id ? xasprintf("%s/logs/%s.log", st->outdir,
-								   c->id)
-						       : NULL;
+					                  (unsigned long long)st->seeds[ei]);
+					c->result =
+					    c->id ? xasprintf("%s/cases/%s.h5", st->outdir, c->id)
+					          : NULL;
+					c->log =
+					    c->id ? xasprintf("%s/logs/%s.log", st->outdir, c->id)
+					          : NULL;
 					st->ncases = k;
 					if (!c->id || !c->result || !c->log)
 						rc = -ENOMEM;
@@ -498,10 +512,10 @@ static int expand(struct xpu_study *st)
 }
 
 int xpu_study_load(const char *file, const char *outdir, int flags, struct xpu_study *st,
-		   struct xpu_err *err)
+                   struct xpu_err *err)
 {
-	static const char *const known[] = {"name", "description", "output", "platforms",
-					    "traces", "seeds", "policies", "tick", NULL};
+	static const char *const known[] = {"name",  "description", "output", "platforms", "traces",
+	                                    "seeds", "policies",    "tick",   NULL};
 	struct parser p = {.file = file, .flags = flags, .err = err};
 	config_t cfg;
 	int rc;
@@ -521,7 +535,7 @@ int xpu_study_load(const char *file, const char *outdir, int flags, struct xpu_s
 	}
 	if (config_read_file(&cfg, file) != CONFIG_TRUE) {
 		rc = xpu_errf(err, config_error_file(&cfg) ? config_error_file(&cfg) : file,
-			      config_error_line(&cfg), "%s", config_error_text(&cfg));
+		              config_error_line(&cfg), "%s", config_error_text(&cfg));
 		goto out;
 	}
 	config_setting_t *root = config_root_setting(&cfg);
@@ -532,7 +546,7 @@ int xpu_study_load(const char *file, const char *outdir, int flags, struct xpu_s
 	const char *s = NULL;
 	config_setting_t *n = config_lookup(&cfg, "name");
 	if (n && (config_setting_type(n) != CONFIG_TYPE_STRING ||
-		  !valid_name(s = config_setting_get_string(n)))) {
+	          !valid_name(s = config_setting_get_string(n)))) {
 		rc = field_err(&p, n, "name: expected a name of letters, digits, '-', '_' or '.'");
 		goto out;
 	}
@@ -549,9 +563,9 @@ int xpu_study_load(const char *file, const char *outdir, int flags, struct xpu_s
 	if (t) {
 		int ty = config_setting_type(t);
 		st->tick = ty == CONFIG_TYPE_FLOAT ? config_setting_get_float(t)
-			 : ty == CONFIG_TYPE_INT || ty == CONFIG_TYPE_INT64
-			       ? (double)config_setting_get_int64(t)
-			       : -1;
+		           : ty == CONFIG_TYPE_INT || ty == CONFIG_TYPE_INT64
+		               ? (double)config_setting_get_int64(t)
+		               : -1;
 		if (!(st->tick > 0)) {
 			rc = field_err(&p, t, "tick: expected a positive number of seconds");
 			goto out;
@@ -564,14 +578,14 @@ int xpu_study_load(const char *file, const char *outdir, int flags, struct xpu_s
 	if (!getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), ".");
 	config_setting_t *os = config_lookup(&cfg, "output");
-	if (os && (config_setting_type(os) != CONFIG_TYPE_STRING ||
-		   !*config_setting_get_string(os))) {
+	if (os &&
+	    (config_setting_type(os) != CONFIG_TYPE_STRING || !*config_setting_get_string(os))) {
 		rc = field_err(&p, os, "output: expected a directory name in quotes");
 		goto out;
 	}
 	if (outdir)
 		snprintf(o, sizeof(o), "%s%s%s", outdir[0] == '/' ? "" : cwd,
-			 outdir[0] == '/' ? "" : "/", outdir);
+		         outdir[0] == '/' ? "" : "/", outdir);
 	else if (os) {
 		const char *v = config_setting_get_string(os);
 		if (v[0] == '/')
@@ -601,9 +615,9 @@ int xpu_study_load(const char *file, const char *outdir, int flags, struct xpu_s
 			for (int j = 0; j < i && !rc; j++)
 				if (st->nsets > 1 && !strcmp(st->cases[i].id, st->cases[j].id))
 					rc = xpu_errf(err, file, 0,
-						      "cases \"%s\" of two policy sets share one "
-						      "file name; rename a set",
-						      st->cases[i].id);
+					              "cases \"%s\" of two policy sets share one "
+					              "file name; rename a set",
+					              st->cases[i].id);
 	}
 out:
 	if (rc == -ENOMEM)
@@ -704,7 +718,8 @@ int xpu_csv_split(char *line, char **fields, int max)
 	return n;
 }
 
-#define INDEX_HEADER "id,platform,trace,policy_set,sched,mem,power,offload,params,seed,status,result"
+#define INDEX_HEADER                                                                               \
+	"id,platform,trace,policy_set,sched,mem,power,offload,params,seed,status,result"
 
 int xpu_study_write_index(const struct xpu_study *st, const int *done, struct xpu_err *err)
 {
@@ -714,21 +729,30 @@ int xpu_study_write_index(const struct xpu_study *st, const int *done, struct xp
 	int rc = 0;
 	if (!f) {
 		rc = xpu_errf(err, path ? path : st->outdir, 0, "cannot write the index: %s",
-			      strerror(errno));
+		              strerror(errno));
 		goto out;
 	}
 	fprintf(f, "%s\n", INDEX_HEADER);
 	for (int i = 0; i < st->ncases; i++) {
 		const struct xpu_study_case *c = &st->cases[i];
 		const struct xpu_policy_set *s = &st->sets[c->set];
-		const char *cols[] = {c->id,     st->platforms[c->platform], st->traces[c->trace],
-				      s->name,   s->sched, s->mem, s->power, s->offload, s->params};
+		const char *cols[] = {c->id,
+		                      st->platforms[c->platform],
+		                      st->traces[c->trace],
+		                      s->name,
+		                      s->sched,
+		                      s->mem,
+		                      s->power,
+		                      s->offload,
+		                      s->params};
 		for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
 			xpu_csv_field(f, cols[k]);
 			fputc(',', f);
 		}
 		fprintf(f, "%llu,%s,", (unsigned long long)c->seed,
-			done[i] > 0 ? "done" : done[i] < 0 ? "failed" : "missing");
+		        done[i] > 0   ? "done"
+		        : done[i] < 0 ? "failed"
+		                      : "missing");
 		/* Relative to the index, so a study directory can be moved whole. */
 		xpu_csv_field(f, c->result + strlen(st->outdir) + 1);
 		fputc('\n', f);

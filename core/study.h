@@ -15,30 +15,30 @@ extern "C" {
 
 /* One policy set of an experiment file after its sweep is expanded: a variant. */
 struct xpu_policy_set {
-	char *name;    /* "heft", or with swept values "energy[gamma=10]" */
-	char *base;    /* the set's name in the file ("energy") */
-	char *sched;   /* full specs, parameters included */
+	char *name;  /* "heft", or with swept values "energy[gamma=10]" */
+	char *base;  /* the set's name in the file ("energy") */
+	char *sched; /* full specs, parameters included */
 	char *mem;
 	char *power;
 	char *offload;
-	char *params;  /* the swept values, "sched.gamma=10;power.up=0.8"; "" when none */
+	char *params; /* the swept values, "sched.gamma=10;power.up=0.8"; "" when none */
 };
 
 struct xpu_study_case {
-	char *id;      /* unique, file-name safe: "default.default.heft.s1" */
-	int platform;  /* indexes into the study's lists */
+	char *id;     /* unique, file-name safe: "default.default.heft.s1" */
+	int platform; /* indexes into the study's lists */
 	int trace;
 	int set;
 	uint64_t seed;
-	char *result;  /* OUTDIR/cases/ID.h5 */
-	char *log;     /* OUTDIR/logs/ID.log */
+	char *result; /* OUTDIR/cases/ID.h5 */
+	char *log;    /* OUTDIR/logs/ID.log */
 };
 
 struct xpu_study {
-	char *file;    /* the experiment file */
+	char *file; /* the experiment file */
 	char *name;
 	char *outdir;
-	double tick;   /* <= 0: xpuopt run's default */
+	double tick; /* <= 0: xpuopt run's default */
 	int nplatforms, ntraces, nsets, nseeds, ncases;
 	char **platforms; /* resolved against the experiment file's directory */
 	char **traces;
@@ -52,7 +52,7 @@ struct xpu_study {
  * directory). Returns 0, or -EINVAL with err naming FILE:LINE and the field, or
  * -ENOMEM. */
 int xpu_study_load(const char *file, const char *outdir, int flags, struct xpu_study *st,
-		   struct xpu_err *err);
+                   struct xpu_err *err);
 /* flags: skip looking policy names and parameters up in the registry (tests of the
  * matrix alone, and files naming policies another build registers). */
 #define XPU_STUDY_NO_POLICY_CHECK 1
@@ -97,10 +97,10 @@ int xpu_results_read_run_attr(const char *path, const char *name, char *buf, siz
 /* One row of a comparison: set b against set a over the pairs both have. */
 struct xpu_cmp_row {
 	const char *a, *b, *metric;
-	int n;               /* pairs */
+	int n; /* pairs */
 	double mean_a, mean_b;
-	double diff, lo, hi; /* mean of b - a and its bootstrap CI */
-	double p;            /* Wilcoxon signed-rank, two-sided */
+	double diff, lo, hi;    /* mean of b - a and its bootstrap CI */
+	double p;               /* Wilcoxon signed-rank, two-sided */
 	int wins, losses, ties; /* b better / worse / equal, by the metric's direction */
 };
 
@@ -110,8 +110,8 @@ int xpu_metric_higher_better(const char *metric);
 /* Compare every set against baseline (its name; NULL: the first set) on each metric.
  * Rows are malloc'ed into *rows. Returns their number, or a negative errno. */
 int xpu_compare(const struct xpu_records *rs, const char *baseline, const char *const *metrics,
-		int nmetrics, int resamples, uint64_t seed, struct xpu_cmp_row **rows,
-		struct xpu_err *err);
+                int nmetrics, int resamples, uint64_t seed, struct xpu_cmp_row **rows,
+                struct xpu_err *err);
 
 /* Write rows as a Markdown table (the terminal table and CSV are the CLI's). */
 void xpu_compare_markdown(FILE *out, const struct xpu_cmp_row *rows, int n);

@@ -15,30 +15,30 @@ extern "C" {
 struct xpu_trace_rec {
 	int line;
 	const char *id;
-	double submit;      /* 0 when absent */
-	int cls;            /* enum xpu_class; generic when absent */
-	double flops;       /* 0 when absent */
+	double submit; /* 0 when absent */
+	int cls;       /* enum xpu_class; generic when absent */
+	double flops;  /* 0 when absent */
 	double bytes;
 	double mem;
 	int priority;
-	double deadline;    /* INFINITY when absent */
-	const char *user;   /* "" when absent */
+	double deadline;  /* INFINITY when absent */
+	const char *user; /* "" when absent */
 	int ndeps;
 	const char **dep_ids;
 	double *dep_bytes;
 	int ncosts;
 	const char **cost_target; /* unit name or kind name */
 	double *cost_seconds;
-	int cost_col;       /* column number of 'cost' for error messages, 0 if absent */
-	int width;          /* cores of one unit the task needs at once; 1 when absent */
-	double estimate;    /* user's run-time estimate, seconds; NAN when absent */
+	int cost_col;    /* column number of 'cost' for error messages, 0 if absent */
+	int width;       /* cores of one unit the task needs at once; 1 when absent */
+	double estimate; /* user's run-time estimate, seconds; NAN when absent */
 };
 
 struct xpu_trace_reader;
 
 /* Open a trace. format NULL or "auto" chooses by extension (.csv: native). */
 int xpu_trace_open(const char *path, const char *format, struct xpu_trace_reader **out,
-		   struct xpu_err *err);
+                   struct xpu_err *err);
 /* Read the next record: 1 with *rec filled, 0 at the end, -EINVAL with err. */
 int xpu_trace_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struct xpu_err *err);
 void xpu_trace_close(struct xpu_trace_reader *r);
@@ -69,7 +69,7 @@ struct xpu_workload {
  * is non-NULL also resolves explicit cost targets against its units and kinds and
  * rejects targets it lacks. Returns 0 or -EINVAL with err (file:line: field ...). */
 int xpu_workload_load(const char *path, const char *format, const struct xpu_platform *pf,
-		      struct xpu_workload **out, struct xpu_err *err);
+                      struct xpu_workload **out, struct xpu_err *err);
 void xpu_workload_free(struct xpu_workload *w);
 
 /* Header information of an open trace (SWF: MaxProcs, UnixStartTime ...): entry i as

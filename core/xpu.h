@@ -31,7 +31,7 @@ struct xpu_err {
 /* Formats into err (when non-NULL) and returns -EINVAL. file may be NULL and line 0
  * when they are not known. */
 int xpu_errf(struct xpu_err *err, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* ------------------------------------------------------------------ kinds and classes */
 
@@ -84,20 +84,20 @@ struct xpu_class_cap {
 };
 
 struct xpu_unit {
-	int index;        /* position in the platform, 0..nunits-1 */
-	char *name;       /* host name in the platform file */
-	int kind;         /* enum xpu_kind */
-	int cores;        /* tasks it can run at once */
+	int index;  /* position in the platform, 0..nunits-1 */
+	char *name; /* host name in the platform file */
+	int kind;   /* enum xpu_kind */
+	int cores;  /* tasks it can run at once */
 	int npstates;
 	struct xpu_pstate *pstates;
-	int pstate;       /* current P-state, kept by the engine */
-	int mem_pool;     /* index into xpu_platform.pools; units sharing memory share one */
-	double mem_bw;    /* bytes/s to its memory; 0 = no memory-bandwidth bound */
+	int pstate;            /* current P-state, kept by the engine */
+	int mem_pool;          /* index into xpu_platform.pools; units sharing memory share one */
+	double mem_bw;         /* bytes/s to its memory; 0 = no memory-bandwidth bound */
 	double launch_latency; /* seconds added to every task it runs */
 	double wake_latency;   /* seconds to leave a gated-off state */
 	int has_class_props;   /* 0: every class runs at the SimGrid speed */
 	struct xpu_class_cap cls[XPU_CLASS_COUNT];
-	int line;         /* line of its <host> in the platform file, 0 if unknown */
+	int line; /* line of its <host> in the platform file, 0 if unknown */
 	/* FPGAs: the bitstream providing each class (-1: none), and the time to load
 	 * another one. The engine charges reconfig_time when a task needs a bitstream
 	 * other than the loaded one. */
@@ -119,7 +119,7 @@ struct xpu_mempool {
 };
 
 struct xpu_platform {
-	char *path;        /* file it was read from, or a label such as "live:cpu" */
+	char *path; /* file it was read from, or a label such as "live:cpu" */
 	int nunits;
 	struct xpu_unit *units;
 	int npools;
@@ -154,43 +154,43 @@ struct xpu_cost {
 };
 
 struct xpu_task {
-	uint32_t index;     /* position in the workload, 0..ntasks-1 */
-	const char *id;     /* id from the trace */
-	int line;           /* line of the record in the trace */
-	double submit;      /* seconds */
-	int cls;            /* enum xpu_class */
-	double flops;       /* work */
-	double bytes;       /* bytes moved to/from memory while running */
-	double mem;         /* memory footprint on the unit, bytes */
-	int priority;       /* higher runs first where a policy honours it */
-	double deadline;    /* absolute seconds; INFINITY when none */
-	uint32_t user;      /* index into xpu_workload.users */
-	uint32_t width;     /* cores of one unit it needs at once (parallel jobs), >= 1;
-			     * flops is the whole job's work, shared evenly */
-	double estimate;    /* user's run-time estimate (SWF requested time), seconds;
-			     * NAN when the trace gives none */
+	uint32_t index;  /* position in the workload, 0..ntasks-1 */
+	const char *id;  /* id from the trace */
+	int line;        /* line of the record in the trace */
+	double submit;   /* seconds */
+	int cls;         /* enum xpu_class */
+	double flops;    /* work */
+	double bytes;    /* bytes moved to/from memory while running */
+	double mem;      /* memory footprint on the unit, bytes */
+	int priority;    /* higher runs first where a policy honours it */
+	double deadline; /* absolute seconds; INFINITY when none */
+	uint32_t user;   /* index into xpu_workload.users */
+	uint32_t width;  /* cores of one unit it needs at once (parallel jobs), >= 1;
+	                  * flops is the whole job's work, shared evenly */
+	double estimate; /* user's run-time estimate (SWF requested time), seconds;
+	                  * NAN when the trace gives none */
 	uint32_t ndeps;
 	struct xpu_dep *deps;
 	uint32_t nsucc;
-	uint32_t *succ;     /* indexes of the consumers */
+	uint32_t *succ; /* indexes of the consumers */
 	uint32_t ncosts;
 	struct xpu_cost *costs;
 
 	/* Run-time state, written by the engine only. */
-	int state;          /* enum xpu_task_state */
-	int unit;           /* unit it is placed on, -1 before placement */
-	uint32_t npending;  /* dependencies not yet done */
-	uint32_t nxfers;    /* input transfers in flight */
-	uint32_t parts;     /* launches (one per core of its width) still running */
-	double ready_t;     /* when its last dependency finished */
+	int state;         /* enum xpu_task_state */
+	int unit;          /* unit it is placed on, -1 before placement */
+	uint32_t npending; /* dependencies not yet done */
+	uint32_t nxfers;   /* input transfers in flight */
+	uint32_t parts;    /* launches (one per core of its width) still running */
+	double ready_t;    /* when its last dependency finished */
 	double start_t;
 	double end_t;
-	double energy;      /* joules attributed to it */
-	double bytes_in;    /* bytes transferred to its unit before it ran */
-	double predicted;   /* predicted duration on its unit when it started */
-	double order;       /* order key in its unit's queue */
+	double energy;    /* joules attributed to it */
+	double bytes_in;  /* bytes transferred to its unit before it ran */
+	double predicted; /* predicted duration on its unit when it started */
+	double order;     /* order key in its unit's queue */
 	uint64_t mem_handle;
-	void *sched_data;   /* free for the sched policy */
+	void *sched_data; /* free for the sched policy */
 };
 
 /* ------------------------------------------------------------------ engine services */
@@ -391,9 +391,9 @@ struct xpu_policy_export {
 	const void *ops;
 };
 
-#define XPU_EXPORT_POLICY(KIND, OPS)                                                      \
-	__attribute__((visibility("default"))) const struct xpu_policy_export               \
-		xpu_policy_export = {XPU_ABI_VERSION, (KIND), &(OPS)}
+#define XPU_EXPORT_POLICY(KIND, OPS)                                                               \
+	__attribute__((visibility("default")))                                                     \
+	const struct xpu_policy_export xpu_policy_export = {XPU_ABI_VERSION, (KIND), &(OPS)}
 
 /* Parameter lookup for policies: value of key, or def when absent. */
 const char *xpu_param_str(const struct xpu_param *p, int n, const char *key, const char *def);

@@ -56,13 +56,13 @@ static struct xpu_task *sjf_pick(struct xpu_sched *s, struct xpu_unit *u)
 static const char *const sjf_params[] = {"fifo_above", NULL};
 
 static const struct xpu_sched_ops sjf_ops = {
-	.name = "sjf",
-	.description = "shortest job first (example out-of-tree policy)",
-	.init = sjf_init,
-	.fini = sjf_fini,
-	.on_ready = sjf_on_ready,
-	.pick = sjf_pick,
-	.params = sjf_params,
+    .name = "sjf",
+    .description = "shortest job first (example out-of-tree policy)",
+    .init = sjf_init,
+    .fini = sjf_fini,
+    .on_ready = sjf_on_ready,
+    .pick = sjf_pick,
+    .params = sjf_params,
 };
 
 XPU_EXPORT_POLICY(XPU_POLICY_SCHED, sjf_ops);

@@ -127,8 +127,8 @@ void xt_check_contract(const struct xpu_run_result *r)
 		cr_assert(t->unit >= 0 && t->unit < pf->nunits);
 		const struct xpu_unit *un = &pf->units[t->unit];
 		cr_assert(!un->has_class_props || un->cls[t->cls].supported,
-			  "task %s of class %s on unit %s that cannot run it", t->id,
-			  xpu_class_name(t->cls), un->name);
+		          "task %s of class %s on unit %s that cannot run it", t->id,
+		          xpu_class_name(t->cls), un->name);
 		cr_assert(t->start_t >= t->submit - eps, "task %s starts before submit", t->id);
 		cr_assert(t->end_t >= t->start_t);
 		for (uint32_t d = 0; d < t->ndeps; d++) {
@@ -139,8 +139,8 @@ void xt_check_contract(const struct xpu_run_result *r)
 				need += pf->lat[k] + t->deps[d].bytes / pf->bw[k];
 			}
 			cr_assert(t->start_t >= need - 1e-6 * (1 + fabs(need)),
-				  "task %s starts at %.9g before its input from %s (%.9g)", t->id,
-				  t->start_t, p->id, need);
+			          "task %s starts at %.9g before its input from %s (%.9g)", t->id,
+			          t->start_t, p->id, need);
 		}
 	}
 	/* Sweep per unit (cores) and per pool (memory). */
@@ -158,7 +158,7 @@ void xt_check_contract(const struct xpu_run_result *r)
 		for (size_t k = 0; k < n; k++) {
 			run += evs[k].delta;
 			cr_assert(run <= pf->units[u].cores, "unit %s runs %d tasks on %d cores",
-				  pf->units[u].name, run, pf->units[u].cores);
+			          pf->units[u].name, run, pf->units[u].cores);
 		}
 	}
 	for (int p = 0; p < pf->npools; p++) {
@@ -177,8 +177,8 @@ void xt_check_contract(const struct xpu_run_result *r)
 		for (size_t k = 0; k < n; k++) {
 			used += evs[k].delta * evs[k].mem;
 			cr_assert(used <= pf->pools[p].capacity + 1,
-				  "pool %s overcommitted: %.0f > %.0f", pf->pools[p].name, used,
-				  pf->pools[p].capacity);
+			          "pool %s overcommitted: %.0f > %.0f", pf->pools[p].name, used,
+			          pf->pools[p].capacity);
 		}
 	}
 	free(evs);
@@ -194,7 +194,7 @@ void xt_write_dag_trace(const char *path, int ntasks, unsigned seed)
 	for (int i = 0; i < ntasks; i++) {
 		double submit = (i / 20) * 0.5;
 		fprintf(f, "t%d,%.3f,%s,%.6g,%.6g,%.6g,", i, submit, cls[rand() % 6],
-			1e9 * (1 + rand() % 50), 1e6 * (rand() % 64), 1e6 * (1 + rand() % 900));
+		        1e9 * (1 + rand() % 50), 1e6 * (rand() % 64), 1e6 * (1 + rand() % 900));
 		int nd = (i % 20) ? rand() % 3 : 0; /* the first of each wave is a root */
 		int prev = -1;
 		for (int d = 0; d < nd; d++) {

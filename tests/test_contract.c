@@ -20,7 +20,7 @@ struct pcase {
 static struct pcase *make_cases(size_t *n)
 {
 	static const char *const platforms[] = {"tests/data/contract/hetero.xml",
-						 "tests/data/cases/heft_platform.xml"};
+	                                        "tests/data/cases/heft_platform.xml"};
 	size_t np = 0;
 	while (xpu_sched_registry[np])
 		np++;
@@ -49,10 +49,10 @@ ParameterizedTest(struct pcase *pc, contract, every_policy)
 	snprintf(trace, sizeof(trace), "%s/dag.csv", dir);
 	xt_write_dag_trace(trace, 400, 7);
 	struct xpu_run_opts o = {
-		.platform = xt_src(pc->platform),
-		.trace = trace,
-		.sched = pc->policy,
-		.seed = 42,
+	    .platform = xt_src(pc->platform),
+	    .trace = trace,
+	    .sched = pc->policy,
+	    .seed = 42,
 	};
 	struct xpu_run_result res;
 	struct xpu_err err = {{0}};
@@ -79,10 +79,10 @@ ParameterizedTest(struct pcase *pc, contract, deterministic)
 	snprintf(b, sizeof(b), "%s/b.h5", dir);
 	xt_write_dag_trace(trace, 300, 11);
 	struct xpu_run_opts o = {
-		.platform = xt_src(pc->platform),
-		.trace = trace,
-		.sched = pc->policy,
-		.seed = 5,
+	    .platform = xt_src(pc->platform),
+	    .trace = trace,
+	    .sched = pc->policy,
+	    .seed = 5,
 	};
 	cr_assert_eq(xt_run_forked(&o, a), 0);
 	cr_assert_eq(xt_run_forked(&o, b), 0);
@@ -93,7 +93,7 @@ ParameterizedTest(struct pcase *pc, contract, deterministic)
 		size_t ny = xt_read_column(b, cols[c], &y);
 		cr_assert_eq(nx, ny);
 		cr_assert_eq(memcmp(x, y, nx * sizeof(double)), 0, "%s: column %s differs",
-			     pc->policy, cols[c]);
+		             pc->policy, cols[c]);
 		free(x);
 		free(y);
 	}
@@ -109,9 +109,9 @@ Test(contract, name_only_policy_runs_on_defaults)
 	snprintf(trace, sizeof(trace), "%s/dag.csv", dir);
 	xt_write_dag_trace(trace, 200, 3);
 	struct xpu_run_opts o = {
-		.platform = xt_src("tests/data/contract/hetero.xml"),
-		.trace = trace,
-		.sched_ops = &name_only,
+	    .platform = xt_src("tests/data/contract/hetero.xml"),
+	    .trace = trace,
+	    .sched_ops = &name_only,
 	};
 	struct xpu_run_result res;
 	struct xpu_err err = {{0}};
@@ -129,10 +129,10 @@ Test(contract, memory_waits_rather_than_overcommits)
 	snprintf(plat, sizeof(plat), "%s/p.xml", dir);
 	FILE *f = fopen(plat, "w");
 	fprintf(f, "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
-		   "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">"
-		   "<zone id=\"z\" routing=\"Full\">"
-		   "<host id=\"g\" speed=\"1Gf\" core=\"4\"><prop id=\"xpu.kind\" value=\"gpu\"/>"
-		   "<prop id=\"xpu.mem\" value=\"1GiB\"/></host></zone></platform>\n");
+	           "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">"
+	           "<zone id=\"z\" routing=\"Full\">"
+	           "<host id=\"g\" speed=\"1Gf\" core=\"4\"><prop id=\"xpu.kind\" value=\"gpu\"/>"
+	           "<prop id=\"xpu.mem\" value=\"1GiB\"/></host></zone></platform>\n");
 	fclose(f);
 	f = fopen(trace, "w");
 	fprintf(f, "id,flops,mem\n");
@@ -157,11 +157,12 @@ Test(contract, wide_tasks_take_several_cores_at_once)
 	snprintf(trace, sizeof(trace), "%s/w.csv", dir);
 	snprintf(plat, sizeof(plat), "%s/p.xml", dir);
 	FILE *f = fopen(plat, "w");
-	fprintf(f, "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
-		   "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">"
-		   "<zone id=\"z\" routing=\"Full\">"
-		   "<host id=\"c\" speed=\"1Gf\" core=\"8\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
-		   "<prop id=\"wattage_per_state\" value=\"10:20:90\"/></host></zone></platform>\n");
+	fprintf(f,
+	        "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
+	        "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">"
+	        "<zone id=\"z\" routing=\"Full\">"
+	        "<host id=\"c\" speed=\"1Gf\" core=\"8\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+	        "<prop id=\"wattage_per_state\" value=\"10:20:90\"/></host></zone></platform>\n");
 	fclose(f);
 	f = fopen(trace, "w");
 	/* a: 6 cores x 1 s; b, c: 4 cores x 2 s (8e9 flop over 4 cores) */
@@ -189,7 +190,7 @@ Test(contract, task_wider_than_every_unit_is_refused_before_the_run)
 	fprintf(f, "id,flops,width\nx,1e9,9\n");
 	fclose(f);
 	struct xpu_run_opts o = {.platform = xt_src("tests/data/contract/hetero.xml"),
-				 .trace = trace};
+	                         .trace = trace};
 	struct xpu_err err = {{0}};
 	cr_assert_eq(xpu_run(&o, NULL, &err), -EINVAL);
 	cr_assert_not_null(strstr(err.msg, "w.csv:2"), "%s", err.msg);
@@ -216,8 +217,8 @@ ParameterizedTest(struct pcase *pc, contract, consumer_submitted_before_producer
 	for (int i = 0; i < 12; i++)
 		fprintf(f, "p%d,0.5,gemm,%d000000000,\n", i, 2 + i % 2);
 	fclose(f);
-	struct xpu_run_opts o = {.platform = xt_src(pc->platform), .trace = trace,
-				 .sched = pc->policy};
+	struct xpu_run_opts o = {
+	    .platform = xt_src(pc->platform), .trace = trace, .sched = pc->policy};
 	struct xpu_run_result res;
 	struct xpu_err err = {{0}};
 	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s: %s", pc->policy, err.msg);

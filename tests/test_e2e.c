@@ -18,7 +18,7 @@ static void write_independent(const char *path, int n)
 	for (int i = 0; i < n; i++) {
 		x = x * 1103515245u + 12345u;
 		fprintf(f, "j%d,%.4f,%s,%u000000,%u000000\n", i, i * 0.001, cls[(x >> 16) % 5],
-			1 + (x >> 8) % 5000, 1 + (x >> 12) % 200);
+		        1 + (x >> 8) % 5000, 1 + (x >> 12) % 200);
 	}
 	fclose(f);
 }
@@ -31,7 +31,7 @@ Test(e2e, ten_thousand_tasks)
 	snprintf(out, sizeof(out), "%s/r.h5", dir);
 	write_independent(trace, 10000);
 	int st = xt_cmd(buf, sizeof(buf), "run --platform %s --trace %s --sched fifo --output %s",
-			xt_src("tests/data/contract/hetero.xml"), trace, out);
+	                xt_src("tests/data/contract/hetero.xml"), trace, out);
 	cr_assert_eq(st, 0, "exit %d: %s", st, buf);
 	cr_assert_not_null(strstr(buf, "tasks_done 10000\n"), "%s", buf);
 	cr_assert_not_null(strstr(buf, "tasks_failed 0\n"), "%s", buf);
@@ -91,8 +91,8 @@ Test(e2e, help_version_and_bad_usage)
 	for (int i = 0; i < 4; i++) {
 		cr_assert_eq(xt_cmd(buf, sizeof(buf), "%s --help", cmds[i]), 0, "%s", cmds[i]);
 		cr_assert_not_null(strcasestr(buf, "usage"), "%s --help: %s", cmds[i], buf);
-		cr_assert_eq(xt_cmd(buf, sizeof(buf), "%s --no-such-option 2>&1", cmds[i]), 2,
-			     "%s", cmds[i]);
+		cr_assert_eq(xt_cmd(buf, sizeof(buf), "%s --no-such-option 2>&1", cmds[i]), 2, "%s",
+		             cmds[i]);
 	}
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "frobnicate 2>&1"), 2);
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --seed -3 2>&1"), 2);

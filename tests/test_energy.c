@@ -14,16 +14,16 @@ static void write_file(const char *path, const char *text)
 }
 
 static const char *two_units =
-	"<?xml version='1.0'?>\n"
-	"<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
-	"<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
-	"<host id=\"A\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>\n"
-	"  <prop id=\"wattage_per_state\" value=\"10:10:50\"/></host>\n"
-	"<host id=\"B\" speed=\"2Gf,1Gf\"><prop id=\"xpu.kind\" value=\"gpu\"/>\n"
-	"  <prop id=\"wattage_per_state\" value=\"5:5:25, 4:4:12\"/></host>\n"
-	"<link id=\"l\" bandwidth=\"1GBps\" latency=\"0s\"/>\n"
-	"<route src=\"A\" dst=\"B\"><link_ctn id=\"l\"/></route>\n"
-	"</zone></platform>\n";
+    "<?xml version='1.0'?>\n"
+    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+    "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+    "<host id=\"A\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>\n"
+    "  <prop id=\"wattage_per_state\" value=\"10:10:50\"/></host>\n"
+    "<host id=\"B\" speed=\"2Gf,1Gf\"><prop id=\"xpu.kind\" value=\"gpu\"/>\n"
+    "  <prop id=\"wattage_per_state\" value=\"5:5:25, 4:4:12\"/></host>\n"
+    "<link id=\"l\" bandwidth=\"1GBps\" latency=\"0s\"/>\n"
+    "<route src=\"A\" dst=\"B\"><link_ctn id=\"l\"/></route>\n"
+    "</zone></platform>\n";
 
 static void run(const char *power, struct xpu_run_result *res)
 {

@@ -15,10 +15,12 @@ static void run_faulty(const char *sched, const char *faults, struct xpu_run_res
 	fprintf(f, "id,submit,class,flops\n");
 	for (int i = 0; i < 30; i++)
 		fprintf(f, "t%d,%g,%s,%d000000000\n", i, 0.01 * i, i % 2 ? "gemm" : "conv",
-			1 + i % 4);
+		        1 + i % 4);
 	fclose(f);
 	struct xpu_run_opts o = {.platform = xt_src("tests/data/contract/hetero.xml"),
-				 .trace = trace, .sched = sched, .faults = faults};
+	                         .trace = trace,
+	                         .sched = sched,
+	                         .faults = faults};
 	struct xpu_err err = {{0}};
 	cr_assert_eq(xpu_run(&o, res, &err), 0, "%s: %s", sched, err.msg);
 }
@@ -30,7 +32,7 @@ Test(faults, fallback_chain_loses_no_task_when_the_npu_fails_every_launch)
 	xt_check_contract(&res); /* every task done exactly once */
 	for (uint32_t i = 0; i < res.w->ntasks; i++)
 		cr_assert_neq(res.pf.units[res.w->tasks[i].unit].kind, XPU_KIND_NPU,
-			      "task %s ended on the failing NPU", res.w->tasks[i].id);
+		              "task %s ended on the failing NPU", res.w->tasks[i].id);
 	xpu_run_result_free(&res);
 }
 

@@ -8,9 +8,9 @@
 static void heft_run(struct xpu_run_result *res)
 {
 	struct xpu_run_opts o = {
-		.platform = xt_src("tests/data/cases/heft_platform.xml"),
-		.trace = xt_src("tests/data/cases/heft_paper.csv"),
-		.sched = "heft",
+	    .platform = xt_src("tests/data/cases/heft_platform.xml"),
+	    .trace = xt_src("tests/data/cases/heft_paper.csv"),
+	    .sched = "heft",
 	};
 	struct xpu_err err = {{0}};
 	int rc = xpu_run(&o, res, &err);
@@ -58,9 +58,9 @@ Test(heft, paper_example_transfers_cost_their_bytes)
 Test(cpop, reproduces_paper_example)
 {
 	struct xpu_run_opts o = {
-		.platform = xt_src("tests/data/cases/heft_platform.xml"),
-		.trace = xt_src("tests/data/cases/heft_paper.csv"),
-		.sched = "cpop",
+	    .platform = xt_src("tests/data/cases/heft_platform.xml"),
+	    .trace = xt_src("tests/data/cases/heft_paper.csv"),
+	    .sched = "cpop",
 	};
 	struct xpu_run_result res;
 	struct xpu_err err = {{0}};

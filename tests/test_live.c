@@ -391,7 +391,7 @@ Test(live_cpu, engine_run_passes_the_contract)
 	fprintf(f, "id,submit,class,flops,deps,mem\n");
 	for (int i = 0; i < 24; i++) {
 		fprintf(f, "t%d,%.3f,%s,%d,", i, (i / 8) * 0.002, i % 2 ? "gemm" : "generic",
-			2000000 + 100000 * i);
+		        2000000 + 100000 * i);
 		if (i >= 8)
 			fprintf(f, "t%d:4096", i - 8);
 		if (i >= 8 && i % 8 < 7)
@@ -403,19 +403,20 @@ Test(live_cpu, engine_run_passes_the_contract)
 	struct xpu_param threads = {"threads", "2"};
 	for (int k = 0; k < 4; k++) {
 		struct xpu_run_opts o = {
-			.trace = trace,
-			.sched = scheds[k],
-			.live = 1,
-			.backend_params = &threads,
-			.nbackend_params = 1,
-			.output = out,
+		    .trace = trace,
+		    .sched = scheds[k],
+		    .live = 1,
+		    .backend_params = &threads,
+		    .nbackend_params = 1,
+		    .output = out,
 		};
 		struct xpu_run_result res;
 		struct xpu_err err = {{0}};
 		cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s: %s", scheds[k], err.msg);
 		cr_assert_eq(res.pf.nunits, 2);
 		xt_check_contract(&res);
-		cr_assert(!strcmp(res.energy_source, "modeled") || !strcmp(res.energy_source, "rapl"));
+		cr_assert(!strcmp(res.energy_source, "modeled") ||
+		          !strcmp(res.energy_source, "rapl"));
 		xpu_run_result_free(&res);
 	}
 	char buf[4096];

@@ -13,12 +13,13 @@ static int check_host(const char *host, char *out, size_t n, char *path, size_t 
 	snprintf(path, pn, "%s/p.xml", xt_tmpdir());
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
-	fprintf(f, "<?xml version='1.0'?>\n"
-		   "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
-		   "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
-		   "%s\n"
-		   "</zone></platform>\n",
-		   host);
+	fprintf(f,
+	        "<?xml version='1.0'?>\n"
+	        "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	        "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	        "%s\n"
+	        "</zone></platform>\n",
+	        host);
 	fclose(f);
 	return xt_cmd(out, n, "platform %s 2>&1", path);
 }
@@ -36,8 +37,9 @@ static void expect(const char *host, const char *what)
 Test(platform_errors, negative_speed)
 {
 	char out[8192], path[256];
-	int st = check_host("<host id=\"a\" speed=\"-1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/></host>",
-			    out, sizeof(out), path, sizeof(path));
+	int st =
+	    check_host("<host id=\"a\" speed=\"-1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/></host>",
+	               out, sizeof(out), path, sizeof(path));
 	cr_assert_eq(st, 2, "%s", out);
 	cr_assert_not_null(strstr(out, path), "%s", out);
 }

@@ -11,8 +11,9 @@
 static void build_so(const char *src, const char *so)
 {
 	char cmd[8192];
-	snprintf(cmd, sizeof(cmd), "${CC:-cc} -shared -fPIC -Wall -Wextra -Werror -I%s/core %s -o %s",
-		 XPU_SRCDIR, src, so);
+	snprintf(cmd, sizeof(cmd),
+	         "${CC:-cc} -shared -fPIC -Wall -Wextra -Werror -I%s/core %s -o %s", XPU_SRCDIR,
+	         src, so);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
@@ -25,8 +26,8 @@ Test(plugin, example_builds_loads_and_keeps_the_contract)
 	build_so(xt_src("examples/mypolicy.c"), so);
 	xt_write_dag_trace(trace, 200, 9);
 	snprintf(spec, sizeof(spec), "%s:fifo_above=50", so);
-	struct xpu_run_opts o = {.platform = xt_src("tests/data/contract/hetero.xml"),
-				 .trace = trace, .sched = spec};
+	struct xpu_run_opts o = {
+	    .platform = xt_src("tests/data/contract/hetero.xml"), .trace = trace, .sched = spec};
 	struct xpu_run_result res;
 	struct xpu_err err = {{0}};
 	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
@@ -60,9 +61,9 @@ Test(plugin, abi_mismatch_is_refused)
 	snprintf(src, sizeof(src), "%s/old.c", dir);
 	snprintf(so, sizeof(so), "%s/old.so", dir);
 	write_src(src, "#include <xpu.h>\n"
-		       "static const struct xpu_sched_ops ops = {.name = \"old\"};\n"
-		       "__attribute__((visibility(\"default\"))) const struct xpu_policy_export\n"
-		       "    xpu_policy_export = {XPU_ABI_VERSION + 41, XPU_POLICY_SCHED, &ops};\n");
+	               "static const struct xpu_sched_ops ops = {.name = \"old\"};\n"
+	               "__attribute__((visibility(\"default\"))) const struct xpu_policy_export\n"
+	               "    xpu_policy_export = {XPU_ABI_VERSION + 41, XPU_POLICY_SCHED, &ops};\n");
 	build_so(src, so);
 	int st = xt_cmd(buf, sizeof(buf), "run --sched %s --output - 2>&1", so);
 	cr_assert_eq(st, 2);
@@ -76,8 +77,8 @@ Test(plugin, wrong_kind_and_missing_export_are_refused)
 	snprintf(src, sizeof(src), "%s/mem.c", dir);
 	snprintf(so, sizeof(so), "%s/mem.so", dir);
 	write_src(src, "#include <xpu.h>\n"
-		       "static const struct xpu_mem_ops ops = {.name = \"m\"};\n"
-		       "XPU_EXPORT_POLICY(XPU_POLICY_MEM, ops);\n");
+	               "static const struct xpu_mem_ops ops = {.name = \"m\"};\n"
+	               "XPU_EXPORT_POLICY(XPU_POLICY_MEM, ops);\n");
 	build_so(src, so);
 	int st = xt_cmd(buf, sizeof(buf), "run --sched %s --output - 2>&1", so);
 	cr_assert_eq(st, 2);

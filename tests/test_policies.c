@@ -19,7 +19,7 @@ Test(registry, spec_with_params)
 	int rc = xpu_policy_resolve(XPU_POLICY_SCHED, "nosuch:a=1", "--sched", &s, &ops, &err);
 	cr_assert_eq(rc, -EINVAL);
 	cr_assert_not_null(strstr(err.msg, "valid: fifo, round-robin, least-loaded, heft"), "%s",
-			   err.msg);
+	                   err.msg);
 	rc = xpu_policy_resolve(XPU_POLICY_POWER, "performance:gamma", "--power", &s, &ops, &err);
 	cr_assert_eq(rc, -EINVAL);
 	cr_assert_not_null(strstr(err.msg, "key=value"), "%s", err.msg);

@@ -59,8 +59,8 @@ static double makespan_of(const char *policy, const char *trace, const char *dir
 	char h5[256];
 	snprintf(h5, sizeof(h5), "%s/%s.h5", dir, policy);
 	struct xpu_run_opts o = {.platform = xt_src("tests/data/cases/heft_platform.xml"),
-				 .trace = trace,
-				 .sched = policy};
+	                         .trace = trace,
+	                         .sched = policy};
 	cr_assert_eq(xt_run_forked(&o, h5), 0, "%s on %s", policy, trace);
 	double *end, ms = 0;
 	size_t n = xt_read_column(h5, "end", &end);
@@ -82,14 +82,14 @@ Test(dag_policies, respect_the_critical_path_bound_and_heft_beats_fifo)
 		for (int p = 0; p < 3; p++) {
 			double ms = makespan_of(dag[p], trace, dir);
 			cr_assert(ms >= lb - 1e-6, "%s makespan %g below the bound %g", dag[p], ms,
-				  lb);
+			          lb);
 			if (p == 0)
 				sum_heft += ms;
 		}
 		sum_fifo += makespan_of("fifo", trace, dir);
 	}
 	cr_assert(sum_heft <= sum_fifo, "HEFT mean %g worse than fifo's %g", sum_heft / 6,
-		  sum_fifo / 6);
+	          sum_fifo / 6);
 }
 
 /* ------------------------------------------------------------ deadlines */
@@ -100,15 +100,15 @@ static const char *one_core(const char *dir)
 	snprintf(plat, sizeof(plat), "%s/one.xml", dir);
 	FILE *f = fopen(plat, "w");
 	fprintf(f, "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
-		   "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">"
-		   "<zone id=\"z\" routing=\"Full\"><host id=\"c\" speed=\"1Gf\">"
-		   "<prop id=\"xpu.kind\" value=\"cpu\"/></host></zone></platform>\n");
+	           "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">"
+	           "<zone id=\"z\" routing=\"Full\"><host id=\"c\" speed=\"1Gf\">"
+	           "<prop id=\"xpu.kind\" value=\"cpu\"/></host></zone></platform>\n");
 	fclose(f);
 	return plat;
 }
 
 static int misses_of(const char *policy, const char *plat, const char *trace, const char *dir,
-		     const double *deadline)
+                     const double *deadline)
 {
 	char h5[256];
 	snprintf(h5, sizeof(h5), "%s/%s.h5", dir, policy);
@@ -173,8 +173,8 @@ Test(fallback, loses_no_task_when_a_kind_cannot_run_its_class)
 	snprintf(trace, sizeof(trace), "%s/dag.csv", dir);
 	xt_write_dag_trace(trace, 300, 21);
 	struct xpu_run_opts o = {.platform = xt_src("tests/data/contract/hetero.xml"),
-				 .trace = trace,
-				 .sched = "fallback:order=npu/gpu/cpu"};
+	                         .trace = trace,
+	                         .sched = "fallback:order=npu/gpu/cpu"};
 	struct xpu_run_result res;
 	struct xpu_err err = {{0}};
 	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
@@ -202,8 +202,8 @@ Test(fallback, refuses_an_unknown_kind)
 	snprintf(trace, sizeof(trace), "%s/dag.csv", dir);
 	xt_write_dag_trace(trace, 20, 1);
 	struct xpu_run_opts o = {.platform = xt_src("tests/data/contract/hetero.xml"),
-				 .trace = trace,
-				 .sched = "fallback:order=npu/abacus"};
+	                         .trace = trace,
+	                         .sched = "fallback:order=npu/abacus"};
 	struct xpu_err err = {{0}};
 	cr_assert_neq(xpu_run(&o, NULL, &err), 0);
 }
@@ -217,9 +217,9 @@ static const char *cluster(const char *dir)
 	snprintf(plat, sizeof(plat), "%s/cluster.xml", dir);
 	FILE *f = fopen(plat, "w");
 	fprintf(f, "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
-		   "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">"
-		   "<zone id=\"z\" routing=\"Full\"><host id=\"cl\" speed=\"1Gf\" core=\"64\">"
-		   "<prop id=\"xpu.kind\" value=\"cpu\"/></host></zone></platform>\n");
+	           "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">"
+	           "<zone id=\"z\" routing=\"Full\"><host id=\"cl\" speed=\"1Gf\" core=\"64\">"
+	           "<prop id=\"xpu.kind\" value=\"cpu\"/></host></zone></platform>\n");
 	fclose(f);
 	return plat;
 }
@@ -270,8 +270,9 @@ static void check_reservations(const char *policy, int swf_like, unsigned seed)
 		if (isnan(r))
 			continue;
 		reserved++;
-		cr_assert(t->start_t <= r + 1e-6 * (1 + r), "%s: job %s starts at %g after its reservation %g",
-			  policy, t->id, t->start_t, r);
+		cr_assert(t->start_t <= r + 1e-6 * (1 + r),
+		          "%s: job %s starts at %g after its reservation %g", policy, t->id,
+		          t->start_t, r);
 	}
 	cr_assert(reserved > 0, "no job ever waited: the case tests nothing");
 	xpu_run_result_free(&res);
@@ -306,14 +307,14 @@ Test(easy, backfills_where_fcfs_waits)
 	snprintf(trace, sizeof(trace), "%s/b.csv", dir);
 	FILE *f = fopen(trace, "w");
 	fprintf(f, "id,submit,flops,width,estimate\na,0,600e9,60,10\nb,1,640e9,64,10\n"
-		   "c,2,20e9,4,5\n");
+	           "c,2,20e9,4,5\n");
 	fclose(f);
 	struct xpu_run_opts o = {.platform = plat, .trace = trace, .sched = "easy"};
 	struct xpu_run_result res;
 	struct xpu_err err = {{0}};
 	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
 	cr_assert(fabs(res.w->tasks[2].start_t - 2) < 1e-9, "c starts at %g",
-		  res.w->tasks[2].start_t);
+	          res.w->tasks[2].start_t);
 	cr_assert(fabs(res.w->tasks[1].start_t - 10) < 1e-9);
 	xpu_run_result_free(&res);
 }

@@ -1,4 +1,5 @@
-/* test_readers.c — the public-format trace readers (SWF, STG, GPU-cluster CSVs, Azure LLM) and `xpuopt convert`. */
+/* test_readers.c — the public-format trace readers (SWF, STG, GPU-cluster CSVs, Azure LLM) and
+ * `xpuopt convert`. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
@@ -197,8 +198,7 @@ Test(readers, unknown_and_bad_parameters)
 	cr_assert_eq(xpu_trace_open(rd_path("swf/ok.swf"), "swf:speed=-1", &r, &err), -EINVAL);
 	cr_expect_str_eq(err.msg, "trace format swf: parameter 'speed': expected a positive "
 	                          "number, got \"-1\"");
-	cr_assert_eq(xpu_trace_open(rd_path("swf/ok.swf"), "swf:failed=maybe", &r, &err),
-	             -EINVAL);
+	cr_assert_eq(xpu_trace_open(rd_path("swf/ok.swf"), "swf:failed=maybe", &r, &err), -EINVAL);
 	cr_expect_str_eq(err.msg, "trace format swf: parameter 'failed': expected one of keep, "
 	                          "drop, got \"maybe\"");
 	cr_assert_null(r);
@@ -269,8 +269,8 @@ Test(convert, round_trips_through_native)
 	const char *dir = xt_tmpdir();
 	char out[512], buf[8192];
 	snprintf(out, sizeof(out), "%s/stg.csv", dir);
-	int st = xt_cmd(buf, sizeof(buf), "convert %s -o %s", rd_path("stg/no_dummy_count.stg"),
-	                out);
+	int st =
+	    xt_cmd(buf, sizeof(buf), "convert %s -o %s", rd_path("stg/no_dummy_count.stg"), out);
 	cr_assert_eq(st, 0, "%s", buf);
 	struct xpu_workload *w = rd_load(out, NULL);
 	cr_assert_eq(w->ntasks, 4);
@@ -287,7 +287,8 @@ Test(convert, round_trips_through_native)
 	xpu_workload_free(w);
 
 	snprintf(out, sizeof(out), "%s/swf.csv", dir);
-	cr_assert_eq(xt_cmd(buf, sizeof(buf), "convert %s -o %s", rd_path("swf/mixed.swf"), out), 0);
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "convert %s -o %s", rd_path("swf/mixed.swf"), out),
+	             0);
 	w = rd_load(out, NULL);
 	cr_expect_eq(rd_task(w, "1")->width, 4);
 	cr_expect_float_eq(rd_task(w, "1")->estimate, 200, 0);
@@ -299,8 +300,8 @@ Test(convert, bad_input_exits_2_and_writes_nothing)
 	const char *dir = xt_tmpdir();
 	char out[512], buf[8192];
 	snprintf(out, sizeof(out), "%s/bad.csv", dir);
-	cr_assert_eq(xt_cmd(buf, sizeof(buf), "convert %s -o %s", rd_path("swf/truncated.swf"), out),
-	             2);
+	cr_assert_eq(
+	    xt_cmd(buf, sizeof(buf), "convert %s -o %s", rd_path("swf/truncated.swf"), out), 2);
 	cr_expect_neq(access(out, F_OK), 0);
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "convert %s", rd_path("swf/ok.swf")), 2);
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "convert --help"), 0);
@@ -379,12 +380,39 @@ static void replay(size_t i)
 	cr_expect_not_null(strstr(buf, "tasks_failed 0\n"), "%s: %s", t->file, buf);
 }
 
-Test(real_traces, replay_kth) { replay(0); }
-Test(real_traces, replay_nasa) { replay(1); }
-Test(real_traces, replay_hpc2n) { replay(2); }
-Test(real_traces, replay_alibaba) { replay(3); }
-Test(real_traces, replay_itp_cluster01) { replay(4); }
-Test(real_traces, replay_itp_cluster04) { replay(7); }
-Test(real_traces, replay_azure_llm) { replay(9); }
-Test(real_traces, replay_robot) { replay(10); }
-Test(real_traces, replay_sparse) { replay(11); }
+Test(real_traces, replay_kth)
+{
+	replay(0);
+}
+Test(real_traces, replay_nasa)
+{
+	replay(1);
+}
+Test(real_traces, replay_hpc2n)
+{
+	replay(2);
+}
+Test(real_traces, replay_alibaba)
+{
+	replay(3);
+}
+Test(real_traces, replay_itp_cluster01)
+{
+	replay(4);
+}
+Test(real_traces, replay_itp_cluster04)
+{
+	replay(7);
+}
+Test(real_traces, replay_azure_llm)
+{
+	replay(9);
+}
+Test(real_traces, replay_robot)
+{
+	replay(10);
+}
+Test(real_traces, replay_sparse)
+{
+	replay(11);
+}

@@ -349,9 +349,9 @@ Test(results, writes_whole_schema, .init = res_mkdtemp, .fini = res_rmtree)
 	/* /tasks: every column present, five long. */
 	g = H5Gopen2(f, "tasks", H5P_DEFAULT);
 	cr_assert_geq(g, 0);
-	static const char *const cols[] = {"id",     "unit",     "class",   "submit",   "ready",
-	                                   "start",  "end",      "energy",  "bytes_in", "predicted",
-	                                   "status", "deadline", "priority", "width"};
+	static const char *const cols[] = {
+	    "id",     "unit",     "class",     "submit", "ready",    "start",    "end",
+	    "energy", "bytes_in", "predicted", "status", "deadline", "priority", "width"};
 	int rank;
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 		cr_expect_eq(res_dims(g, cols[i], &rank, NULL), 5, "/tasks/%s", cols[i]);

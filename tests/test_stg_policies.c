@@ -13,7 +13,7 @@
 #include "registry.h"
 
 #define STG_DIR XPU_SRCDIR "/../shared/traces/workflow/stg"
-#define WF_DIR XPU_SRCDIR "/../shared/traces/workflow/wfcommons"
+#define WF_DIR  XPU_SRCDIR "/../shared/traces/workflow/wfcommons"
 
 /* Three 1 flop/s processors joined by 1 GB/s links: a task of F flop takes F seconds. */
 static const char *three_units(void)
@@ -23,19 +23,22 @@ static const char *three_units(void)
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
 	fprintf(f, "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
-		   "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">\n"
-		   "<zone id=\"z\" routing=\"Full\">\n");
+	           "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\">\n"
+	           "<zone id=\"z\" routing=\"Full\">\n");
 	for (int i = 0; i < 3; i++)
-		fprintf(f, "<host id=\"p%d\" speed=\"1f\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
-			   "</host>\n", i);
+		fprintf(f,
+		        "<host id=\"p%d\" speed=\"1f\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+		        "</host>\n",
+		        i);
 	for (int i = 0; i < 3; i++) /* the DTD wants every link before any route */
 		for (int j = i + 1; j < 3; j++)
 			fprintf(f, "<link id=\"l%d%d\" bandwidth=\"1GBps\" latency=\"0s\"/>\n", i,
-				j);
+			        j);
 	for (int i = 0; i < 3; i++)
 		for (int j = i + 1; j < 3; j++)
-			fprintf(f, "<route src=\"p%d\" dst=\"p%d\"><link_ctn id=\"l%d%d\"/></route>\n",
-				i, j, i, j);
+			fprintf(f,
+			        "<route src=\"p%d\" dst=\"p%d\"><link_ctn id=\"l%d%d\"/></route>\n",
+			        i, j, i, j);
 	fprintf(f, "</zone></platform>\n");
 	fclose(f);
 	return path;
@@ -76,14 +79,12 @@ static double lower_bound(const char *path, const char *format)
 }
 
 static double makespan_of(const char *policy, const char *graph, const char *format,
-			  const char *platform)
+                          const char *platform)
 {
 	char h5[256];
 	snprintf(h5, sizeof(h5), "%s/r.h5", xt_tmpdir());
-	struct xpu_run_opts o = {.platform = platform,
-				 .trace = graph,
-				 .trace_format = format,
-				 .sched = policy};
+	struct xpu_run_opts o = {
+	    .platform = platform, .trace = graph, .trace_format = format, .sched = policy};
 	cr_assert_eq(xt_run_forked(&o, h5), 0, "%s on %s", policy, graph);
 	struct xpu_summary s;
 	struct xpu_err err = {{0}};
@@ -103,8 +104,8 @@ static void check_graphs(const char *const *graphs, int n, const char *format)
 		for (int i = 0; xpu_sched_registry[i]; i++) {
 			const char *p = xpu_sched_registry[i]->name;
 			double m = makespan_of(p, graphs[g], format, platform);
-			cr_assert(m >= lb - 1e-6 * lb, "%s on %s: makespan %g below the bound %g", p,
-				  graphs[g], m, lb);
+			cr_assert(m >= lb - 1e-6 * lb, "%s on %s: makespan %g below the bound %g",
+			          p, graphs[g], m, lb);
 			if (!strcmp(p, "heft"))
 				heft += m / n;
 			if (!strcmp(p, "fifo"))
@@ -112,7 +113,7 @@ static void check_graphs(const char *const *graphs, int n, const char *format)
 		}
 	}
 	cr_assert(heft <= fifo * (1 + 1e-9), "HEFT mean makespan %g worse than fifo's %g", heft,
-		  fifo);
+	          fifo);
 }
 
 Test(stg_policies, no_policy_beats_the_lower_bound_and_heft_beats_fifo)

@@ -30,9 +30,8 @@ static void write_file(const char *path, const char *text)
 static void write_cfg(const char *path, const char *body)
 {
 	char text[8192];
-	snprintf(text, sizeof(text),
-		 "platforms = [ \"%s\" ];\ntraces = [ \"%s\" ];\n%s",
-		 xt_src("platforms/default.xml"), xt_src("traces/default.csv"), body);
+	snprintf(text, sizeof(text), "platforms = [ \"%s\" ];\ntraces = [ \"%s\" ];\n%s",
+	         xt_src("platforms/default.xml"), xt_src("traces/default.csv"), body);
 	write_file(path, text);
 }
 
@@ -43,18 +42,18 @@ Test(study_file, expands_the_matrix)
 	snprintf(cfg, sizeof(cfg), "%s/m.cfg", dir);
 	char text[4096];
 	snprintf(text, sizeof(text),
-		 "name = \"m\";\n"
-		 "platforms = [ \"%s\", \"%s\" ];\n"
-		 "traces = \"%s\";\n"
-		 "seeds = { first = 3; count = 2; };\n"
-		 "policies = (\n"
-		 "  { name = \"fifo\"; sched = \"fifo\"; },\n"
-		 "  { name = \"heft\"; sched = \"heft\"; power = \"powersave\"; },\n"
-		 "  { name = \"energy\"; sched = \"energy:beta=2\";\n"
-		 "    sweep = { sched = { gamma = [ 1.0, 10.5 ]; mode = \"x\"; }; }; }\n"
-		 ");\n",
-		 xt_src("platforms/default.xml"), xt_src("tests/data/platforms/shared_soc.xml"),
-		 xt_src("traces/default.csv"));
+	         "name = \"m\";\n"
+	         "platforms = [ \"%s\", \"%s\" ];\n"
+	         "traces = \"%s\";\n"
+	         "seeds = { first = 3; count = 2; };\n"
+	         "policies = (\n"
+	         "  { name = \"fifo\"; sched = \"fifo\"; },\n"
+	         "  { name = \"heft\"; sched = \"heft\"; power = \"powersave\"; },\n"
+	         "  { name = \"energy\"; sched = \"energy:beta=2\";\n"
+	         "    sweep = { sched = { gamma = [ 1.0, 10.5 ]; mode = \"x\"; }; }; }\n"
+	         ");\n",
+	         xt_src("platforms/default.xml"), xt_src("tests/data/platforms/shared_soc.xml"),
+	         xt_src("traces/default.csv"));
 	write_file(cfg, text);
 	struct xpu_study st;
 	struct xpu_err err = {{0}};
@@ -92,16 +91,16 @@ Test(study_file, bad_files_name_file_line_and_field)
 	static const struct {
 		const char *body, *line, *want;
 	} bad[] = {
-		{"seeds = [ 1, 2 \npolicies = ();\n", ":4:", "syntax error"},
-		{"seeds = [ 1 ];\nseed = 2;\npolicies = ( { name = \"a\"; } );\n", ":4:",
-		 "seed: unknown field"},
-		{"seeds = [ 1, -2 ];\npolicies = ( { name = \"a\"; } );\n", ":3:", "seeds[1]"},
-		{"policies = ( { name = \"a\"; sched = \"nosuch\"; } );\n", ":3:", "nosuch"},
-		{"policies = ( { name = \"a\";\n sched = \"fifo\"; shed = \"x\"; } );\n", ":4:",
-		 "policies[0].shed"},
-		{"policies = ( { name = \"a b\"; } );\n", ":3:", "name"},
-		{"policies = ( { name = \"a\"; }, { name = \"a\"; } );\n", ":3:", "twice"},
-		{"seeds = [ 1 ];\n", "", "policies: missing"},
+	    {"seeds = [ 1, 2 \npolicies = ();\n", ":4:", "syntax error"},
+	    {"seeds = [ 1 ];\nseed = 2;\npolicies = ( { name = \"a\"; } );\n",
+	     ":4:", "seed: unknown field"},
+	    {"seeds = [ 1, -2 ];\npolicies = ( { name = \"a\"; } );\n", ":3:", "seeds[1]"},
+	    {"policies = ( { name = \"a\"; sched = \"nosuch\"; } );\n", ":3:", "nosuch"},
+	    {"policies = ( { name = \"a\";\n sched = \"fifo\"; shed = \"x\"; } );\n",
+	     ":4:", "policies[0].shed"},
+	    {"policies = ( { name = \"a b\"; } );\n", ":3:", "name"},
+	    {"policies = ( { name = \"a\"; }, { name = \"a\"; } );\n", ":3:", "twice"},
+	    {"seeds = [ 1 ];\n", "", "policies: missing"},
 	};
 	const char *dir = xt_tmpdir();
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -124,7 +123,7 @@ Test(study_file, bad_files_name_file_line_and_field)
 	char cfg[256];
 	snprintf(cfg, sizeof(cfg), "%s/nofile.cfg", dir);
 	write_file(cfg, "platforms = [ \"nosuch.xml\" ];\ntraces = [ \"t.csv\" ];\n"
-			"policies = ( { name = \"a\"; } );\n");
+	                "policies = ( { name = \"a\"; } );\n");
 	struct xpu_study st;
 	struct xpu_err err = {{0}};
 	cr_assert_eq(xpu_study_load(cfg, NULL, 0, &st, &err), -EINVAL);
@@ -183,10 +182,10 @@ static void write_study(const char *cfg, int nseeds)
 {
 	char body[512];
 	snprintf(body, sizeof(body),
-		 "seeds = { first = 1; count = %d; };\n"
-		 "policies = ( { name = \"fifo\"; sched = \"fifo\"; },\n"
-		 "             { name = \"rr\"; sched = \"round-robin\"; } );\n",
-		 nseeds);
+	         "seeds = { first = 1; count = %d; };\n"
+	         "policies = ( { name = \"fifo\"; sched = \"fifo\"; },\n"
+	         "             { name = \"rr\"; sched = \"round-robin\"; } );\n",
+	         nseeds);
 	write_cfg(cfg, body);
 }
 
@@ -262,8 +261,8 @@ Test(study, resumes_after_kill_9_at_random_moments, .timeout = 120)
 		cr_assert_eq(xpu_study_load(cfg, out, 0, &s, &err), 0);
 		for (int i = 0; i < s.ncases; i++)
 			if (access(s.cases[i].result, F_OK) == 0)
-				cr_assert(xpu_study_case_done(&s.cases[i]), "round %d: %s unreadable",
-					  round, s.cases[i].id);
+				cr_assert(xpu_study_case_done(&s.cases[i]),
+				          "round %d: %s unreadable", round, s.cases[i].id);
 		xpu_study_free(&s);
 	}
 	/* The children die with the study (PR_SET_PDEATHSIG); give them a moment. */
@@ -293,7 +292,7 @@ static void attr_str(hid_t g, const char *name, const char *v)
 
 /* A synthetic result: /run attributes and two summary metrics. */
 static void fake_result(const char *path, const char *sched, uint64_t seed, double makespan,
-			double energy)
+                        double energy)
 {
 	hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 	cr_assert_geq(f, 0);
@@ -314,7 +313,7 @@ static void fake_result(const char *path, const char *sched, uint64_t seed, doub
 	double v[] = {makespan, energy};
 	for (int i = 0; i < 2; i++) {
 		hid_t d = H5Dcreate2(g, keys[i], H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT,
-				     H5P_DEFAULT);
+		                     H5P_DEFAULT);
 		H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v[i]);
 		H5Dclose(d);
 	}
@@ -344,22 +343,22 @@ Test(compare, finds_a_planted_difference_and_none_where_there_is_none)
 	int rc = xt_cmd(buf, sizeof(buf), "compare -m makespan_s,energy_j --csv - %s", files);
 	cr_assert_eq(rc, 0, "%s", buf);
 	char *line = strstr(buf, "\nfifo/first-fit/performance/local,heft/first-fit/"
-				 "performance/local,makespan_s,16,");
+	                         "performance/local,makespan_s,16,");
 	cr_assert_not_null(line, "%s", buf);
 	double ma, mb, d, lo, hi, pv;
 	int w, l, t;
 	cr_assert_eq(sscanf(strchr(strstr(line, ",16,") + 1, ',') + 1,
-			    "%lf,%lf,%lf,%lf,%lf,%lf,%d,%d,%d", &ma, &mb, &d, &lo, &hi, &pv, &w,
-			    &l, &t),
-		     9, "%s", line);
+	                    "%lf,%lf,%lf,%lf,%lf,%lf,%d,%d,%d", &ma, &mb, &d, &lo, &hi, &pv, &w, &l,
+	                    &t),
+	             9, "%s", line);
 	cr_assert(d > 0.9 && d < 1.1 && lo > 0.5 && hi < 1.5, "%s", line);
 	cr_assert(pv < 0.001, "%s", line);
 	cr_assert_eq(l, 16, "makespan grew on every seed: 16 losses");
 	line = strstr(buf, ",energy_j,16,");
 	cr_assert_not_null(line, "%s", buf);
-	cr_assert_eq(sscanf(line + strlen(",energy_j,16,"), "%lf,%lf,%lf,%lf,%lf,%lf,%d,%d,%d",
-			    &ma, &mb, &d, &lo, &hi, &pv, &w, &l, &t),
-		     9);
+	cr_assert_eq(sscanf(line + strlen(",energy_j,16,"), "%lf,%lf,%lf,%lf,%lf,%lf,%d,%d,%d", &ma,
+	                    &mb, &d, &lo, &hi, &pv, &w, &l, &t),
+	             9);
 	cr_assert(lo < 0 && hi > 0, "%s", line);
 	cr_assert(pv > 0.5, "%s", line);
 	cr_assert_eq(w, 8);
@@ -410,21 +409,21 @@ Test(plot, draws_every_kind_as_png_and_svg_and_a_report, .timeout = 120)
 	snprintf(out, sizeof(out), "%s/out", dir);
 	write_study(cfg, 2);
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "study -q -j 2 -o %s %s 2>&1", out, cfg), 0, "%s",
-		     buf);
+	             buf);
 	snprintf(h5, sizeof(h5), "%s/cases/default.default.fifo.s1.h5", out);
 	static const char *const kinds[] = {"gantt", "util", "power", "cdf"};
 	static const char *const exts[] = {"png", "svg"};
 	for (int k = 0; k < 4; k++)
 		for (int e = 0; e < 2; e++) {
 			snprintf(img, sizeof(img), "%s/%s.%s", dir, kinds[k], exts[e]);
-			int rc = xt_cmd(buf, sizeof(buf), "plot %s %s -o %s 2>&1", kinds[k], h5,
-					img);
+			int rc =
+			    xt_cmd(buf, sizeof(buf), "plot %s %s -o %s 2>&1", kinds[k], h5, img);
 			cr_assert_eq(rc, 0, "%s", buf);
 			check_image(img);
 		}
 	snprintf(img, sizeof(img), "%s/bars.svg", dir);
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "plot bars %s -m energy_j -o %s 2>&1", out, img), 0,
-		     "%s", buf);
+	             "%s", buf);
 	check_image(img);
 	/* Bad input: exit 2, no image. */
 	snprintf(img, sizeof(img), "%s/bad.png", dir);
@@ -463,7 +462,7 @@ Test(slurm, job_array_results_equal_a_local_run, .timeout = 180)
 	char cmd[1024], reason[1024] = "";
 	const char *dir = xt_tmpdir();
 	snprintf(cmd, sizeof(cmd), "XPUOPT=%s sh %s %s 2>&1", xt_xpuopt(),
-		 xt_src("tests/slurm_study.sh"), dir);
+	         xt_src("tests/slurm_study.sh"), dir);
 	FILE *p = popen(cmd, "r");
 	cr_assert_not_null(p);
 	char line[512];

@@ -234,7 +234,8 @@ Test(trace_native, rejects_unknown_format)
 	cr_assert_eq(rc, -EINVAL);
 	/* The list grows with each reader: build it from the registry. */
 	char want[512];
-	size_t n = (size_t)snprintf(want, sizeof(want), "unknown trace format \"swf-nope\" (formats: ");
+	size_t n =
+	    (size_t)snprintf(want, sizeof(want), "unknown trace format \"swf-nope\" (formats: ");
 	for (const char *const *f = xpu_trace_formats; *f; f++)
 		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s, ", *f);
 	snprintf(want + n, sizeof(want) - n, "auto)");

@@ -1,4 +1,5 @@
-/* gpu_csv.c — readers for GPU-cluster job lists: Alibaba cluster-trace-gpu-v2023 pods and Philly/ITP jobs. */
+/* gpu_csv.c — readers for GPU-cluster job lists: Alibaba cluster-trace-gpu-v2023 pods and
+ * Philly/ITP jobs. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,9 +25,9 @@
 enum flavour { ALIBABA, PHILLY };
 
 enum acol { A_NAME, A_MEM, A_NGPU, A_MILLI, A_CREATE, A_DELETE, A_SCHED, A_NCOLS };
-static const char *const alibaba_cols[A_NCOLS] = {
-    "name", "memory_mib", "num_gpu", "gpu_milli", "creation_time", "deletion_time",
-    "scheduled_time"};
+static const char *const alibaba_cols[A_NCOLS] = {"name",          "memory_mib",    "num_gpu",
+                                                  "gpu_milli",     "creation_time", "deletion_time",
+                                                  "scheduled_time"};
 
 enum pcol { P_ID, P_SUBMIT, P_DURATION, P_NGPU, P_NCOLS };
 static const char *const philly_cols[P_NCOLS] = {"job_id", "submission_time", "duration",
@@ -39,8 +40,8 @@ struct gcsv {
 	enum flavour fl;
 	double speed; /* flop/s of one whole GPU: work = run time x speed x GPUs */
 	int cls;
-	int ncols;            /* columns in the header */
-	int col[A_NCOLS];     /* header position of each column we read */
+	int ncols;        /* columns in the header */
+	int col[A_NCOLS]; /* header position of each column we read */
 	char *field[MAX_COLS + 1];
 };
 
@@ -105,8 +106,8 @@ static int gpus(struct gcsv *g, struct xpu_err *err, int c, double *out)
 	/* The largest machines of these clusters hold 8 GPUs and the largest ITP job 64;
 	 * a million is a corrupt field. */
 	if (*out != floor(*out) || *out > 1e6)
-		return tr_bad(&g->l, err, "num_gpu", "a whole number of GPUs",
-		              g->field[g->col[c]], *out > 1e6 ? " (too large)" : "");
+		return tr_bad(&g->l, err, "num_gpu", "a whole number of GPUs", g->field[g->col[c]],
+		              *out > 1e6 ? " (too large)" : "");
 	return 0;
 }
 
@@ -226,8 +227,8 @@ static int gcsv_open(struct xpu_trace_reader *r, enum flavour fl, struct xpu_err
 		char list[256];
 		size_t len = 0;
 		for (int i = 0; i < n; i++)
-			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? "," : "",
-			                        names[i]);
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+			                        i ? "," : "", names[i]);
 		rc = map_header(fl, g->l.line, g->col, &missing);
 		if (rc > MAX_COLS)
 			rc = xpu_errf(err, r->path, g->l.lineno, "more than %d columns", MAX_COLS);

@@ -61,7 +61,7 @@ static int append(struct tr_lines *l, size_t *len, const char *p, size_t n, stru
 {
 	if (*len + n > TR_MAX_LINE)
 		return xpu_errf(err, l->path, l->lineno, "line is longer than %d bytes",
-				TR_MAX_LINE);
+		                TR_MAX_LINE);
 	if (*len + n + 1 > l->line_cap) {
 		size_t cap = l->line_cap ? l->line_cap : 256;
 		while (cap < *len + n + 1)
@@ -133,8 +133,8 @@ enum tr_num tr_parse_num(const char *s, double *out)
 		return TR_BAD;
 	/* strtod would also take nan, inf and hex floats: only digits, '.', exponent. */
 	for (const char *q = p; *q; q++)
-		if (!((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' || *q == '+' ||
-		      *q == '-'))
+		if (!((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' ||
+		      *q == '+' || *q == '-'))
 			return TR_BAD;
 	char *end;
 	errno = 0;
@@ -147,8 +147,8 @@ enum tr_num tr_parse_num(const char *s, double *out)
 	return TR_OK;
 }
 
-int tr_bad(const struct tr_lines *l, struct xpu_err *err, const char *field,
-	   const char *expected, const char *v, const char *note)
+int tr_bad(const struct tr_lines *l, struct xpu_err *err, const char *field, const char *expected,
+           const char *v, const char *note)
 {
 	int len = (int)strlen(v);
 	const char *dots = "";
@@ -157,11 +157,11 @@ int tr_bad(const struct tr_lines *l, struct xpu_err *err, const char *field,
 		dots = "...";
 	}
 	return xpu_errf(err, l->path, l->lineno, "field '%s': expected %s, got \"%.*s%s\"%s", field,
-			expected, len, v, dots, note);
+	                expected, len, v, dots, note);
 }
 
-int tr_num_field(const struct tr_lines *l, struct xpu_err *err, const char *field,
-		 const char *v, double min, double *out)
+int tr_num_field(const struct tr_lines *l, struct xpu_err *err, const char *field, const char *v,
+                 double min, double *out)
 {
 	const char *expected = min < 0 ? "a number >= -1 (-1: unknown)" : "a non-negative number";
 	enum tr_num st = tr_parse_num(v, out);
@@ -228,7 +228,7 @@ static const char *param_of(const struct xpu_trace_reader *r, const char *key)
 }
 
 int tr_param_num(const struct xpu_trace_reader *r, const char *key, double def, double *out,
-		 struct xpu_err *err)
+                 struct xpu_err *err)
 {
 	const char *v = param_of(r, key);
 	*out = def;
@@ -237,15 +237,15 @@ int tr_param_num(const struct xpu_trace_reader *r, const char *key, double def, 
 	double d;
 	if (tr_parse_num(v, &d) != TR_OK || d <= 0)
 		return xpu_errf(err, NULL, 0,
-				"trace format %s: parameter '%s': expected a positive number, "
-				"got \"%.*s\"",
-				r->ops->name, key, TR_QUOTE_MAX, v);
+		                "trace format %s: parameter '%s': expected a positive number, "
+		                "got \"%.*s\"",
+		                r->ops->name, key, TR_QUOTE_MAX, v);
 	*out = d;
 	return 0;
 }
 
 int tr_param_choice(const struct xpu_trace_reader *r, const char *key, const char *const *choices,
-		    int def, struct xpu_err *err)
+                    int def, struct xpu_err *err)
 {
 	const char *v = param_of(r, key);
 	if (!v)
@@ -257,9 +257,9 @@ int tr_param_choice(const struct xpu_trace_reader *r, const char *key, const cha
 			return i;
 		if (n < sizeof(list))
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
-					      choices[i]);
+			                      choices[i]);
 	}
 	return xpu_errf(err, NULL, 0,
-			"trace format %s: parameter '%s': expected one of %s, got \"%.*s\"",
-			r->ops->name, key, list, TR_QUOTE_MAX, v);
+	                "trace format %s: parameter '%s': expected one of %s, got \"%.*s\"",
+	                r->ops->name, key, list, TR_QUOTE_MAX, v);
 }

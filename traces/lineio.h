@@ -12,11 +12,11 @@
 #define TR_QUOTE_MAX 80
 
 struct tr_lines {
-	void *gz;        /* gzFile; zlib reads plain files through the same calls */
+	void *gz; /* gzFile; zlib reads plain files through the same calls */
 	const char *path;
-	char *buf;       /* raw bytes read, [pos, end) not yet consumed */
+	char *buf; /* raw bytes read, [pos, end) not yet consumed */
 	size_t pos, end, cap;
-	char *line;      /* the current line, NUL-terminated, without its ending */
+	char *line; /* the current line, NUL-terminated, without its ending */
 	size_t line_cap;
 	int lineno;
 	int eof;
@@ -37,11 +37,11 @@ enum tr_num { TR_OK, TR_BAD, TR_RANGE };
 enum tr_num tr_parse_num(const char *s, double *out);
 
 /* "FILE:LINE: field 'F': expected E, got "V"NOTE" as an error; returns -EINVAL. */
-int tr_bad(const struct tr_lines *l, struct xpu_err *err, const char *field,
-	   const char *expected, const char *v, const char *note);
+int tr_bad(const struct tr_lines *l, struct xpu_err *err, const char *field, const char *expected,
+           const char *v, const char *note);
 /* A number field >= min (use 0 or -1): 0, or -EINVAL with a message. */
-int tr_num_field(const struct tr_lines *l, struct xpu_err *err, const char *field,
-		 const char *v, double min, double *out);
+int tr_num_field(const struct tr_lines *l, struct xpu_err *err, const char *field, const char *v,
+                 double min, double *out);
 
 /* Split s in place at sep (runs of blanks when sep is ' '), trimming blanks; up to max
  * fields; returns the field count (max + 1 when there are more). */
@@ -50,10 +50,10 @@ int tr_split(char *s, char sep, char **field, int max);
 /* Reader parameters given as 'format:key=value,...'. */
 /* A positive number parameter, or def when absent: 0 or -EINVAL. */
 int tr_param_num(const struct xpu_trace_reader *r, const char *key, double def, double *out,
-		 struct xpu_err *err);
+                 struct xpu_err *err);
 /* A parameter that must be one of choices (NULL-terminated): its index, def when
  * absent, or -EINVAL. */
 int tr_param_choice(const struct xpu_trace_reader *r, const char *key, const char *const *choices,
-		    int def, struct xpu_err *err);
+                    int def, struct xpu_err *err);
 
 #endif

@@ -1,4 +1,5 @@
-/* llm.c — reader for LLM inference request logs (Azure LLM inference trace): a prefill and a decode task per request. */
+/* llm.c — reader for LLM inference request logs (Azure LLM inference trace): a prefill and a decode
+ * task per request. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@ struct llm {
 	double params, dtype, kv;
 	int col[NCOLS];
 	int ncols;
-	double t0;       /* first request's time; NAN before it */
+	double t0; /* first request's time; NAN before it */
 	long nreq;
 	/* The decode half of the request read last, returned by the next call. */
 	int have_decode;
@@ -122,8 +123,7 @@ static int llm_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struc
 	if (parse_time(ts, &t) < 0)
 		return tr_bad(&m->l, err, "TIMESTAMP", "a time as YYYY-MM-DD HH:MM:SS.fff", ts, "");
 	if (tr_num_field(&m->l, err, "ContextTokens", m->field[m->col[C_CONTEXT]], 0, &ctx) < 0 ||
-	    tr_num_field(&m->l, err, "GeneratedTokens", m->field[m->col[C_GENERATED]], 0, &gen) <
-	        0)
+	    tr_num_field(&m->l, err, "GeneratedTokens", m->field[m->col[C_GENERATED]], 0, &gen) < 0)
 		return -EINVAL;
 	if (ctx != floor(ctx) || ctx > 1e9)
 		return tr_bad(&m->l, err, "ContextTokens", "a whole number of tokens",

@@ -32,15 +32,24 @@ enum col {
 };
 
 static const char *const col_names[COL_COUNT] = {
-    [COL_ID] = "id",       [COL_SUBMIT] = "submit",     [COL_CLASS] = "class",
-    [COL_FLOPS] = "flops", [COL_BYTES] = "bytes",       [COL_MEM] = "mem",
-    [COL_DEPS] = "deps",   [COL_PRIORITY] = "priority", [COL_DEADLINE] = "deadline",
-    [COL_USER] = "user",   [COL_COST] = "cost",       [COL_WIDTH] = "width",
+    [COL_ID] = "id",
+    [COL_SUBMIT] = "submit",
+    [COL_CLASS] = "class",
+    [COL_FLOPS] = "flops",
+    [COL_BYTES] = "bytes",
+    [COL_MEM] = "mem",
+    [COL_DEPS] = "deps",
+    [COL_PRIORITY] = "priority",
+    [COL_DEADLINE] = "deadline",
+    [COL_USER] = "user",
+    [COL_COST] = "cost",
+    [COL_WIDTH] = "width",
     [COL_ESTIMATE] = "estimate",
 };
 
-#define COLUMN_LIST                                                                        \
-	"id, submit, class, flops, bytes, mem, deps, priority, deadline, user, cost, width, estimate"
+#define COLUMN_LIST                                                                                \
+	"id, submit, class, flops, bytes, mem, deps, priority, deadline, user, cost, width, "      \
+	"estimate"
 
 struct native {
 	FILE *f;
@@ -445,7 +454,7 @@ static int parse_cost(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec 
 /* ------------------------------------------------------------------ records */
 
 static int parse_int(struct xpu_trace_reader *r, const char *v, enum col c, int *out,
-		     struct xpu_err *err)
+                     struct xpu_err *err)
 {
 	const char *p = v + (*v == '-' || *v == '+');
 	if (*p < '0' || *p > '9')

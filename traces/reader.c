@@ -11,19 +11,14 @@
  * xpu_trace_formats, in the same order; the first entry is the fallback for files
  * whose extension no reader claims. */
 static const struct xpu_trace_reader_ops *const readers[] = {
-    &xpu_trace_native,
-    &xpu_trace_swf,
-    &xpu_trace_stg,
-    &xpu_trace_alibaba_gpu,
-    &xpu_trace_philly,
-    &xpu_trace_azure_llm,
-    &xpu_trace_wfcommons,
+    &xpu_trace_native, &xpu_trace_swf,       &xpu_trace_stg,       &xpu_trace_alibaba_gpu,
+    &xpu_trace_philly, &xpu_trace_azure_llm, &xpu_trace_wfcommons,
 };
 
 #define NREADERS (sizeof(readers) / sizeof(readers[0]))
 
-const char *const xpu_trace_formats[] = {"native", "swf", "stg", "alibaba-gpu", "philly",
-                                         "azure-llm", "wfcommons", NULL};
+const char *const xpu_trace_formats[] = {"native", "swf",       "stg",       "alibaba-gpu",
+                                         "philly", "azure-llm", "wfcommons", NULL};
 
 static int has_suffix(const char *s, const char *suffix)
 {
@@ -139,7 +134,8 @@ static int parse_params(struct xpu_trace_reader *r, const char *spec, struct xpu
 	char list[256] = "";
 	size_t len = 0;
 	for (const char *const *k = r->ops->params; k && *k && len < sizeof(list); k++)
-		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", *k);
+		len +=
+		    (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", *k);
 	for (char *save, *p = strtok_r(r->spec, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(p, '=');
 		if (!eq || eq == p)

@@ -40,7 +40,7 @@ struct stg {
 		int cap;
 	} cur, ahead;
 	char id_buf[24];
-	char *dep_buf;     /* npred ids, 24 bytes each */
+	char *dep_buf; /* npred ids, 24 bytes each */
 	const char **dep_id;
 	double *dep_bytes;
 	int dep_cap;
@@ -125,8 +125,8 @@ static int read_node(struct xpu_trace_reader *r, struct node *n, struct xpu_err 
 			p++;
 		if (!*p)
 			return xpu_errf(err, r->path, s->l.lineno,
-			                "field 'pred': n_preds is %d, but the line lists %d", n->npred,
-			                k);
+			                "field 'pred': n_preds is %d, but the line lists %d",
+			                n->npred, k);
 		tok = p;
 		p += strcspn(p, " \t");
 		if (*p)
@@ -255,7 +255,8 @@ static int stg_open(struct xpu_trace_reader *r, struct xpu_err *err)
 	if (rc == 0) {
 		rc = content_line(s, err);
 		if (rc == 0)
-			rc = xpu_errf(err, r->path, 0, "empty file, expected a task count on line 1");
+			rc = xpu_errf(err, r->path, 0,
+			              "empty file, expected a task count on line 1");
 	}
 	if (rc > 0) {
 		char *f[2];

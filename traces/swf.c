@@ -1,4 +1,5 @@
-/* swf.c — reader for the Standard Workload Format of the Parallel Workloads Archive, plain or gzip. */
+/* swf.c — reader for the Standard Workload Format of the Parallel Workloads Archive, plain or gzip.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -35,10 +36,24 @@ enum {
 };
 
 static const char *const field_names[NFIELDS] = {
-    "job",           "submit",         "wait",         "run_time",        "allocated_procs",
-    "avg_cpu_time",  "used_memory",    "requested_procs", "requested_time", "requested_memory",
-    "status",        "user",           "group",        "application",     "queue",
-    "partition",     "preceding_job",  "think_time",
+    "job",
+    "submit",
+    "wait",
+    "run_time",
+    "allocated_procs",
+    "avg_cpu_time",
+    "used_memory",
+    "requested_procs",
+    "requested_time",
+    "requested_memory",
+    "status",
+    "user",
+    "group",
+    "application",
+    "queue",
+    "partition",
+    "preceding_job",
+    "think_time",
 };
 
 /* Header lines "; Key: value" kept for `xpuopt trace`; the archive's headers have
@@ -49,13 +64,13 @@ enum keep { KEEP, DROP };
 
 struct swf {
 	struct tr_lines l;
-	double speed;     /* flop/s of one processor: work = run time x speed x width */
-	int drop_failed;  /* status 0 */
+	double speed;       /* flop/s of one processor: work = run time x speed x width */
+	int drop_failed;    /* status 0 */
 	int drop_cancelled; /* status 5 */
-	int think_deps;   /* preceding job -> dependency */
+	int think_deps;     /* preceding job -> dependency */
 	int nheader;
 	char *hkey[MAX_HEADER], *hval[MAX_HEADER];
-	int pending;      /* l.line holds a job line read by open */
+	int pending; /* l.line holds a job line read by open */
 	char dep_buf[32];
 	const char *dep_id[1];
 	double dep_bytes[1];
@@ -127,15 +142,16 @@ static int swf_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struc
 		int nf = tr_split(s->l.line, ' ', f, NFIELDS);
 		if (nf != NFIELDS)
 			return xpu_errf(err, r->path, s->l.lineno,
-			                "expected %d whitespace-separated fields, got %s%d", NFIELDS,
-			                nf > NFIELDS ? "more than " : "", nf > NFIELDS ? NFIELDS : nf);
+			                "expected %d whitespace-separated fields, got %s%d",
+			                NFIELDS, nf > NFIELDS ? "more than " : "",
+			                nf > NFIELDS ? NFIELDS : nf);
 		double v[NFIELDS];
 		for (int i = 0; i < NFIELDS; i++)
 			if (tr_num_field(&s->l, err, field_names[i], f[i], -1, &v[i]) < 0)
 				return -EINVAL;
 		/* Job ids, processor counts, status and user are integers in SWF. */
-		static const int ints[] = {F_JOB, F_ALLOC, F_REQ_PROCS, F_STATUS, F_USER,
-		                           F_PRECEDING};
+		static const int ints[] = {F_JOB,    F_ALLOC, F_REQ_PROCS,
+		                           F_STATUS, F_USER,  F_PRECEDING};
 		for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 			double x = v[ints[i]];
 			if (x != floor(x))
@@ -163,7 +179,9 @@ static int swf_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struc
 		rec->deadline = INFINITY;
 		/* Width: the processors the job held; logs that lack them give only the
 		 * request. */
-		double width = v[F_ALLOC] > 0 ? v[F_ALLOC] : v[F_REQ_PROCS] > 0 ? v[F_REQ_PROCS] : 1;
+		double width = v[F_ALLOC] > 0       ? v[F_ALLOC]
+		               : v[F_REQ_PROCS] > 0 ? v[F_REQ_PROCS]
+		                                    : 1;
 		rec->width = (int)width;
 		/* flops is the whole job's work, shared over its width (core/xpu.h), so a job
 		 * that ran T seconds on P processors of speed S did T x S x P. */
@@ -226,8 +244,10 @@ static int swf_open(struct xpu_trace_reader *r, struct xpu_err *err)
 	if (rc == 0 && (rc = next_job_line(s, 1, err)) >= 0) {
 		s->pending = rc;
 		/* A log without even a header is more likely a failed download. */
-		rc = s->l.lineno == 0 ? xpu_errf(err, r->path, 0, "empty file, expected SWF "
-		                                 "header comments or job lines") : 0;
+		rc = s->l.lineno == 0 ? xpu_errf(err, r->path, 0,
+		                                 "empty file, expected SWF "
+		                                 "header comments or job lines")
+		                      : 0;
 	}
 	if (rc < 0) {
 		swf_close(r);

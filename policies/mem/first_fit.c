@@ -28,7 +28,7 @@ struct ff {
 	struct pool *pools;
 	struct block *blocks; /* handle - 1 indexes this */
 	size_t nblocks, cap;
-	uint64_t *spare;      /* released handles */
+	uint64_t *spare; /* released handles */
 	size_t nspare, spare_cap;
 };
 
@@ -46,8 +46,8 @@ static int ff_init(struct xpu_mem *m)
 	for (int i = 0; i < pf->npools; i++) {
 		struct pool *p = &f->pools[i];
 		/* capacity 0 in the platform means unlimited */
-		p->capacity = pf->pools[i].capacity > 0 ? (uint64_t)pf->pools[i].capacity
-							: UINT64_MAX / 2;
+		p->capacity =
+		    pf->pools[i].capacity > 0 ? (uint64_t)pf->pools[i].capacity : UINT64_MAX / 2;
 		p->free = malloc(sizeof(*p->free));
 		if (!p->free)
 			return -ENOMEM; /* fini frees what exists */
@@ -159,7 +159,8 @@ static void ff_free(struct xpu_mem *m, int pool, uint64_t handle)
 			size_t cap = 2 * p->cap;
 			struct extent *x = realloc(p->free, cap * sizeof(*x));
 			if (!x)
-				return; /* the extent is lost to fragmentation, never overcommitted */
+				return; /* the extent is lost to fragmentation, never overcommitted
+				         */
 			p->free = x;
 			p->cap = cap;
 		}
@@ -176,11 +177,11 @@ static double ff_used(struct xpu_mem *m, int pool)
 }
 
 const struct xpu_mem_ops xpu_mem_first_fit = {
-	.name = "first-fit",
-	.description = "first-fit allocator per memory pool; tasks wait when memory is full",
-	.init = ff_init,
-	.fini = ff_fini,
-	.alloc = ff_alloc,
-	.free = ff_free,
-	.used = ff_used,
+    .name = "first-fit",
+    .description = "first-fit allocator per memory pool; tasks wait when memory is full",
+    .init = ff_init,
+    .fini = ff_fini,
+    .alloc = ff_alloc,
+    .free = ff_free,
+    .used = ff_used,
 };

@@ -35,11 +35,11 @@ struct bf {
 	uint32_t *run; /* jobs placed and not ended */
 	size_t nrun, rcap;
 	int *free_cores;
-	double *end;   /* per task: expected end once placed */
-	double *rs;    /* per task (conservative): reserved start; NAN = none */
-	int *ru;       /* per task (conservative): reserved unit */
+	double *end; /* per task: expected end once placed */
+	double *rs;  /* per task (conservative): reserved start; NAN = none */
+	int *ru;     /* per task (conservative): reserved unit */
 	char *queued;
-	int busy;      /* re-entrancy guard: xpu_place may not call back, but be safe */
+	int busy; /* re-entrancy guard: xpu_place may not call back, but be safe */
 };
 
 double bf_first_reservation(const struct xpu_task *t)
@@ -190,7 +190,7 @@ static int used_at(struct bf *b, struct xpu_engine *e, int u, double x, uint32_t
 /* 1 when width cores are free on u throughout [x, x + d). Usage only rises at
  * interval starts, so x and every reservation start inside the window are checked. */
 static int window_free(struct bf *b, struct xpu_engine *e, int u, double x, double d, int width,
-		       uint32_t skip)
+                       uint32_t skip)
 {
 	int cap = xpu_unit_at(e, u)->cores - width;
 	if (used_at(b, e, u, x, skip) > cap)
@@ -268,8 +268,8 @@ static void run_easy(struct bf *b, struct xpu_engine *e)
 		return;
 	note_reservation(head, shadow);
 	/* cores of ru the head leaves spare at its shadow time */
-	int extra = xpu_unit_at(e, ru)->cores - used_at(b, e, ru, shadow, head->index) -
-		    (int)head->width;
+	int extra =
+	    xpu_unit_at(e, ru)->cores - used_at(b, e, ru, shadow, head->index) - (int)head->width;
 	for (size_t i = 1; i < b->nq; i++) {
 		struct xpu_task *t = xpu_task_at(e, b->q[i]);
 		int best = -1;

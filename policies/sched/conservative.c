@@ -7,12 +7,12 @@ static int conservative_init(struct xpu_sched *s)
 }
 
 const struct xpu_sched_ops xpu_sched_conservative = {
-	.name = "conservative",
-	.description = "conservative backfilling: no reservation is delayed (Mualem, Feitelson)",
-	.init = conservative_init,
-	.fini = bf_fini,
-	.on_ready = bf_on_ready,
-	.pick = bf_pick,
-	.on_done = bf_on_done,
-	.on_tick = bf_on_tick,
+    .name = "conservative",
+    .description = "conservative backfilling: no reservation is delayed (Mualem, Feitelson)",
+    .init = conservative_init,
+    .fini = bf_fini,
+    .on_ready = bf_on_ready,
+    .pick = bf_pick,
+    .on_done = bf_on_done,
+    .on_tick = bf_on_tick,
 };

@@ -17,7 +17,7 @@
 
 struct cpop {
 	struct ls l;
-	double *down;  /* downward rank */
+	double *down; /* downward rank */
 	char *on_cp;
 	uint32_t *nleft; /* predecessors in the batch not yet scheduled */
 };
@@ -125,8 +125,8 @@ static void cpop_on_arrivals(struct xpu_sched *s, double now)
 				continue;
 			c->nleft[t->index]++;
 			const struct xpu_task *pj = xpu_task_at(e, j);
-			double r = c->down[j] + ls_mean_cost(e, pj) +
-				   ls_mean_comm(l, t->deps[d].bytes);
+			double r =
+			    c->down[j] + ls_mean_cost(e, pj) + ls_mean_comm(l, t->deps[d].bytes);
 			if (r > best)
 				best = r;
 		}
@@ -172,10 +172,10 @@ out:
 }
 
 const struct xpu_sched_ops xpu_sched_cpop = {
-	.name = "cpop",
-	.description = "CPOP: critical path on one processor, insertion (Topcuoglu et al. 2002)",
-	.init = cpop_init,
-	.fini = cpop_fini,
-	.on_submit = cpop_on_submit,
-	.on_arrivals = cpop_on_arrivals,
+    .name = "cpop",
+    .description = "CPOP: critical path on one processor, insertion (Topcuoglu et al. 2002)",
+    .init = cpop_init,
+    .fini = cpop_fini,
+    .on_submit = cpop_on_submit,
+    .on_arrivals = cpop_on_arrivals,
 };

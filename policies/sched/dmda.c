@@ -40,7 +40,7 @@ static void dmda_on_ready(struct xpu_sched *s, struct xpu_task *t)
 }
 
 const struct xpu_sched_ops xpu_sched_dmda = {
-	.name = "dmda",
-	.description = "unit of least expected completion incl. data transfers (StarPU dmda)",
-	.on_ready = dmda_on_ready,
+    .name = "dmda",
+    .description = "unit of least expected completion incl. data transfers (StarPU dmda)",
+    .on_ready = dmda_on_ready,
 };

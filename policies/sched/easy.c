@@ -7,12 +7,12 @@ static int easy_init(struct xpu_sched *s)
 }
 
 const struct xpu_sched_ops xpu_sched_easy = {
-	.name = "easy",
-	.description = "EASY backfilling: later jobs never delay the head job (Lifka 1995)",
-	.init = easy_init,
-	.fini = bf_fini,
-	.on_ready = bf_on_ready,
-	.pick = bf_pick,
-	.on_done = bf_on_done,
-	.on_tick = bf_on_tick,
+    .name = "easy",
+    .description = "EASY backfilling: later jobs never delay the head job (Lifka 1995)",
+    .init = easy_init,
+    .fini = bf_fini,
+    .on_ready = bf_on_ready,
+    .pick = bf_pick,
+    .on_done = bf_on_done,
+    .on_tick = bf_on_tick,
 };

@@ -72,8 +72,8 @@ static void energy_on_ready(struct xpu_sched *s, struct xpu_task *t)
 		double a = xpu_unit_avail(e, u), r = xpu_data_ready(e, t, u);
 		double d = xpu_predict(e, t, u);
 		double joules = un->pstates[un->pstate].full_w * t->width / un->cores * d;
-		double cost = w->alpha * ((a > r ? a : r) + d - now) +
-			      w->beta * transfer(e, t, u) + w->gamma * joules;
+		double cost = w->alpha * ((a > r ? a : r) + d - now) + w->beta * transfer(e, t, u) +
+		              w->gamma * joules;
 		if (best < 0 || cost < best_cost) {
 			best = u;
 			best_cost = cost;
@@ -86,10 +86,10 @@ static void energy_on_ready(struct xpu_sched *s, struct xpu_task *t)
 static const char *const energy_params[] = {"alpha", "beta", "gamma", NULL};
 
 const struct xpu_sched_ops xpu_sched_energy = {
-	.name = "energy",
-	.description = "unit minimising alpha*time + beta*transfer + gamma*energy",
-	.init = energy_init,
-	.fini = energy_fini,
-	.on_ready = energy_on_ready,
-	.params = energy_params,
+    .name = "energy",
+    .description = "unit minimising alpha*time + beta*transfer + gamma*energy",
+    .init = energy_init,
+    .fini = energy_fini,
+    .on_ready = energy_on_ready,
+    .params = energy_params,
 };

@@ -98,11 +98,11 @@ static int fb_on_failed(struct xpu_sched *s, struct xpu_task *t, int u)
 static const char *const fb_params[] = {"order", NULL};
 
 const struct xpu_sched_ops xpu_sched_fallback = {
-	.name = "fallback",
-	.description = "kinds tried in order (order=npu/gpu/cpu); next kind on failure",
-	.init = fb_init,
-	.fini = fb_fini,
-	.on_ready = fb_on_ready,
-	.on_failed = fb_on_failed,
-	.params = fb_params,
+    .name = "fallback",
+    .description = "kinds tried in order (order=npu/gpu/cpu); next kind on failure",
+    .init = fb_init,
+    .fini = fb_fini,
+    .on_ready = fb_on_ready,
+    .on_failed = fb_on_failed,
+    .params = fb_params,
 };

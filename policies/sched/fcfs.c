@@ -7,12 +7,12 @@ static int fcfs_init(struct xpu_sched *s)
 }
 
 const struct xpu_sched_ops xpu_sched_fcfs = {
-	.name = "fcfs",
-	.description = "wide jobs start in queue order, never skipped (FCFS)",
-	.init = fcfs_init,
-	.fini = bf_fini,
-	.on_ready = bf_on_ready,
-	.pick = bf_pick,
-	.on_done = bf_on_done,
-	.on_tick = bf_on_tick,
+    .name = "fcfs",
+    .description = "wide jobs start in queue order, never skipped (FCFS)",
+    .init = fcfs_init,
+    .fini = bf_fini,
+    .on_ready = bf_on_ready,
+    .pick = bf_pick,
+    .on_done = bf_on_done,
+    .on_tick = bf_on_tick,
 };

@@ -157,7 +157,7 @@ int ls_begin(struct ls *l, struct xpu_engine *e, uint32_t *order, size_t *nout)
 				blocked = l->in_batch[p->index] == 2;
 			else
 				blocked = p->unit < 0 && p->state != XPU_TASK_DONE &&
-					  p->state != XPU_TASK_FAILED;
+				          p->state != XPU_TASK_FAILED;
 		}
 		if (blocked) {
 			l->in_batch[x] = 2;
@@ -183,8 +183,7 @@ void ls_end(struct ls *l, const uint32_t *order, size_t n)
 		l->in_batch[order[i]] = 0;
 }
 
-void ls_rank_up(struct ls *l, struct xpu_engine *e, const uint32_t *order, size_t n,
-		double *out)
+void ls_rank_up(struct ls *l, struct xpu_engine *e, const uint32_t *order, size_t n, double *out)
 {
 	for (size_t i = n; i-- > 0;) {
 		const struct xpu_task *t = xpu_task_at(e, order[i]);
@@ -223,8 +222,8 @@ static double producer_end(const struct ls *l, const struct xpu_task *p)
 	return l->aft[p->index];
 }
 
-double ls_eft(const struct ls *l, struct xpu_engine *e, const struct xpu_task *t, int u,
-	      double now, double *est)
+double ls_eft(const struct ls *l, struct xpu_engine *e, const struct xpu_task *t, int u, double now,
+              double *est)
 {
 	if (!xpu_can_run(e, t, u))
 		return INFINITY;
@@ -262,7 +261,7 @@ static int add_slot(struct ls_plan *pl, double start, double end)
 }
 
 void ls_commit(struct ls *l, struct xpu_engine *e, struct xpu_task *t, int u, double est,
-	       double eft)
+               double eft)
 {
 	l->aft[t->index] = eft;
 	add_slot(&l->plan[u], est, eft);

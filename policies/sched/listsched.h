@@ -17,9 +17,9 @@ struct ls_plan {
 struct ls {
 	uint32_t *pending; /* submitted, not yet planned */
 	size_t npending, cap;
-	double *aft;       /* planned finish per task */
-	double *rank;      /* free for the policy's priority */
-	uint32_t *topo;    /* position in a topological order of the batch */
+	double *aft;    /* planned finish per task */
+	double *rank;   /* free for the policy's priority */
+	uint32_t *topo; /* position in a topological order of the batch */
 	char *in_batch;
 	struct ls_plan *plan;
 	double mean_lat, mean_inv_bw; /* over distinct unit pairs with a copy */
@@ -45,16 +45,15 @@ double ls_mean_comm(const struct ls *l, double bytes);
 double ls_edge_bytes(const struct xpu_task *p, const struct xpu_task *c);
 /* Upward ranks of the batch (order is topological): rank_u(i) = w_i + max over
  * successors j in the batch of (c_ij + rank_u(j)). */
-void ls_rank_up(struct ls *l, struct xpu_engine *e, const uint32_t *order, size_t n,
-		double *out);
+void ls_rank_up(struct ls *l, struct xpu_engine *e, const uint32_t *order, size_t n, double *out);
 /* Earliest start on u of t (insertion: the first idle gap long enough after its data
  * is ready by the plan) and the finish time; returns the finish, INFINITY if u cannot
  * run t. */
-double ls_eft(const struct ls *l, struct xpu_engine *e, const struct xpu_task *t, int u,
-	      double now, double *est);
+double ls_eft(const struct ls *l, struct xpu_engine *e, const struct xpu_task *t, int u, double now,
+              double *est);
 /* Record t on u over [est, eft] and place it with est as queue order. */
 void ls_commit(struct ls *l, struct xpu_engine *e, struct xpu_task *t, int u, double est,
-	       double eft);
+               double eft);
 /* A ready list of batch tasks: a max-heap on rank[], ties in topological order. h
  * holds up to npending entries. */
 void ls_heap_push(const struct ls *l, uint32_t *h, size_t *n, uint32_t x);

@@ -7,11 +7,11 @@ static int maxmin_init(struct xpu_sched *s)
 }
 
 const struct xpu_sched_ops xpu_sched_maxmin = {
-	.name = "max-min",
-	.description = "batch of ready tasks; largest min completion time first (Maheswaran 1999)",
-	.init = maxmin_init,
-	.fini = bm_fini,
-	.on_ready = bm_on_ready,
-	.pick = bm_pick,
-	.on_tick = bm_on_tick,
+    .name = "max-min",
+    .description = "batch of ready tasks; largest min completion time first (Maheswaran 1999)",
+    .init = maxmin_init,
+    .fini = bm_fini,
+    .on_ready = bm_on_ready,
+    .pick = bm_pick,
+    .on_tick = bm_on_tick,
 };

@@ -73,10 +73,10 @@ static struct xpu_task *prio_pick(struct xpu_sched *s, struct xpu_unit *u)
 }
 
 const struct xpu_sched_ops xpu_sched_priority = {
-	.name = "priority",
-	.description = "central queue by priority, then arrival; idle units take the head",
-	.init = prio_init,
-	.fini = prio_fini,
-	.on_ready = prio_on_ready,
-	.pick = prio_pick,
+    .name = "priority",
+    .description = "central queue by priority, then arrival; idle units take the head",
+    .init = prio_init,
+    .fini = prio_fini,
+    .on_ready = prio_on_ready,
+    .pick = prio_pick,
 };

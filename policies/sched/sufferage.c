@@ -1,4 +1,5 @@
-/* sufferage.c — batch-mode sufferage mapping (Maheswaran et al., JPDC 1999); rules in batchmap.c. */
+/* sufferage.c — batch-mode sufferage mapping (Maheswaran et al., JPDC 1999); rules in batchmap.c.
+ */
 #include "batchmap.h"
 
 static int sufferage_init(struct xpu_sched *s)
@@ -7,11 +8,11 @@ static int sufferage_init(struct xpu_sched *s)
 }
 
 const struct xpu_sched_ops xpu_sched_sufferage = {
-	.name = "sufferage",
-	.description = "batch of ready tasks; largest sufferage first (Maheswaran 1999)",
-	.init = sufferage_init,
-	.fini = bm_fini,
-	.on_ready = bm_on_ready,
-	.pick = bm_pick,
-	.on_tick = bm_on_tick,
+    .name = "sufferage",
+    .description = "batch of ready tasks; largest sufferage first (Maheswaran 1999)",
+    .init = sufferage_init,
+    .fini = bm_fini,
+    .on_ready = bm_on_ready,
+    .pick = bm_pick,
+    .on_tick = bm_on_tick,
 };
