@@ -55,6 +55,9 @@ int xpu_platform_element_line(const char *path, const char *element, const char 
 /* Index of the unit named name, or -1. */
 int xpu_platform_find_unit(const struct xpu_platform *pf, const char *name);
 
+/* Read the plain decimal number at the start of s ("1.5e9"; no inf, nan or hex) into
+ * *v and point *rest past it. Returns 0 or -EINVAL. */
+int xpu_parse_number(const char *s, double *v, const char **rest);
 /* Parse a byte size such as "16GiB", "512MB", "1e9" (bytes). Returns 0 or -EINVAL. */
 int xpu_parse_bytes(const char *s, double *out);
 /* Parse a rate such as "1Tf" (flop/s) or "25GBps" (bytes/s); the unit suffix must be
