@@ -14,4 +14,25 @@ int xpu_cmd_gen(int argc, char **argv);
  * understands --help (usage on stdout, exit 0); bad usage prints a one-line error and
  * "see 'xpuopt COMMAND --help'" on stderr, exit 2. */
 
+#include <stdio.h>
+
+/* Print "xpuopt CMD: <fmt with arg>" and the pointer to CMD's help on stderr; 2. */
+int xpu_cli_bad_usage(const char *cmd, const char *fmt, const char *arg);
+/* The same as "xpuopt CMD: WHAT 'ARG'" (no quote when arg is NULL); 2. */
+int xpu_cli_bad_usage_quoted(const char *cmd, const char *what, const char *arg);
+
+/* An output file written under a temporary name and renamed when complete, or
+ * standard output for "-". */
+struct xpu_cli_out {
+	const char *path;
+	char *tmp; /* NULL for standard output */
+	FILE *f;
+};
+
+/* Open o for path; 0, or a negative errno after printing why. */
+int xpu_cli_out_open(struct xpu_cli_out *o, const char *path);
+/* Finish o given the command's status so far: rename into place when status is 0,
+ * else remove the temporary. Returns the status, 1 if writing failed. */
+int xpu_cli_out_close(struct xpu_cli_out *o, int status);
+
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "study.h"
+#include "cli.h"
 #include "study_cli.h"
 
 static const char *const default_metrics[] = {
@@ -43,10 +44,7 @@ static void usage(FILE *out)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "xpuopt compare: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nsee 'xpuopt compare --help'\n");
-	return 2;
+	return xpu_cli_bad_usage("compare", fmt, arg);
 }
 
 static void fmt_p(char *b, size_t n, double p)

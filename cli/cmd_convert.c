@@ -36,9 +36,7 @@ static void usage(FILE *out)
 
 static int bad_usage(const char *what, const char *arg)
 {
-	fprintf(stderr, "xpuopt convert: %s%s%s%s\nsee 'xpuopt convert --help'\n", what,
-	        arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
-	return 2;
+	return xpu_cli_bad_usage_quoted("convert", what, arg);
 }
 
 /* A CSV field, quoted when it holds a separator, a quote or surrounding blanks. */
@@ -145,22 +143,12 @@ int xpu_cmd_convert(int argc, char **argv)
 		return 2;
 	}
 
-	int to_stdout = !strcmp(out, "-");
-	char *tmp = NULL;
-	FILE *f = stdout;
-	if (!to_stdout) {
-		if (asprintf(&tmp, "%s.tmp.%ld", out, (long)getpid()) < 0) {
-			xpu_trace_close(r);
-			return 1;
-		}
-		f = fopen(tmp, "w");
-		if (!f) {
-			fprintf(stderr, "xpuopt: %s: cannot write: %s\n", tmp, strerror(errno));
-			free(tmp);
-			xpu_trace_close(r);
-			return 1;
-		}
+	struct xpu_cli_out o;
+	if (xpu_cli_out_open(&o, out) < 0) {
+		xpu_trace_close(r);
+		return 1;
 	}
+	FILE *f = o.f;
 	fprintf(f, "id,submit,class,flops,bytes,mem,deps,priority,deadline,user,cost,width,"
 	           "estimate\n");
 	struct xpu_trace_rec rec;
@@ -172,20 +160,5 @@ int xpu_cmd_convert(int argc, char **argv)
 		status = 2;
 	}
 	xpu_trace_close(r);
-	if (!to_stdout) {
-		if (fclose(f) != 0 && !status) {
-			fprintf(stderr, "xpuopt: %s: cannot write: %s\n", tmp, strerror(errno));
-			status = 1;
-		}
-		if (!status && rename(tmp, out) < 0) {
-			fprintf(stderr, "xpuopt: %s: cannot write: %s\n", out, strerror(errno));
-			status = 1;
-		}
-		if (status)
-			unlink(tmp);
-		free(tmp);
-	} else if (fflush(stdout) != 0 && !status) {
-		status = 1;
-	}
-	return status;
+	return xpu_cli_out_close(&o, status);
 }

@@ -31,9 +31,7 @@ static void usage(FILE *out)
 
 static int bad_usage(const char *what, const char *arg)
 {
-	fprintf(stderr, "xpuopt gen: %s%s%s%s\nsee 'xpuopt gen --help'\n", what, arg ? " '" : "",
-	        arg ? arg : "", arg ? "'" : "");
-	return 2;
+	return xpu_cli_bad_usage_quoted("gen", what, arg);
 }
 
 int xpu_cmd_gen(int argc, char **argv)
@@ -102,24 +100,13 @@ int xpu_cmd_gen(int argc, char **argv)
 		goto out;
 	}
 
-	int to_stdout = !strcmp(out, "-");
-	char *tmp = NULL;
-	FILE *f = stdout;
-	if (!to_stdout) {
-		if (asprintf(&tmp, "%s.tmp.%ld", out, (long)getpid()) < 0) {
-			status = 1;
-			goto out;
-		}
-		f = fopen(tmp, "w");
-		if (!f) {
-			fprintf(stderr, "xpuopt: %s: cannot write: %s\n", tmp, strerror(errno));
-			free(tmp);
-			status = 1;
-			goto out;
-		}
+	struct xpu_cli_out o;
+	if (xpu_cli_out_open(&o, out) < 0) {
+		status = 1;
+		goto out;
 	}
 	struct xpu_err err = {{0}};
-	int rc = xpu_gen_write(kind, n, p, seed, f, &err);
+	int rc = xpu_gen_write(kind, n, p, seed, o.f, &err);
 	status = 0;
 	if (rc == -EINVAL) {
 		fprintf(stderr, "xpuopt gen: %s\nsee 'xpuopt gen --help'\n", err.msg);
@@ -128,21 +115,7 @@ int xpu_cmd_gen(int argc, char **argv)
 		fprintf(stderr, "xpuopt gen: %s\n", strerror(-rc));
 		status = 1;
 	}
-	if (!to_stdout) {
-		if (fclose(f) != 0 && !status) {
-			fprintf(stderr, "xpuopt: %s: cannot write: %s\n", tmp, strerror(errno));
-			status = 1;
-		}
-		if (!status && rename(tmp, out) < 0) {
-			fprintf(stderr, "xpuopt: %s: cannot write: %s\n", out, strerror(errno));
-			status = 1;
-		}
-		if (status)
-			unlink(tmp);
-		free(tmp);
-	} else if (fflush(stdout) != 0 && !status) {
-		status = 1;
-	}
+	status = xpu_cli_out_close(&o, status);
 out:
 	for (int i = 0; i < argc; i++)
 		free(own[i]);

@@ -17,6 +17,7 @@
 
 #include "stats.h"
 #include "study.h"
+#include "cli.h"
 #include "study_cli.h"
 
 /* ---------------------------------------------------------------- HDF5 columns */
@@ -591,10 +592,7 @@ static void usage(FILE *out)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "xpuopt plot: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nsee 'xpuopt plot --help'\n");
-	return 2;
+	return xpu_cli_bad_usage("plot", fmt, arg);
 }
 
 int xpu_cmd_plot(int argc, char **argv)

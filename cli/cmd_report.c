@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "study.h"
+#include "cli.h"
 #include "study_cli.h"
 
 static const char *const bar_metrics[] = {"makespan_s", "energy_j", "mean_wait_s"};
@@ -38,10 +39,7 @@ static void usage(FILE *out)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "xpuopt report: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nsee 'xpuopt report --help'\n");
-	return 2;
+	return xpu_cli_bad_usage("report", fmt, arg);
 }
 
 static void esc(FILE *f, const char *s, int html)

@@ -64,10 +64,7 @@ static void usage(FILE *out)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "xpuopt run: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nsee 'xpuopt run --help'\n");
-	return 2;
+	return xpu_cli_bad_usage("run", fmt, arg);
 }
 
 static void list_policies(void)

@@ -17,6 +17,7 @@
 #include <dirent.h>
 
 #include "study.h"
+#include "cli.h"
 #include "study_cli.h"
 
 static void usage(FILE *out)
@@ -46,10 +47,7 @@ static void usage(FILE *out)
 
 static int bad_usage(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "xpuopt study: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nsee 'xpuopt study --help'\n");
-	return 2;
+	return xpu_cli_bad_usage("study", fmt, arg);
 }
 
 static int mkdir_p(const char *dir)

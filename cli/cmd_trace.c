@@ -30,9 +30,7 @@ static void usage(FILE *out)
 
 static int bad_usage(const char *what, const char *arg)
 {
-	fprintf(stderr, "xpuopt trace: %s%s%s%s\nsee 'xpuopt trace --help'\n", what,
-	        arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
-	return 2;
+	return xpu_cli_bad_usage_quoted("trace", what, arg);
 }
 
 int xpu_cmd_trace(int argc, char **argv)

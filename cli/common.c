@@ -1,0 +1,67 @@
+/* common.c — what several xpuopt commands share: usage errors, and output files that
+ * appear under their final name only when complete. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int xpu_cli_bad_usage(const char *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "xpuopt %s: ", cmd);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nsee 'xpuopt %s --help'\n", cmd);
+	return 2;
+}
+
+int xpu_cli_bad_usage_quoted(const char *cmd, const char *what, const char *arg)
+{
+	fprintf(stderr, "xpuopt %s: %s%s%s%s\nsee 'xpuopt %s --help'\n", cmd, what, arg ? " '" : "",
+	        arg ? arg : "", arg ? "'" : "", cmd);
+	return 2;
+}
+
+int xpu_cli_out_open(struct xpu_cli_out *o, const char *path)
+{
+	memset(o, 0, sizeof(*o));
+	o->path = path;
+	o->f = stdout;
+	if (!strcmp(path, "-"))
+		return 0;
+	if (asprintf(&o->tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
+		o->tmp = NULL;
+		return -ENOMEM;
+	}
+	o->f = fopen(o->tmp, "w");
+	if (!o->f) {
+		fprintf(stderr, "xpuopt: %s: cannot write: %s\n", o->tmp, strerror(errno));
+		free(o->tmp);
+		o->tmp = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
+int xpu_cli_out_close(struct xpu_cli_out *o, int status)
+{
+	if (!o->tmp) {
+		if (fflush(stdout) != 0 && !status)
+			status = 1;
+		return status;
+	}
+	if (fclose(o->f) != 0 && !status) {
+		fprintf(stderr, "xpuopt: %s: cannot write: %s\n", o->tmp, strerror(errno));
+		status = 1;
+	}
+	if (!status && rename(o->tmp, o->path) < 0) {
+		fprintf(stderr, "xpuopt: %s: cannot write: %s\n", o->path, strerror(errno));
+		status = 1;
+	}
+	if (status)
+		unlink(o->tmp);
+	free(o->tmp);
+	o->tmp = NULL;
+	return status;
+}
