@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
 	build-essential autoconf automake libtool pkg-config
-	libsimgrid-dev simgrid          # simulation backend (SimGrid 3.32)
+	libsimgrid-dev          # simulation backend (SimGrid 3.32)
 	libconfig-dev                   # experiment files
 	libhdf5-dev hdf5-tools          # results (h5dump for inspection)
 	libcriterion-dev                # tests
