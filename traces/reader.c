@@ -12,13 +12,13 @@
  * whose extension no reader claims. */
 static const struct xpu_trace_reader_ops *const readers[] = {
     &xpu_trace_native, &xpu_trace_swf,       &xpu_trace_stg,       &xpu_trace_alibaba_gpu,
-    &xpu_trace_philly, &xpu_trace_azure_llm, &xpu_trace_wfcommons,
+    &xpu_trace_philly, &xpu_trace_azure_llm, &xpu_trace_wfcommons, &xpu_trace_vidur,
 };
 
 #define NREADERS (sizeof(readers) / sizeof(readers[0]))
 
-const char *const xpu_trace_formats[] = {"native", "swf",       "stg",       "alibaba-gpu",
-                                         "philly", "azure-llm", "wfcommons", NULL};
+const char *const xpu_trace_formats[] = {"native",    "swf",       "stg",   "alibaba-gpu", "philly",
+                                         "azure-llm", "wfcommons", "vidur", NULL};
 
 static int has_suffix(const char *s, const char *suffix)
 {

@@ -56,5 +56,6 @@ extern const struct xpu_trace_reader_ops xpu_trace_alibaba_gpu;
 extern const struct xpu_trace_reader_ops xpu_trace_philly;
 extern const struct xpu_trace_reader_ops xpu_trace_azure_llm;
 extern const struct xpu_trace_reader_ops xpu_trace_wfcommons;
+extern const struct xpu_trace_reader_ops xpu_trace_vidur;
 
 #endif
