@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"compare", xpu_cmd_compare, "compare policy sets: paired CIs, Wilcoxon, wins"},
     {"plot", xpu_cmd_plot, "draw a Gantt chart, timelines, bars or a CDF (gnuplot)"},
     {"report", xpu_cmd_report, "write a Markdown or HTML page for a study"},
+    {"profile", xpu_cmd_profile, "summarise a vidur operator profile; GEMM efficiency"},
     {NULL, NULL, NULL},
 };
 
