@@ -7,23 +7,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "cli.h"
+#include "nodes.h"
 #include "platform.h"
 
 static void platform_usage(FILE *out)
 {
-	fputs("Usage: xpuopt platform [--routes] FILE\n\n"
+	fputs("Usage: xpuopt platform [--routes] FILE\n"
+	      "       xpuopt platform [--gpu-alias NAME=KNOWN]... [-o OUT.xml] NODES.csv\n\n"
 	      "Load a SimGrid platform file (DTD 4.1) with xpuopt's properties, check it,\n"
 	      "and list its units: kind, cores, speed per core and power at each P-state,\n"
 	      "memory, memory bandwidth, launch and wake latency, kernel classes, then\n"
 	      "the route between every pair of units.\n\n"
+	      "A cluster node list (CSV with sn, cpu_milli, memory_mib, gpu, model, as in\n"
+	      "Alibaba cluster-trace-gpu-v2023) stands for the platform of its nodes: its\n"
+	      "totals are printed, then the generated platform is listed, or written to\n"
+	      "OUT.xml with -o. Any command taking --platform accepts a node list too.\n\n"
 	      "Options:\n"
-	      "  --routes   list every pair of units even on a large platform (by default\n"
-	      "             platforms with more than 16 units get a route summary)\n"
-	      "  -h, --help show this help\n\n"
-	      "Properties are documented in platforms/README.md.\n"
+	      "  --routes                list every pair of units even on a large platform (by\n"
+	      "                          default platforms with more than 16 units get a route\n"
+	      "                          summary)\n"
+	      "  -o, --output OUT.xml    node lists: write the generated platform ('-' for\n"
+	      "                          standard output) instead of listing it\n"
+	      "  --gpu-alias NAME=KNOWN  node lists: model GPU model NAME, which the built-in\n"
+	      "                          table lacks, as the known model KNOWN (repeatable)\n"
+	      "  -h, --help              show this help\n\n"
+	      "Properties are documented in platforms/README.md; the node-list mapping and\n"
+	      "its GPU table in traces/FORMAT.md.\n"
 	      "Exit status: 0 valid, 2 bad usage or invalid file.\n",
 	      out);
 }
@@ -340,23 +353,37 @@ static void print_routes(const struct xpu_platform *pf, int all)
 }
 
 /* Long-only options take values beyond any character. */
-enum { OPT_ROUTES = 256 };
+enum { OPT_ROUTES = 256, OPT_ALIAS };
+
+#define MAX_ALIASES 64
 
 int xpu_cmd_platform(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"routes", no_argument, NULL, OPT_ROUTES},
+	    {"output", required_argument, NULL, 'o'},
+	    {"gpu-alias", required_argument, NULL, OPT_ALIAS},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	int all_routes = 0, c;
+	int all_routes = 0, c, naliases = 0;
+	const char *aliases[MAX_ALIASES + 1] = {NULL}, *output = NULL;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ROUTES:
 			all_routes = 1;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_ALIAS:
+			if (naliases == MAX_ALIASES)
+				return xpu_cli_bad_usage("platform", "more than %s --gpu-alias options",
+				                         "64");
+			aliases[naliases++] = optarg;
 			break;
 		case 'h':
 			platform_usage(stdout);
@@ -365,6 +392,9 @@ int xpu_cmd_platform(int argc, char **argv)
 			if (optopt == OPT_ROUTES)
 				fputs("xpuopt platform: option '--routes' takes no value\n",
 				      stderr);
+			else if (optopt == 'o' || optopt == OPT_ALIAS)
+				fprintf(stderr, "xpuopt platform: option '%s' needs a value\n",
+				        argv[optind - 1]);
 			else if (optopt)
 				fprintf(stderr, "xpuopt platform: unknown option '-%c'\n", optopt);
 			else
@@ -381,12 +411,51 @@ int xpu_cmd_platform(int argc, char **argv)
 		return 2;
 	}
 	const char *path = argv[optind];
+	struct xpu_err err = {{0}};
+	char tmp[4096] = "";
+	const char *load = path;
+	int list = xpu_nodes_is_list(path);
+	if (!list && (output || naliases))
+		return xpu_cli_bad_usage("platform", "%s is not a cluster node list: -o and "
+		                                     "--gpu-alias apply to node lists only",
+		                         path);
+	if (list) {
+		struct xpu_nodes ns;
+		int rc = xpu_nodes_read(path, aliases, &ns, &err);
+		if (rc < 0) {
+			fprintf(stderr, "xpuopt: %s\n", err.msg[0] ? err.msg : strerror(-rc));
+			return rc == -EINVAL ? 2 : 1;
+		}
+		if (output) {
+			struct xpu_cli_out o;
+			if (xpu_cli_out_open(&o, output) < 0) {
+				xpu_nodes_free(&ns);
+				return 1;
+			}
+			rc = xpu_nodes_write_platform(&ns, o.f) < 0;
+			rc = xpu_cli_out_close(&o, rc);
+			if (!rc && strcmp(output, "-"))
+				xpu_nodes_describe(&ns, stdout);
+			xpu_nodes_free(&ns);
+			return rc;
+		}
+		xpu_nodes_describe(&ns, stdout);
+		putchar('\n');
+		rc = xpu_nodes_write_tmp(&ns, tmp, sizeof(tmp), &err);
+		xpu_nodes_free(&ns);
+		if (rc < 0) {
+			fprintf(stderr, "xpuopt: %s\n", err.msg);
+			return 1;
+		}
+		load = tmp;
+	}
 
 	struct xpu_backend be = {.ops = &xpu_backend_sim};
 	struct xpu_platform pf;
-	struct xpu_err err = {{0}};
 	memset(&pf, 0, sizeof(pf));
-	int rc = be.ops->open(&be, path, &pf, &err);
+	int rc = be.ops->open(&be, load, &pf, &err);
+	if (list)
+		unlink(tmp);
 	if (rc < 0) {
 		fprintf(stderr, "xpuopt: %s\n", err.msg[0] ? err.msg : strerror(-rc));
 		return rc == -EINVAL ? 2 : 1;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "nodes.h"
 #include "reader_impl.h"
 
 /* Every reader this build has. A new format adds its ops here and its name to
@@ -181,6 +182,13 @@ int xpu_trace_open(const char *path, const char *format, struct xpu_trace_reader
 	int rc = choose(path, format, &ops, &guessed, err);
 	if (rc < 0)
 		return rc;
+	/* A node list reaches here as a ".csv" of no job format: say what it is. */
+	if ((!format || !*format || !strncmp(format, "auto", 4)) && !strcmp(ops->name, "native") &&
+	    xpu_nodes_sniff(path))
+		return xpu_errf(err, path, 1,
+		                "this is a cluster node list (machines, not jobs): give it as "
+		                "--platform, or list it with 'xpuopt platform %s'",
+		                path);
 
 	struct xpu_trace_reader *r = calloc(1, sizeof(*r));
 	if (!r)
