@@ -104,6 +104,25 @@ Test(platforms, cluster_runs_a_mixed_trace)
 	run_mixed("cluster-16.xml", 0, "heft");
 }
 
+/* Machines of the real traces (the SWF logs' node pools are single generalist units;
+ * the GPU pool has no video engine). */
+Test(platforms, kth_sp2_runs_a_mixed_trace)
+{
+	run_mixed("kth-sp2.xml", 1, "heft");
+}
+Test(platforms, nasa_ipsc860_runs_a_mixed_trace)
+{
+	run_mixed("nasa-ipsc860.xml", 1, "heft");
+}
+Test(platforms, hpc2n_seth_runs_a_mixed_trace)
+{
+	run_mixed("hpc2n-seth.xml", 1, "heft");
+}
+Test(platforms, gpu_pool_runs_a_mixed_trace)
+{
+	run_mixed("gpu-pool-64.xml", 0, "heft");
+}
+
 /* ------------------------------------------------------------------ hand computations */
 
 /* A sched policy that places task i on the unit named pin[i] (or pin[0] for all). */
@@ -202,6 +221,29 @@ Test(platforms, fpga_task_matches_the_file)
 	/* fpga, fft 33.3 Tf x 0.2 = 6.66 Tf; 6.66e12 flop = 1 s, + 20 us launch, + 200 ms
 	 * to load the first bitstream (none is loaded at the start); 225 W. */
 	one_task("fpga-alveo.xml", "fpga", "a,fft,6.66e12,0", 1 + 20e-6 + 0.2, 225);
+}
+
+/* The node-pool units of the SWF logs run generic work at their per-processor peak, the
+ * reader speed that replays logged run times. One of N processors busy draws idle +
+ * (full - idle) / N. */
+Test(platforms, kth_sp2_runs_a_processor_at_its_peak)
+{
+	one_task("kth-sp2.xml", "sp2", "a,generic,2.667e8,0", 1, 10000 + 5000.0 / 100);
+}
+Test(platforms, nasa_ipsc860_runs_a_node_at_its_peak)
+{
+	one_task("nasa-ipsc860.xml", "ipsc", "a,generic,8e7,0", 1, 3840 + 1280.0 / 128);
+}
+Test(platforms, hpc2n_seth_runs_a_processor_at_its_peak)
+{
+	one_task("hpc2n-seth.xml", "seth", "a,generic,3.334e9,0", 1, 13200 + 10800.0 / 240);
+}
+
+Test(platforms, gpu_pool_runs_a_gpu_at_the_philly_speed)
+{
+	/* One of 64 A100s, generic 19.5 Tf x 0.3 = 5.85 Tf: 5.85e12 flop = 1 s, + 5 us;
+	 * 3200 + (25600 - 3200) / 64 W. */
+	one_task("gpu-pool-64.xml", "gpus", "a,generic,5.85e12,0", 1 + 5e-6, 3200 + 22400.0 / 64);
 }
 
 /* ------------------------------------------------------------------ memory and bitstreams */
