@@ -9,7 +9,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 secs=${FUZZ_SECONDS:-20}
 dir=${FUZZ_DIR:-$src/build-fuzz}
 cc=${FUZZ_CC:-$(command -v clang || command -v clang-14 || echo clang)}
-formats=${FUZZ_FORMATS:-"native swf stg alibaba-gpu philly azure-llm wfcommons"}
+formats=${FUZZ_FORMATS:-"native swf stg alibaba-gpu philly azure-llm wfcommons vidur"}
 
 if ! command -v "$cc" >/dev/null; then
 	echo "fuzz: $cc not found (Debian: clang-14 libclang-rt-14-dev; tools/setup.sh)" >&2
@@ -21,7 +21,8 @@ flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 # shellcheck disable=SC2086
 deps="$(pkg-config --cflags --libs zlib jansson) -lm"
 lib="core/error.c core/workload.c traces/reader.c traces/native.c traces/lineio.c
-	traces/swf.c traces/stg.c traces/gpu_csv.c traces/llm.c traces/wfcommons.c"
+	traces/swf.c traces/stg.c traces/gpu_csv.c traces/llm.c traces/wfcommons.c traces/vidur.c
+	traces/nodes.c"
 
 status=0
 for fmt in $formats; do
