@@ -3,7 +3,7 @@
 # Each reader streams a trace to native CSV (convert reads record by record, without the
 # workload's id resolution), best of BENCH_READER_RUNS (default 3). Inputs are the real
 # traces in ../shared/traces, replicated to at least BENCH_READER_RECORDS (default 200,000)
-# records where a reader allows it (SWF, GPU and LLM CSVs: rows concatenated; STG
+# records where a reader allows it (SWF, GPU, LLM and vidur CSVs: rows concatenated; STG
 # graphs are small and are timed as they are). Timing never fails the build.
 set -euo pipefail
 build=${1:-.}
@@ -52,6 +52,8 @@ gzip -c "$swf" >"$work/kth.swf.gz"
 grow "$traces/gpu/alibaba_gpu-v2023_openb_pod_list_default.csv" "$work/ali.csv" 1 ","
 grow "$traces/gpu/microsoft_itp_2021/cluster04.csv" "$work/itp.csv" 1 ","
 grow "$traces/llm/AzureLLMInferenceTrace_code.csv" "$work/llm.csv" 1 "," keep
+# vidur: 10 tasks per row, so a tenth of the rows (ids come from row numbers: kept as is).
+want=$((want / 10)) grow "$traces/profiles/vidur_a100_Llama-2-7b_mlp.csv" "$work/vidur.csv" 1 "," keep
 "$build/xpuopt" convert "$work/itp.csv" -o "$work/native.csv"
 
 bench swf swf "$swf"
@@ -59,6 +61,7 @@ bench swf.gz swf "$work/kth.swf.gz"
 bench alibaba-gpu alibaba-gpu "$work/ali.csv"
 bench philly philly "$work/itp.csv"
 bench azure-llm azure-llm "$work/llm.csv"
+bench vidur vidur "$work/vidur.csv"
 bench stg stg "$traces/workflow/stg/sparse.stg"
 bench native native "$work/native.csv"
 
