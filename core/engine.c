@@ -617,6 +617,7 @@ void xpu_engine_loop(void *arg)
 	struct xpu_event ev[MAX_EVENTS];
 	e->now = e->be->ops->now(e->be);
 	e->last_tick = e->now;
+	e->tick_origin = e->now;
 	e->next_tick = e->now + e->tick;
 	for (int u = 0; u < e->pf->nunits; u++) {
 		e->u[u].busy_last = e->now;
@@ -695,6 +696,16 @@ void xpu_engine_loop(void *arg)
 		}
 		if (e->now >= e->next_tick) {
 			tick(e);
+			/* An estimated tick comes from the best case; a policy that puts work on
+			 * slow units makes the run longer. Keeping the tick at least the elapsed
+			 * time / XPU_TICKS_PER_RUN bounds the samples to about XPU_TICKS_PER_RUN
+			 * x ln(actual / estimated span) (samples carry their time, so the
+			 * timeline stays exact). */
+			if (e->tick_auto) {
+				double wide = (e->now - e->tick_origin) / XPU_TICKS_PER_RUN;
+				if (wide > e->tick)
+					e->tick = wide;
+			}
 			while (e->next_tick <= e->now)
 				e->next_tick += e->tick;
 		}

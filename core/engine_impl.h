@@ -48,6 +48,8 @@ struct xpu_engine {
 	double *pool_used, *pool_peak;
 	double now;
 	double tick, next_tick, last_tick;
+	int tick_auto;      /* tick was estimated: widen it when a run outlives the guess */
+	double tick_origin; /* when the loop started */
 	uint32_t nended;
 	uint64_t in_flight; /* launches and transfers under way */
 	uint64_t seq;

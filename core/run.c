@@ -211,8 +211,10 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	res.tl.nunits = res.pf.nunits;
 	if ((rc = check_runnable(&e, err)))
 		goto out_close;
-	if (!(e.tick > 0))
+	if (!(e.tick > 0)) {
 		e.tick = auto_tick(&e);
+		e.tick_auto = 1;
+	}
 
 	res.us = calloc((size_t)res.pf.nunits, sizeof(*res.us));
 	if (!res.us) {

@@ -12,6 +12,7 @@
 
 #include <hdf5.h>
 
+#include "helpers.h"
 #include "results.h"
 
 /* ------------------------------------------------------------------ a hand-built run */
@@ -603,4 +604,49 @@ Test(results, rejects_missing_file)
 	struct xpu_err err = {{0}};
 	cr_expect_eq(xpu_results_read_summary("/nonexistent/run.h5", &s, &err), -EINVAL);
 	cr_expect_not_null(strstr(err.msg, "/nonexistent/run.h5"), "message: %s", err.msg);
+}
+
+/* The estimated tick comes from the best case (every task on its fastest unit). When
+ * round-robin puts half of the tasks on a CPU a thousand times slower, the run lasts
+ * a thousand times the estimate; the tick coarsens so that the timeline stays a few
+ * thousand samples instead of a million, and the makespan is unchanged by it. */
+Test(results, auto_tick_coarsens_on_long_runs)
+{
+	const char *dir = xt_tmpdir();
+	char plat[512], trace[512], h5[512], buf[8192];
+	snprintf(plat, sizeof(plat), "%s/p.xml", dir);
+	snprintf(trace, sizeof(trace), "%s/t.csv", dir);
+	snprintf(h5, sizeof(h5), "%s/r.h5", dir);
+	FILE *f = fopen(plat, "w");
+	cr_assert_not_null(f);
+	fputs("<?xml version='1.0'?>\n"
+	      "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	      "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	      "<host id=\"gpu\" speed=\"1Tf\"><prop id=\"xpu.kind\" value=\"gpu\"/></host>\n"
+	      "<host id=\"cpu\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/></host>\n"
+	      "<link id=\"l\" bandwidth=\"1GBps\" latency=\"0\"/>\n"
+	      "<route src=\"gpu\" dst=\"cpu\"><link_ctn id=\"l\"/></route>\n"
+	      "</zone></platform>\n",
+	      f);
+	fclose(f);
+	f = fopen(trace, "w");
+	cr_assert_not_null(f);
+	fputs("id,flops\n", f);
+	for (int i = 0; i < 64; i++)
+		fprintf(f, "t%d,1e12\n", i);
+	fclose(f);
+	int st = xt_cmd(buf, sizeof(buf), "run --platform %s --trace %s --sched round-robin -o %s",
+	                plat, trace, h5);
+	cr_assert_eq(st, 0, "%s", buf);
+	/* 32 tasks of 1000 s in a row on the CPU; the GPU's 32 s overlap them. */
+	cr_expect_not_null(strstr(buf, "makespan_s 32000\n"), "%s", buf);
+	hid_t file = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	cr_assert_geq(file, 0);
+	hid_t g = H5Gopen2(file, "timeline", H5P_DEFAULT);
+	int rank;
+	hsize_t n = res_dims(g, "t", &rank, NULL);
+	/* The estimate (64 s of work on 2 cores, tick 0.032 s) would take a million. */
+	cr_expect(n > 1000 && n < 20000, "%llu samples", (unsigned long long)n);
+	H5Gclose(g);
+	H5Fclose(file);
 }
