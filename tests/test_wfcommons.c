@@ -168,7 +168,7 @@ static void replay(size_t i)
 	char buf[16384], want[64];
 	const char *path = shared(real[i].file);
 	int st = xt_cmd(buf, sizeof(buf), "run --platform %s --trace %s --sched heft --output -",
-	                xt_src("tests/data/platforms/replay/cpu-cluster.xml"), path);
+	                xt_src("platforms/workstation.xml"), path);
 	cr_assert_eq(st, 0, "%s: exit %d: %s", real[i].file, st, buf);
 	snprintf(want, sizeof(want), "tasks_done %u\n", real[i].tasks);
 	cr_expect_not_null(strstr(buf, want), "%s: %s", real[i].file, buf);
