@@ -12,7 +12,7 @@ static void usage(FILE *out)
 	             "\n"
 	             "Read a whole trace, check it (fields, duplicate ids, unknown dependencies,\n"
 	             "dependency cycles) and print one 'key value' line per figure:\n"
-	             "format, records, dependencies, span_s, first_submit_s, last_submit_s,\n"
+	             "format, records, tasks, dependencies, span_s, first_submit_s, last_submit_s,\n"
 	             "total_flops, total_bytes, total_dep_bytes, users, class.NAME, and the\n"
 	             "format's header facts as header.KEY (SWF: header.MaxProcs ...).\n"
 	             "\n"
@@ -80,7 +80,8 @@ int xpu_cmd_trace(int argc, char **argv)
 		users += w->users[i][0] != '\0';
 
 	printf("format %s\n", xpu_trace_format_of(path, format));
-	printf("records %u\n", w->ntasks);
+	printf("records %llu\n", (unsigned long long)w->nrecords);
+	printf("tasks %u\n", w->ntasks);
 	printf("dependencies %llu\n", (unsigned long long)w->ndeps);
 	printf("span_s %.15g\n", w->last_submit - w->first_submit);
 	printf("first_submit_s %.15g\n", w->first_submit);

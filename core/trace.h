@@ -42,6 +42,9 @@ int xpu_trace_open(const char *path, const char *format, struct xpu_trace_reader
 /* Read the next record: 1 with *rec filled, 0 at the end, -EINVAL with err. */
 int xpu_trace_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struct xpu_err *err);
 void xpu_trace_close(struct xpu_trace_reader *r);
+/* Source records read so far (requests, configurations ...) by a reader that makes
+ * several tasks of one record; 0 when every record is one task. */
+uint64_t xpu_trace_records(const struct xpu_trace_reader *r);
 
 /* Formats this build reads, NULL-terminated. */
 extern const char *const xpu_trace_formats[];
@@ -54,6 +57,7 @@ const char *xpu_trace_format_of(const char *path, const char *format);
 struct xpu_workload {
 	char *path;
 	uint32_t ntasks;
+	uint64_t nrecords; /* records of the file: ntasks, or fewer when one makes several */
 	struct xpu_task *tasks;
 	uint32_t nusers;
 	char **users;

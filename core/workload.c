@@ -590,6 +590,7 @@ static int load(struct loader *L, const char *format)
 		if (rc < 0)
 			break;
 	}
+	w->nrecords = xpu_trace_records(r) ? xpu_trace_records(r) : w->ntasks;
 	xpu_trace_close(r);
 	if (rc < 0)
 		return rc;

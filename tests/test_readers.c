@@ -381,6 +381,16 @@ Test(real_traces, swf_header_in_xpuopt_trace)
 	cr_expect_not_null(strstr(buf, "header.UnixStartTime 843480031\n"), "%s", buf);
 }
 
+/* Records are the file's (requests), tasks what they make (two per request). */
+Test(real_traces, azure_records_and_tasks_in_xpuopt_trace)
+{
+	char buf[16384];
+	int st = xt_cmd(buf, sizeof(buf), "trace %s", shared("llm/AzureLLMInferenceTrace_code.csv"));
+	cr_assert_eq(st, 0, "%s", buf);
+	cr_expect_not_null(strstr(buf, "records 8819\n"), "%s", buf);
+	cr_expect_not_null(strstr(buf, "tasks 17638\n"), "%s", buf);
+}
+
 /* One replay per Test: SimGrid allows one engine per process (xt_cmd forks xpuopt). */
 static void replay(size_t i)
 {

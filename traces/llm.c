@@ -113,6 +113,7 @@ static int llm_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struc
 		if (rc <= 0)
 			return rc;
 	} while (tr_blank(m->l.line));
+	r->records++;
 	int nf = tr_split(m->l.line, ',', m->field, MAX_COLS);
 	if (nf != m->ncols)
 		return xpu_errf(err, r->path, m->l.lineno, "%s%d fields, but the header names %d",

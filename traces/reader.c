@@ -216,6 +216,11 @@ int xpu_trace_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struct
 	return r->ops->next(r, rec, err);
 }
 
+uint64_t xpu_trace_records(const struct xpu_trace_reader *r)
+{
+	return r->records;
+}
+
 void xpu_trace_close(struct xpu_trace_reader *r)
 {
 	if (!r)

@@ -13,6 +13,9 @@ struct xpu_trace_reader {
 	/* 1 when the format was not named and the extension matched no reader, so the
 	 * default reader was tried: its "not my format" error should say so. */
 	int guessed;
+	/* Source records read so far, kept by readers that make several tasks of one
+	 * record (a request, a profiled configuration); 0 = one task per record. */
+	uint64_t records;
 	void *priv;
 	/* Parameters from the format spec 'name:key=value,...' (reader.c checks each key
 	 * against ops->params before open). */

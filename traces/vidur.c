@@ -352,6 +352,7 @@ static int vr_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struct
 		int rc = xpu_vidur_next(&m->v, err);
 		if (rc <= 0)
 			return rc;
+		r->records++;
 		if (vr_row(m, err) < 0)
 			return -EINVAL;
 	}
