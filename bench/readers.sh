@@ -89,6 +89,19 @@ PY
 fi
 bench wfcommons wfcommons "$wf"
 
+# Cluster node lists: nodes read and written as a SimGrid platform per second
+# (xpuopt platform LIST -o -), the Alibaba all-node list grown to >= want nodes.
+grow "$traces/gpu/alibaba_gpu-v2023_openb_node_list_all_node.csv" "$work/nodes.csv" 1 ","
+best=1e9
+n=$(($(wc -l <"$work/nodes.csv") - 1))
+for ((r = 0; r < runs; r++)); do
+	s=$( { /usr/bin/time -f "%e" "$build/xpuopt" platform "$work/nodes.csv" -o - >/dev/null; } \
+		2>&1 | tail -1)
+	best=$(awk -v a="$s" -v b="$best" 'BEGIN{print (a < b ? a : b)}')
+done
+awk -v n="$n" -v s="$best" 'BEGIN{t = s > 0 ? s : 0.005;
+	printf "%-12s records %8d  wall_s %6.2f  records_per_s %.0f\n", "node-list", n, s, n / t}'
+
 # Generators: records written per second (xpuopt gen to /dev/null).
 gen() { # kind args...
 	local kind=$1 best=1e9 n s

@@ -342,8 +342,9 @@ static const struct real real_traces[] = {
      "--trace-format 'swf:speed=8e7'"},
     {"swf/HPC2N-2002-subset-alea.swf", "swf", 3170, "platforms/hpc2n-seth.xml",
      "--trace-format 'swf:speed=3.334e9'"},
-    /* Replayed on the platform of its own node list: tests/test_nodes.c. */
-    {"gpu/alibaba_gpu-v2023_openb_pod_list_default.csv", "alibaba-gpu", 8152, NULL, NULL},
+    /* Also replayed on the platform of its own node list: tests/test_nodes.c. */
+    {"gpu/alibaba_gpu-v2023_openb_pod_list_default.csv", "alibaba-gpu", 8152,
+     "platforms/gpu-pool-64.xml", "--trace-format 'alibaba-gpu:speed=5.85e12'"},
     {"gpu/microsoft_itp_2021/cluster01.csv", "philly", 1595, REPLAY_GPUS},
     {"gpu/microsoft_itp_2021/cluster02.csv", "philly", 5778, REPLAY_GPUS},
     {"gpu/microsoft_itp_2021/cluster03.csv", "philly", 3011, REPLAY_GPUS},
@@ -416,6 +417,10 @@ Test(real_traces, replay_nasa)
 Test(real_traces, replay_hpc2n)
 {
 	replay(2);
+}
+Test(real_traces, replay_alibaba)
+{
+	replay(3);
 }
 Test(real_traces, replay_itp_cluster01)
 {
