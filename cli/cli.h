@@ -22,6 +22,10 @@ int xpu_cli_bad_usage(const char *cmd, const char *fmt, const char *arg);
 /* The same as "xpuopt CMD: WHAT 'ARG'" (no quote when arg is NULL); 2. */
 int xpu_cli_bad_usage_quoted(const char *cmd, const char *what, const char *arg);
 
+/* The one operand left after the options, argv[optind], or NULL after printing the
+ * usage error "missing the WHAT" or "one WHAT only, got also 'X'" (exit 2). */
+const char *xpu_cli_one_operand(const char *cmd, int argc, char **argv, const char *what);
+
 /* An output file written under a temporary name and renamed when complete, or
  * standard output for "-". */
 struct xpu_cli_out {

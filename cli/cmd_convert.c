@@ -128,13 +128,11 @@ int xpu_cmd_convert(int argc, char **argv)
 			return bad_usage("unknown option", argv[optind - 1]);
 		}
 	}
-	if (optind == argc)
-		return bad_usage("missing the trace FILE", NULL);
-	if (optind + 1 < argc)
-		return bad_usage("one trace FILE only, got also", argv[optind + 1]);
+	const char *path = xpu_cli_one_operand("convert", argc, argv, "trace FILE");
+	if (!path)
+		return 2;
 	if (!out)
 		return bad_usage("missing -o OUT.csv", NULL);
-	const char *path = argv[optind];
 
 	struct xpu_err err = {{0}};
 	struct xpu_trace_reader *r;

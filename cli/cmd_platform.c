@@ -381,8 +381,8 @@ int xpu_cmd_platform(int argc, char **argv)
 			break;
 		case OPT_ALIAS:
 			if (naliases == MAX_ALIASES)
-				return xpu_cli_bad_usage("platform", "more than %s --gpu-alias options",
-				                         "64");
+				return xpu_cli_bad_usage("platform",
+				                         "more than %s --gpu-alias options", "64");
 			aliases[naliases++] = optarg;
 			break;
 		case 'h':
@@ -416,8 +416,9 @@ int xpu_cmd_platform(int argc, char **argv)
 	const char *load = path;
 	int list = xpu_nodes_is_list(path);
 	if (!list && (output || naliases))
-		return xpu_cli_bad_usage("platform", "%s is not a cluster node list: -o and "
-		                                     "--gpu-alias apply to node lists only",
+		return xpu_cli_bad_usage("platform",
+		                         "%s is not a cluster node list: -o and "
+		                         "--gpu-alias apply to node lists only",
 		                         path);
 	if (list) {
 		struct xpu_nodes ns;

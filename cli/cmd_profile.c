@@ -169,11 +169,9 @@ int xpu_cmd_profile(int argc, char **argv)
 			return bad_usage("unknown option", argv[optind - 1]);
 		}
 	}
-	if (optind == argc)
-		return bad_usage("missing the profile FILE", NULL);
-	if (optind + 1 < argc)
-		return bad_usage("one profile FILE only, got also", argv[optind + 1]);
-	const char *path = argv[optind];
+	const char *path = xpu_cli_one_operand("profile", argc, argv, "profile FILE");
+	if (!path)
+		return 2;
 
 	struct xpu_err err = {{0}};
 	struct xpu_vidur v;

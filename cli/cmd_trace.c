@@ -8,17 +8,18 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: xpuopt trace [--trace-format FORMAT] FILE\n"
-	             "\n"
-	             "Read a whole trace, check it (fields, duplicate ids, unknown dependencies,\n"
-	             "dependency cycles) and print one 'key value' line per figure:\n"
-	             "format, records, tasks, dependencies, span_s, first_submit_s, last_submit_s,\n"
-	             "total_flops, total_bytes, total_dep_bytes, users, class.NAME, and the\n"
-	             "format's header facts as header.KEY (SWF: header.MaxProcs ...).\n"
-	             "\n"
-	             "options:\n"
-	             "  -f, --trace-format FORMAT  how to read FILE: auto (by extension, the\n"
-	             "                             default)");
+	fprintf(out,
+	        "usage: xpuopt trace [--trace-format FORMAT] FILE\n"
+	        "\n"
+	        "Read a whole trace, check it (fields, duplicate ids, unknown dependencies,\n"
+	        "dependency cycles) and print one 'key value' line per figure:\n"
+	        "format, records, tasks, dependencies, span_s, first_submit_s, last_submit_s,\n"
+	        "total_flops, total_bytes, total_dep_bytes, users, class.NAME, and the\n"
+	        "format's header facts as header.KEY (SWF: header.MaxProcs ...).\n"
+	        "\n"
+	        "options:\n"
+	        "  -f, --trace-format FORMAT  how to read FILE: auto (by extension, the\n"
+	        "                             default)");
 	for (const char *const *f = xpu_trace_formats; *f; f++)
 		fprintf(out, ", %s", *f);
 	fprintf(out, "\n"
@@ -61,11 +62,9 @@ int xpu_cmd_trace(int argc, char **argv)
 			return bad_usage("unknown option", argv[optind - 1]);
 		}
 	}
-	if (optind == argc)
-		return bad_usage("missing the trace FILE", NULL);
-	if (optind + 1 < argc)
-		return bad_usage("one trace FILE only, got also", argv[optind + 1]);
-	const char *path = argv[optind];
+	const char *path = xpu_cli_one_operand("trace", argc, argv, "trace FILE");
+	if (!path)
+		return 2;
 
 	struct xpu_err err = {{0}};
 	struct xpu_workload *w;

@@ -1,6 +1,7 @@
 /* common.c — what several xpuopt commands share: usage errors, and output files that
  * appear under their final name only when complete. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,17 @@ int xpu_cli_bad_usage_quoted(const char *cmd, const char *what, const char *arg)
 	fprintf(stderr, "xpuopt %s: %s%s%s%s\nsee 'xpuopt %s --help'\n", cmd, what, arg ? " '" : "",
 	        arg ? arg : "", arg ? "'" : "", cmd);
 	return 2;
+}
+
+const char *xpu_cli_one_operand(const char *cmd, int argc, char **argv, const char *what)
+{
+	char msg[128];
+	if (optind < argc && optind + 1 == argc)
+		return argv[optind];
+	snprintf(msg, sizeof(msg), optind >= argc ? "missing the %s" : "one %s only, got also",
+	         what);
+	xpu_cli_bad_usage_quoted(cmd, msg, optind >= argc ? NULL : argv[optind + 1]);
+	return NULL;
 }
 
 int xpu_cli_out_open(struct xpu_cli_out *o, const char *path)

@@ -15,14 +15,14 @@
 /* One GPU product as the generated platform models it (one GPU = one core of the
  * node's GPU unit). Figures from the vendor datasheet named by cite. */
 struct xpu_gpu_model {
-	const char *name;   /* as node lists write it: "V100M32"; matched without case */
-	const char *part;   /* the product modelled: "Tesla V100 SXM2 32 GB" */
-	double fp32;        /* FP32 peak of one GPU, flop/s */
-	double tensor;      /* dense FP16 peak (tensor cores where present), flop/s */
-	double mem_bw;      /* bytes/s between one GPU and its memory */
-	double tdp;         /* board power, W */
-	const char *cite;   /* source tag, listed in the generated file's header */
-	int estimate;       /* 1 when the trace hides the model and these are stand-ins */
+	const char *name; /* as node lists write it: "V100M32"; matched without case */
+	const char *part; /* the product modelled: "Tesla V100 SXM2 32 GB" */
+	double fp32;      /* FP32 peak of one GPU, flop/s */
+	double tensor;    /* dense FP16 peak (tensor cores where present), flop/s */
+	double mem_bw;    /* bytes/s between one GPU and its memory */
+	double tdp;       /* board power, W */
+	const char *cite; /* source tag, listed in the generated file's header */
+	int estimate;     /* 1 when the trace hides the model and these are stand-ins */
 };
 
 struct xpu_node {

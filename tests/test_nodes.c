@@ -11,11 +11,11 @@
 #include "helpers.h"
 #include "nodes.h"
 
-#define ND_DIR "tests/data/nodes/"
+#define ND_DIR     "tests/data/nodes/"
 #define SHARED_GPU XPU_SRCDIR "/../shared/traces/gpu/"
-#define ALL_NODES SHARED_GPU "alibaba_gpu-v2023_openb_node_list_all_node.csv"
-#define GPU_NODES SHARED_GPU "alibaba_gpu-v2023_openb_node_list_gpu_node.csv"
-#define PODS SHARED_GPU "alibaba_gpu-v2023_openb_pod_list_default.csv"
+#define ALL_NODES  SHARED_GPU "alibaba_gpu-v2023_openb_node_list_all_node.csv"
+#define GPU_NODES  SHARED_GPU "alibaba_gpu-v2023_openb_node_list_gpu_node.csv"
+#define PODS       SHARED_GPU "alibaba_gpu-v2023_openb_pod_list_default.csv"
 
 static void nd_read(const char *rel, const char *const *aliases, struct xpu_nodes *ns)
 {
@@ -158,14 +158,12 @@ static const struct bad bad_lists[] = {
      ":1: header: no column 'gpu' (a node list names sn, cpu_milli, memory_mib, gpu and "
      "model)"},
     {"field_count.csv", ":2: 4 fields, but the header names 5"},
-    {"not_number.csv",
-     ":2: field 'memory_mib': expected a non-negative number, got \"lots\""},
+    {"not_number.csv", ":2: field 'memory_mib': expected a non-negative number, got \"lots\""},
     {"empty_memory.csv",
      ":2: field 'memory_mib': expected a non-negative number, got \"\" (empty)"},
     {"huge_memory.csv",
      ":3: field 'memory_mib': expected a non-negative number, got \"1e400\" (too large)"},
-    {"fractional_gpu.csv",
-     ":2: field 'gpu': expected a non-negative whole number, got \"1.5\""},
+    {"fractional_gpu.csv", ":2: field 'gpu': expected a non-negative whole number, got \"1.5\""},
     {"negative_gpu.csv", ":2: field 'gpu': expected a non-negative number, got \"-1\""},
     {"too_large.csv",
      ":2: field 'cpu_milli': expected a non-negative whole number, got \"99999999999999\" "
@@ -221,8 +219,8 @@ Test(nodes, job_lists_are_told_apart)
 	cr_expect_eq(st, 2);
 	cr_expect_not_null(strstr(buf, ":1: this is a cluster node list (machines, not jobs)"),
 	                   "%s", buf);
-	st = xt_cmd(buf, sizeof(buf), "platform %s 2>&1",
-	            xt_src("tests/data/traces/philly/ok.csv"));
+	st =
+	    xt_cmd(buf, sizeof(buf), "platform %s 2>&1", xt_src("tests/data/traces/philly/ok.csv"));
 	cr_expect_eq(st, 2, "%s", buf);
 	cr_expect_not_null(strstr(buf, ":1: header: this is a job list"), "%s", buf);
 }

@@ -386,7 +386,8 @@ Test(real_traces, swf_header_in_xpuopt_trace)
 Test(real_traces, azure_records_and_tasks_in_xpuopt_trace)
 {
 	char buf[16384];
-	int st = xt_cmd(buf, sizeof(buf), "trace %s", shared("llm/AzureLLMInferenceTrace_code.csv"));
+	int st =
+	    xt_cmd(buf, sizeof(buf), "trace %s", shared("llm/AzureLLMInferenceTrace_code.csv"));
 	cr_assert_eq(st, 0, "%s", buf);
 	cr_expect_not_null(strstr(buf, "records 8819\n"), "%s", buf);
 	cr_expect_not_null(strstr(buf, "tasks 17638\n"), "%s", buf);

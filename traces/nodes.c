@@ -18,7 +18,7 @@
 #include "lineio.h"
 #include "nodes.h"
 
-#define TB 1e12
+#define TB   1e12
 #define GBPS 1e9
 
 /* Vendor datasheets. Figures are per GPU: FP32 peak, dense FP16 peak (tensor cores
@@ -36,8 +36,7 @@ const struct xpu_gpu_model xpu_gpu_models[] = {
      "NV-A100", 0},
     {"L4", "L4", 30.3 * TB, 121 * TB, 300 * GBPS, 72, "NV-L4", 0},
     {"H100", "H100 SXM5", 67 * TB, 989 * TB, 3350 * GBPS, 700, "NV-H100", 0},
-    {"H800", "H800 SXM5 (H100 SXM5 compute)", 67 * TB, 989 * TB, 3350 * GBPS, 700, "NV-H100",
-     0},
+    {"H800", "H800 SXM5 (H100 SXM5 compute)", 67 * TB, 989 * TB, 3350 * GBPS, 700, "NV-H100", 0},
     /* The v2023 trace hides three models behind G1..G3. Stand-ins: the V100 SXM2
      * 32 GB, the most common datacenter GPU of the period the cluster was built in. */
     {"G1", "undisclosed (V100 SXM2 32 GB stand-in)", 15.7 * TB, 125 * TB, 900 * GBPS, 300,
@@ -74,9 +73,9 @@ static const struct {
  * half a core, 16 x 2.5 GHz = 40 Gflop/s, and 205 W / 56 threads = 3.66 W at full load. */
 #define VCPU_FLOPS 40e9
 #define VCPU_WATTS (205.0 / 56)
-#define VCPU_IDLE (VCPU_WATTS / 3) /* estimate: a third of full load when idle */
-#define GPU_IDLE 0.1               /* estimate: idle board power, fraction of TDP */
-#define NIC_BPS 25e9               /* estimate: one 25 Gb/s Ethernet port per node */
+#define VCPU_IDLE  (VCPU_WATTS / 3) /* estimate: a third of full load when idle */
+#define GPU_IDLE   0.1              /* estimate: idle board power, fraction of TDP */
+#define NIC_BPS    25e9             /* estimate: one 25 Gb/s Ethernet port per node */
 
 /* Columns: the first name of each list is the v2023 spelling. */
 enum { C_SN, C_CPU, C_MEM, C_GPU, C_MODEL, C_N };
@@ -211,8 +210,10 @@ static int read_row(struct tr_lines *l, char **f, const int *col, const char *co
 		return xpu_errf(err, l->path, l->lineno, "field 'sn': empty node name");
 	for (const char *p = sn; *p; p++)
 		if (!isgraph((unsigned char)*p) || strchr("\"'<>&", *p))
-			return tr_bad(l, err, "sn", "a node name of printable characters without quotes, "
-			                            "'<', '>' or '&'", sn, "");
+			return tr_bad(l, err, "sn",
+			              "a node name of printable characters without quotes, "
+			              "'<', '>' or '&'",
+			              sn, "");
 	/* A million logical CPUs, an exbibyte of memory or a thousand GPUs on one node
 	 * is a corrupt field. */
 	if (whole(l, err, "cpu_milli", f[col[C_CPU]], 1e9, &milli) < 0)
@@ -244,10 +245,11 @@ static int read_row(struct tr_lines *l, char **f, const int *col, const char *co
 			              " (empty)");
 		if (!(nd->model = lookup(name, aliases))) {
 			known_models(list, sizeof(list));
-			return xpu_errf(err, l->path, l->lineno,
-			                "field 'model': unknown GPU model \"%.*s\" (known: %s; map "
-			                "another name onto one of them with --gpu-alias NAME=KNOWN)",
-			                TR_QUOTE_MAX, name, list);
+			return xpu_errf(
+			    err, l->path, l->lineno,
+			    "field 'model': unknown GPU model \"%.*s\" (known: %s; map "
+			    "another name onto one of them with --gpu-alias NAME=KNOWN)",
+			    TR_QUOTE_MAX, name, list);
 		}
 	}
 	if (!(nd->name = strdup(sn)))
@@ -319,9 +321,9 @@ int xpu_nodes_read(const char *path, const char *const *aliases, struct xpu_node
 		if (!eq || eq == *a || !find_model(eq + 1)) {
 			char list[512];
 			known_models(list, sizeof(list));
-			return xpu_errf(err, NULL, 0,
-			                "--gpu-alias '%s': expected NAME=KNOWN with KNOWN one of %s", *a,
-			                list);
+			return xpu_errf(
+			    err, NULL, 0,
+			    "--gpu-alias '%s': expected NAME=KNOWN with KNOWN one of %s", *a, list);
 		}
 	}
 	if (!(out->path = strdup(path)))
@@ -336,13 +338,15 @@ int xpu_nodes_read(const char *path, const char *const *aliases, struct xpu_node
 		if (ncols < 0) {
 			const char *missing = NULL;
 			if ((ncols = map_header(l.line, col, &missing)) < 0) {
-				rc = missing ? xpu_errf(err, path, l.lineno,
-				                        "header: no column '%s' (a node list names sn, "
-				                        "cpu_milli, memory_mib, gpu and model)",
-				                        missing)
-				             : xpu_errf(err, path, l.lineno,
-				                        "header: this is a job list (jobs, not machines): give "
-				                        "it as --trace");
+				rc = missing
+				         ? xpu_errf(err, path, l.lineno,
+				                    "header: no column '%s' (a node list names sn, "
+				                    "cpu_milli, memory_mib, gpu and model)",
+				                    missing)
+				         : xpu_errf(err, path, l.lineno,
+				                    "header: this is a job list (jobs, not "
+				                    "machines): give "
+				                    "it as --trace");
 				break;
 			}
 			continue;
@@ -350,8 +354,8 @@ int xpu_nodes_read(const char *path, const char *const *aliases, struct xpu_node
 		int nf = tr_split(l.line, ',', f, MAX_COLS);
 		if (nf != ncols) {
 			rc = xpu_errf(err, path, l.lineno, "%s%d fields, but the header names %d",
-			              nf > MAX_COLS ? "more than " : "", nf > MAX_COLS ? MAX_COLS : nf,
-			              ncols);
+			              nf > MAX_COLS ? "more than " : "",
+			              nf > MAX_COLS ? MAX_COLS : nf, ncols);
 			break;
 		}
 		struct xpu_node nd;
@@ -427,18 +431,19 @@ static void write_header(const struct xpu_nodes *ns, FILE *out)
 				used[c] = 1;
 	}
 	comment_safe(name, sizeof(name), ns->path);
-	fprintf(out,
-	        "<?xml version='1.0'?>\n"
-	        "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
-	        "<!-- Generated by xpuopt from the node list %s: %zu nodes (%zu with GPUs),\n"
-	        "     %llu logical CPUs, %zu GPUs. Regenerate with `xpuopt platform LIST -o FILE`\n"
-	        "     rather than edit; traces/FORMAT.md, \"Cluster node lists\", has the mapping.\n\n"
-	        "     Each node is a CPU unit NAME-cpu (one core per logical CPU) and, with GPUs,\n"
-	        "     a GPU unit NAME-gpu (one core per GPU); both share the node's memory NAME\n"
-	        "     (memory_mib of the list), the memory its jobs request. Every unit has its\n"
-	        "     own link to one backbone (a node's two units share a NIC in reality).\n\n"
-	        "     Sources:\n",
-	        name, ns->n, gpu_nodes, vcpus, gpus);
+	fprintf(
+	    out,
+	    "<?xml version='1.0'?>\n"
+	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	    "<!-- Generated by xpuopt from the node list %s: %zu nodes (%zu with GPUs),\n"
+	    "     %llu logical CPUs, %zu GPUs. Regenerate with `xpuopt platform LIST -o FILE`\n"
+	    "     rather than edit; traces/FORMAT.md, \"Cluster node lists\", has the mapping.\n\n"
+	    "     Each node is a CPU unit NAME-cpu (one core per logical CPU) and, with GPUs,\n"
+	    "     a GPU unit NAME-gpu (one core per GPU); both share the node's memory NAME\n"
+	    "     (memory_mib of the list), the memory its jobs request. Every unit has its\n"
+	    "     own link to one backbone (a node's two units share a NIC in reality).\n\n"
+	    "     Sources:\n",
+	    name, ns->n, gpu_nodes, vcpus, gpus);
 	for (size_t c = 0; c < sizeof(cites) / sizeof(cites[0]); c++)
 		if (used[c])
 			fprintf(out, "     [%s] %s\n", cites[c].tag, cites[c].text);
@@ -467,28 +472,29 @@ static void write_gpu(const struct xpu_node *nd, FILE *out)
 	char fp32[32], ten[32];
 	rate(fp32, sizeof(fp32), m->fp32);
 	rate(ten, sizeof(ten), m->tensor);
-	fprintf(out,
-	        "    <host id=\"%s-gpu\" speed=\"%s\" core=\"%u\"> <!-- %u x %s: %s [%s]%s -->\n"
-	        "      <prop id=\"xpu.kind\" value=\"gpu\"/>\n"
-	        "      <prop id=\"xpu.mem\" value=\"%.17gMiB\"/> <!-- node list -->\n"
-	        "      <prop id=\"xpu.mem.shared\" value=\"%s\"/>\n"
-	        "      <prop id=\"xpu.mem.bw\" value=\"%.6gGBps\"/> <!-- [%s] -->\n"
-	        "      <prop id=\"xpu.launch\" value=\"5us\"/> <!-- [EST-GPU] -->\n"
-	        "      <prop id=\"xpu.class.gemm\" value=\"%s@0.75\"/> <!-- [%s] [EST-GPU] -->\n"
-	        "      <prop id=\"xpu.class.conv\" value=\"%s@0.5\"/>\n"
-	        "      <prop id=\"xpu.class.attention\" value=\"%s@0.5\"/>\n"
-	        "      <prop id=\"xpu.class.llm-prefill\" value=\"%s@0.6\"/>\n"
-	        "      <prop id=\"xpu.class.llm-decode\" value=\"%s@0.5\"/>\n"
-	        "      <prop id=\"xpu.class.fft\" value=\"%s\"/>\n"
-	        "      <prop id=\"xpu.class.stencil\" value=\"%s\"/>\n"
-	        "      <prop id=\"xpu.class.generic\" value=\"%s\"/>\n"
-	        "      <prop id=\"xpu.class.video\" value=\"unsupported\"/>\n"
-	        "      <prop id=\"wattage_per_state\" value=\"%.6g:%.6g\"/> <!-- [%s] [EST-GPU] -->\n"
-	        "    </host>\n",
-	        nd->name, fp32, nd->gpus, nd->gpus, m->name, m->part, m->cite,
-	        m->estimate ? " estimate" : "", nd->mem / 1048576.0, nd->name, m->mem_bw / 1e9, m->cite, ten,
-	        m->cite, ten, ten, ten, ten, fp32, fp32, fp32, GPU_IDLE * m->tdp * nd->gpus,
-	        m->tdp * nd->gpus, m->cite);
+	fprintf(
+	    out,
+	    "    <host id=\"%s-gpu\" speed=\"%s\" core=\"%u\"> <!-- %u x %s: %s [%s]%s -->\n"
+	    "      <prop id=\"xpu.kind\" value=\"gpu\"/>\n"
+	    "      <prop id=\"xpu.mem\" value=\"%.17gMiB\"/> <!-- node list -->\n"
+	    "      <prop id=\"xpu.mem.shared\" value=\"%s\"/>\n"
+	    "      <prop id=\"xpu.mem.bw\" value=\"%.6gGBps\"/> <!-- [%s] -->\n"
+	    "      <prop id=\"xpu.launch\" value=\"5us\"/> <!-- [EST-GPU] -->\n"
+	    "      <prop id=\"xpu.class.gemm\" value=\"%s@0.75\"/> <!-- [%s] [EST-GPU] -->\n"
+	    "      <prop id=\"xpu.class.conv\" value=\"%s@0.5\"/>\n"
+	    "      <prop id=\"xpu.class.attention\" value=\"%s@0.5\"/>\n"
+	    "      <prop id=\"xpu.class.llm-prefill\" value=\"%s@0.6\"/>\n"
+	    "      <prop id=\"xpu.class.llm-decode\" value=\"%s@0.5\"/>\n"
+	    "      <prop id=\"xpu.class.fft\" value=\"%s\"/>\n"
+	    "      <prop id=\"xpu.class.stencil\" value=\"%s\"/>\n"
+	    "      <prop id=\"xpu.class.generic\" value=\"%s\"/>\n"
+	    "      <prop id=\"xpu.class.video\" value=\"unsupported\"/>\n"
+	    "      <prop id=\"wattage_per_state\" value=\"%.6g:%.6g\"/> <!-- [%s] [EST-GPU] -->\n"
+	    "    </host>\n",
+	    nd->name, fp32, nd->gpus, nd->gpus, m->name, m->part, m->cite,
+	    m->estimate ? " estimate" : "", nd->mem / 1048576.0, nd->name, m->mem_bw / 1e9, m->cite,
+	    ten, m->cite, ten, ten, ten, ten, fp32, fp32, fp32, GPU_IDLE * m->tdp * nd->gpus,
+	    m->tdp * nd->gpus, m->cite);
 }
 
 int xpu_nodes_write_platform(const struct xpu_nodes *ns, FILE *out)
@@ -501,16 +507,18 @@ int xpu_nodes_write_platform(const struct xpu_nodes *ns, FILE *out)
 	for (size_t i = 0; i < ns->n; i++) {
 		const struct xpu_node *nd = &ns->v[i];
 		if (nd->vcpus) {
-			fprintf(out,
-			        "    <host id=\"%s-cpu\" speed=\"40Gf\" core=\"%u\"> <!-- [EST-CPU] -->\n"
-			        "      <prop id=\"xpu.kind\" value=\"cpu\"/>\n"
-			        "      <prop id=\"xpu.mem\" value=\"%.17gMiB\"/> <!-- node list -->\n"
-			        "      <prop id=\"xpu.mem.shared\" value=\"%s\"/>\n"
-			        "      <prop id=\"wattage_per_state\" value=\"%.6g:%.6g\"/> <!-- "
-			        "[EST-CPU] -->\n"
-			        "    </host>\n",
-			        nd->name, nd->vcpus, nd->mem / 1048576.0, nd->name, VCPU_IDLE * nd->vcpus,
-			        VCPU_WATTS * nd->vcpus);
+			fprintf(
+			    out,
+			    "    <host id=\"%s-cpu\" speed=\"40Gf\" core=\"%u\"> <!-- [EST-CPU] "
+			    "-->\n"
+			    "      <prop id=\"xpu.kind\" value=\"cpu\"/>\n"
+			    "      <prop id=\"xpu.mem\" value=\"%.17gMiB\"/> <!-- node list -->\n"
+			    "      <prop id=\"xpu.mem.shared\" value=\"%s\"/>\n"
+			    "      <prop id=\"wattage_per_state\" value=\"%.6g:%.6g\"/> <!-- "
+			    "[EST-CPU] -->\n"
+			    "    </host>\n",
+			    nd->name, nd->vcpus, nd->mem / 1048576.0, nd->name,
+			    VCPU_IDLE * nd->vcpus, VCPU_WATTS * nd->vcpus);
 			units++;
 		}
 		if (nd->gpus) {
@@ -523,14 +531,17 @@ int xpu_nodes_write_platform(const struct xpu_nodes *ns, FILE *out)
 		for (int g = 0; g < 2; g++)
 			if (g ? ns->v[i].gpus : ns->v[i].vcpus)
 				fprintf(out,
-				        "    <link id=\"%s-%s-nic\" bandwidth=\"25Gbps\" latency=\"5us\"/>\n",
+				        "    <link id=\"%s-%s-nic\" bandwidth=\"25Gbps\" "
+				        "latency=\"5us\"/>\n",
 				        ns->v[i].name, g ? "gpu" : "cpu");
 	for (size_t i = 0; i < ns->n; i++)
 		for (int g = 0; g < 2; g++)
 			if (g ? ns->v[i].gpus : ns->v[i].vcpus)
-				fprintf(out, "    <host_link id=\"%s-%s\" up=\"%s-%s-nic\" down=\"%s-%s-nic\"/>\n",
-				        ns->v[i].name, g ? "gpu" : "cpu", ns->v[i].name, g ? "gpu" : "cpu",
-				        ns->v[i].name, g ? "gpu" : "cpu");
+				fprintf(out,
+				        "    <host_link id=\"%s-%s\" up=\"%s-%s-nic\" "
+				        "down=\"%s-%s-nic\"/>\n",
+				        ns->v[i].name, g ? "gpu" : "cpu", ns->v[i].name,
+				        g ? "gpu" : "cpu", ns->v[i].name, g ? "gpu" : "cpu");
 	fprintf(out,
 	        "    <backbone id=\"backbone\" bandwidth=\"%.17gGbps\" latency=\"0us\"/> <!-- "
 	        "[EST-NET] -->\n"
