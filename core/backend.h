@@ -22,13 +22,20 @@ struct xpu_event {
 	double time;     /* backend time of completion */
 };
 
-/* One task's work on one unit. */
+/* One task's work on one unit. A launch carries the work, not a time: the backend
+ * computes the duration (SimGrid from the unit's speed at its P-state, class rate and
+ * memory bandwidth) or measures it (live backends). */
 struct xpu_launch {
 	int unit;
 	uint64_t cookie;
-	int cls;        /* enum xpu_class */
-	double flops;   /* the task's work (0 when the trace gave only costs) */
-	double seconds; /* the engine's predicted duration at the unit's P-state */
+	int cls;         /* enum xpu_class */
+	double flops;    /* the whole task's work, shared evenly over its width; 0 when
+	                  * the trace gave an explicit duration instead */
+	double bytes;    /* bytes the task moves to and from memory while running */
+	uint32_t width;  /* cores of the unit it occupies at once (0 is taken as 1) */
+	double seconds;  /* explicit duration from the trace, used when flops is 0 */
+	double delay;    /* fixed seconds added to the work: the unit's launch latency
+	                  * and an FPGA reconfiguration (modeled in simulation only) */
 };
 
 struct xpu_backend;

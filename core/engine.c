@@ -76,10 +76,24 @@ static double reconfig(const struct xpu_task *t, const struct xpu_unit *un)
 	return (b >= 0 && b != un->loaded_bitstream) ? un->reconfig_time : 0;
 }
 
+double xpu_unit_rate(const struct xpu_unit *un, int cls, int ps)
+{
+	double speed = un->pstates[ps].speed;
+	if (!un->has_class_props)
+		return speed;
+	const struct xpu_class_cap *cap = &un->cls[cls];
+	if (!cap->supported)
+		return 0;
+	double scale = speed / un->pstates[0].speed;
+	return (cap->peak > 0 ? cap->peak * scale : speed) * cap->efficiency;
+}
+
 /* Time model (DESIGN.md section 4): the explicit duration when the trace gives one,
  * else the roofline max(flop / (peak x efficiency), bytes / memory bandwidth) at the
  * current P-state, plus the unit's launch latency. A class peak is stated at P-state 0
- * and scales with the P-state's speed. */
+ * and scales with the P-state's speed. The sim backend computes the same terms from the
+ * launch (sim/simgrid.c), so a prediction equals the simulated time when nothing
+ * shares the unit. */
 static double predict_at(const struct xpu_engine *e, const struct xpu_task *t, int u, int ps)
 {
 	const struct xpu_unit *un = &e->pf->units[u];
@@ -88,13 +102,7 @@ static double predict_at(const struct xpu_engine *e, const struct xpu_task *t, i
 	double c = explicit_cost(t, un);
 	if (c >= 0)
 		return c + reconfig(t, un);
-	double speed = un->pstates[ps].speed;
-	double rate = speed;
-	if (un->has_class_props) {
-		const struct xpu_class_cap *cap = &un->cls[t->cls];
-		double scale = speed / un->pstates[0].speed;
-		rate = (cap->peak > 0 ? cap->peak * scale : speed) * cap->efficiency;
-	}
+	double rate = xpu_unit_rate(un, t->cls, ps);
 	double compute = t->flops > 0 ? t->flops / t->width / rate : 0; /* work shared */
 	double memory = (t->bytes > 0 && un->mem_bw > 0) ? t->bytes / un->mem_bw : 0;
 	return (compute > memory ? compute : memory) + un->launch_latency + reconfig(t, un);
@@ -196,19 +204,47 @@ static void mark_dirty(struct xpu_engine *e, int u)
 	}
 }
 
-/* Keep e->idle = the units with a free core and an empty queue. */
+/* Keep e->idle_bits = the units with a free core and an empty queue, so that new ready
+ * work is offered to those units alone, in index order, without a scan of every unit. */
 static void update_idle(struct xpu_engine *e, int u)
 {
 	struct unit_rt *r = &e->u[u];
 	int want = r->running < e->pf->units[u].cores && r->queue.n == 0;
+	uint64_t bit = (uint64_t)1 << (u & 63);
 	if (want && r->idle_pos < 0) {
-		r->idle_pos = e->nidle;
-		e->idle[e->nidle++] = u;
+		r->idle_pos = 1;
+		e->idle_bits[u >> 6] |= bit;
+		e->nidle++;
 	} else if (!want && r->idle_pos >= 0) {
-		int last = e->idle[--e->nidle];
-		e->idle[r->idle_pos] = last;
-		e->u[last].idle_pos = r->idle_pos;
 		r->idle_pos = -1;
+		e->idle_bits[u >> 6] &= ~bit;
+		e->nidle--;
+	}
+}
+
+/* Unit u's queue head waits for memory of its pool: remember it on the pool's list,
+ * which a release in that pool wakes (no scan of every unit). */
+static void block_on_memory(struct xpu_engine *e, int u)
+{
+	struct unit_rt *r = &e->u[u];
+	if (r->mem_blocked)
+		return;
+	int pool = e->pf->units[u].mem_pool;
+	r->mem_blocked = 1;
+	r->blocked_next = e->pool_blocked[pool];
+	e->pool_blocked[pool] = u;
+}
+
+static void wake_memory_waiters(struct xpu_engine *e, int pool)
+{
+	int u = e->pool_blocked[pool];
+	e->pool_blocked[pool] = -1;
+	while (u >= 0) {
+		int next = e->u[u].blocked_next;
+		e->u[u].mem_blocked = 0;
+		e->u[u].blocked_next = -1;
+		mark_dirty(e, u);
+		u = next;
 	}
 }
 
@@ -278,18 +314,30 @@ int xpu_place(struct xpu_engine *e, struct xpu_task *t, int u, double order)
 
 static void make_ready(struct xpu_engine *e, struct xpu_task *t);
 
-/* A task that cannot run: it and, transitively, every task that needs its data. */
+/* A task that cannot run: it and, transitively, every task that needs its data. The
+ * propagation walks an explicit stack, so a chain of a million tasks costs a million
+ * steps and no call depth. */
 static void fail_task(struct xpu_engine *e, struct xpu_task *t)
 {
 	if (t->state == XPU_TASK_DONE || t->state == XPU_TASK_FAILED)
 		return;
-	t->state = XPU_TASK_FAILED;
-	t->end_t = e->now;
-	e->nended++;
-	if (e->sched.ops->on_done)
-		e->sched.ops->on_done(&e->sched, t);
-	for (uint32_t i = 0; i < t->nsucc; i++)
-		fail_task(e, &e->w->tasks[t->succ[i]]);
+	uint32_t n = 0;
+	e->fail_stack[n++] = t->index;
+	t->state = XPU_TASK_FAILED; /* marked when pushed: each task enters once */
+	while (n) {
+		struct xpu_task *f = &e->w->tasks[e->fail_stack[--n]];
+		f->end_t = e->now;
+		e->nended++;
+		if (e->sched.ops->on_done)
+			e->sched.ops->on_done(&e->sched, f);
+		for (uint32_t i = 0; i < f->nsucc; i++) {
+			struct xpu_task *s = &e->w->tasks[f->succ[i]];
+			if (s->state == XPU_TASK_DONE || s->state == XPU_TASK_FAILED)
+				continue;
+			s->state = XPU_TASK_FAILED;
+			e->fail_stack[n++] = s->index;
+		}
+	}
 }
 
 static void make_ready(struct xpu_engine *e, struct xpu_task *t)
@@ -320,27 +368,30 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	t->state = XPU_TASK_RUNNING;
 	t->start_t = e->now;
 	t->predicted = xpu_predict(e, t, u); /* includes a reconfiguration, if any */
-	if (un->bitstream[t->cls] >= 0)
-		un->loaded_bitstream = un->bitstream[t->cls];
 	r->running += (int)t->width;
 	r->running_end += t->width * (e->now + t->predicted);
-	/* A task as wide as several cores runs as one launch per core, each with its
-	 * share of the work, all starting now; it ends when the last part ends. */
-	struct xpu_launch l = {.unit = u,
-	                       .cookie = t->index,
-	                       .cls = t->cls,
-	                       .flops = t->flops / t->width,
-	                       .seconds = t->predicted};
-	t->parts = 0;
-	for (uint32_t k = 0; k < t->width; k++) {
-		int rc = e->be->ops->launch(e->be, &l);
-		if (rc) {
-			fatal(e, rc, "backend launch");
-			return;
-		}
-		t->parts++;
-		e->in_flight++;
+	/* One launch carries the task's work, whatever its width: the backend runs it as
+	 * one execution of width threads (SimGrid) or on width workers (live). */
+	struct xpu_launch l = {.unit = u, .cookie = t->index, .cls = t->cls, .width = t->width};
+	double c = explicit_cost(t, un);
+	double rc_s = reconfig(t, un);
+	if (c >= 0) {
+		l.seconds = c;
+		l.delay = rc_s;
+	} else {
+		l.flops = t->flops;
+		l.bytes = t->bytes;
+		l.delay = un->launch_latency + rc_s;
 	}
+	if (un->bitstream[t->cls] >= 0)
+		un->loaded_bitstream = un->bitstream[t->cls];
+	int rc = e->be->ops->launch(e->be, &l);
+	if (rc) {
+		fatal(e, rc, "backend launch");
+		return;
+	}
+	t->parts = 1;
+	e->in_flight++;
 	update_idle(e, u);
 }
 
@@ -381,7 +432,7 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 			int pool = un->mem_pool;
 			int rc = e->mem.ops->alloc(&e->mem, pool, t->mem, &t->mem_handle);
 			if (rc == -ENOSPC) {
-				r->mem_blocked = 1;
+				block_on_memory(e, u);
 				break;
 			}
 			if (rc) {
@@ -395,7 +446,6 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 			if (e->pool_used[pool] > e->pool_peak[pool])
 				e->pool_peak[pool] = e->pool_used[pool];
 		}
-		r->mem_blocked = 0;
 		xpu_heap_remove(&r->queue, 0);
 		start_task(e, t, u);
 	}
@@ -413,16 +463,14 @@ static void dispatch(struct xpu_engine *e)
 		if (!e->ask_idle || e->rc)
 			break;
 		e->ask_idle = 0;
-		/* New ready work: offer it to every idle unit, in index order. */
-		for (int i = 0; i < e->pf->nunits; i++)
-			if (e->u[i].idle_pos >= 0)
-				mark_dirty(e, i);
-		/* reverse so the lowest index is served first from the stack */
-		for (int a = 0, b = e->ndirty - 1; a < b; a++, b--) {
-			int x = e->dirty[a];
-			e->dirty[a] = e->dirty[b];
-			e->dirty[b] = x;
-		}
+		/* New ready work: offer it to every idle unit, in index order (pushed
+		 * from the highest index, so the lowest is served first from the stack). */
+		for (int wi = (e->pf->nunits + 63) / 64 - 1; wi >= 0; wi--)
+			for (uint64_t bits = e->idle_bits[wi]; bits;) {
+				int b = 63 - __builtin_clzll(bits);
+				bits &= ~((uint64_t)1 << b);
+				mark_dirty(e, wi * 64 + b);
+			}
 	}
 }
 
@@ -440,10 +488,7 @@ static void release(struct xpu_engine *e, struct xpu_task *t)
 		int pool = e->pf->units[u].mem_pool;
 		e->mem.ops->free(&e->mem, pool, t->mem_handle);
 		e->pool_used[pool] -= t->mem;
-		/* units of this pool that wait for memory may go on */
-		for (int i = 0; i < e->pf->nunits; i++)
-			if (e->u[i].mem_blocked && e->pf->units[i].mem_pool == pool)
-				mark_dirty(e, i);
+		wake_memory_waiters(e, pool); /* they may go on now */
 	}
 	mark_dirty(e, u);
 }
@@ -556,7 +601,9 @@ int xpu_engine_setup(struct xpu_engine *e)
 {
 	int n = e->pf->nunits;
 	e->u = calloc((size_t)n, sizeof(*e->u));
-	e->idle = calloc((size_t)n, sizeof(int));
+	e->idle_bits = calloc((size_t)(n + 63) / 64 + 1, sizeof(uint64_t));
+	e->pool_blocked = malloc(((size_t)e->pf->npools + 1) * sizeof(int));
+	e->fail_stack = malloc(((size_t)e->w->ntasks + 1) * sizeof(uint32_t));
 	e->dirty = calloc((size_t)n, sizeof(int));
 	e->pool_used = calloc((size_t)e->pf->npools + 1, sizeof(double));
 	e->pool_peak = calloc((size_t)e->pf->npools + 1, sizeof(double));
@@ -564,11 +611,15 @@ int xpu_engine_setup(struct xpu_engine *e)
 	e->tl_util = calloc((size_t)n, sizeof(double));
 	e->arrivals = malloc(((size_t)e->w->ntasks + 1) * sizeof(uint32_t));
 	e->central = xpu_readyq_new();
-	if (!e->u || !e->idle || !e->dirty || !e->pool_used || !e->pool_peak || !e->tl_power ||
+	if (!e->u || !e->idle_bits || !e->pool_blocked || !e->fail_stack || !e->dirty || !e->pool_used || !e->pool_peak || !e->tl_power ||
 	    !e->tl_util || !e->arrivals || !e->central)
 		return -ENOMEM;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		e->u[i].idle_pos = -1;
+		e->u[i].blocked_next = -1;
+	}
+	for (int p = 0; p <= e->pf->npools; p++)
+		e->pool_blocked[p] = -1;
 	for (uint32_t i = 0; i < e->w->ntasks; i++) {
 		struct xpu_task *t = &e->w->tasks[i];
 		e->arrivals[i] = i;
@@ -593,7 +644,9 @@ void xpu_engine_teardown(struct xpu_engine *e)
 		for (int i = 0; i < e->pf->nunits; i++)
 			xpu_heap_free(&e->u[i].queue);
 	free(e->u);
-	free(e->idle);
+	free(e->idle_bits);
+	free(e->pool_blocked);
+	free(e->fail_stack);
 	free(e->dirty);
 	free(e->pool_used);
 	free(e->pool_peak);

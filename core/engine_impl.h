@@ -20,9 +20,10 @@ struct unit_rt {
 	double busy_at_tick;   /* busy_acc at the previous tick */
 	double energy_at_tick; /* backend energy at the previous tick */
 	double pstate_since;   /* when the current P-state was entered */
-	int idle_pos;          /* position in eng.idle, -1 when not idle-and-empty */
+	int idle_pos;          /* >= 0 when idle-and-empty (bit set in eng.idle_bits) */
 	int dirty;             /* on the dirty stack */
-	int mem_blocked;       /* its head waits for memory */
+	int mem_blocked;       /* its head waits for memory (on its pool's list) */
+	int blocked_next;      /* next unit on that list, -1 at its end */
 };
 
 struct xpu_engine {
@@ -40,8 +41,10 @@ struct xpu_engine {
 	uint32_t *arrivals; /* task indexes by (submit, index) */
 	uint32_t next_arrival;
 	struct xpu_readyq *central; /* default sched's queue */
-	int *idle;                  /* units with a free core and an empty queue */
+	uint64_t *idle_bits; /* units with a free core and an empty queue, one bit each */
 	int nidle;
+	int *pool_blocked;    /* per pool: first unit whose head waits for its memory */
+	uint32_t *fail_stack; /* failure propagation's work list, one slot per task */
 	int *dirty; /* units to reconsider */
 	int ndirty;
 	int ask_idle; /* new work may suit idle units */

@@ -213,6 +213,12 @@ int xpu_can_run(const struct xpu_engine *e, const struct xpu_task *t, int u);
  * when u cannot run t. */
 double xpu_predict(const struct xpu_engine *e, const struct xpu_task *t, int u);
 
+/* The rate, in flop/s per core, at which unit u runs kernel class cls at P-state
+ * pstate: the class peak scaled by the P-state's speed, times the class efficiency, or
+ * the P-state's speed when the unit names no class properties. 0 when u does not run
+ * the class. Both the engine's predictions and the sim backend's durations use it. */
+double xpu_unit_rate(const struct xpu_unit *u, int cls, int pstate);
+
 /* Predicted time to move bytes from unit src to unit dst: 0 on one unit or one shared
  * memory, else route latency + bytes / bottleneck bandwidth; INFINITY without a route. */
 double xpu_comm_time(const struct xpu_engine *e, int src, int dst, double bytes);

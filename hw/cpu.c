@@ -698,7 +698,7 @@ static int launch_reps(const struct cpu *c, const struct xpu_launch *l, uint64_t
 	if (!(l->flops >= 0) || isinf(l->flops))
 		return -EINVAL;
 	if (l->flops > 0) {
-		work = l->flops;
+		work = l->flops / (l->width > 1 ? l->width : 1); /* one worker's share */
 	} else {
 		if (!(l->seconds >= 0) || isinf(l->seconds))
 			return -EINVAL;

@@ -38,6 +38,7 @@ int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, cha
                          int *line);
 int xpu_sg_run(char *msg, size_t len);
 int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
+void xpu_sg_execute_threads(double flops_per_thread, int threads);
 }
 
 namespace
@@ -154,4 +155,13 @@ int xpu_sg_host_prop_names(sg_host_t host, const char ***names)
 	std::sort(v, v + n, [](const char *a, const char *b) { return strcmp(a, b) < 0; });
 	*names = v;
 	return (int)n;
+}
+
+/* One execution of `threads` threads on the calling actor's host, each doing
+ * flops_per_thread: a parallel job occupies that many cores of the host as a single
+ * SimGrid action (s4u's Exec::set_thread_count; the C API of 3.32 has no equivalent).
+ * Called from a worker actor only. */
+void xpu_sg_execute_threads(double flops_per_thread, int threads)
+{
+	simgrid::s4u::this_actor::exec_init(flops_per_thread)->set_thread_count(threads)->wait();
 }

@@ -55,6 +55,7 @@ int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, cha
                          int *line);
 int xpu_sg_run(char *msg, size_t len);
 int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
+void xpu_sg_execute_threads(double flops_per_thread, int threads);
 
 /* Stack of a worker or transfer actor, in KiB (the unit of sg_actor_set_stacksize, as
  * of SimGrid's contexts/stack-size; checked by experiment on 3.32). Their code is a
@@ -64,7 +65,8 @@ int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
 
 struct job {
 	uint64_t cookie;
-	double amount; /* flops for a task, bytes for a transfer */
+	double amount; /* flops per thread for a task, bytes for a transfer */
+	int threads;   /* a task's width: one execution of that many threads */
 	sg_host_t src, dst;
 };
 
@@ -169,9 +171,12 @@ static void worker_main(int argc, char **argv)
 	struct sim_unit *u = w->unit;
 	sg_sem_acquire(w->wake);
 	for (;;) {
-		if (u)
-			sg_actor_execute(w->job.amount);
-		else
+		if (u) {
+			if (w->job.threads > 1)
+				xpu_sg_execute_threads(w->job.amount, w->job.threads);
+			else
+				sg_actor_execute(w->job.amount);
+		} else
 			sg_host_sendto(w->job.src, w->job.dst, w->job.amount);
 		uint64_t cookie = w->job.cookie;
 		/* Take the next waiting launch at once, or go idle, before reporting: the
@@ -604,15 +609,54 @@ static double sim_now(struct xpu_backend *be)
 	return simgrid_get_clock();
 }
 
+/* The simulated work of a launch, in SimGrid flops per thread on the unit's host.
+ * SimGrid runs a host at the P-state's speed; a class whose rate differs from that
+ * speed (peak x efficiency, xpu_unit_rate) is run as a proportionally larger or
+ * smaller amount, so that a P-state change mid-run still stretches it. A memory-bound
+ * launch (bytes / memory bandwidth longer than its compute) is sized to that time at
+ * the current speed. An explicit duration is sized at the current speed. The launch
+ * delay (launch latency, FPGA reconfiguration) is work at the current speed too: the
+ * unit counts as busy, at load power, while it sets the launch up. */
+static int launch_amount(const struct sim *s, const struct xpu_launch *l, double *amount)
+{
+	const struct xpu_unit *un = &s->pf->units[l->unit];
+	const struct sim_unit *u = &s->u[l->unit];
+	uint32_t width = l->width ? l->width : 1;
+	if (!(l->flops >= 0) || !(l->bytes >= 0) || !(l->delay >= 0) || !isfinite(l->flops) ||
+	    !isfinite(l->bytes) || !isfinite(l->delay) || (int)width > un->cores)
+		return -EINVAL;
+	if (l->flops <= 0 && l->bytes <= 0) {
+		if (!(l->seconds >= 0) || !isfinite(l->seconds))
+			return -EINVAL;
+		*amount = (l->seconds + l->delay) * u->speed;
+		return 0;
+	}
+	double a = 0;
+	if (l->flops > 0) {
+		double rate0 = xpu_unit_rate(un, l->cls, 0);
+		if (!(rate0 > 0))
+			return -EINVAL;
+		a = l->flops / width * (un->pstates[0].speed / rate0);
+	}
+	if (l->bytes > 0 && un->mem_bw > 0) {
+		double mem = l->bytes / un->mem_bw * u->speed;
+		if (mem > a)
+			a = mem;
+	}
+	*amount = a + l->delay * u->speed;
+	return 0;
+}
+
 static int sim_launch(struct xpu_backend *be, const struct xpu_launch *l)
 {
 	struct sim *s = be->priv;
-	if (l->unit < 0 || l->unit >= s->nunits || !(l->seconds >= 0) || !isfinite(l->seconds))
+	if (l->unit < 0 || l->unit >= s->nunits)
 		return -EINVAL;
 	struct sim_unit *u = &s->u[l->unit];
-	/* Work sized so that one core at the current P-state takes exactly the
-	 * engine's predicted time; a later P-state change stretches or shrinks it. */
-	struct job j = {.cookie = l->cookie, .amount = l->seconds * u->speed};
+	struct job j = {.cookie = l->cookie, .threads = l->width ? (int)l->width : 1};
+	int rc = launch_amount(s, l, &j.amount);
+	if (rc)
+		return rc;
 	struct worker *w = u->idle;
 	if (w) {
 		u->idle = w->next_idle;
@@ -628,7 +672,7 @@ static int sim_launch(struct xpu_backend *be, const struct xpu_launch *l)
 		s->inflight++;
 		return 0;
 	}
-	/* Every core busy: the launch waits for the first worker to finish. */
+	/* Every worker busy: the launch waits for the first worker to finish. */
 	if (u->qlen == u->qcap &&
 	    grow_ring((void **)&u->q, &u->qhead, u->qlen, &u->qcap, sizeof(*u->q)) < 0)
 		return -ENOMEM;
