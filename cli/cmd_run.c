@@ -58,7 +58,8 @@ static void usage(FILE *out)
 	        "  -q, --quiet             print no summary\n"
 	        "  -h, --help              this help\n\n"
 	        "A SPEC is a name, optionally with parameters: 'name:key=value,key=value'.\n"
-	        "Exit status: 0 success, 1 run failure, 2 bad usage or input.\n",
+	        "Exit status: 0 success, 1 run failure (a task failed: the result is still\n"
+	        "written), 2 bad usage or input.\n",
 	        XPU_TICKS_PER_RUN);
 }
 
@@ -214,6 +215,13 @@ int xpu_cmd_run(int argc, char **argv)
 		if (o.output)
 			fprintf(stderr, "xpuopt: wrote %s\n", o.output);
 	}
+	/* A run in which tasks failed is a run failure (exit 1), its result still written. */
+	double failed = xpu_summary_get(&res.summary, "tasks_failed");
+	double total = xpu_summary_get(&res.summary, "tasks_total");
 	xpu_run_result_free(&res);
+	if (failed > 0) {
+		fprintf(stderr, "xpuopt: %.0f of %.0f tasks failed\n", failed, total);
+		return 1;
+	}
 	return 0;
 }

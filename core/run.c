@@ -2,6 +2,7 @@
  * resolve the policies, run the engine inside the backend, summarise, write HDF5. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -200,6 +201,8 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	be.pf = &res.pf;
 	if ((rc = xpu_workload_load(o->trace, o->trace_format, &res.pf, &res.w, err)))
 		goto out_close;
+	if (!o->quiet && res.w->ref_note[0])
+		fprintf(stderr, "xpuopt: %s\n", res.w->ref_note);
 
 	e.pf = &res.pf;
 	e.w = res.w;

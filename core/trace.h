@@ -45,6 +45,10 @@ void xpu_trace_close(struct xpu_trace_reader *r);
 /* Source records read so far (requests, configurations ...) by a reader that makes
  * several tasks of one record; 0 when every record is one task. */
 uint64_t xpu_trace_records(const struct xpu_trace_reader *r);
+/* For logs that record run times and were opened without a reference speed: the
+ * speed the reader's work figures assume, and the kind of processor of the logged
+ * machine (*kind); 0 otherwise. */
+double xpu_trace_logged_ref(const struct xpu_trace_reader *r, int *kind);
 
 /* Formats this build reads, NULL-terminated. */
 extern const char *const xpu_trace_formats[];
@@ -66,6 +70,9 @@ struct xpu_workload {
 	double first_submit, last_submit;
 	uint64_t ndeps;
 	uint32_t class_count[XPU_CLASS_COUNT];
+	/* How work was sized for a log of run times: a sentence for `xpuopt run` to
+	 * print ("" when the trace gave work, or a reference speed was named). */
+	char ref_note[320];
 	void *priv; /* storage owned by the workload */
 };
 

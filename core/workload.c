@@ -569,6 +569,49 @@ void xpu_workload_free(struct xpu_workload *w)
 	free(w);
 }
 
+/* A log of run times replays with those run times on the platform it is given: each
+ * task's work, sized by the reader at its default reference speed, is rescaled to the
+ * speed of the platform's fastest unit that runs the task's class at P-state 0,
+ * preferring units of the logged machine's kind (CPUs for SWF, GPUs for GPU-cluster
+ * lists). The reference used is described in w->ref_note. */
+static void keep_logged_times(struct loader *L, double ref_auto, int kind, const char *fmt)
+{
+	const struct xpu_platform *pf = L->pf;
+	double ref[XPU_CLASS_COUNT];
+	int of_kind[XPU_CLASS_COUNT];
+	for (int c = 0; c < XPU_CLASS_COUNT; c++) {
+		ref[c] = 0;
+		of_kind[c] = 0;
+		for (int u = 0; u < pf->nunits; u++) {
+			const struct xpu_unit *un = &pf->units[u];
+			double rate = xpu_unit_rate(un, c, 0);
+			int k = un->kind == kind;
+			if (rate > 0 && (k > of_kind[c] || (k == of_kind[c] && rate > ref[c]))) {
+				ref[c] = rate;
+				of_kind[c] = k;
+			}
+		}
+	}
+	double first = 0;
+	int mixed = 0;
+	for (uint32_t i = 0; i < L->w->ntasks; i++) {
+		struct xpu_task *t = &L->w->tasks[i];
+		if (!(ref[t->cls] > 0))
+			continue; /* no unit runs it: the run refuses it, naming the task */
+		t->flops = t->flops / ref_auto * ref[t->cls];
+		if (first == 0)
+			first = ref[t->cls];
+		else if (ref[t->cls] != first)
+			mixed = 1;
+	}
+	snprintf(L->w->ref_note, sizeof(L->w->ref_note),
+	         "%s: logged run times kept: reference speed %.4g flop/s per processor%s "
+	         "(the fastest %s unit of the platform); give --trace-format %s:speed=FLOPS "
+	         "to size work at another reference",
+	         fmt, first, mixed ? " and others per class" : "",
+	         first > 0 && of_kind[XPU_CLASS_GENERIC] ? xpu_kind_name(kind) : "capable", fmt);
+}
+
 static int load(struct loader *L, const char *format)
 {
 	struct xpu_workload *w = L->w;
@@ -591,9 +634,14 @@ static int load(struct loader *L, const char *format)
 			break;
 	}
 	w->nrecords = xpu_trace_records(r) ? xpu_trace_records(r) : w->ntasks;
+	int ref_kind = 0;
+	double ref_auto = xpu_trace_logged_ref(r, &ref_kind);
+	const char *fmt_name = xpu_trace_format_of(L->path, format);
 	xpu_trace_close(r);
 	if (rc < 0)
 		return rc;
+	if (ref_auto > 0 && L->pf)
+		keep_logged_times(L, ref_auto, ref_kind, fmt_name ? fmt_name : "trace");
 	if (w->ntasks && w->ntasks < L->task_cap) {
 		struct xpu_task *t = realloc(w->tasks, (size_t)w->ntasks * sizeof(*t));
 		if (t)

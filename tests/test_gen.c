@@ -1,6 +1,7 @@
 /* test_gen.c — `xpuopt gen`: every generator's output loads, has the textbook shape, is acyclic and
  * seeded. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,9 @@ static const char *gen(const char *kind, uint64_t seed, int n, const struct xpu_
 	static char path[4][512];
 	static int k;
 	k = (k + 1) % 4;
-	snprintf(path[k], sizeof(path[k]), "%s/%s-%d.csv", xt_tmpdir(), kind, k);
+	/* lublin writes an SWF log, read by its extension */
+	snprintf(path[k], sizeof(path[k]), "%s/%s-%d.%s", xt_tmpdir(), kind, k,
+	         strcmp(kind, "lublin") ? "csv" : "swf");
 	FILE *f = fopen(path[k], "w");
 	cr_assert_not_null(f);
 	struct xpu_err err = {{0}};
@@ -82,6 +85,7 @@ static const struct shape shapes[] = {
      * 4 backgrounds (2 each), imgtbl (4), add, shrink, jpeg (1 each). */
     {"montage", {{"images", "4"}}, 1, 18, 8 + 4 + 1 + 8 + 4 + 3},
     {"llm", {{"count", "10"}}, 1, 20, 10},
+    {"lublin", {{"count", "30"}, {"procs", "64"}}, 2, 30, 0},
 };
 
 Test(gen, each_kind_loads_with_its_textbook_shape_and_is_seeded)
@@ -139,4 +143,35 @@ Test(gen, cli_writes_a_file_and_refuses_bad_parameters)
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "gen poisson"), 2);
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "gen --help"), 0);
 	cr_expect_not_null(strstr(buf, "montage"));
+}
+
+/* Lublin and Feitelson 2003: serial jobs are 15% (interactive) to 29% (batch) of the
+ * jobs, most parallel sizes are powers of two, run times stay below e^12 s and sizes
+ * within the machine; arrivals are in order and follow a daily cycle. */
+Test(gen, lublin_jobs_have_the_model_shape)
+{
+	struct xpu_param p[] = {{"count", "6000"}, {"procs", "9216"}};
+	struct xpu_workload *w = load(gen("lublin", 11, 2, p));
+	cr_assert_eq(w->ntasks, 6000);
+	uint32_t serial = 0, pow2 = 0, wide = 0;
+	double prev = 0, run_max = 0;
+	for (uint32_t i = 0; i < w->ntasks; i++) {
+		const struct xpu_task *t = &w->tasks[i];
+		cr_assert(t->width >= 1 && t->width <= 9216, "width %u", t->width);
+		serial += t->width == 1;
+		pow2 += t->width > 1 && (t->width & (t->width - 1)) == 0;
+		wide += t->width > 1024;
+		cr_assert_geq(t->submit, prev);
+		prev = t->submit;
+		/* no platform given: the reader's default reference, 1e9 flop/s */
+		double run = t->flops / 1e9 / t->width;
+		if (run > run_max)
+			run_max = run;
+	}
+	double fs = serial / 6000.0, fp = pow2 / (6000.0 - serial);
+	cr_expect(fs > 0.15 && fs < 0.30, "serial fraction %g", fs);
+	cr_expect(fp > 0.6, "power-of-two fraction of parallel jobs %g", fp);
+	cr_expect_gt(wide, 0, "sizes scale with the machine");
+	cr_expect_leq(run_max, exp(12) + 1);
+	xpu_workload_free(w);
 }

@@ -85,6 +85,7 @@ struct kind {
 	const char *name, *description;
 	struct pdef p[MAXP];
 	int (*gen)(struct gen *g);
+	int swf; /* writes an SWF log rather than native CSV */
 };
 
 struct gen {
@@ -467,6 +468,175 @@ static int gen_llm(struct gen *g)
 	return 0;
 }
 
+
+/* ------------------------------------------------------------------ rigid parallel jobs */
+
+/* Gamma(shape, scale) by Marsaglia and Tsang, "A simple method for generating gamma
+ * variables", ACM TOMS 26(3), 2000; shapes below 1 through the boost
+ * Gamma(a) = Gamma(a + 1) x U^(1/a). */
+static double gamma_draw(struct rng *g, double shape, double scale)
+{
+	if (shape < 1) {
+		double u = unif(g);
+		return gamma_draw(g, shape + 1, scale) * pow(u > 0 ? u : 0x1.0p-53, 1 / shape);
+	}
+	double d = shape - 1.0 / 3, c = 1 / sqrt(9 * d);
+	for (;;) {
+		double x = normal(g), v = 1 + c * x;
+		if (v <= 0)
+			continue;
+		v = v * v * v;
+		double u = unif(g);
+		if (log1p(-u) < 0.5 * x * x + d - d * v + d * log(v))
+			return d * v * scale;
+	}
+}
+
+/* Density of Gamma(shape, scale) up to its constant factor, which cancels below. */
+static double gamma_shape_density(double x, double shape, double scale)
+{
+	return x > 0 ? exp((shape - 1) * log(x) - x / scale) : 0;
+}
+
+/* Lublin and Feitelson, "The workload on parallel supercomputers: modeling the
+ * characteristics of rigid jobs", JPDC 63(11), 2003: the model's published parameters,
+ * for its two job types (interactive, batch), fitted to the SDSC Paragon, CTC SP2,
+ * KTH SP2 and LANL CM-5 logs for a 128-node machine. */
+struct lublin_type {
+	double serial, pow2;     /* P(serial job), P(power-of-two size) */
+	double ulow, uprob;       /* two-stage uniform on log2(size): [ulow, umed] with
+	                           * probability uprob, else [umed, uhi] ... */
+	double uhi_off, umed_off; /* ... uhi and umed given as distances below
+	                           * log2(machine size), see gen_lublin */
+	double a1, b1, a2, b2;   /* log run time: hyper-gamma of Gamma(a1, b1) and
+	                          * Gamma(a2, b2) ... */
+	double pa, pb;           /* ... the first with probability pa x size + pb */
+	double aarr, barr;       /* log inter-arrival at rush hours: Gamma(aarr, barr) */
+	double anum, bnum;       /* arrivals over the day's half hours: Gamma(anum, bnum) */
+};
+
+static const struct lublin_type lublin_types[2] = {
+    /* interactive: largest job 2^5.5 = 45 of 128 nodes, so uhi sits 1.5 below */
+    {0.1541, 0.625, 1, 0.705, 1.5, 4, 3.8351, 0.6605, 7.073, 0.6856, -0.0118, 0.9156,
+     6.5510 * 0.9797, 0.6621, 8.9186, 3.6680},
+    /* batch: the whole machine, umed 2 below */
+    {0.2927, 0.6686, 1.2, 0.875, 0, 2, 6.57, 0.823, 639.1, 0.0156, -0.003, 0.6986,
+     6.0415 * 1.0519, 0.8531, 6.1271, 5.2740},
+};
+
+#define LUBLIN_BUCKETS    48   /* half hours of a day */
+#define LUBLIN_BUCKET_S   1800.0
+#define LUBLIN_DAY_SHIFT  11   /* the fitted day runs from bucket 11, cyclically */
+#define LUBLIN_MAX_LOGRUN 12.0 /* run times above e^12 s (about 2 days) are redrawn */
+#define LUBLIN_MAX_LOGARR 13.0 /* gaps above e^13 s (about 5 days) are redrawn */
+
+struct lublin_clock {
+	double w[LUBLIN_BUCKETS]; /* relative arrival intensity of each half hour */
+	double next;              /* this type's next arrival, seconds */
+	double points, rem;       /* unspent intensity and the fraction into `bucket` */
+	int bucket;
+};
+
+/* Arrivals follow a day: an inter-arrival drawn for rush hours, e^Gamma(aarr, barr)
+ * seconds, is spent across the half hours, each costing its relative intensity, so
+ * quiet hours stretch the gaps. */
+static void lublin_clock_init(struct lublin_clock *c, const struct lublin_type *ty)
+{
+	double mean = 0;
+	for (int i = LUBLIN_DAY_SHIFT; i < LUBLIN_BUCKETS + LUBLIN_DAY_SHIFT; i++) {
+		/* mass of Gamma(anum, bnum) on [i - 0.5, i + 0.5], Simpson's rule */
+		double a = i - 0.5, h = 1.0 / 64, m = 0;
+		for (int k = 0; k <= 64; k++)
+			m += (k == 0 || k == 64 ? 1 : k % 2 ? 4 : 2) *
+			     gamma_shape_density(a + k * h, ty->anum, ty->bnum);
+		c->w[(i - 1) % LUBLIN_BUCKETS] = m;
+		mean += m;
+	}
+	mean /= LUBLIN_BUCKETS;
+	for (int i = 0; i < LUBLIN_BUCKETS; i++)
+		c->w[i] /= mean;
+	c->next = 0;
+	c->points = c->rem = 0;
+	c->bucket = 0;
+}
+
+static void lublin_clock_advance(struct lublin_clock *c, const struct lublin_type *ty,
+                                 struct rng *g)
+{
+	double lg;
+	do
+		lg = gamma_draw(g, ty->aarr, ty->barr);
+	while (lg > LUBLIN_MAX_LOGARR);
+	c->points += exp(lg) / LUBLIN_BUCKET_S;
+	double gap = 0;
+	while (c->points > c->w[c->bucket]) {
+		c->points -= c->w[c->bucket];
+		c->bucket = (c->bucket + 1) % LUBLIN_BUCKETS;
+		gap += LUBLIN_BUCKET_S;
+	}
+	double rem = c->points / c->w[c->bucket];
+	gap += LUBLIN_BUCKET_S * (rem - c->rem);
+	c->rem = rem;
+	c->next += gap;
+}
+
+static unsigned lublin_size(const struct lublin_type *ty, double uhi, struct rng *g)
+{
+	double u = unif(g);
+	if (u <= ty->serial)
+		return 1;
+	double hi = uhi - ty->uhi_off, med = uhi - ty->umed_off, lo = ty->ulow;
+	if (med > hi)
+		med = hi;
+	if (lo > med)
+		lo = med;
+	double x = unif(g) < ty->uprob ? lo + unif(g) * (med - lo) : med + unif(g) * (hi - med);
+	if (u <= ty->serial + ty->pow2)
+		x = floor(x + 0.5);
+	double n = floor(pow(2, x) + 0.5);
+	return n < 1 ? 1 : (unsigned)n;
+}
+
+static double lublin_runtime(const struct lublin_type *ty, unsigned size, struct rng *g)
+{
+	double p = fmin(fmax(ty->pa * size + ty->pb, 0), 1), lg;
+	do {
+		int first = unif(g) <= p;
+		lg = gamma_draw(g, first ? ty->a1 : ty->a2, first ? ty->b1 : ty->b2);
+	} while (lg > LUBLIN_MAX_LOGRUN);
+	return floor(exp(lg));
+}
+
+/* Rigid parallel jobs of the Lublin-Feitelson model for a machine of `procs`
+ * processors, written as an SWF log (the model's own output form): submit time, run
+ * time and processors per job, interactive jobs in queue 0 and batch jobs in queue 1.
+ * Sizes scale with the machine: log2(procs) replaces the fitted 7 (128 nodes) as the
+ * top of the size distribution, the other size parameters keep their distance to it. */
+static int gen_lublin(struct gen *g)
+{
+	int n = ipar(g, "count"), procs = ipar(g, "procs");
+	double uhi = log2((double)procs);
+	struct lublin_clock clk[2];
+	for (int t = 0; t < 2; t++)
+		lublin_clock_init(&clk[t], &lublin_types[t]);
+	fprintf(g->out, "; Version: 2.2\n; Computer: Lublin-Feitelson 2003 model (xpuopt gen "
+	                "lublin)\n; MaxJobs: %d\n; MaxRecords: %d\n; MaxProcs: %d\n"
+	                "; Queues: 0 interactive, 1 batch\n",
+	        n, n, procs);
+	for (int i = 0; i < n; i++) {
+		int t = clk[1].next < clk[0].next; /* the type whose job comes first */
+		double submit = floor(clk[t].next);
+		lublin_clock_advance(&clk[t], &lublin_types[t], &g->rng);
+		unsigned size = lublin_size(&lublin_types[t], uhi, &g->rng);
+		if (size > (unsigned)procs)
+			size = (unsigned)procs;
+		double run = lublin_runtime(&lublin_types[t], size, &g->rng);
+		fprintf(g->out, "%d %.0f -1 %.0f %u -1 -1 %u -1 -1 1 -1 -1 -1 %d -1 -1 -1\n", i + 1,
+		        submit, run, size, size, t);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ the kinds */
 
 #define MIX                                                                                        \
@@ -489,7 +659,7 @@ static const struct kind kinds[] = {
     {"poisson",
      "independent tasks, Poisson arrivals",
      {{"count", P_INT, "100", "tasks"}, {"rate", P_NUM, "10", "arrivals per second"}, MIX, WORK},
-     gen_poisson},
+     gen_poisson, 0},
     {"bursty",
      "independent tasks, on/off (two-state MMPP) arrivals",
      {{"count", P_INT, "100", "tasks"},
@@ -499,7 +669,7 @@ static const struct kind kinds[] = {
       {"off", P_NUM, "8", "mean gap length, seconds"},
       MIX,
       WORK},
-     gen_bursty},
+     gen_bursty, 0},
     {"layered",
      "random layered DAG",
      {{"layers", P_INT, "5", "layers"},
@@ -508,7 +678,7 @@ static const struct kind kinds[] = {
       DATA,
       MIX,
       WORK},
-     gen_layered},
+     gen_layered, 0},
     {"forkjoin",
      "fork-join stages",
      {{"stages", P_INT, "3", "fork-join stages"},
@@ -516,19 +686,19 @@ static const struct kind kinds[] = {
       DATA,
       MIX,
       WORK},
-     gen_forkjoin},
+     gen_forkjoin, 0},
     {"gauss",
      "Gaussian elimination DAG (Topcuoglu et al. 2002)",
      {{"n", P_INT, "5", "matrix size (>= 2)"}, DATA, WORK},
-     gen_gauss},
+     gen_gauss, 0},
     {"fft",
      "FFT DAG: recursive calls and butterflies (Topcuoglu et al. 2002)",
      {{"points", P_INT, "4", "points, a power of two >= 2"}, DATA, WORK},
-     gen_fft},
+     gen_fft, 0},
     {"montage",
      "Montage-like mosaic workflow",
      {{"images", P_INT, "16", "input images"}, {"data", P_NUM, "4e6", "mean image bytes"}, WORK},
-     gen_montage},
+     gen_montage, 0},
     {"llm",
      "LLM request stream: prefill + decode per request",
      {{"count", P_INT, "100", "requests"},
@@ -539,13 +709,18 @@ static const struct kind kinds[] = {
       {"params", P_NUM, "7e9", "model parameters"},
       {"dtype_bytes", P_NUM, "2", "bytes per weight"},
       {"kv_bytes", P_NUM, "524288", "KV-cache bytes per token"}},
-     gen_llm},
+     gen_llm, 0},
+    {"lublin",
+     "rigid parallel jobs, Lublin-Feitelson 2003 model, written as SWF",
+     {{"count", P_INT, "1000", "jobs"}, {"procs", P_INT, "128", "processors of the machine"}},
+     gen_lublin,
+     1},
 };
 
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 const char *const xpu_gen_kinds[] = {"poisson", "bursty",  "layered", "forkjoin", "gauss",
-                                     "fft",     "montage", "llm",     NULL};
+                                     "fft",     "montage", "llm",     "lublin",   NULL};
 
 void xpu_gen_describe(FILE *out)
 {
@@ -566,7 +741,7 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 	if (!k)
 		return xpu_errf(err, NULL, 0,
 		                "unknown generator \"%s\" (kinds: poisson, bursty, layered, "
-		                "forkjoin, gauss, fft, montage, llm)",
+		                "forkjoin, gauss, fft, montage, llm, lublin)",
 		                kind);
 	struct gen g = {.k = k, .out = out};
 	for (int i = 0; i < MAXP && k->p[i].key; i++)
@@ -591,8 +766,12 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 	uint64_t x = seed;
 	for (int i = 0; i < 4; i++)
 		g.rng.s[i] = splitmix(&x);
-	fprintf(out, "# xpuopt gen %s, seed %llu\n", kind, (unsigned long long)seed);
-	fprintf(out, "id,submit,class,flops,bytes,mem,deps\n");
+	if (k->swf) {
+		fprintf(out, "; xpuopt gen %s, seed %llu\n", kind, (unsigned long long)seed);
+	} else {
+		fprintf(out, "# xpuopt gen %s, seed %llu\n", kind, (unsigned long long)seed);
+		fprintf(out, "id,submit,class,flops,bytes,mem,deps\n");
+	}
 	int rc = k->gen(&g);
 	free(g.deps);
 	if (rc == -E2BIG)

@@ -8,7 +8,7 @@
 #include "xpu.h"
 
 /* Generator kinds, NULL-terminated: poisson, bursty, layered, forkjoin, gauss, fft,
- * montage, llm. */
+ * montage, llm, lublin (the last writes an SWF log rather than native CSV). */
 extern const char *const xpu_gen_kinds[];
 
 /* Write the workload of kind `kind` with parameters p[0..n) (unknown keys and bad

@@ -209,6 +209,10 @@ static int gcsv_open(struct xpu_trace_reader *r, enum flavour fl, struct xpu_err
 	g->fl = fl;
 	static const char *const classes[] = {"generic", "gemm", NULL};
 	int rc = tr_param_num(r, "speed", 1e12, &g->speed, err);
+	if (rc == 0 && !tr_param_given(r, "speed")) {
+		r->ref_auto = g->speed; /* keep the logged run times on any platform */
+		r->ref_kind = XPU_KIND_GPU;
+	}
 	if (rc == 0 && (rc = tr_param_choice(r, "class", classes, 0, err)) >= 0) {
 		g->cls = rc ? XPU_CLASS_GEMM : XPU_CLASS_GENERIC;
 		rc = tr_lines_open(&g->l, r->path, err);

@@ -227,6 +227,11 @@ static const char *param_of(const struct xpu_trace_reader *r, const char *key)
 	return NULL;
 }
 
+int tr_param_given(const struct xpu_trace_reader *r, const char *key)
+{
+	return param_of(r, key) != NULL;
+}
+
 int tr_param_num(const struct xpu_trace_reader *r, const char *key, double def, double *out,
                  struct xpu_err *err)
 {

@@ -49,6 +49,8 @@ int tr_split(char *s, char sep, char **field, int max);
 
 /* Reader parameters given as 'format:key=value,...'. */
 /* A positive number parameter, or def when absent: 0 or -EINVAL. */
+/* 1 when the format spec named parameter key. */
+int tr_param_given(const struct xpu_trace_reader *r, const char *key);
 int tr_param_num(const struct xpu_trace_reader *r, const char *key, double def, double *out,
                  struct xpu_err *err);
 /* A parameter that must be one of choices (NULL-terminated): its index, def when

@@ -221,6 +221,12 @@ uint64_t xpu_trace_records(const struct xpu_trace_reader *r)
 	return r->records;
 }
 
+double xpu_trace_logged_ref(const struct xpu_trace_reader *r, int *kind)
+{
+	*kind = r->ref_kind;
+	return r->ref_auto;
+}
+
 void xpu_trace_close(struct xpu_trace_reader *r)
 {
 	if (!r)

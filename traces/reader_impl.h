@@ -16,6 +16,13 @@ struct xpu_trace_reader {
 	/* Source records read so far, kept by readers that make several tasks of one
 	 * record (a request, a profiled configuration); 0 = one task per record. */
 	uint64_t records;
+	/* Readers of logs that record run times (SWF, GPU-cluster job lists) set this to
+	 * the reference speed their work figures assume when the user named none: the
+	 * loader then rescales each task to the platform it replays on, so that the log's
+	 * run times are kept (xpu_trace_logged_ref). ref_kind is the kind of processor
+	 * the log's machine had (enum xpu_kind). 0 = work as read. */
+	double ref_auto;
+	int ref_kind;
 	void *priv;
 	/* Parameters from the format spec 'name:key=value,...' (reader.c checks each key
 	 * against ops->params before open). */

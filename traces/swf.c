@@ -232,6 +232,10 @@ static int swf_open(struct xpu_trace_reader *r, struct xpu_err *err)
 		return -ENOMEM;
 	r->priv = s;
 	int rc = tr_param_num(r, "speed", 1e9, &s->speed, err);
+	if (rc == 0 && !tr_param_given(r, "speed")) {
+		r->ref_auto = s->speed; /* keep the logged run times on any platform */
+		r->ref_kind = XPU_KIND_CPU;
+	}
 	if (rc == 0 && (rc = tr_param_choice(r, "failed", keep_drop, KEEP, err)) >= 0)
 		s->drop_failed = rc, rc = 0;
 	if (rc == 0 && (rc = tr_param_choice(r, "cancelled", keep_drop, KEEP, err)) >= 0)

@@ -28,6 +28,11 @@
 
 #include "backfill.h"
 
+struct bf_end {
+	double at;
+	int width;
+};
+
 struct bf {
 	enum bf_mode mode;
 	uint32_t *q; /* waiting jobs in readiness order */
@@ -39,7 +44,11 @@ struct bf {
 	double *rs;  /* per task (conservative): reserved start; NAN = none */
 	int *ru;     /* per task (conservative): reserved unit */
 	char *queued;
+	int stale;      /* a queued job ended (failed) since the last compaction */
+	long free_total; /* free cores over every unit, by the policy's count */
 	int busy; /* re-entrancy guard: xpu_place may not call back, but be safe */
+	struct bf_end *ends; /* scratch for EASY's shadow time, one per running job */
+	size_t ecap;
 };
 
 double bf_first_reservation(const struct xpu_task *t)
@@ -77,8 +86,10 @@ int bf_init(struct xpu_sched *s, enum bf_mode mode)
 	b->queued = calloc(n, 1);
 	if (!b->free_cores || !b->end || !b->rs || !b->ru || !b->queued)
 		return -ENOMEM;
-	for (int u = 0; u < p; u++)
+	for (int u = 0; u < p; u++) {
 		b->free_cores[u] = xpu_unit_at(s->eng, u)->cores;
+		b->free_total += b->free_cores[u];
+	}
 	for (size_t i = 0; i < n; i++)
 		b->rs[i] = NAN;
 	return 0;
@@ -96,6 +107,7 @@ void bf_fini(struct xpu_sched *s)
 	free(b->rs);
 	free(b->ru);
 	free(b->queued);
+	free(b->ends);
 	free(b);
 }
 
@@ -140,6 +152,7 @@ static void start(struct bf *b, struct xpu_engine *e, struct xpu_task *t, int u)
 	if (xpu_place(e, t, u, xpu_now(e)))
 		return;
 	b->free_cores[u] -= (int)t->width;
+	b->free_total -= (int)t->width;
 	b->end[t->index] = xpu_now(e) + runtime(e, t, u);
 	b->run[b->nrun++] = t->index;
 	b->queued[t->index] = 0;
@@ -157,6 +170,7 @@ static void compact(struct bf *b, struct xpu_engine *e)
 			b->queued[t->index] = 0;
 	}
 	b->nq = k;
+	b->stale = 0;
 }
 
 /* ---------------------------------------------------------------- profiles */
@@ -207,12 +221,55 @@ static int window_free(struct bf *b, struct xpu_engine *e, int u, double x, doub
 	return 1;
 }
 
+static int cmp_end(const void *a, const void *b)
+{
+	const struct bf_end *x = a, *y = b;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Without reservations (fcfs, easy) the cores free on u only grow with time, so the
+ * earliest start of a job of `width` cores is the first running job's end, in order of
+ * ends, by which enough cores are free: a sort of the running jobs, not a scan of
+ * them per candidate time. */
+static double earliest_by_ends(struct bf *b, struct xpu_engine *e, int u, int width)
+{
+	double now = xpu_now(e);
+	int avail = b->free_cores[u];
+	if (avail >= width)
+		return now;
+	if (b->ecap < b->nrun) {
+		struct bf_end *n = realloc(b->ends, b->nrun * sizeof(*n));
+		if (!n)
+			return INFINITY;
+		b->ends = n;
+		b->ecap = b->nrun;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < b->nrun; i++) {
+		const struct xpu_task *r = xpu_task_at(e, b->run[i]);
+		if (r->unit != u)
+			continue;
+		double x = b->end[r->index] > now ? b->end[r->index] : now + 1e-9;
+		b->ends[k++] = (struct bf_end){x, (int)r->width};
+	}
+	qsort(b->ends, k, sizeof(*b->ends), cmp_end);
+	for (size_t i = 0; i < k; i++) {
+		avail += b->ends[i].width;
+		/* jobs ending at one instant free their cores together */
+		if (avail >= width && (i + 1 == k || b->ends[i + 1].at > b->ends[i].at))
+			return b->ends[i].at;
+	}
+	return INFINITY;
+}
+
 /* Earliest start of t on u at or after now: now or the end of a running job or of a
  * reservation. INFINITY if u cannot run t. */
 static double earliest(struct bf *b, struct xpu_engine *e, const struct xpu_task *t, int u)
 {
 	if (!xpu_can_run(e, t, u))
 		return INFINITY;
+	if (b->mode != BF_CONSERVATIVE)
+		return earliest_by_ends(b, e, u, (int)t->width);
 	double now = xpu_now(e), d = runtime(e, t, u), best = INFINITY;
 	if (window_free(b, e, u, now, d, (int)t->width, t->index))
 		return now;
@@ -237,15 +294,24 @@ static double earliest(struct bf *b, struct xpu_engine *e, const struct xpu_task
 
 static void run_fcfs(struct bf *b, struct xpu_engine *e)
 {
-	while (b->nq) {
-		struct xpu_task *t = xpu_task_at(e, b->q[0]);
+	size_t i = 0;
+	while (i < b->nq) {
+		struct xpu_task *t = xpu_task_at(e, b->q[i]);
+		if (!b->queued[t->index]) { /* started or failed meanwhile */
+			i++;
+			continue;
+		}
 		int u = fits_now(b, e, t);
 		if (u < 0)
-			return;
+			break;
 		start(b, e, t, u);
-		compact(b, e);
-		if (b->nq && b->q[0] == t->index)
-			return; /* could not start (no memory): try at the next event */
+		if (b->queued[t->index])
+			break; /* could not start (no memory): try at the next event */
+		i++;
+	}
+	if (i) {
+		memmove(b->q, b->q + i, (b->nq - i) * sizeof(*b->q));
+		b->nq -= i;
 	}
 }
 
@@ -270,8 +336,10 @@ static void run_easy(struct bf *b, struct xpu_engine *e)
 	/* cores of ru the head leaves spare at its shadow time */
 	int extra =
 	    xpu_unit_at(e, ru)->cores - used_at(b, e, ru, shadow, head->index) - (int)head->width;
-	for (size_t i = 1; i < b->nq; i++) {
+	for (size_t i = 1; i < b->nq && b->free_total > 0; i++) {
 		struct xpu_task *t = xpu_task_at(e, b->q[i]);
+		if ((long)t->width > b->free_total)
+			continue;
 		int best = -1;
 		double bd = INFINITY;
 		for (int u = 0; u < xpu_nunits(e); u++) {
@@ -332,7 +400,8 @@ static void decide(struct xpu_sched *s)
 	if (b->busy)
 		return;
 	b->busy = 1;
-	compact(b, s->eng);
+	if (b->stale)
+		compact(b, s->eng);
 	switch (b->mode) {
 	case BF_FCFS:
 		run_fcfs(b, s->eng);
@@ -363,9 +432,12 @@ void bf_on_done(struct xpu_sched *s, struct xpu_task *t)
 	for (size_t i = 0; i < b->nrun; i++)
 		if (b->run[i] == t->index) {
 			b->free_cores[t->unit] += (int)t->width;
+			b->free_total += (int)t->width;
 			b->run[i] = b->run[--b->nrun];
 			break;
 		}
+	if (b->queued[t->index])
+		b->stale = 1; /* it failed while waiting: drop it at the next decision */
 	b->queued[t->index] = 0;
 	decide(s);
 }
