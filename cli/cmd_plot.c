@@ -354,6 +354,9 @@ out:
 
 /* ---------------------------------------------------------------- timelines */
 
+/* Most lines a timeline plot's data file gets: beyond, it is resampled on a grid. */
+#define PLOT_POINTS 4000
+
 int xpu_plot_timeline(const char *h5path, const char *what, const char *out, struct xpu_err *err)
 {
 	int power = !strcmp(what, "power");
@@ -364,15 +367,18 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	int rc = h5_open(&h, h5path, err);
 	if (rc)
 		return rc;
-	hsize_t dt[2], dv[2];
+	hsize_t dt[2], dv[2], du[2];
 	size_t nunits = 0;
 	double *t = h5_doubles(&h, "timeline/t", dt);
 	double *v = h5_doubles(&h, power ? "timeline/power_w" : "timeline/util", dv);
+	double *un = h5_doubles(&h, "timeline/unit", du);
 	char **names = h5_strings(&h, "units/name", &nunits);
 	h5_close(&h);
 	struct plot p = {0};
-	if (!t || !v || !names || dv[0] != dt[0] || (dt[0] && dv[1] != nunits)) {
-		rc = xpu_errf(err, h5path, 0, "not an xpuopt result (no /timeline datasets)");
+	double *cur = NULL;
+	if (!t || !v || !un || !names || dv[0] != dt[0] || du[0] != dt[0] || dv[1] != 1) {
+		rc = xpu_errf(err, h5path, 0,
+		              "not an xpuopt result of schema 2 (no /timeline change points)");
 		goto out;
 	}
 	char title[PATH_MAX + 32], dpath[128];
@@ -381,18 +387,43 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	if ((rc = plot_begin(&p, out, title, err)))
 		goto out;
 	FILE *d = plot_data(&p, "timeline.dat", dpath, sizeof(dpath));
-	if (!d) {
+	cur = calloc(nunits + 1, sizeof(double));
+	if (!d || !cur) {
+		if (d)
+			fclose(d);
 		rc = xpu_errf(err, NULL, 0, "cannot write plot data");
 		goto out;
 	}
+	/* Change points, in time order, set each unit's value from their time on. One
+	 * line per distinct time holds every unit's value; past PLOT_POINTS distinct
+	 * times, lines are emitted on an even grid of PLOT_POINTS times instead, each with
+	 * the values in force then. */
+	size_t distinct = 0;
+	for (hsize_t i = 0; i < dt[0]; i++)
+		distinct += i == 0 || t[i] != t[i - 1];
+	double t0 = dt[0] ? t[0] : 0, t1 = dt[0] ? t[dt[0] - 1] : 0;
+	int grid = distinct > PLOT_POINTS;
+	double step = grid ? (t1 - t0) / (PLOT_POINTS - 1) : 0, next = t0;
 	for (hsize_t i = 0; i < dt[0]; i++) {
-		double sum = 0;
-		fprintf(d, "%.9g", t[i]);
-		for (size_t u = 0; u < nunits; u++) {
-			fprintf(d, " %.6g", v[i * nunits + u]);
-			sum += v[i * nunits + u];
+		size_t u = (size_t)un[i];
+		if (u < nunits)
+			cur[u] = isnan(v[i]) ? 0 : v[i];
+		int last_of_time = i + 1 == dt[0] || t[i + 1] != t[i];
+		if (!last_of_time)
+			continue;
+		double upto = i + 1 < dt[0] ? t[i + 1] : t1 + (grid ? step / 2 : 0);
+		while (grid ? next < upto : next <= t[i]) {
+			double sum = 0;
+			fprintf(d, "%.9g", grid ? next : t[i]);
+			for (size_t k = 0; k < nunits; k++) {
+				fprintf(d, " %.6g", cur[k]);
+				sum += cur[k];
+			}
+			fprintf(d, " %.6g\n", sum);
+			if (!grid)
+				break;
+			next += step;
 		}
-		fprintf(d, " %.6g\n", sum);
 	}
 	if (!dt[0])
 		fprintf(d, "NaN\n");
@@ -422,6 +453,8 @@ out:
 	plot_cleanup(&p);
 	free(t);
 	free(v);
+	free(un);
+	free(cur);
 	strings_free(names, nunits);
 	return rc;
 }

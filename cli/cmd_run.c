@@ -46,8 +46,15 @@ static void usage(FILE *out)
 	        "  -w, --power SPEC        power governor (default: performance)\n"
 	        "      --offload SPEC      offload policy (default: local)\n"
 	        "      --seed N            seed for policies that draw (default: 0)\n"
-	        "      --tick SECONDS      sampling and governor interval (default: about\n"
-	        "                          1/%g of the run's predicted span)\n"
+	        "      --tick SECONDS      interval of the scheduling policy's periodic call\n"
+	        "                          (policies with on_tick; default: about 1/%g of\n"
+	        "                          the run's predicted span)\n"
+	        "      --governor-period SECONDS\n"
+	        "                          interval of the power governor's periodic call\n"
+	        "                          (default: the governor's own; performance and\n"
+	        "                          powersave are called at task starts only)\n"
+	        "      --sample SECONDS    also record every unit in /timeline at this\n"
+	        "                          interval (default: change points only)\n"
 	        "  -o, --output FILE       result file (default: xpuopt-result.h5; '-' for none)\n"
 	        "      --live              run live on this machine's CPU threads instead of\n"
 	        "                          SimGrid (--platform is then not used)\n"
@@ -100,6 +107,8 @@ int xpu_cmd_run(int argc, char **argv)
 	    {"offload", required_argument, NULL, 'O'},
 	    {"seed", required_argument, NULL, 'S'},
 	    {"tick", required_argument, NULL, 'T'},
+	    {"governor-period", required_argument, NULL, 'G'},
+	    {"sample", required_argument, NULL, 'P'},
 	    {"output", required_argument, NULL, 'o'},
 	    {"live", no_argument, NULL, 'L'},
 	    {"threads", required_argument, NULL, 'j'},
@@ -160,13 +169,18 @@ int xpu_cmd_run(int argc, char **argv)
 				    "--seed: expected a non-negative integer, got \"%s\"", optarg);
 			break;
 		case 'T':
-			o.tick = strtod(optarg, &end);
-			if (end == optarg || *end || !(o.tick > 0) || !isfinite(o.tick))
-				return bad_usage(
-				    "--tick: expected a positive number of seconds, got "
-				    "\"%s\"",
-				    optarg);
+		case 'G':
+		case 'P': {
+			double v = strtod(optarg, &end);
+			const char *name = c == 'T' ? "--tick" : c == 'G' ? "--governor-period" : "--sample";
+			char msg[128];
+			snprintf(msg, sizeof(msg),
+			         "%s: expected a positive number of seconds, got \"%%s\"", name);
+			if (end == optarg || *end || !(v > 0) || !isfinite(v))
+				return bad_usage(msg, optarg);
+			*(c == 'T' ? &o.tick : c == 'G' ? &o.gov_period : &o.sample) = v;
 			break;
+		}
 		case 'j': {
 			long n = strtol(optarg, &end, 10);
 			if (end == optarg || *end || n < 1 || n > 4096)

@@ -255,6 +255,64 @@ static void busy_update(struct xpu_engine *e, int u)
 	r->busy_last = e->now;
 }
 
+/* ------------------------------------------------------------------ recorder */
+
+/* Unit u's state may have changed now: append a change point to the timeline (or
+ * update the one it already has at this instant). The row's power, the mean over the
+ * span until the unit's next row, is filled in when that row comes, from the backend's
+ * energy counter: the simulated energy in sim mode, RAPL or the model live. */
+static void note_unit(struct xpu_engine *e, int u)
+{
+	struct xpu_timeline *tl = e->tl;
+	const struct xpu_unit *un = &e->pf->units[u];
+	double util = (double)e->u[u].running / un->cores;
+	double mem = e->pool_used[un->mem_pool];
+	size_t k = e->tl_last[u];
+	if (k != SIZE_MAX) {
+		if (tl->t[k] == e->now) { /* one row per unit and instant */
+			tl->util[k] = util;
+			tl->pstate[k] = un->pstate;
+			tl->mem[k] = mem;
+			/* A task ending and the next starting at one instant leave the unit
+			 * as it was: the row is dropped again while it is the newest. */
+			size_t p = e->tl_prev[u];
+			if (k == tl->n - 1 && p != SIZE_MAX && tl->util[p] == util &&
+			    tl->pstate[p] == un->pstate && tl->mem[p] == mem && !e->force_row) {
+				tl->n--;
+				tl->power[p] = NAN;
+				e->tl_last[u] = p;
+				e->tl_prev[u] = SIZE_MAX;
+				e->tl_energy[u] = e->tl_prev_energy[u];
+			}
+			return;
+		}
+		if (tl->util[k] == util && tl->pstate[k] == un->pstate && tl->mem[k] == mem &&
+		    !e->force_row)
+			return;
+	}
+	double joules = 0;
+	int modeled = 0;
+	if (e->be->ops->read_energy)
+		e->be->ops->read_energy(e->be, u, &joules, &modeled);
+	if (k != SIZE_MAX)
+		tl->power[k] = (joules - e->tl_energy[u]) / (e->now - tl->t[k]);
+	if (xpu_timeline_add(tl, e->now, u, NAN, un->pstate, util, mem)) {
+		fatal(e, -ENOMEM, "timeline");
+		return;
+	}
+	e->tl_prev[u] = k;
+	e->tl_prev_energy[u] = e->tl_energy[u];
+	e->tl_last[u] = tl->n - 1;
+	e->tl_energy[u] = joules;
+}
+
+/* Every unit of memory pool `pool`: its use changed. */
+static void note_pool(struct xpu_engine *e, int pool)
+{
+	for (int i = e->pool_first[pool]; i < e->pool_first[pool + 1]; i++)
+		note_unit(e, e->pool_unit[i]);
+}
+
 static void set_pstate(struct xpu_engine *e, int u, int ps)
 {
 	struct xpu_unit *un = &e->pf->units[u];
@@ -266,6 +324,7 @@ static void set_pstate(struct xpu_engine *e, int u, int ps)
 	e->us[u].residency_s[un->pstate] += e->now - e->u[u].pstate_since;
 	e->u[u].pstate_since = e->now;
 	un->pstate = ps;
+	note_unit(e, u);
 }
 
 /* ------------------------------------------------------------------ task life */
@@ -393,6 +452,7 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	t->parts = 1;
 	e->in_flight++;
 	update_idle(e, u);
+	note_unit(e, u);
 }
 
 /* Try to start work on unit u: its queue head when that is runnable, else ask the
@@ -445,6 +505,7 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 			e->pool_used[pool] += t->mem;
 			if (e->pool_used[pool] > e->pool_peak[pool])
 				e->pool_peak[pool] = e->pool_used[pool];
+			note_pool(e, pool);
 		}
 		xpu_heap_remove(&r->queue, 0);
 		start_task(e, t, u);
@@ -489,7 +550,9 @@ static void release(struct xpu_engine *e, struct xpu_task *t)
 		e->mem.ops->free(&e->mem, pool, t->mem_handle);
 		e->pool_used[pool] -= t->mem;
 		wake_memory_waiters(e, pool); /* they may go on now */
+		note_pool(e, pool);
 	}
+	note_unit(e, u);
 	mark_dirty(e, u);
 }
 
@@ -559,33 +622,48 @@ static void admit(struct xpu_engine *e)
 	}
 }
 
-/* Sample every unit, run the governor, and let the policy act. */
-static void tick(struct xpu_engine *e)
+/* The three periodic settings are independent (engine_impl.h): the scheduling policy's
+ * tick, the governor's period and the timeline's sampling period. */
+
+static void sched_tick(struct xpu_engine *e)
 {
-	double dt = e->now - e->last_tick;
-	for (int u = 0; u < e->pf->nunits; u++) {
-		struct unit_rt *r = &e->u[u];
-		struct xpu_unit *un = &e->pf->units[u];
-		busy_update(e, u);
-		double util = dt > 0 ? (r->busy_acc - r->busy_at_tick) / (dt * un->cores) : 0;
-		double joules = 0;
-		int modeled = 0;
-		if (e->be->ops->read_energy)
-			e->be->ops->read_energy(e->be, u, &joules, &modeled);
-		e->tl_util[u] = util;
-		e->tl_power[u] = dt > 0 ? (joules - r->energy_at_tick) / dt : 0;
-		r->busy_at_tick = r->busy_acc;
-		r->energy_at_tick = joules;
-		if (e->power.ops->select)
-			set_pstate(e, u, e->power.ops->select(&e->power, un, util));
-	}
-	if (dt > 0 && xpu_timeline_add(e->tl, e->now, e->tl_power, e->tl_util))
-		fatal(e, -ENOMEM, "timeline");
-	e->last_tick = e->now;
 	if (e->sched.ops->on_tick) {
 		e->sched.ops->on_tick(&e->sched, e->now);
 		e->ask_idle = 1;
 	}
+}
+
+/* The governor chooses each unit's P-state from its utilisation since its last call. */
+static void governor_period(struct xpu_engine *e)
+{
+	double dt = e->now - e->last_gov;
+	for (int u = 0; u < e->pf->nunits; u++) {
+		struct unit_rt *r = &e->u[u];
+		struct xpu_unit *un = &e->pf->units[u];
+		busy_update(e, u);
+		double util = dt > 0 ? (r->busy_acc - r->busy_at_gov) / (dt * un->cores) : 0;
+		r->busy_at_gov = r->busy_acc;
+		set_pstate(e, u, e->power.ops->select(&e->power, un, util));
+	}
+	e->last_gov = e->now;
+}
+
+/* A row for every unit, changed or not: power resolved at the sampling period. */
+static void sample_all(struct xpu_engine *e)
+{
+	e->force_row = 1;
+	for (int u = 0; u < e->pf->nunits; u++)
+		note_unit(e, u);
+	e->force_row = 0;
+}
+
+static double next_after(double next, double period, double now)
+{
+	if (next > now)
+		return next;
+	/* skip the periods that passed while nothing was under way */
+	double k = floor((now - next) / period) + 1;
+	return next + k * period;
 }
 
 static int cmp_arrival(const void *a, const void *b, void *arg)
@@ -607,12 +685,16 @@ int xpu_engine_setup(struct xpu_engine *e)
 	e->dirty = calloc((size_t)n, sizeof(int));
 	e->pool_used = calloc((size_t)e->pf->npools + 1, sizeof(double));
 	e->pool_peak = calloc((size_t)e->pf->npools + 1, sizeof(double));
-	e->tl_power = calloc((size_t)n, sizeof(double));
-	e->tl_util = calloc((size_t)n, sizeof(double));
+	e->tl_last = malloc(((size_t)n + 1) * sizeof(size_t));
+	e->tl_prev = malloc(((size_t)n + 1) * sizeof(size_t));
+	e->tl_prev_energy = calloc((size_t)n + 1, sizeof(double));
+	e->tl_energy = calloc((size_t)n + 1, sizeof(double));
+	e->pool_first = calloc((size_t)e->pf->npools + 2, sizeof(int));
+	e->pool_unit = malloc(((size_t)n + 1) * sizeof(int));
 	e->arrivals = malloc(((size_t)e->w->ntasks + 1) * sizeof(uint32_t));
 	e->central = xpu_readyq_new();
-	if (!e->u || !e->idle_bits || !e->pool_blocked || !e->fail_stack || !e->dirty || !e->pool_used || !e->pool_peak || !e->tl_power ||
-	    !e->tl_util || !e->arrivals || !e->central)
+	if (!e->u || !e->idle_bits || !e->pool_blocked || !e->fail_stack || !e->dirty || !e->pool_used || !e->pool_peak || !e->tl_last || !e->tl_prev || !e->tl_prev_energy ||
+	    !e->tl_energy || !e->pool_first || !e->pool_unit || !e->arrivals || !e->central)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
 		e->u[i].idle_pos = -1;
@@ -620,12 +702,35 @@ int xpu_engine_setup(struct xpu_engine *e)
 	}
 	for (int p = 0; p <= e->pf->npools; p++)
 		e->pool_blocked[p] = -1;
+	/* units by memory pool (counting sort), for the pool's change points */
+	for (int i = 0; i < n; i++) {
+		e->tl_last[i] = e->tl_prev[i] = SIZE_MAX;
+		e->pool_first[e->pf->units[i].mem_pool + 1]++;
+	}
+	for (int p = 0; p < e->pf->npools; p++)
+		e->pool_first[p + 1] += e->pool_first[p];
+	{
+		size_t np = e->pf->npools > 0 ? (size_t)e->pf->npools : 0;
+		int *fill = calloc(np + 1, sizeof(int));
+		if (!fill)
+			return -ENOMEM;
+		for (int i = 0; i < n; i++) {
+			int p = e->pf->units[i].mem_pool;
+			e->pool_unit[e->pool_first[p] + fill[p]++] = i;
+		}
+		free(fill);
+	}
 	for (uint32_t i = 0; i < e->w->ntasks; i++) {
 		struct xpu_task *t = &e->w->tasks[i];
 		e->arrivals[i] = i;
 		t->ready_t = t->start_t = t->end_t = t->predicted = NAN; /* "never" in results */
 	}
-	qsort_r(e->arrivals, e->w->ntasks, sizeof(uint32_t), cmp_arrival, e->w->tasks);
+	/* Traces are mostly in submit order already: sort only when they are not. */
+	int sorted = 1;
+	for (uint32_t i = 1; i < e->w->ntasks && sorted; i++)
+		sorted = e->w->tasks[i - 1].submit <= e->w->tasks[i].submit;
+	if (!sorted)
+		qsort_r(e->arrivals, e->w->ntasks, sizeof(uint32_t), cmp_arrival, e->w->tasks);
 	/* splitmix64 seeds the generator's four words from the one seed */
 	uint64_t z = e->rng[0];
 	for (int i = 0; i < 4; i++) {
@@ -650,8 +755,12 @@ void xpu_engine_teardown(struct xpu_engine *e)
 	free(e->dirty);
 	free(e->pool_used);
 	free(e->pool_peak);
-	free(e->tl_power);
-	free(e->tl_util);
+	free(e->tl_last);
+	free(e->tl_prev);
+	free(e->tl_prev_energy);
+	free(e->tl_energy);
+	free(e->pool_first);
+	free(e->pool_unit);
 	free(e->arrivals);
 	xpu_readyq_free(e->central);
 }
@@ -669,13 +778,19 @@ void xpu_engine_loop(void *arg)
 	struct xpu_engine *e = arg;
 	struct xpu_event ev[MAX_EVENTS];
 	e->now = e->be->ops->now(e->be);
-	e->last_tick = e->now;
 	e->tick_origin = e->now;
-	e->next_tick = e->now + e->tick;
+	int ticking = e->sched.ops->on_tick != NULL && e->tick > 0;
+	int governing = e->power.ops->select != NULL && e->gov_period > 0;
+	int sampling = e->sample > 0;
+	e->next_tick = ticking ? e->now + e->tick : INFINITY;
+	e->next_gov = governing ? e->now + e->gov_period : INFINITY;
+	e->next_sample = sampling ? e->now + e->sample : INFINITY;
+	e->last_gov = e->now;
 	for (int u = 0; u < e->pf->nunits; u++) {
 		e->u[u].busy_last = e->now;
 		e->u[u].pstate_since = e->now;
 		update_idle(e, u);
+		note_unit(e, u);
 		if (e->power.ops->select)
 			set_pstate(e, u, e->power.ops->select(&e->power, &e->pf->units[u], 0));
 	}
@@ -691,16 +806,21 @@ void xpu_engine_loop(void *arg)
 		if (!e->in_flight && next_arr == INFINITY) {
 			/* one tick to let a policy release what it holds, then give up */
 			if (stuck_ticks++ == 0 && e->sched.ops->on_tick) {
-				tick(e);
+				sched_tick(e);
 				continue;
 			}
 			fail_stuck(e);
 			break;
 		}
 		stuck_ticks = 0;
-		/* While every unit is idle, skip the ticks up to the next arrival. */
-		double until =
-		    e->in_flight ? (next_arr < e->next_tick ? next_arr : e->next_tick) : next_arr;
+		/* While every unit is idle, skip the periodic calls up to the next arrival;
+		 * with nothing periodic, wait for events alone (no timer in the backend). */
+		double until = next_arr;
+		if (e->in_flight) {
+			until = fmin(until, e->next_tick);
+			until = fmin(until, e->next_gov);
+			until = fmin(until, e->next_sample);
+		}
 		int n = e->be->ops->wait(e->be, until, ev, MAX_EVENTS);
 		if (n < 0) {
 			fatal(e, n, "backend wait");
@@ -747,35 +867,40 @@ void xpu_engine_loop(void *arg)
 			}
 			xfer_done(e, ev[i].cookie);
 		}
+		if (e->now >= e->next_gov) {
+			governor_period(e);
+			e->next_gov = next_after(e->next_gov, e->gov_period, e->now);
+		}
+		if (e->now >= e->next_sample) {
+			sample_all(e);
+			e->next_sample = next_after(e->next_sample, e->sample, e->now);
+		}
 		if (e->now >= e->next_tick) {
-			tick(e);
+			sched_tick(e);
 			/* An estimated tick comes from the best case; a policy that puts work on
 			 * slow units makes the run longer. Keeping the tick at least the elapsed
-			 * time / XPU_TICKS_PER_RUN bounds the samples to about XPU_TICKS_PER_RUN
-			 * x ln(actual / estimated span) (samples carry their time, so the
-			 * timeline stays exact). */
+			 * time / XPU_TICKS_PER_RUN bounds the calls to about XPU_TICKS_PER_RUN
+			 * x ln(actual / estimated span). */
 			if (e->tick_auto) {
 				double wide = (e->now - e->tick_origin) / XPU_TICKS_PER_RUN;
 				if (wide > e->tick)
 					e->tick = wide;
 			}
-			while (e->next_tick <= e->now)
-				e->next_tick += e->tick;
+			e->next_tick = next_after(e->next_tick, e->tick, e->now);
 		}
 	}
-	/* final sample and accounting */
+	/* final accounting: close every unit's last change point */
 	for (int u = 0; u < e->pf->nunits; u++) {
 		busy_update(e, u);
 		struct xpu_unit *un = &e->pf->units[u];
 		e->us[u].residency_s[un->pstate] += e->now - e->u[u].pstate_since;
 		e->u[u].pstate_since = e->now;
 		e->us[u].peak_mem = e->pool_peak[un->mem_pool];
-	}
-	if (e->now > e->last_tick)
-		tick(e);
-	for (int u = 0; u < e->pf->nunits; u++) {
 		int modeled = 0;
 		if (e->be->ops->read_energy)
 			e->be->ops->read_energy(e->be, u, &e->us[u].energy_j, &modeled);
+		size_t k = e->tl_last[u];
+		if (k != SIZE_MAX && e->now > e->tl->t[k])
+			e->tl->power[k] = (e->us[u].energy_j - e->tl_energy[u]) / (e->now - e->tl->t[k]);
 	}
 }

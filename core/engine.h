@@ -20,7 +20,12 @@ struct xpu_run_opts {
 	const char *power;
 	const char *offload;
 	uint64_t seed;
-	double tick;        /* seconds between ticks; <= 0: span / XPU_TICKS_PER_RUN */
+	double tick;        /* seconds between the sched policy's ticks (on_tick);
+	                     * <= 0: span / XPU_TICKS_PER_RUN */
+	double gov_period;  /* seconds between governor calls; 0: the policy's own
+	                     * period (xpu_power_ops.period) */
+	double sample;      /* seconds between timeline samples of every unit; 0: change
+	                     * points only */
 	int live;           /* 0: SimGrid, 1: host CPU threads */
 	const char *output; /* HDF5 path, NULL = write none */
 	int quiet;

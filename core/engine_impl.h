@@ -17,8 +17,7 @@ struct unit_rt {
 	double running_end;    /* sum of predicted ends of running tasks */
 	double busy_acc;       /* core-seconds busy since the run began */
 	double busy_last;      /* time busy_acc was last brought up to date */
-	double busy_at_tick;   /* busy_acc at the previous tick */
-	double energy_at_tick; /* backend energy at the previous tick */
+	double busy_at_gov;    /* busy_acc at the governor's previous call */
 	double pstate_since;   /* when the current P-state was entered */
 	int idle_pos;          /* >= 0 when idle-and-empty (bit set in eng.idle_bits) */
 	int dirty;             /* on the dirty stack */
@@ -50,16 +49,27 @@ struct xpu_engine {
 	int ask_idle; /* new work may suit idle units */
 	double *pool_used, *pool_peak;
 	double now;
-	double tick, next_tick, last_tick;
+	/* Three independent periods: the sched policy's tick (on_tick; INFINITY when it
+	 * has none), the governor's period (select for every unit; 0 = at task starts
+	 * only) and the timeline's sampling period (0 = change points only). */
+	double tick, next_tick;
 	int tick_auto;      /* tick was estimated: widen it when a run outlives the guess */
 	double tick_origin; /* when the loop started */
+	double gov_period, next_gov, last_gov;
+	double sample, next_sample;
 	uint32_t nended;
 	uint64_t in_flight; /* launches and transfers under way */
 	uint64_t seq;
 	uint64_t rng[4];
 	int rc; /* first fatal error */
 	struct xpu_err *err;
-	double *tl_power, *tl_util; /* scratch rows for timeline samples */
+	size_t *tl_last;   /* per unit: its last timeline row, SIZE_MAX before the first */
+	double *tl_energy; /* per unit: backend energy at that row */
+	size_t *tl_prev;   /* per unit: the row before it, SIZE_MAX when none */
+	double *tl_prev_energy;
+	int force_row;     /* sampling: a row even when nothing changed */
+	int *pool_first, *pool_unit; /* units of pool p: pool_unit[pool_first[p] ..
+	                              * pool_first[p + 1]) */
 };
 
 /* The event loop, run inside the backend (body of xpu_backend_ops.run). */

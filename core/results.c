@@ -13,7 +13,7 @@
 #include "results.h"
 
 /* Bumped when a reader of version N could misread a file of version N+1. */
-#define XPU_RESULTS_SCHEMA 1
+#define XPU_RESULTS_SCHEMA 2
 
 /* ------------------------------------------------------------------ HDF5 errors */
 
@@ -116,10 +116,11 @@ static int attr_str(struct writer *w, hid_t loc, const char *name, const char *v
  * for free. h5py and pandas read gzip and shuffle without plugins. */
 #define CHUNK_CELLS 65536
 
-static hid_t dataset_plist(hid_t ftype, int rank, const hsize_t *dims, hsize_t cells)
+static hid_t dataset_plist(hid_t ftype, int rank, const hsize_t *dims, hsize_t cells, int packed)
 {
 	hid_t p = H5Pcreate(H5P_DATASET_CREATE);
-	if (p < 0 || rank < 1 || cells < CHUNK_CELLS / 16 || H5Tget_class(ftype) == H5T_FLOAT ||
+	if (p < 0 || rank < 1 || cells < CHUNK_CELLS / 16 ||
+	    (H5Tget_class(ftype) == H5T_FLOAT && !packed) ||
 	    H5Zfilter_avail(H5Z_FILTER_DEFLATE) <= 0)
 		return p;
 	hsize_t chunk[2] = {1, 1}, row = 1;
@@ -137,9 +138,10 @@ static hid_t dataset_plist(hid_t ftype, int rank, const hsize_t *dims, hsize_t c
 	return p;
 }
 
-/* One dataset, written in one H5Dwrite. */
-static int dset_write(struct writer *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
-                      int rank, const hsize_t *dims, const void *buf)
+/* One dataset, written in one H5Dwrite; packed: deflate floats too (timeline columns,
+ * whose values repeat). */
+static int dset_write_p(struct writer *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
+                        int rank, const hsize_t *dims, const void *buf, int packed)
 {
 	if (w->rc)
 		return w->rc;
@@ -148,7 +150,7 @@ static int dset_write(struct writer *w, hid_t loc, const char *name, hid_t ftype
 	for (int i = 0; i < rank; i++)
 		n *= dims[i];
 	hid_t sp = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
-	hid_t dcpl = dataset_plist(ftype, rank, dims, n);
+	hid_t dcpl = dataset_plist(ftype, rank, dims, n, packed);
 	hid_t d = sp < 0 || dcpl < 0
 	              ? -1
 	              : H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
@@ -161,6 +163,12 @@ static int dset_write(struct writer *w, hid_t loc, const char *name, hid_t ftype
 	if (sp >= 0)
 		H5Sclose(sp);
 	return rc;
+}
+
+static int dset_write(struct writer *w, hid_t loc, const char *name, hid_t ftype, hid_t mtype,
+                      int rank, const hsize_t *dims, const void *buf)
+{
+	return dset_write_p(w, loc, name, ftype, mtype, rank, dims, buf, 0);
 }
 
 static int col_f64(struct writer *w, hid_t g, const char *name, hsize_t n, const double *v)
@@ -370,24 +378,31 @@ out:
 static int write_timeline(struct writer *w, hid_t file, const struct xpu_platform *pf,
                           const struct xpu_timeline *tl)
 {
-	hsize_t nunits = pf && pf->nunits > 0 ? (hsize_t)pf->nunits : 0;
+	int nunits = pf && pf->nunits > 0 ? pf->nunits : 0;
 	hsize_t n = tl ? tl->n : 0;
 
-	if (n && tl->nunits != (int)nunits) {
-		xpu_errf(w->err, w->path, 0,
-		         "cannot write the result: the timeline has %d units, the platform %d",
-		         tl->nunits, (int)nunits);
-		w->rc = -EINVAL;
-		return w->rc;
-	}
+	for (hsize_t i = 0; i < n; i++)
+		if (tl->unit[i] < 0 || tl->unit[i] >= nunits) {
+			xpu_errf(w->err, w->path, 0,
+			         "cannot write the result: timeline row %llu names unit %d of %d",
+			         (unsigned long long)i, (int)tl->unit[i], nunits);
+			w->rc = -EINVAL;
+			return w->rc;
+		}
 	hid_t g = new_group(w, file, "timeline");
 	if (g < 0)
 		return -EIO;
-	col_f64(w, g, "t", n, n ? tl->t : NULL);
-	dset_write(w, g, "power_w", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, (hsize_t[]){n, nunits},
-	           n ? tl->power : NULL);
-	dset_write(w, g, "util", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, (hsize_t[]){n, nunits},
-	           n ? tl->util : NULL);
+	/* Change points repeat their values: every column is chunked and deflated. */
+	dset_write_p(w, g, "t", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, n ? tl->t : NULL, 1);
+	dset_write_p(w, g, "unit", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n, n ? tl->unit : NULL, 1);
+	dset_write_p(w, g, "power_w", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n,
+	             n ? tl->power : NULL, 1);
+	dset_write_p(w, g, "pstate", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n,
+	             n ? tl->pstate : NULL, 1);
+	dset_write_p(w, g, "util", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, n ? tl->util : NULL,
+	             1);
+	dset_write_p(w, g, "mem_bytes", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n,
+	             n ? tl->mem : NULL, 1);
 	H5Gclose(g);
 	return w->rc;
 }

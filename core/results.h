@@ -35,16 +35,23 @@ struct xpu_unit_stats {
 	uint64_t tasks;
 };
 
-/* Samples taken at every tick. power and util are row-major [n][nunits]. */
+/* Change points: one row each time a unit's state changes (a task starts or ends on
+ * it, its P-state or its memory pool's use changes), in time order. A row holds the
+ * unit's state from t until that unit's next row. Columns of n rows. */
 struct xpu_timeline {
 	size_t n, cap;
 	int nunits;
 	double *t;
-	double *power;
-	double *util;
+	int32_t *unit;
+	double *power;  /* W, mean over [t, the unit's next row); NaN on its last row */
+	int32_t *pstate;
+	double *util;   /* busy cores / cores */
+	double *mem;    /* bytes in use in the unit's memory pool */
 };
 
-int xpu_timeline_add(struct xpu_timeline *tl, double t, const double *power, const double *util);
+/* Append a row. Returns 0 or -ENOMEM (the timeline is then unchanged). */
+int xpu_timeline_add(struct xpu_timeline *tl, double t, int unit, double power, int pstate,
+                     double util, double mem);
 void xpu_timeline_free(struct xpu_timeline *tl);
 
 /* One summary metric. */

@@ -106,19 +106,31 @@ static int check_runnable(const struct xpu_engine *e, struct xpu_err *err)
 	return 0;
 }
 
-/* The default tick: about a thousandth of the run's predicted span, so that a
- * timeline has ~1000 samples and ticks never dominate the event count, whatever the
- * time scale of the platform (1 flop/s textbook cases or 1 PF/s nodes). The span is
- * estimated as the arrival window or, if longer, the total best-case work spread over
- * every core. */
+/* The default tick: about a thousandth of the run's predicted span, so that periodic
+ * calls never dominate the event count, whatever the time scale of the platform (1
+ * flop/s textbook cases or 1 PF/s nodes). The span is estimated as the arrival window
+ * or, if longer, the total best-case work spread over every core; the work is summed
+ * over at most 4,096 tasks evenly spread through the trace and scaled up, so the
+ * estimate costs the same on a million tasks as on a thousand. */
+#define AUTO_TICK_SAMPLE 4096
+
 static double auto_tick(const struct xpu_engine *e)
 {
 	double work = 0, first = INFINITY, last = -INFINITY;
 	int cores = 0;
+	uint32_t n = e->w->ntasks;
+	uint32_t step = n > AUTO_TICK_SAMPLE ? n / AUTO_TICK_SAMPLE : 1, sampled = 0;
 	for (int u = 0; u < e->pf->nunits; u++)
 		cores += e->pf->units[u].cores;
-	for (uint32_t i = 0; i < e->w->ntasks; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		const struct xpu_task *t = &e->w->tasks[i];
+		if (t->submit < first)
+			first = t->submit;
+		if (t->submit > last)
+			last = t->submit;
+		if (i % step)
+			continue;
+		sampled++;
 		double best = INFINITY;
 		for (int u = 0; u < e->pf->nunits; u++) {
 			double d = xpu_predict(e, t, u);
@@ -127,12 +139,10 @@ static double auto_tick(const struct xpu_engine *e)
 		}
 		if (isfinite(best))
 			work += best;
-		if (t->submit < first)
-			first = t->submit;
-		if (t->submit > last)
-			last = t->submit;
 	}
-	double span = e->w->ntasks ? last - first : 0;
+	if (sampled)
+		work *= (double)n / sampled;
+	double span = n ? last - first : 0;
 	if (cores && work / cores > span)
 		span = work / cores;
 	double tick = span / XPU_TICKS_PER_RUN;
@@ -214,9 +224,19 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	res.tl.nunits = res.pf.nunits;
 	if ((rc = check_runnable(&e, err)))
 		goto out_close;
-	if (!(e.tick > 0)) {
-		e.tick = auto_tick(&e);
-		e.tick_auto = 1;
+	e.sample = o->sample > 0 ? o->sample : 0;
+	{
+		double gp = o->gov_period > 0 ? o->gov_period
+		            : ((const struct xpu_power_ops *)pops)->select
+		                ? ((const struct xpu_power_ops *)pops)->period
+		                : 0;
+		int need_auto = !(e.tick > 0) || gp < 0;
+		double at = need_auto ? auto_tick(&e) : 0;
+		if (!(e.tick > 0)) {
+			e.tick = at;
+			e.tick_auto = 1;
+		}
+		e.gov_period = gp < 0 ? at : gp;
 	}
 
 	res.us = calloc((size_t)res.pf.nunits, sizeof(*res.us));

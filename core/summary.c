@@ -1,4 +1,4 @@
-/* summary.c — the run's summary metrics and the growable timeline of tick samples. */
+/* summary.c — the run's summary metrics and the growable timeline of change points. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -9,47 +9,56 @@
 
 /* ------------------------------------------------------------------ timeline */
 
-/* Grow one array to cap rows of width doubles. The old block stays valid when realloc
- * fails, so a failed add leaves the timeline as it was. */
-static int grow(double **a, size_t cap, size_t width)
+/* Grow one column to cap rows. The old block stays valid when realloc fails, so a
+ * failed add leaves the timeline as it was. */
+static int grow(void **a, size_t cap, size_t elem)
 {
-	if (width && cap > SIZE_MAX / sizeof(double) / width)
+	if (cap > SIZE_MAX / elem)
 		return -ENOMEM;
-	double *p = realloc(*a, cap * width * sizeof(double));
+	void *p = realloc(*a, cap * elem);
 	if (!p)
 		return -ENOMEM;
 	*a = p;
 	return 0;
 }
 
-int xpu_timeline_add(struct xpu_timeline *tl, double t, const double *power, const double *util)
+int xpu_timeline_add(struct xpu_timeline *tl, double t, int unit, double power, int pstate,
+                     double util, double mem)
 {
-	size_t w = tl->nunits > 0 ? (size_t)tl->nunits : 0;
-
 	if (tl->n == tl->cap) {
-		size_t cap = tl->cap ? tl->cap * 2 : 64;
+		size_t cap = tl->cap ? tl->cap * 2 : 256;
 		if (cap < tl->cap)
 			return -ENOMEM;
-		/* cap is committed only once all three arrays have grown. */
-		if (grow(&tl->t, cap, 1) || grow(&tl->power, cap, w) || grow(&tl->util, cap, w))
+		/* cap is committed only once every column has grown. */
+		if (grow((void **)&tl->t, cap, sizeof(double)) ||
+		    grow((void **)&tl->unit, cap, sizeof(int32_t)) ||
+		    grow((void **)&tl->power, cap, sizeof(double)) ||
+		    grow((void **)&tl->pstate, cap, sizeof(int32_t)) ||
+		    grow((void **)&tl->util, cap, sizeof(double)) ||
+		    grow((void **)&tl->mem, cap, sizeof(double)))
 			return -ENOMEM;
 		tl->cap = cap;
 	}
-	tl->t[tl->n] = t;
-	for (size_t i = 0; i < w; i++) {
-		tl->power[tl->n * w + i] = power ? power[i] : NAN;
-		tl->util[tl->n * w + i] = util ? util[i] : NAN;
-	}
-	tl->n++;
+	size_t k = tl->n++;
+	tl->t[k] = t;
+	tl->unit[k] = unit;
+	tl->power[k] = power;
+	tl->pstate[k] = pstate;
+	tl->util[k] = util;
+	tl->mem[k] = mem;
 	return 0;
 }
 
 void xpu_timeline_free(struct xpu_timeline *tl)
 {
 	free(tl->t);
+	free(tl->unit);
 	free(tl->power);
+	free(tl->pstate);
 	free(tl->util);
-	tl->t = tl->power = tl->util = NULL;
+	free(tl->mem);
+	tl->t = tl->power = tl->util = tl->mem = NULL;
+	tl->unit = tl->pstate = NULL;
 	tl->n = tl->cap = 0;
 }
 

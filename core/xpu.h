@@ -347,11 +347,17 @@ struct xpu_power_ops {
 	const char *description;
 	int (*init)(struct xpu_power *p);
 	void (*fini)(struct xpu_power *p);
-	/* Choose u's P-state from its utilisation over the last tick (0..1). Called at
-	 * each tick and when u starts a task. Returns a P-state index. Default: keep the
-	 * current one. */
+	/* Choose u's P-state from its utilisation since the previous call (0..1). Called
+	 * for every unit at the start of the run and every governor period, and for one
+	 * unit when it starts a task (util then counts the task). Returns a P-state
+	 * index. Default: keep the current one. */
 	int (*select)(struct xpu_power *p, struct xpu_unit *u, double util);
 	const char *const *params;
+	/* Governor period in seconds: how often select is called for every unit. 0 (the
+	 * default): only at the start of the run and at task starts, for governors whose
+	 * choice does not depend on past utilisation; < 0: the run's estimated tick
+	 * (about a thousandth of its span). --governor-period overrides it. */
+	double period;
 };
 
 struct xpu_power {

@@ -106,8 +106,7 @@ struct sim {
 	size_t evhead, evlen, evcap;
 	long inflight; /* launches and transfers not yet reported */
 
-	sg_mutex_t lock; /* held by the engine actor except inside wait */
-	sg_cond_t cond;  /* signalled when an event arrives while the engine waits */
+	sg_sem_t wake; /* released when an event arrives while the engine waits */
 	int waiting;
 
 	struct worker *xfer_idle;
@@ -156,7 +155,7 @@ static void push_event(struct sim *s, int type, uint64_t cookie, int status)
 	if (s->waiting) {
 		/* One wake-up per batch: the engine drains every event queued by then. */
 		s->waiting = 0;
-		sg_cond_notify_one(s->cond);
+		sg_sem_release(s->wake);
 	}
 }
 
@@ -205,10 +204,8 @@ static void engine_main(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	struct sim *s = sg_actor_self_get_data();
-	sg_mutex_lock(s->lock);
 	s->body(s->arg);
 	s->body_done = 1;
-	sg_mutex_unlock(s->lock);
 }
 
 /* Creates a worker (unit != NULL) or a transfer helper on host, already holding job.
@@ -449,10 +446,8 @@ static void sim_free(struct sim *s)
 	}
 	for (int i = 0; i < s->nunits; i++)
 		free(s->u[i].q);
-	if (s->cond)
-		sg_cond_destroy(s->cond);
-	if (s->lock)
-		sg_mutex_destroy(s->lock);
+	if (s->wake)
+		sg_sem_destroy(s->wake);
 	free(s->u);
 	free(s->hosts);
 	free(s->ev);
@@ -587,8 +582,7 @@ static int sim_run(struct xpu_backend *be, void (*body)(void *), void *arg)
 	s->ran = 1;
 	s->body = body;
 	s->arg = arg;
-	s->lock = sg_mutex_init();
-	s->cond = sg_cond_init();
+	s->wake = sg_sem_init(0);
 	sg_actor_t a = sg_actor_init("xpu-engine", s->u[0].host);
 	sg_actor_set_data(a, s);
 	sg_actor_start(a, engine_main, 0, NULL);
@@ -720,17 +714,20 @@ static int sim_wait(struct xpu_backend *be, double until, struct xpu_event *ev, 
 		return -EINVAL;
 	if (s->evlen == 0 && s->inflight == 0 && until == INFINITY)
 		return -EDEADLK; /* nothing could ever arrive */
-	s->waiting = 1;
 	while (s->evlen == 0) {
 		double now = simgrid_get_clock();
-		if (until == INFINITY) {
-			sg_cond_wait(s->cond, s->lock);
-		} else if (now >= until || sg_cond_wait_for(s->cond, s->lock, until - now)) {
-			/* Reached until. After a timeout the clock is until up to the last
-			 * bit of the subtraction; stopping here avoids spinning on a delay
-			 * too small for the clock to move. */
+		if (until != INFINITY && now >= until)
 			break;
-		}
+		/* A worker releases the semaphore at most once per wait (it clears
+		 * `waiting`); a release that lands after a timeout only makes the next
+		 * wait return early and loop. */
+		s->waiting = 1;
+		if (until == INFINITY)
+			sg_sem_acquire(s->wake);
+		else if (sg_sem_acquire_timeout(s->wake, until - now))
+			break; /* reached until: after a timeout the clock is until up to the
+			        * last bit of the subtraction; stopping here avoids spinning on
+			        * a delay too small for the clock to move */
 	}
 	s->waiting = 0;
 	int n = 0;

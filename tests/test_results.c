@@ -106,9 +106,9 @@ static void res_build(struct res_run *r)
 	                                   .tasks = 2};
 
 	r->tl.nunits = 2;
-	for (int i = 0; i < 3; i++) {
-		double p[2] = {10 + i, 20 + i}, u[2] = {0.25 * i, 0.5};
-		cr_assert_eq(xpu_timeline_add(&r->tl, i, p, u), 0);
+	for (int i = 0; i < 3; i++) { /* a row for each unit at t = 0, 1, 2 */
+		cr_assert_eq(xpu_timeline_add(&r->tl, i, 0, 10 + i, 0, 0.25 * i, 1e6), 0);
+		cr_assert_eq(xpu_timeline_add(&r->tl, i, 1, 20 + i, 1, 0.5, 2e6), 0);
 	}
 	r->ri = (struct xpu_run_info){.version = "0.1.0",
 	                              .platform = "two.xml",
@@ -233,17 +233,19 @@ Test(results, summary_of_nothing_is_zeros)
 		cr_expect_eq(s.m[i].value, 0, "%s = %g", s.m[i].key, s.m[i].value);
 }
 
-Test(results, timeline_grows_and_keeps_samples)
+Test(results, timeline_grows_and_keeps_change_points)
 {
 	struct xpu_timeline tl = {.nunits = 3};
-	for (int i = 0; i < 1000; i++) {
-		double p[3] = {i, i + 1, i + 2}, u[3] = {0.1, 0.2, 0.3};
-		cr_assert_eq(xpu_timeline_add(&tl, i * 0.5, p, u), 0);
-	}
+	for (int i = 0; i < 1000; i++)
+		cr_assert_eq(xpu_timeline_add(&tl, i * 0.5, i % 3, i, i % 2, 0.1 * (i % 3), i * 1e3),
+		             0);
 	cr_assert_eq(tl.n, 1000);
 	cr_expect_eq(tl.t[999], 499.5);
-	cr_expect_eq(tl.power[999 * 3 + 2], 1001);
-	cr_expect_eq(tl.util[500 * 3 + 1], 0.2);
+	cr_expect_eq(tl.unit[999], 0);
+	cr_expect_eq(tl.power[999], 999);
+	cr_expect_eq(tl.pstate[998], 0);
+	cr_expect_eq(tl.util[500], 0.1 * 2);
+	cr_expect_eq(tl.mem[10], 1e4);
 	xpu_timeline_free(&tl);
 	cr_expect_eq(tl.n, 0);
 	cr_expect_null(tl.t);
@@ -344,7 +346,7 @@ Test(results, writes_whole_schema, .init = res_mkdtemp, .fini = res_rmtree)
 	cr_assert_geq(H5Aread(a, H5T_NATIVE_INT, &schema), 0);
 	H5Aclose(a);
 	cr_expect_eq(seed, 12345678901234ULL);
-	cr_expect_eq(schema, 1);
+	cr_expect_eq(schema, 2);
 	H5Gclose(g);
 
 	/* /tasks: every column present, five long. */
@@ -423,14 +425,19 @@ Test(results, writes_whole_schema, .init = res_mkdtemp, .fini = res_rmtree)
 	/* /timeline */
 	g = H5Gopen2(f, "timeline", H5P_DEFAULT);
 	cr_assert_geq(g, 0);
-	cr_expect_eq(res_dims(g, "t", &rank, NULL), 3);
-	cr_expect_eq(res_dims(g, "power_w", &rank, &second), 3);
-	cr_expect(rank == 2 && second == 2);
-	double pw[3][2];
+	static const char *const tcols[] = {"t", "unit", "power_w", "pstate", "util", "mem_bytes"};
+	for (int i = 0; i < 6; i++) {
+		cr_expect_eq(res_dims(g, tcols[i], &rank, NULL), 6, "/timeline/%s", tcols[i]);
+		cr_expect_eq(rank, 1);
+	}
+	double pw[6];
+	int32_t un[6];
 	res_read(g, "power_w", H5T_NATIVE_DOUBLE, pw);
-	cr_expect(pw[2][0] == 12 && pw[2][1] == 22);
+	cr_expect(pw[4] == 12 && pw[5] == 22);
 	res_read(g, "util", H5T_NATIVE_DOUBLE, pw);
-	cr_expect(pw[1][0] == 0.25 && pw[1][1] == 0.5);
+	cr_expect(pw[2] == 0.25 && pw[3] == 0.5);
+	res_read(g, "unit", H5T_NATIVE_INT32, un);
+	cr_expect(un[0] == 0 && un[1] == 1 && un[5] == 1);
 	H5Gclose(g);
 
 	/* /summary: one scalar per metric. */
@@ -459,7 +466,7 @@ Test(results, empty_timeline_and_no_tasks, .init = res_mkdtemp, .fini = res_rmtr
 	hsize_t second;
 	cr_expect_eq(res_dims(f, "/timeline/t", &rank, NULL), 0);
 	cr_expect_eq(res_dims(f, "/timeline/power_w", &rank, &second), 0);
-	cr_expect(rank == 2 && second == 2);
+	cr_expect_eq(rank, 1);
 	cr_expect_eq(res_dims(f, "/tasks/id", &rank, NULL), 0);
 	H5Fclose(f);
 	xpu_timeline_free(&r.tl);
@@ -531,11 +538,11 @@ Test(results, failed_write_keeps_existing_file, .init = res_mkdtemp, .fini = res
 	fputs("precious", f);
 	fclose(f);
 
-	/* A timeline whose width disagrees with the platform fails half-way through
-	 * the file, after the temporary has been created and partly written. */
-	r.tl.nunits = 1;
+	/* A timeline row naming a unit the platform lacks fails half-way through the
+	 * file, after the temporary has been created and partly written. */
+	r.tl.unit[3] = 7;
 	int rc = xpu_results_write(path, &r.ri, &r.pf, &r.w, r.us, &r.tl, &r.s, &err);
-	r.tl.nunits = 2;
+	r.tl.unit[3] = 1;
 	cr_expect_lt(rc, 0);
 	cr_expect_not_null(strstr(err.msg, path), "message: %s", err.msg);
 
@@ -645,8 +652,23 @@ Test(results, auto_tick_coarsens_on_long_runs)
 	hid_t g = H5Gopen2(file, "timeline", H5P_DEFAULT);
 	int rank;
 	hsize_t n = res_dims(g, "t", &rank, NULL);
-	/* The estimate (64 s of work on 2 cores, tick 0.032 s) would take a million. */
-	cr_expect(n > 1000 && n < 20000, "%llu samples", (unsigned long long)n);
+	/* Change points only: a row per unit at the start, then one per change of a unit's
+	 * state (its 32 tasks run back to back on each unit: start and end) — never a
+	 * sample per tick, which at the estimated tick (64 s of work on 2 cores: 0.032 s)
+	 * would be a million. */
+	cr_expect(n >= 4 && n <= 2 + 2 * 64, "%llu rows", (unsigned long long)n);
+	H5Gclose(g);
+	H5Fclose(file);
+
+	/* Sampling every 100 s adds a row per unit and period: about 2 x 320. */
+	st = xt_cmd(buf, sizeof(buf),
+	            "run --platform %s --trace %s --sched round-robin --sample 100 -o %s", plat,
+	            trace, h5);
+	cr_assert_eq(st, 0, "%s", buf);
+	file = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	g = H5Gopen2(file, "timeline", H5P_DEFAULT);
+	n = res_dims(g, "t", &rank, NULL);
+	cr_expect(n >= 640 && n <= 640 + 2 + 2 * 64 + 4, "%llu rows", (unsigned long long)n);
 	H5Gclose(g);
 	H5Fclose(file);
 }
