@@ -118,10 +118,10 @@ double xpu_comm_time(const struct xpu_engine *e, int src, int dst, double bytes)
 	const struct xpu_platform *pf = e->pf;
 	if (src == dst || bytes <= 0 || pf->units[src].mem_pool == pf->units[dst].mem_pool)
 		return 0;
-	size_t k = (size_t)src * (size_t)pf->nunits + (size_t)dst;
-	if (pf->bw[k] <= 0)
+	double lat, bw;
+	if (!xpu_platform_route(pf, src, dst, &lat, &bw))
 		return INFINITY;
-	return pf->lat[k] + bytes / pf->bw[k];
+	return lat + bytes / bw;
 }
 
 double xpu_unit_avail(const struct xpu_engine *e, int u)

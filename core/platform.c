@@ -531,30 +531,128 @@ fail:
 	return rc;
 }
 
-int xpu_platform_finish_units(struct xpu_platform *pf)
+/* The route cache: open addressing on the ordered pair, grown at half load. */
+struct route_ent {
+	uint64_t key; /* (src + 1) << 32 | (dst + 1); 0 = empty slot */
+	double lat, bw;
+};
+
+struct xpu_route_cache {
+	struct route_ent *slot;
+	size_t cap, n; /* cap is a power of two */
+};
+
+static uint64_t route_key(int src, int dst)
 {
-	size_t n = (size_t)pf->nunits, cells = n * n > 0 ? n * n : 1;
-	free(pf->lat);
-	free(pf->bw);
-	pf->lat = calloc(cells, sizeof(double));
-	pf->bw = calloc(cells, sizeof(double));
-	if (!pf->lat || !pf->bw) {
-		free(pf->lat);
-		free(pf->bw);
-		pf->lat = pf->bw = NULL;
-		return -ENOMEM;
+	return ((uint64_t)(uint32_t)(src + 1) << 32) | (uint32_t)(dst + 1);
+}
+
+static size_t route_hash(uint64_t k, size_t cap)
+{
+	k ^= k >> 31;
+	k *= 0x9e3779b97f4a7c15ULL;
+	k ^= k >> 29;
+	return (size_t)k & (cap - 1);
+}
+
+static struct route_ent *route_find(const struct xpu_route_cache *c, uint64_t k)
+{
+	if (!c || !c->cap)
+		return NULL;
+	for (size_t i = route_hash(k, c->cap);; i = (i + 1) & (c->cap - 1)) {
+		if (c->slot[i].key == k)
+			return &c->slot[i];
+		if (!c->slot[i].key)
+			return NULL;
 	}
+}
+
+static int route_put(struct xpu_route_cache *c, uint64_t k, double lat, double bw)
+{
+	if ((c->n + 1) * 2 > c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct route_ent *s = calloc(cap, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->slot[i].key) {
+				size_t j = route_hash(c->slot[i].key, cap);
+				while (s[j].key)
+					j = (j + 1) & (cap - 1);
+				s[j] = c->slot[i];
+			}
+		free(c->slot);
+		c->slot = s;
+		c->cap = cap;
+	}
+	size_t i = route_hash(k, c->cap);
+	while (c->slot[i].key && c->slot[i].key != k)
+		i = (i + 1) & (c->cap - 1);
+	if (!c->slot[i].key)
+		c->n++;
+	c->slot[i] = (struct route_ent){k, lat, bw > 0 ? bw : 0};
+	return 0;
+}
+
+int xpu_platform_finish_units(struct xpu_platform *pf,
+                              int (*route_fn)(void *ctx, int src, int dst, double *latency,
+                                              double *bandwidth),
+                              void *route_ctx)
+{
+	if (!pf->routes) {
+		pf->routes = calloc(1, sizeof(*pf->routes));
+		if (!pf->routes)
+			return -ENOMEM;
+	}
+	pf->route_fn = route_fn;
+	pf->route_ctx = route_ctx;
 	return 0;
 }
 
 void xpu_platform_set_route(struct xpu_platform *pf, int src, int dst, double latency,
                             double bandwidth)
 {
-	if (!pf->lat || src < 0 || dst < 0 || src >= pf->nunits || dst >= pf->nunits)
+	if (!pf->routes || src < 0 || dst < 0 || src >= pf->nunits || dst >= pf->nunits)
 		return;
-	size_t k = (size_t)src * (size_t)pf->nunits + (size_t)dst;
-	pf->lat[k] = latency;
-	pf->bw[k] = bandwidth > 0 ? bandwidth : 0;
+	(void)route_put(pf->routes, route_key(src, dst), latency, bandwidth);
+}
+
+void xpu_platform_detach_routes(struct xpu_platform *pf)
+{
+	pf->route_fn = NULL;
+	pf->route_ctx = NULL;
+}
+
+int xpu_platform_route(const struct xpu_platform *pf, int src, int dst, double *latency,
+                       double *bandwidth)
+{
+	*latency = 0;
+	*bandwidth = 0;
+	if (src < 0 || dst < 0 || src >= pf->nunits || dst >= pf->nunits)
+		return 0;
+	if (src == dst || pf->units[src].mem_pool == pf->units[dst].mem_pool) {
+		*bandwidth = INFINITY;
+		return 1;
+	}
+	uint64_t k = route_key(src, dst);
+	const struct route_ent *r = route_find(pf->routes, k);
+	if (!r) {
+		double lat = 0, bw = 0;
+		if (pf->route_fn && pf->route_fn(pf->route_ctx, src, dst, &lat, &bw) != 0)
+			bw = 0;
+		if (!(bw > 0) || !isfinite(bw) || !(lat >= 0) || !isfinite(lat))
+			lat = bw = 0;
+		/* The cache is the platform's own memory, not part of its model: filling it
+		 * does not change the platform a caller sees. */
+		if (pf->routes)
+			(void)route_put(pf->routes, k, lat, bw);
+		*latency = lat;
+		*bandwidth = bw;
+		return bw > 0;
+	}
+	*latency = r->lat;
+	*bandwidth = r->bw;
+	return r->bw > 0;
 }
 
 int xpu_platform_check(const struct xpu_platform *pf, struct xpu_err *err)
@@ -563,22 +661,6 @@ int xpu_platform_check(const struct xpu_platform *pf, struct xpu_err *err)
 		return xpu_errf(err, pf->path, 0,
 		                "no unit: no host has an 'xpu.kind' property (see "
 		                "platforms/README.md)");
-	if (!pf->bw)
-		return xpu_errf(err, pf->path, 0, "routes were not computed");
-	int n = pf->nunits;
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < n; j++) {
-			const struct xpu_unit *a = &pf->units[i], *b = &pf->units[j];
-			if (i == j || a->mem_pool == b->mem_pool)
-				continue;
-			if (!(pf->bw[(size_t)i * n + j] > 0))
-				return xpu_errf(
-				    err, pf->path, a->line,
-				    "host '%s' has no route to '%s' (units that do not "
-				    "share memory need a <route> or <zoneRoute> between "
-				    "them)",
-				    a->name, b->name);
-		}
 	return 0;
 }
 
@@ -595,8 +677,9 @@ void xpu_platform_free(struct xpu_platform *pf)
 		free(pf->pools[i].name);
 	free(pf->units);
 	free(pf->pools);
-	free(pf->lat);
-	free(pf->bw);
+	if (pf->routes)
+		free(pf->routes->slot);
+	free(pf->routes);
 	free(pf->path);
 	memset(pf, 0, sizeof(*pf));
 }

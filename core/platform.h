@@ -34,15 +34,23 @@ void xpu_platform_init(struct xpu_platform *pf, const char *path);
 int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h,
                           struct xpu_err *err);
 
-/* After every host is added: allocate the route matrix (lat/bw, all zero). */
-int xpu_platform_finish_units(struct xpu_platform *pf);
+/* After every host is added: set up the route cache. route_fn (may be NULL: no route
+ * between units of different pools) answers one ordered pair when first asked. */
+int xpu_platform_finish_units(struct xpu_platform *pf,
+                              int (*route_fn)(void *ctx, int src, int dst, double *latency,
+                                              double *bandwidth),
+                              void *route_ctx);
 
-/* Set the route between two units (row src). */
+/* Set the route between two units (row src) ahead of any query. */
 void xpu_platform_set_route(struct xpu_platform *pf, int src, int dst, double latency,
                             double bandwidth);
 
-/* Final checks once routes are set: every unit reaches every other unit that does not
- * share its memory. Returns 0 or -EINVAL with err. */
+/* Stop asking the backend (it is closing); cached routes stay readable. */
+void xpu_platform_detach_routes(struct xpu_platform *pf);
+
+/* Final checks: there is a unit. Units without a route between them are allowed; a
+ * run refuses a data edge that no pair of capable units can carry. Returns 0 or
+ * -EINVAL with err. */
 int xpu_platform_check(const struct xpu_platform *pf, struct xpu_err *err);
 
 void xpu_platform_free(struct xpu_platform *pf);

@@ -106,6 +106,108 @@ static int check_runnable(const struct xpu_engine *e, struct xpu_err *err)
 	return 0;
 }
 
+/* What decides where a task may run, for the route check's cache: tasks alike in these
+ * can run on the same units. Tasks with explicit costs are not cached. */
+struct runsig {
+	int cls;
+	uint32_t width;
+	double mem;
+};
+
+struct route_memo {
+	struct runsig p, c;
+	int ok;
+};
+
+#define ROUTE_MEMO 64
+
+static int same_sig(const struct runsig *a, const struct runsig *b)
+{
+	return a->cls == b->cls && a->width == b->width && a->mem == b->mem;
+}
+
+/* 1 when some unit that can run p and some unit that can run c share memory or have a
+ * route; else 0 with *ua, *ub a pair of capable units for the message. */
+static int carriable(const struct xpu_engine *e, const struct xpu_task *p,
+                     const struct xpu_task *c, char *pool_mark, int *ua, int *ub)
+{
+	const struct xpu_platform *pf = e->pf;
+	int n = pf->nunits, found = 0;
+	*ua = *ub = -1;
+	memset(pool_mark, 0, (size_t)pf->npools + 1);
+	for (int u = 0; u < n; u++)
+		if (xpu_can_run(e, p, u)) {
+			pool_mark[pf->units[u].mem_pool] = 1;
+			if (*ua < 0)
+				*ua = u;
+		}
+	for (int v = 0; v < n && !found; v++)
+		if (xpu_can_run(e, c, v)) {
+			if (*ub < 0)
+				*ub = v;
+			found = pool_mark[pf->units[v].mem_pool];
+		}
+	for (int u = 0; u < n && !found; u++) {
+		if (!xpu_can_run(e, p, u))
+			continue;
+		for (int v = 0; v < n && !found; v++) {
+			double lat, bw;
+			found = xpu_can_run(e, c, v) && xpu_platform_route(pf, u, v, &lat, &bw);
+		}
+	}
+	return found;
+}
+
+/* Every data edge must be carriable by some placement, or the run is refused before it
+ * starts, naming the two tasks and two units that lack a route (bad input, exit 2). */
+static int check_data_routes(const struct xpu_engine *e, struct xpu_err *err)
+{
+	struct route_memo memo[ROUTE_MEMO];
+	int nmemo = 0, next = 0, rc = 0;
+	char *mark = malloc((size_t)e->pf->npools + 1);
+	if (!mark)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < e->w->ntasks && !rc; i++) {
+		const struct xpu_task *c = &e->w->tasks[i];
+		for (uint32_t d = 0; d < c->ndeps && !rc; d++) {
+			const struct xpu_task *p = &e->w->tasks[c->deps[d].task];
+			if (!(c->deps[d].bytes > 0))
+				continue;
+			struct runsig sp = {p->cls, p->width, p->mem}, sc = {c->cls, c->width, c->mem};
+			int cacheable = !p->ncosts && !c->ncosts, hit = -1;
+			for (int k = 0; cacheable && k < nmemo && hit < 0; k++)
+				if (same_sig(&memo[k].p, &sp) && same_sig(&memo[k].c, &sc))
+					hit = k;
+			int ok, ua = -1, ub = -1;
+			if (hit >= 0) {
+				ok = memo[hit].ok;
+			} else {
+				ok = carriable(e, p, c, mark, &ua, &ub);
+				if (cacheable) {
+					memo[next] = (struct route_memo){sp, sc, ok};
+					next = (next + 1) % ROUTE_MEMO;
+					if (nmemo < ROUTE_MEMO)
+						nmemo++;
+				}
+			}
+			if (ok)
+				continue;
+			if (ua < 0)
+				carriable(e, p, c, mark, &ua, &ub);
+			rc = xpu_errf(err, e->w->path, c->line,
+			              "field 'deps': task \"%s\" needs %.17g bytes from task \"%s\", "
+			              "but no unit that can run \"%s\" has a route to one that can "
+			              "run \"%s\" (no route from '%s' to '%s' in %s: add a <route> "
+			              "or <zoneRoute> between them)",
+			              c->id, c->deps[d].bytes, p->id, p->id, c->id,
+			              ua >= 0 ? e->pf->units[ua].name : "?",
+			              ub >= 0 ? e->pf->units[ub].name : "?", e->pf->path);
+		}
+	}
+	free(mark);
+	return rc;
+}
+
 /* The default tick: about a thousandth of the run's predicted span, so that periodic
  * calls never dominate the event count, whatever the time scale of the platform (1
  * flop/s textbook cases or 1 PF/s nodes). The span is estimated as the arrival window
@@ -222,7 +324,7 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	e.rng[0] = o->seed;
 	e.tl = &res.tl;
 	res.tl.nunits = res.pf.nunits;
-	if ((rc = check_runnable(&e, err)))
+	if ((rc = check_runnable(&e, err)) || (rc = check_data_routes(&e, err)))
 		goto out_close;
 	e.sample = o->sample > 0 ? o->sample : 0;
 	{

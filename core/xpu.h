@@ -124,11 +124,19 @@ struct xpu_platform {
 	struct xpu_unit *units;
 	int npools;
 	struct xpu_mempool *pools;
-	/* Route matrix, nunits x nunits, row = source: latency (s) and bottleneck
-	 * bandwidth (bytes/s) between the units' hosts. bw 0 = no route. */
-	double *lat;
-	double *bw;
+	/* Routes between the units' hosts are computed by the backend when first asked
+	 * (xpu_platform_route) and cached: no units x units matrix. */
+	int (*route_fn)(void *ctx, int src, int dst, double *latency, double *bandwidth);
+	void *route_ctx;
+	struct xpu_route_cache *routes; /* private to the platform code */
 };
+
+/* Latency (s) and bottleneck bandwidth (bytes/s) of the route from unit src's host to
+ * unit dst's; bandwidth 0 = no route. Units sharing one memory pool need none (0, and
+ * INFINITY bandwidth). Computed once per ordered pair, then cached. Returns 1 when
+ * routed (or shared), 0 when not. */
+int xpu_platform_route(const struct xpu_platform *pf, int src, int dst, double *latency,
+                       double *bandwidth);
 
 /* ------------------------------------------------------------------ tasks */
 

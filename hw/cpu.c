@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "platform.h"
 #include "xpu.h"
 
 #define LABEL "live:cpu"
@@ -424,33 +425,18 @@ static double mem_total(void)
 /* Frees what build_platform allocated; the same ownership xpu_platform_free assumes. */
 static void release_platform(struct xpu_platform *pf)
 {
-	for (int i = 0; pf->units && i < pf->nunits; i++) {
-		free(pf->units[i].name);
-		free(pf->units[i].pstates);
-	}
-	for (int i = 0; pf->pools && i < pf->npools; i++)
-		free(pf->pools[i].name);
-	free(pf->path);
-	free(pf->units);
-	free(pf->pools);
-	free(pf->lat);
-	free(pf->bw);
-	memset(pf, 0, sizeof(*pf));
+	xpu_platform_free(pf);
 }
 
 /* n identical single-core CPU units sharing one host memory pool: no copies between
- * them, so the route matrices stay zero. */
+ * them, so no route is ever asked for. */
 static int build_platform(const struct cpu *c, struct xpu_platform *pf)
 {
-	size_t nn = (size_t)c->n * (size_t)c->n;
-
 	memset(pf, 0, sizeof(*pf));
 	pf->path = strdup(LABEL);
 	pf->units = calloc((size_t)c->n, sizeof(*pf->units));
 	pf->pools = calloc(1, sizeof(*pf->pools));
-	pf->lat = calloc(nn, sizeof(double));
-	pf->bw = calloc(nn, sizeof(double));
-	if (!pf->path || !pf->units || !pf->pools || !pf->lat || !pf->bw)
+	if (!pf->path || !pf->units || !pf->pools || xpu_platform_finish_units(pf, NULL, NULL))
 		goto nomem;
 	pf->npools = 1;
 	pf->pools[0].name = strdup("host");

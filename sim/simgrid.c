@@ -56,6 +56,8 @@ int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, cha
 int xpu_sg_run(char *msg, size_t len);
 int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
 void xpu_sg_execute_threads(double flops_per_thread, int threads);
+void xpu_sg_routes_record(void);
+int xpu_sg_route(sg_host_t src, sg_host_t dst, double *latency, double *bandwidth);
 
 /* Stack of a worker or transfer actor, in KiB (the unit of sg_actor_set_stacksize, as
  * of SimGrid's contexts/stack-size; checked by experiment on 3.32). Their code is a
@@ -330,109 +332,14 @@ static int on_link(void *ctx, const char *name, const char *w)
 	return 1;
 }
 
-/* Fills the route matrix. SimGrid 3.32 dereferences a null pointer when asked for a
- * route a platform does not define in some zone layouts (a Full zone with no <route>
- * at all, zones without a <zoneRoute>), so the routes are computed in a child process:
- * a crash there becomes an error message here instead of killing xpuopt. Pairs that
- * share a memory pool need no route and are not asked for. */
-static int compute_routes(struct sim *s, struct xpu_err *err)
+/* Routes on demand (sim/sg_routes.cpp): one SimGrid query per ordered pair of units,
+ * when the engine first needs it; pairs the platform does not connect are "no route". */
+static int sim_route(void *ctx, int src, int dst, double *latency, double *bandwidth)
 {
-	struct xpu_platform *pf = s->pf;
-	int n = pf->nunits;
-	size_t npairs = 0;
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < n; j++)
-			npairs += i != j && pf->units[i].mem_pool != pf->units[j].mem_pool;
-	if (npairs == 0)
-		return 0;
-	double *res = malloc(npairs * 2 * sizeof(double));
-	if (!res)
-		return -ENOMEM;
-	int fd[2];
-	pid_t pid = -1;
-	if (pipe(fd) == 0) {
-		/* Nothing buffered may be written twice if the child exits through
-		 * SimGrid's crash handler rather than _exit. */
-		fflush(NULL);
-		pid = fork();
-		if (pid < 0) {
-			close(fd[0]);
-			close(fd[1]);
-		}
-	}
-	size_t got = 0;
-	if (pid == 0) {
-		/* Child: silence SimGrid's crash report, stream (latency, bandwidth). */
-		close(fd[0]);
-		int dn = open("/dev/null", O_WRONLY);
-		if (dn >= 0)
-			dup2(dn, 2);
-		for (int i = 0; i < n; i++)
-			for (int j = 0; j < n; j++) {
-				if (i == j || pf->units[i].mem_pool == pf->units[j].mem_pool)
-					continue;
-				double v[2] = {
-				    sg_host_get_route_latency(s->hosts[i], s->hosts[j]),
-				    sg_host_get_route_bandwidth(s->hosts[i], s->hosts[j])};
-				const char *p = (const char *)v;
-				size_t left = sizeof(v);
-				while (left) {
-					ssize_t w = write(fd[1], p, left);
-					if (w <= 0)
-						_exit(1);
-					p += w;
-					left -= (size_t)w;
-				}
-			}
-		_exit(0);
-	} else if (pid > 0) {
-		close(fd[1]);
-		size_t want = npairs * 2 * sizeof(double), have = 0;
-		while (have < want) {
-			ssize_t r = read(fd[0], (char *)res + have, want - have);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				break;
-			have += (size_t)r;
-		}
-		close(fd[0]);
-		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		got = have / (2 * sizeof(double));
-	} else {
-		/* No fork (a sandbox may forbid it): ask in this process. */
-		for (int i = 0; i < n; i++)
-			for (int j = 0; j < n; j++)
-				if (i != j && pf->units[i].mem_pool != pf->units[j].mem_pool) {
-					res[2 * got] =
-					    sg_host_get_route_latency(s->hosts[i], s->hosts[j]);
-					res[2 * got + 1] =
-					    sg_host_get_route_bandwidth(s->hosts[i], s->hosts[j]);
-					got++;
-				}
-	}
-	size_t k = 0;
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < n; j++) {
-			if (i == j || pf->units[i].mem_pool == pf->units[j].mem_pool)
-				continue;
-			if (k == got) {
-				free(res);
-				return xpu_errf(
-				    err, pf->path, pf->units[i].line,
-				    "host '%s' has no route to '%s' (SimGrid failed "
-				    "computing it: add a <route>, or a <zoneRoute> between "
-				    "their zones)",
-				    pf->units[i].name, pf->units[j].name);
-			}
-			/* No link on the path: SimGrid answers bandwidth -1. */
-			xpu_platform_set_route(pf, i, j, res[2 * k], res[2 * k + 1]);
-			k++;
-		}
-	free(res);
-	return 0;
+	struct sim *s = ctx;
+	if (src < 0 || dst < 0 || src >= s->nhosts || dst >= s->nhosts)
+		return -EINVAL;
+	return xpu_sg_route(s->hosts[src], s->hosts[dst], latency, bandwidth) == 0 ? 0 : -EHOSTUNREACH;
 }
 
 static void sim_free(struct sim *s)
@@ -502,6 +409,7 @@ static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	sg_cfg_set_boolean("network/crosstraffic", "no");
 	sg_cfg_set_double("network/TCP-gamma", 0.0);
 	xpu_sg_connect_hooks(); /* before the energy plugins: see sg_load.cpp */
+	xpu_sg_routes_record(); /* before the platform: see sg_routes.cpp */
 	sg_host_energy_plugin_init();
 	sg_link_energy_plugin_init();
 
@@ -532,11 +440,11 @@ static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		              "SimGrid running one actor at a time)");
 		goto fail;
 	}
-	if ((rc = xpu_platform_finish_units(pf)) < 0) {
+	if ((rc = xpu_platform_finish_units(pf, sim_route, s)) < 0) {
 		xpu_errf(err, path, 0, "out of memory");
 		goto fail;
 	}
-	if ((rc = compute_routes(s, err)) < 0 || (rc = xpu_platform_check(pf, err)) < 0)
+	if ((rc = xpu_platform_check(pf, err)) < 0)
 		goto fail;
 
 	s->nunits = pf->nunits;
@@ -688,7 +596,8 @@ static int sim_transfer(struct xpu_backend *be, int src, int dst, double bytes, 
 		push_event(s, XPU_EV_XFER, cookie, 0);
 		return 0;
 	}
-	if (!(pf->bw[(size_t)src * pf->nunits + dst] > 0))
+	double lat, bw;
+	if (!xpu_platform_route(pf, src, dst, &lat, &bw))
 		return -EHOSTUNREACH;
 	struct job j = {
 	    .cookie = cookie, .amount = bytes, .src = s->u[src].host, .dst = s->u[dst].host};
@@ -776,6 +685,9 @@ static int sim_read_link_energy(struct xpu_backend *be, double *joules)
 
 static void sim_close(struct xpu_backend *be)
 {
+	struct sim *s = be->priv;
+	if (s && s->pf)
+		xpu_platform_detach_routes(s->pf);
 	sim_free(be->priv);
 	be->priv = NULL;
 }

@@ -135,8 +135,10 @@ void xt_check_contract(const struct xpu_run_result *r)
 			const struct xpu_task *p = &w->tasks[t->deps[d].task];
 			double need = p->end_t;
 			if (t->deps[d].bytes > 0 && pf->units[p->unit].mem_pool != un->mem_pool) {
-				size_t k = (size_t)p->unit * pf->nunits + t->unit;
-				need += pf->lat[k] + t->deps[d].bytes / pf->bw[k];
+				double lat, bw;
+				cr_assert(xpu_platform_route(pf, p->unit, t->unit, &lat, &bw),
+				          "task %s received data over no route", t->id);
+				need += lat + t->deps[d].bytes / bw;
 			}
 			cr_assert(t->start_t >= need - 1e-6 * (1 + fabs(need)),
 			          "task %s starts at %.9g before its input from %s (%.9g)", t->id,
