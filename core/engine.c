@@ -186,6 +186,61 @@ uint64_t xpu_random(struct xpu_engine *e)
 	return result;
 }
 
+/* ------------------------------------------------------------------ task states */
+
+/* Bit `to` of allowed[from]: the lifecycle drawn in xpu.h. */
+#define B(s) (1u << XPU_TASK_##s)
+static const unsigned allowed[XPU_TASK_NSTATES] = {
+    [XPU_TASK_PENDING] = B(SUBMITTED) | B(FAILED),
+    [XPU_TASK_SUBMITTED] = B(READY) | B(PLACED) | B(STAGING) | B(FAILED),
+    [XPU_TASK_READY] = B(PLACED) | B(STAGING) | B(FAILED),
+    [XPU_TASK_PLACED] = B(STAGING) | B(WAITING_MEM) | B(RUNNING) | B(FAILED),
+    [XPU_TASK_STAGING] = B(PLACED) | B(FAILED),
+    [XPU_TASK_WAITING_MEM] = B(RUNNING) | B(FAILED),
+    [XPU_TASK_RUNNING] = B(DONE) | B(FAILED) | B(READY),
+    [XPU_TASK_DONE] = 0,
+    [XPU_TASK_FAILED] = 0,
+};
+#undef B
+
+int xpu_task_transition_ok(int from, int to)
+{
+	if (from < 0 || from >= XPU_TASK_NSTATES || to < 0 || to >= XPU_TASK_NSTATES)
+		return 0;
+	return (allowed[from] >> to) & 1;
+}
+
+const char *xpu_task_state_name(int state)
+{
+	static const char *const names[XPU_TASK_NSTATES] = {
+	    "pending", "submitted", "ready", "placed", "staging", "waiting-mem",
+	    "running", "done",      "failed"};
+	return state >= 0 && state < XPU_TASK_NSTATES ? names[state] : "?";
+}
+
+static void fatal(struct xpu_engine *e, int rc, const char *what);
+
+/* The one place a task's state changes: checked against the lifecycle and reported to
+ * the run's observer. An illegal change is an engine bug: the run stops with it. */
+static int set_state(struct xpu_engine *e, struct xpu_task *t, int to)
+{
+	int from = t->state;
+	if (from == to)
+		return 0;
+	if (!xpu_task_transition_ok(from, to)) {
+		if (!e->rc) {
+			e->rc = -EPROTO;
+			xpu_errf(e->err, NULL, 0, "engine: task \"%s\" cannot go from %s to %s",
+			         t->id, xpu_task_state_name(from), xpu_task_state_name(to));
+		}
+		return -EPROTO;
+	}
+	t->state = to;
+	if (e->observe)
+		e->observe(e->observe_ctx, t, from, to, e->now);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ unit bookkeeping */
 
 static void fatal(struct xpu_engine *e, int rc, const char *what)
@@ -344,18 +399,21 @@ static void start_transfer(struct xpu_engine *e, struct xpu_task *t, uint32_t d)
 	}
 	t->nxfers++;
 	e->in_flight++;
+	if (t->state == XPU_TASK_PLACED)
+		set_state(e, t, XPU_TASK_STAGING);
 }
 
 static int place(struct xpu_engine *e, struct xpu_task *t, int u, double order)
 {
 	if (u < 0 || u >= e->pf->nunits || t->unit >= 0 || !xpu_can_run(e, t, u) ||
-	    t->state == XPU_TASK_PENDING || t->state >= XPU_TASK_RUNNING)
+	    (t->state != XPU_TASK_SUBMITTED && t->state != XPU_TASK_READY))
 		return -EINVAL;
 	int rc = xpu_heap_push(&e->u[u].queue, order, e->seq++, t->index);
 	if (rc)
 		return rc;
 	t->unit = u;
 	t->order = order;
+	set_state(e, t, XPU_TASK_PLACED);
 	t->predicted = xpu_predict(e, t, u);
 	e->u[u].queued_pred += t->predicted;
 	for (uint32_t d = 0; d < t->ndeps; d++)
@@ -373,6 +431,13 @@ int xpu_place(struct xpu_engine *e, struct xpu_task *t, int u, double order)
 
 static void make_ready(struct xpu_engine *e, struct xpu_task *t);
 
+/* Submitted and not yet started, so its dependencies still matter. */
+static int waits_for_inputs(const struct xpu_task *t)
+{
+	return t->state == XPU_TASK_SUBMITTED || t->state == XPU_TASK_PLACED ||
+	       t->state == XPU_TASK_STAGING;
+}
+
 /* A task that cannot run: it and, transitively, every task that needs its data. The
  * propagation walks an explicit stack, so a chain of a million tasks costs a million
  * steps and no call depth. */
@@ -382,7 +447,7 @@ static void fail_task(struct xpu_engine *e, struct xpu_task *t)
 		return;
 	uint32_t n = 0;
 	e->fail_stack[n++] = t->index;
-	t->state = XPU_TASK_FAILED; /* marked when pushed: each task enters once */
+	set_state(e, t, XPU_TASK_FAILED); /* marked when pushed: each task enters once */
 	while (n) {
 		struct xpu_task *f = &e->w->tasks[e->fail_stack[--n]];
 		f->end_t = e->now;
@@ -393,15 +458,18 @@ static void fail_task(struct xpu_engine *e, struct xpu_task *t)
 			struct xpu_task *s = &e->w->tasks[f->succ[i]];
 			if (s->state == XPU_TASK_DONE || s->state == XPU_TASK_FAILED)
 				continue;
-			s->state = XPU_TASK_FAILED;
+			set_state(e, s, XPU_TASK_FAILED);
 			e->fail_stack[n++] = s->index;
 		}
 	}
 }
 
+/* Every dependency of t is done: an unplaced task becomes READY; a placed one keeps
+ * its state (PLACED or STAGING). Either way the policy hears of it. */
 static void make_ready(struct xpu_engine *e, struct xpu_task *t)
 {
-	t->state = XPU_TASK_READY;
+	if (t->unit < 0)
+		set_state(e, t, XPU_TASK_READY);
 	t->ready_t = e->now;
 	if (e->sched.ops->on_ready)
 		e->sched.ops->on_ready(&e->sched, t);
@@ -424,7 +492,7 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 		double util = (double)(r->running + 1) / un->cores;
 		set_pstate(e, u, e->power.ops->select(&e->power, un, util));
 	}
-	t->state = XPU_TASK_RUNNING;
+	set_state(e, t, XPU_TASK_RUNNING);
 	t->start_t = e->now;
 	t->predicted = xpu_predict(e, t, u); /* includes a reconfiguration, if any */
 	r->running += (int)t->width;
@@ -485,13 +553,13 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 			update_idle(e, u);
 			continue;
 		}
-		if (t->state != XPU_TASK_READY || t->nxfers ||
-		    r->running + (int)t->width > un->cores)
+		if (t->npending || t->nxfers || r->running + (int)t->width > un->cores)
 			break;
 		if (t->mem > 0) {
 			int pool = un->mem_pool;
 			int rc = e->mem.ops->alloc(&e->mem, pool, t->mem, &t->mem_handle);
 			if (rc == -ENOSPC) {
+				set_state(e, t, XPU_TASK_WAITING_MEM);
 				block_on_memory(e, u);
 				break;
 			}
@@ -561,7 +629,7 @@ static void task_done(struct xpu_engine *e, struct xpu_task *t)
 	int u = t->unit;
 	const struct xpu_unit *un = &e->pf->units[u];
 	release(e, t);
-	t->state = XPU_TASK_DONE;
+	set_state(e, t, XPU_TASK_DONE);
 	t->end_t = e->now;
 	const struct xpu_pstate *ps = &un->pstates[un->pstate];
 	/* Attributed energy: the unit's power above idle for this task's share of its
@@ -580,7 +648,7 @@ static void task_done(struct xpu_engine *e, struct xpu_task *t)
 			for (uint32_t d = 0; d < s->ndeps; d++)
 				if (s->deps[d].task == t->index)
 					start_transfer(e, s, d);
-		if (--s->npending == 0 && s->state == XPU_TASK_SUBMITTED)
+		if (--s->npending == 0 && waits_for_inputs(s))
 			make_ready(e, s);
 	}
 }
@@ -592,6 +660,8 @@ static void xfer_done(struct xpu_engine *e, uint64_t cookie)
 	const struct xpu_task *p = &e->w->tasks[t->deps[d].task];
 	double bytes = t->deps[d].bytes;
 	t->nxfers--;
+	if (!t->nxfers && t->state == XPU_TASK_STAGING)
+		set_state(e, t, XPU_TASK_PLACED);
 	t->bytes_in += bytes;
 	e->us[t->unit].bytes_in += bytes;
 	e->us[p->unit].bytes_out += bytes;
@@ -605,7 +675,7 @@ static void admit(struct xpu_engine *e)
 	while (e->next_arrival < e->w->ntasks &&
 	       e->w->tasks[e->arrivals[e->next_arrival]].submit <= e->now) {
 		struct xpu_task *t = &e->w->tasks[e->arrivals[e->next_arrival++]];
-		t->state = XPU_TASK_SUBMITTED;
+		set_state(e, t, XPU_TASK_SUBMITTED);
 		if (e->off.ops->decide)
 			(void)e->off.ops->decide(&e->off, t); /* zones arrive later: local */
 		if (e->sched.ops->on_submit)
@@ -617,7 +687,7 @@ static void admit(struct xpu_engine *e)
 		e->sched.ops->on_arrivals(&e->sched, e->now);
 	for (uint32_t i = first; i < e->next_arrival && !e->rc; i++) {
 		struct xpu_task *t = &e->w->tasks[e->arrivals[i]];
-		if (t->state == XPU_TASK_SUBMITTED && t->npending == 0)
+		if (t->npending == 0 && waits_for_inputs(t))
 			make_ready(e, t);
 	}
 }
@@ -836,12 +906,8 @@ void xpu_engine_loop(void *arg)
 			e->in_flight--;
 			if (ev[i].type == XPU_EV_DONE) {
 				struct xpu_task *t = &e->w->tasks[ev[i].cookie];
-				if (ev[i].status)
-					t->state =
-					    XPU_TASK_FAILED; /* remembered until the last part */
-				if (--t->parts)
-					continue;
-				if (t->state == XPU_TASK_FAILED) {
+				t->parts = 0;
+				if (ev[i].status) {
 					int u = t->unit;
 					release(e, t);
 					if (e->sched.ops->on_failed &&
@@ -849,12 +915,10 @@ void xpu_engine_loop(void *arg)
 						/* the policy tries elsewhere: unplace, ready again
 						 */
 						t->unit = -1;
-						t->state = XPU_TASK_SUBMITTED;
 						t->bytes_in = 0;
 						make_ready(e, t);
 						continue;
 					}
-					t->state = XPU_TASK_RUNNING; /* so fail_task records it */
 					fail_task(e, t);
 					continue;
 				}

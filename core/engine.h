@@ -36,6 +36,10 @@ struct xpu_run_opts {
 	/* Fault injection (core/faults.h): "kind=npu", "unit=3", "every=10"; NULL none. */
 	const char *faults;
 	int nbackend_params;
+	/* Called at every task state change (tests, tools): from and to are enum
+	 * xpu_task_state values; NULL for none. */
+	void (*observe)(void *ctx, const struct xpu_task *t, int from, int to, double now);
+	void *observe_ctx;
 };
 
 struct xpu_run_result {

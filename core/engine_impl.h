@@ -62,6 +62,9 @@ struct xpu_engine {
 	uint64_t seq;
 	uint64_t rng[4];
 	int rc; /* first fatal error */
+	/* Observer of every task state change (xpu_run_opts.observe), or NULL. */
+	void (*observe)(void *ctx, const struct xpu_task *t, int from, int to, double now);
+	void *observe_ctx;
 	struct xpu_err *err;
 	size_t *tl_last;   /* per unit: its last timeline row, SIZE_MAX before the first */
 	double *tl_energy; /* per unit: backend energy at that row */

@@ -323,6 +323,8 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	e.tick = o->tick;
 	e.rng[0] = o->seed;
 	e.tl = &res.tl;
+	e.observe = o->observe;
+	e.observe_ctx = o->observe_ctx;
 	res.tl.nunits = res.pf.nunits;
 	if ((rc = check_runnable(&e, err)) || (rc = check_data_routes(&e, err)))
 		goto out_close;

@@ -140,14 +140,33 @@ int xpu_platform_route(const struct xpu_platform *pf, int src, int dst, double *
 
 /* ------------------------------------------------------------------ tasks */
 
+/* A task's life (DESIGN.md section 4). One engine function changes a state; it refuses
+ * a transition xpu_task_transition_ok does not allow, and reports each change to the
+ * run's observer. Placement and readiness are independent: a static scheduler may
+ * place a task before its dependencies are done.
+ *
+ *   PENDING -> SUBMITTED -> READY -> PLACED -> RUNNING -> DONE
+ *                 |                   ^  |  \            ^
+ *                 +-------------------+  |   +-> STAGING -+  (inputs moving)
+ *                                        +-> WAITING_MEM -+  (at the head, no memory)
+ *   any state before DONE -> FAILED; RUNNING -> READY when a failed launch is retried. */
 enum xpu_task_state {
-	XPU_TASK_PENDING,   /* not yet submitted (submit time in the future) */
-	XPU_TASK_SUBMITTED, /* submitted, waiting for dependencies */
-	XPU_TASK_READY,     /* every dependency done */
+	XPU_TASK_PENDING,     /* not yet submitted (submit time in the future) */
+	XPU_TASK_SUBMITTED,   /* submitted, not placed, waiting for dependencies */
+	XPU_TASK_READY,       /* every dependency done, not placed */
+	XPU_TASK_PLACED,      /* on a unit's queue, inputs there (or none needed yet) */
+	XPU_TASK_STAGING,     /* on a unit's queue, inputs moving to its memory */
+	XPU_TASK_WAITING_MEM, /* at the head of its unit's queue, waiting for memory */
 	XPU_TASK_RUNNING,
 	XPU_TASK_DONE,
-	XPU_TASK_FAILED
+	XPU_TASK_FAILED,
+	XPU_TASK_NSTATES
 };
+
+/* 1 when a task may go from state `from` to state `to`, else 0. */
+int xpu_task_transition_ok(int from, int to);
+/* "pending", "submitted", ... ("?" for a number out of range). */
+const char *xpu_task_state_name(int state);
 
 struct xpu_dep {
 	uint32_t task; /* index of the producing task */
@@ -189,7 +208,7 @@ struct xpu_task {
 	int unit;          /* unit it is placed on, -1 before placement */
 	uint32_t npending; /* dependencies not yet done */
 	uint32_t nxfers;   /* input transfers in flight */
-	uint32_t parts;    /* launches (one per core of its width) still running */
+	uint32_t parts;    /* 1 while its launch runs (one launch whatever its width) */
 	double ready_t;    /* when its last dependency finished */
 	double start_t;
 	double end_t;

@@ -210,3 +210,58 @@ void xt_write_dag_trace(const char *path, int ntasks, unsigned seed)
 	}
 	fclose(f);
 }
+
+/* The documented lifecycle (core/xpu.h), written out here independently of the engine's
+ * table: from -> allowed next states. */
+static int legal_step(int from, int to)
+{
+	static const int edges[][2] = {
+	    {XPU_TASK_PENDING, XPU_TASK_SUBMITTED},   {XPU_TASK_SUBMITTED, XPU_TASK_READY},
+	    {XPU_TASK_SUBMITTED, XPU_TASK_PLACED},    {XPU_TASK_READY, XPU_TASK_PLACED},
+	    {XPU_TASK_PLACED, XPU_TASK_STAGING},      {XPU_TASK_STAGING, XPU_TASK_PLACED},
+	    {XPU_TASK_PLACED, XPU_TASK_WAITING_MEM},  {XPU_TASK_PLACED, XPU_TASK_RUNNING},
+	    {XPU_TASK_WAITING_MEM, XPU_TASK_RUNNING}, {XPU_TASK_RUNNING, XPU_TASK_DONE},
+	    {XPU_TASK_RUNNING, XPU_TASK_READY},
+	};
+	if (to == XPU_TASK_FAILED)
+		return from != XPU_TASK_DONE && from != XPU_TASK_FAILED;
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		if (edges[i][0] == from && edges[i][1] == to)
+			return 1;
+	return 0;
+}
+
+void xt_observe(void *ctx, const struct xpu_task *t, int from, int to, double now)
+{
+	struct xt_states *s = ctx;
+	(void)now;
+	if (t->index >= s->n) {
+		uint32_t n = t->index + 1 > 2 * s->n ? t->index + 1 : 2 * s->n;
+		signed char *l = realloc(s->last, n);
+		if (!l)
+			abort();
+		memset(l + s->n, -1, n - s->n);
+		s->last = l;
+		s->n = n;
+	}
+	s->changes++;
+	int expect_from = s->last[t->index] < 0 ? XPU_TASK_PENDING : s->last[t->index];
+	if (!s->bad[0] && (from != expect_from || !legal_step(from, to)))
+		snprintf(s->bad, sizeof(s->bad), "task %s: %s -> %s (last seen %s)", t->id,
+		         xpu_task_state_name(from), xpu_task_state_name(to),
+		         xpu_task_state_name(expect_from));
+	s->last[t->index] = (signed char)to;
+}
+
+void xt_check_states(struct xt_states *s, const struct xpu_workload *w)
+{
+	cr_assert_str_empty(s->bad, "illegal state change: %s", s->bad);
+	for (uint32_t i = 0; i < w->ntasks; i++) {
+		int last = i < s->n ? s->last[i] : -1;
+		cr_assert(last == XPU_TASK_DONE || last == XPU_TASK_FAILED,
+		          "task %s ended in state %s", w->tasks[i].id, xpu_task_state_name(last));
+	}
+	free(s->last);
+	s->last = NULL;
+	s->n = 0;
+}

@@ -26,6 +26,19 @@ size_t xt_read_column(const char *h5, const char *name, double **out);
  * tasks than cores, no memory pool above capacity. */
 void xt_check_contract(const struct xpu_run_result *r);
 
+/* Task-state log for xpu_run_opts.observe: pass xt_observe with a zeroed struct
+ * xt_states as ctx; xt_check_states then asserts that every task went through a legal
+ * sequence of the lifecycle (checked against the test's own table of the documented
+ * transitions, not the engine's) from pending to done or failed. */
+struct xt_states {
+	uint32_t n;
+	signed char *last; /* per task: last state seen, -1 before any */
+	uint64_t changes;
+	char bad[512]; /* first illegal step seen, "" when none */
+};
+void xt_observe(void *ctx, const struct xpu_task *t, int from, int to, double now);
+void xt_check_states(struct xt_states *s, const struct xpu_workload *w);
+
 /* Write a seeded random heterogeneous DAG trace (classes, data edges, memory). */
 void xt_write_dag_trace(const char *path, int ntasks, unsigned seed);
 

@@ -48,11 +48,14 @@ ParameterizedTest(struct pcase *pc, contract, every_policy)
 	char trace[256];
 	snprintf(trace, sizeof(trace), "%s/dag.csv", dir);
 	xt_write_dag_trace(trace, 400, 7);
+	struct xt_states states = {0};
 	struct xpu_run_opts o = {
 	    .platform = xt_src(pc->platform),
 	    .trace = trace,
 	    .sched = pc->policy,
 	    .seed = 42,
+	    .observe = xt_observe,
+	    .observe_ctx = &states,
 	};
 	struct xpu_run_result res;
 	struct xpu_err err = {{0}};
@@ -60,6 +63,8 @@ ParameterizedTest(struct pcase *pc, contract, every_policy)
 	cr_assert_eq(rc, 0, "%s on %s: %s", pc->policy, pc->platform, err.msg);
 	xt_check_contract(&res);
 	cr_assert_eq(xpu_summary_get(&res.summary, "tasks_done"), 400);
+	cr_assert_geq(states.changes, 400 * 4, "each task: submitted, placed, running, done");
+	xt_check_states(&states, res.w);
 	xpu_run_result_free(&res);
 }
 

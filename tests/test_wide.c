@@ -135,3 +135,34 @@ Test(wide, failure_of_the_head_of_a_million_task_chain_fails_them_all, .timeout 
 	cr_assert_eq(n, 1000000, "the result records every task");
 	free(end);
 }
+
+/* The lifecycle table: every documented step allowed, and a sample of others refused. */
+Test(states, transition_table_allows_the_lifecycle_and_refuses_the_rest)
+{
+	static const struct {
+		int from, to, ok;
+	} cases[] = {
+	    {XPU_TASK_PENDING, XPU_TASK_SUBMITTED, 1},   {XPU_TASK_SUBMITTED, XPU_TASK_READY, 1},
+	    {XPU_TASK_SUBMITTED, XPU_TASK_PLACED, 1},    {XPU_TASK_READY, XPU_TASK_PLACED, 1},
+	    {XPU_TASK_PLACED, XPU_TASK_STAGING, 1},      {XPU_TASK_STAGING, XPU_TASK_PLACED, 1},
+	    {XPU_TASK_PLACED, XPU_TASK_WAITING_MEM, 1},  {XPU_TASK_WAITING_MEM, XPU_TASK_RUNNING, 1},
+	    {XPU_TASK_PLACED, XPU_TASK_RUNNING, 1},      {XPU_TASK_RUNNING, XPU_TASK_DONE, 1},
+	    {XPU_TASK_RUNNING, XPU_TASK_READY, 1},       {XPU_TASK_STAGING, XPU_TASK_FAILED, 1},
+	    {XPU_TASK_PENDING, XPU_TASK_FAILED, 1},      {XPU_TASK_PENDING, XPU_TASK_RUNNING, 0},
+	    {XPU_TASK_SUBMITTED, XPU_TASK_RUNNING, 0},   {XPU_TASK_READY, XPU_TASK_RUNNING, 0},
+	    {XPU_TASK_STAGING, XPU_TASK_RUNNING, 0},     {XPU_TASK_DONE, XPU_TASK_FAILED, 0},
+	    {XPU_TASK_FAILED, XPU_TASK_DONE, 0},         {XPU_TASK_DONE, XPU_TASK_READY, 0},
+	    {XPU_TASK_RUNNING, XPU_TASK_PLACED, 0},      {XPU_TASK_WAITING_MEM, XPU_TASK_PLACED, 0},
+	    {XPU_TASK_READY, XPU_TASK_SUBMITTED, 0},     {XPU_TASK_PLACED, XPU_TASK_DONE, 0},
+	    {-1, XPU_TASK_DONE, 0},                      {XPU_TASK_DONE, XPU_TASK_NSTATES, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_eq(xpu_task_transition_ok(cases[i].from, cases[i].to), cases[i].ok,
+		             "%s -> %s", xpu_task_state_name(cases[i].from),
+		             xpu_task_state_name(cases[i].to));
+	/* done and failed are final */
+	for (int to = 0; to < XPU_TASK_NSTATES; to++) {
+		cr_expect_not(xpu_task_transition_ok(XPU_TASK_DONE, to));
+		cr_expect_not(xpu_task_transition_ok(XPU_TASK_FAILED, to));
+	}
+}
