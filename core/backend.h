@@ -12,12 +12,12 @@ extern "C" {
 
 enum xpu_event_type {
 	XPU_EV_DONE = 1, /* a launch finished */
-	XPU_EV_XFER = 2  /* a transfer finished */
+	XPU_EV_COPY = 2  /* a copy of a datum finished */
 };
 
 struct xpu_event {
 	int type;        /* enum xpu_event_type */
-	uint64_t cookie; /* as given to launch or transfer */
+	uint64_t cookie; /* as given to launch or copy */
 	int status;      /* 0, or a negative errno when the work failed */
 	double time;     /* backend time of completion */
 };
@@ -36,6 +36,16 @@ struct xpu_launch {
 	double seconds;  /* explicit duration from the trace, used when flops is 0 */
 	double delay;    /* fixed seconds added to the work: the unit's launch latency
 	                  * and an FPGA reconfiguration (modeled in simulation only) */
+};
+
+/* One copy of a datum from one memory to another: between the hosts of src_unit and
+ * dst_unit (the units whose memories hold and receive it). */
+struct xpu_copy {
+	uint64_t cookie;
+	uint32_t datum; /* index into the workload's data */
+	double bytes;
+	int src_unit, dst_unit;
+	int src_pool, dst_pool;
 };
 
 struct xpu_backend;
@@ -57,9 +67,10 @@ struct xpu_backend_ops {
 	double (*now)(struct xpu_backend *be);
 	/* Start work on a unit; completion arrives as an XPU_EV_DONE event. Never blocks. */
 	int (*launch)(struct xpu_backend *be, const struct xpu_launch *l);
-	/* Start moving bytes from unit src to unit dst; completion arrives as an
-	 * XPU_EV_XFER event. Never blocks. */
-	int (*transfer)(struct xpu_backend *be, int src, int dst, double bytes, uint64_t cookie);
+	/* Start copying a datum between two memories; completion arrives as an
+	 * XPU_EV_COPY event. Memories shared by both units need no copy (the engine asks
+	 * for none). Never blocks. */
+	int (*copy)(struct xpu_backend *be, const struct xpu_copy *c);
 	/* Block until at least one event is available or the time reaches until
 	 * (INFINITY: no limit). Stores up to max events and returns their count (0 on
 	 * timeout), or a negative errno. Events of one instant come in a stable order. */

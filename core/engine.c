@@ -159,11 +159,20 @@ static double predicted_end(const struct xpu_engine *e, const struct xpu_task *p
 double xpu_data_ready(const struct xpu_engine *e, const struct xpu_task *t, int u)
 {
 	double r = e->now;
-	for (uint32_t i = 0; i < t->ndeps; i++) {
-		const struct xpu_task *p = &e->w->tasks[t->deps[i].task];
-		double end = predicted_end(e, p);
-		int src = p->unit >= 0 ? p->unit : u;
-		double at = end + xpu_comm_time(e, src, u, t->deps[i].bytes);
+	for (uint32_t i = 0; i < t->ndeps; i++) { /* every dependency ends first */
+		double end = predicted_end(e, &e->w->tasks[t->deps[i].task]);
+		if (end > r)
+			r = end;
+	}
+	for (uint32_t i = 0; i < t->naccess; i++) { /* then each input reaches u's memory */
+		const struct xpu_access *a = &t->access[i];
+		if (!(a->mode & XPU_ACCESS_READ))
+			continue;
+		uint32_t p = e->w->data[a->datum].producer;
+		double at = p == UINT32_MAX
+		                ? xpu_data_arrival(e, a->datum, u, e->now, -1)
+		                : xpu_data_arrival(e, a->datum, u, predicted_end(e, &e->w->tasks[p]),
+		                                   e->w->tasks[p].unit);
 		if (at > r)
 			r = at;
 	}
@@ -243,6 +252,36 @@ static int set_state(struct xpu_engine *e, struct xpu_task *t, int to)
 
 /* ------------------------------------------------------------------ unit bookkeeping */
 
+static void mark_dirty(struct xpu_engine *e, int u);
+static void fail_task(struct xpu_engine *e, struct xpu_task *t);
+static void note_pool(struct xpu_engine *e, int pool);
+
+int eng_set_state(struct xpu_engine *e, struct xpu_task *t, int to)
+{
+	return set_state(e, t, to);
+}
+
+void eng_mark_dirty(struct xpu_engine *e, int u)
+{
+	mark_dirty(e, u);
+}
+
+void eng_fatal(struct xpu_engine *e, int rc, const char *what)
+{
+	fatal(e, rc, what);
+}
+
+void eng_fail_task(struct xpu_engine *e, struct xpu_task *t)
+{
+	fail_task(e, t);
+}
+
+void eng_note_pool(struct xpu_engine *e, int pool)
+{
+	if (e->started) /* before the loop, its first rows will show the use */
+		note_pool(e, pool);
+}
+
 static void fatal(struct xpu_engine *e, int rc, const char *what)
 {
 	if (!e->rc) {
@@ -321,7 +360,7 @@ static void note_unit(struct xpu_engine *e, int u)
 	struct xpu_timeline *tl = e->tl;
 	const struct xpu_unit *un = &e->pf->units[u];
 	double util = (double)e->u[u].running / un->cores;
-	double mem = e->pool_used[un->mem_pool];
+	double mem = e->pool_used[un->mem_pool] + xpu_data_pool_used(e, un->mem_pool);
 	size_t k = e->tl_last[u];
 	if (k != SIZE_MAX) {
 		if (tl->t[k] == e->now) { /* one row per unit and instant */
@@ -384,25 +423,6 @@ static void set_pstate(struct xpu_engine *e, int u, int ps)
 
 /* ------------------------------------------------------------------ task life */
 
-static void start_transfer(struct xpu_engine *e, struct xpu_task *t, uint32_t d)
-{
-	const struct xpu_task *p = &e->w->tasks[t->deps[d].task];
-	double bytes = t->deps[d].bytes;
-	if (bytes <= 0 || p->unit == t->unit ||
-	    e->pf->units[p->unit].mem_pool == e->pf->units[t->unit].mem_pool)
-		return;
-	uint64_t cookie = ((uint64_t)t->index << 32) | d;
-	int rc = e->be->ops->transfer(e->be, p->unit, t->unit, bytes, cookie);
-	if (rc) {
-		fatal(e, rc, "backend transfer");
-		return;
-	}
-	t->nxfers++;
-	e->in_flight++;
-	if (t->state == XPU_TASK_PLACED)
-		set_state(e, t, XPU_TASK_STAGING);
-}
-
 static int place(struct xpu_engine *e, struct xpu_task *t, int u, double order)
 {
 	if (u < 0 || u >= e->pf->nunits || t->unit >= 0 || !xpu_can_run(e, t, u) ||
@@ -416,9 +436,7 @@ static int place(struct xpu_engine *e, struct xpu_task *t, int u, double order)
 	set_state(e, t, XPU_TASK_PLACED);
 	t->predicted = xpu_predict(e, t, u);
 	e->u[u].queued_pred += t->predicted;
-	for (uint32_t d = 0; d < t->ndeps; d++)
-		if (e->w->tasks[t->deps[d].task].state == XPU_TASK_DONE)
-			start_transfer(e, t, d);
+	xpu_data_placed(e, t); /* inputs that exist start moving in */
 	update_idle(e, u);
 	mark_dirty(e, u);
 	return 0;
@@ -452,6 +470,7 @@ static void fail_task(struct xpu_engine *e, struct xpu_task *t)
 		struct xpu_task *f = &e->w->tasks[e->fail_stack[--n]];
 		f->end_t = e->now;
 		e->nended++;
+		xpu_data_ended(e, f, f->unit, 0);
 		if (e->sched.ops->on_done)
 			e->sched.ops->on_done(&e->sched, f);
 		for (uint32_t i = 0; i < f->nsucc; i++) {
@@ -494,6 +513,7 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	}
 	set_state(e, t, XPU_TASK_RUNNING);
 	t->start_t = e->now;
+	xpu_data_started(e, t);
 	t->predicted = xpu_predict(e, t, u); /* includes a reconfiguration, if any */
 	r->running += (int)t->width;
 	r->running_end += t->width * (e->now + t->predicted);
@@ -640,33 +660,16 @@ static void task_done(struct xpu_engine *e, struct xpu_task *t)
 	e->nended++;
 	if (e->sched.ops->on_done)
 		e->sched.ops->on_done(&e->sched, t);
+	xpu_data_ended(e, t, u, 1); /* its writes become the valid copies */
 	for (uint32_t i = 0; i < t->nsucc; i++) {
 		struct xpu_task *s = &e->w->tasks[t->succ[i]];
 		if (s->state == XPU_TASK_FAILED)
 			continue;
-		if (s->unit >= 0)
-			for (uint32_t d = 0; d < s->ndeps; d++)
-				if (s->deps[d].task == t->index)
-					start_transfer(e, s, d);
+		if (s->unit >= 0 && waits_for_inputs(s))
+			xpu_data_wanted(e, s); /* placed consumers: what t wrote moves in now */
 		if (--s->npending == 0 && waits_for_inputs(s))
 			make_ready(e, s);
 	}
-}
-
-static void xfer_done(struct xpu_engine *e, uint64_t cookie)
-{
-	struct xpu_task *t = &e->w->tasks[cookie >> 32];
-	uint32_t d = (uint32_t)(cookie & 0xffffffffu);
-	const struct xpu_task *p = &e->w->tasks[t->deps[d].task];
-	double bytes = t->deps[d].bytes;
-	t->nxfers--;
-	if (!t->nxfers && t->state == XPU_TASK_STAGING)
-		set_state(e, t, XPU_TASK_PLACED);
-	t->bytes_in += bytes;
-	e->us[t->unit].bytes_in += bytes;
-	e->us[p->unit].bytes_out += bytes;
-	if (!t->nxfers)
-		mark_dirty(e, t->unit);
 }
 
 static void admit(struct xpu_engine *e)
@@ -810,7 +813,7 @@ int xpu_engine_setup(struct xpu_engine *e)
 		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
 		e->rng[i] = x ^ (x >> 31);
 	}
-	return 0;
+	return xpu_data_setup(e);
 }
 
 void xpu_engine_teardown(struct xpu_engine *e)
@@ -833,6 +836,9 @@ void xpu_engine_teardown(struct xpu_engine *e)
 	free(e->pool_unit);
 	free(e->arrivals);
 	xpu_readyq_free(e->central);
+	xpu_data_teardown(e);
+	free(e->datum_bytes);
+	free(e->datum_copies);
 }
 
 /* Nothing is under way and nothing will arrive: whatever has not ended never will
@@ -848,6 +854,7 @@ void xpu_engine_loop(void *arg)
 	struct xpu_engine *e = arg;
 	struct xpu_event ev[MAX_EVENTS];
 	e->now = e->be->ops->now(e->be);
+	e->started = 1;
 	e->tick_origin = e->now;
 	int ticking = e->sched.ops->on_tick != NULL && e->tick > 0;
 	int governing = e->power.ops->select != NULL && e->gov_period > 0;
@@ -914,6 +921,7 @@ void xpu_engine_loop(void *arg)
 					    e->sched.ops->on_failed(&e->sched, t, u)) {
 						/* the policy tries elsewhere: unplace, ready again
 						 */
+						xpu_data_unplaced(e, t, u);
 						t->unit = -1;
 						t->bytes_in = 0;
 						make_ready(e, t);
@@ -925,11 +933,7 @@ void xpu_engine_loop(void *arg)
 				task_done(e, t);
 				continue;
 			}
-			if (ev[i].status) {
-				fail_task(e, &e->w->tasks[ev[i].cookie >> 32]);
-				continue;
-			}
-			xfer_done(e, ev[i].cookie);
+			xpu_data_copy_done(e, ev[i].cookie, ev[i].status);
 		}
 		if (e->now >= e->next_gov) {
 			governor_period(e);
@@ -960,6 +964,7 @@ void xpu_engine_loop(void *arg)
 		e->us[u].residency_s[un->pstate] += e->now - e->u[u].pstate_since;
 		e->u[u].pstate_since = e->now;
 		e->us[u].peak_mem = e->pool_peak[un->mem_pool];
+		e->us[u].peak_data = xpu_data_pool_peak(e, un->mem_pool);
 		int modeled = 0;
 		if (e->be->ops->read_energy)
 			e->be->ops->read_energy(e->be, u, &e->us[u].energy_j, &modeled);

@@ -50,6 +50,7 @@ struct xpu_run_result {
 	struct xpu_summary summary;
 	double link_energy_j;
 	const char *energy_source;
+	struct xpu_data_stats data; /* per datum and per pair of units */
 };
 
 /* Without --tick, the tick is the predicted span of the run divided by this. */

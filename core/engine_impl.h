@@ -61,6 +61,10 @@ struct xpu_engine {
 	uint64_t in_flight; /* launches and transfers under way */
 	uint64_t seq;
 	uint64_t rng[4];
+	struct xpu_data_rt *data; /* data.c */
+	double *datum_bytes;      /* per datum: bytes copied (results) */
+	uint32_t *datum_copies;   /* per datum: copy operations (results) */
+	int started; /* the loop runs: state changes reach the timeline */
 	int rc; /* first fatal error */
 	/* Observer of every task state change (xpu_run_opts.observe), or NULL. */
 	void (*observe)(void *ctx, const struct xpu_task *t, int from, int to, double now);
@@ -74,6 +78,28 @@ struct xpu_engine {
 	int *pool_first, *pool_unit; /* units of pool p: pool_unit[pool_first[p] ..
 	                              * pool_first[p + 1]) */
 };
+
+/* engine.c services for data.c. */
+int eng_set_state(struct xpu_engine *e, struct xpu_task *t, int to);
+void eng_mark_dirty(struct xpu_engine *e, int u);
+void eng_fatal(struct xpu_engine *e, int rc, const char *what);
+void eng_fail_task(struct xpu_engine *e, struct xpu_task *t);
+void eng_note_pool(struct xpu_engine *e, int pool);
+
+/* data.c: the copies of every datum (see the file's comment). */
+int xpu_data_setup(struct xpu_engine *e);
+void xpu_data_teardown(struct xpu_engine *e);
+void xpu_data_placed(struct xpu_engine *e, struct xpu_task *t);
+void xpu_data_unplaced(struct xpu_engine *e, struct xpu_task *t, int unit);
+void xpu_data_started(struct xpu_engine *e, struct xpu_task *t);
+void xpu_data_ended(struct xpu_engine *e, struct xpu_task *t, int unit, int done);
+void xpu_data_wanted(struct xpu_engine *e, struct xpu_task *t);
+void xpu_data_copy_done(struct xpu_engine *e, uint64_t cookie, int status);
+double xpu_data_arrival(const struct xpu_engine *e, uint32_t datum, int u, double producer_end,
+                        int producer_unit);
+double xpu_data_pool_used(const struct xpu_engine *e, int pool);
+double xpu_data_pool_peak(const struct xpu_engine *e, int pool);
+int xpu_data_links(const struct xpu_engine *e, struct xpu_link_stats *out);
 
 /* The event loop, run inside the backend (body of xpu_backend_ops.run). */
 void xpu_engine_loop(void *arg);

@@ -64,9 +64,9 @@ static int f_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	return 0;
 }
 
-static int f_transfer(struct xpu_backend *be, int src, int dst, double bytes, uint64_t cookie)
+static int f_copy(struct xpu_backend *be, const struct xpu_copy *c)
 {
-	return F(be)->inner.ops->transfer(&F(be)->inner, src, dst, bytes, cookie);
+	return F(be)->inner.ops->copy(&F(be)->inner, c);
 }
 
 static int f_wait(struct xpu_backend *be, double until, struct xpu_event *ev, int max)
@@ -116,7 +116,7 @@ static const struct xpu_backend_ops faulty_ops = {
     .run = f_run,
     .now = f_now,
     .launch = f_launch,
-    .transfer = f_transfer,
+    .copy = f_copy,
     .wait = f_wait,
     .set_pstate = f_set_pstate,
     .read_energy = f_read_energy,

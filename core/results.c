@@ -354,6 +354,7 @@ static int write_units(struct writer *w, hid_t file, const struct xpu_platform *
 	UNIT_COL(bytes_in);
 	UNIT_COL(bytes_out);
 	UNIT_COL(peak_mem);
+	UNIT_COL(peak_data);
 #undef UNIT_COL
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].tasks : 0;
@@ -404,6 +405,81 @@ static int write_timeline(struct writer *w, hid_t file, const struct xpu_platfor
 	dset_write_p(w, g, "mem_bytes", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n,
 	             n ? tl->mem : NULL, 1);
 	H5Gclose(g);
+	return w->rc;
+}
+
+/* /data: one row per datum; /transfers: one row per ordered pair of units that copied. */
+static int write_data(struct writer *w, hid_t file, const struct xpu_workload *wl,
+                      const struct xpu_data_stats *ds)
+{
+	hsize_t n = wl ? wl->ndata : 0;
+	const char **name = malloc((n + 1) * sizeof(*name));
+	int32_t *iv = malloc((n + 1) * sizeof(*iv));
+	double *dv = malloc((n + 1) * sizeof(*dv));
+	hid_t g = -1;
+	if (!name || !iv || !dv) {
+		out_of_memory(w);
+		goto out;
+	}
+	g = new_group(w, file, "data");
+	if (g < 0)
+		goto out;
+	for (hsize_t i = 0; i < n; i++)
+		name[i] = wl->data[i].name;
+	col_str(w, g, "name", n, name);
+	for (hsize_t i = 0; i < n; i++)
+		iv[i] = (int32_t)wl->data[i].part;
+	col_i32(w, g, "part", n, iv);
+	for (hsize_t i = 0; i < n; i++)
+		dv[i] = wl->data[i].size;
+	col_f64(w, g, "size", n, dv);
+	for (hsize_t i = 0; i < n; i++)
+		iv[i] = wl->data[i].producer == UINT32_MAX ? -1 : (int32_t)wl->data[i].producer;
+	col_i32(w, g, "producer", n, iv);
+	for (hsize_t i = 0; i < n; i++)
+		iv[i] = (int32_t)wl->data[i].naccess;
+	col_i32(w, g, "accesses", n, iv);
+	for (hsize_t i = 0; i < n; i++)
+		dv[i] = ds && ds->bytes ? ds->bytes[i] : 0;
+	col_f64(w, g, "bytes_moved", n, dv);
+	for (hsize_t i = 0; i < n; i++)
+		iv[i] = ds && ds->copies ? (int32_t)ds->copies[i] : 0;
+	col_i32(w, g, "copies", n, iv);
+	H5Gclose(g);
+	g = -1;
+
+	hsize_t m = ds ? ds->links.n : 0;
+	int32_t *src = malloc((m + 1) * sizeof(*src)), *dst = malloc((m + 1) * sizeof(*dst));
+	double *bytes = malloc((m + 1) * sizeof(*bytes)), *cnt = malloc((m + 1) * sizeof(*cnt));
+	if (!src || !dst || !bytes || !cnt) {
+		out_of_memory(w);
+	} else {
+		for (hsize_t i = 0; i < m; i++) {
+			src[i] = ds->links.v[i].src;
+			dst[i] = ds->links.v[i].dst;
+			bytes[i] = ds->links.v[i].bytes;
+			cnt[i] = (double)ds->links.v[i].count;
+		}
+		g = new_group(w, file, "transfers");
+		if (g >= 0) {
+			col_i32(w, g, "src_unit", m, src);
+			col_i32(w, g, "dst_unit", m, dst);
+			col_f64(w, g, "bytes", m, bytes);
+			col_f64(w, g, "copies", m, cnt);
+			H5Gclose(g);
+			g = -1;
+		}
+	}
+	free(src);
+	free(dst);
+	free(bytes);
+	free(cnt);
+out:
+	if (g >= 0)
+		H5Gclose(g);
+	free(name);
+	free(iv);
+	free(dv);
 	return w->rc;
 }
 
@@ -485,6 +561,8 @@ static int write_file(struct writer *w, const char *tmp, const struct xpu_run_in
 		rc = write_units(w, file, pf, us);
 	if (!rc)
 		rc = write_timeline(w, file, pf, tl);
+	if (!rc)
+		rc = write_data(w, file, wl, ri ? ri->data : NULL);
 	if (!rc)
 		rc = write_summary(w, file, s);
 	herr_t closed = H5Fclose(file);

@@ -9,6 +9,25 @@
 extern "C" {
 #endif
 
+/* Bytes copied from one unit's host to another's (data moving to its readers). */
+struct xpu_link_stat {
+	int32_t src, dst;
+	double bytes;
+	uint64_t count; /* copy operations */
+};
+
+struct xpu_link_stats {
+	size_t n;
+	struct xpu_link_stat *v;
+};
+
+/* Per datum: bytes copied and copy operations (arrays of xpu_workload.ndata). */
+struct xpu_data_stats {
+	double *bytes;
+	uint32_t *copies;
+	struct xpu_link_stats links;
+};
+
 /* /run attributes. */
 struct xpu_run_info {
 	const char *version;
@@ -22,6 +41,9 @@ struct xpu_run_info {
 	const char *mode;          /* "sim" or "live" */
 	const char *host;          /* machine that produced the file */
 	const char *energy_source; /* "simgrid", "rapl" or "modeled" */
+	/* Per-datum and per-link figures, written as /data and /transfers beside the
+	 * workload's data; NULL writes them with zero copies. */
+	const struct xpu_data_stats *data;
 };
 
 /* Per-unit totals. */
@@ -31,7 +53,8 @@ struct xpu_unit_stats {
 	double *residency_s; /* seconds spent in each P-state, npstates entries */
 	double bytes_in;     /* bytes transferred to the unit */
 	double bytes_out;
-	double peak_mem; /* bytes, peak of its memory pool's use */
+	double peak_mem;  /* bytes, peak of its memory pool's use by task footprints */
+	double peak_data; /* bytes, peak of its memory pool's use by data copies */
 	uint64_t tasks;
 };
 

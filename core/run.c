@@ -260,6 +260,9 @@ void xpu_run_result_free(struct xpu_run_result *res)
 			free(res->us[u].residency_s);
 	free(res->us);
 	xpu_timeline_free(&res->tl);
+	free(res->data.bytes);
+	free(res->data.copies);
+	free(res->data.links.v);
 	xpu_workload_free(res->w);
 	xpu_platform_free(&res->pf);
 	memset(res, 0, sizeof(*res));
@@ -394,6 +397,15 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 		be.ops->read_energy(&be, 0, &j, &modeled);
 	res.energy_source = o->live ? (modeled ? "modeled" : "rapl") : "simgrid";
 	xpu_summary_compute(res.w, &res.pf, res.us, res.link_energy_j, &res.summary);
+	/* the data figures move from the engine to the result */
+	res.data.bytes = e.datum_bytes;
+	res.data.copies = e.datum_copies;
+	e.datum_bytes = NULL;
+	e.datum_copies = NULL;
+	if ((rc = xpu_data_links(&e, &res.data.links))) {
+		xpu_errf(err, NULL, 0, "out of memory");
+		goto out_engine;
+	}
 
 	if (o->output) {
 		char host[256] = "unknown";
@@ -410,6 +422,7 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 		    .mode = o->live ? "live" : "sim",
 		    .host = host,
 		    .energy_source = res.energy_source,
+		    .data = &res.data,
 		};
 		rc = xpu_results_write(o->output, &ri, &res.pf, res.w, res.us, &res.tl,
 		                       &res.summary, err);

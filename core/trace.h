@@ -32,6 +32,12 @@ struct xpu_trace_rec {
 	int cost_col;    /* column number of 'cost' for error messages, 0 if absent */
 	int width;       /* cores of one unit the task needs at once; 1 when absent */
 	double estimate; /* user's run-time estimate, seconds; NAN when absent */
+	/* Shared data named by the trace (native 'reads' and 'writes' columns): names,
+	 * and sizes in bytes (NAN where this record gives none). A write updates the
+	 * datum in place (read, then written). */
+	int nreads, nwrites;
+	const char **read_names, **write_names;
+	double *read_bytes, *write_bytes;
 };
 
 struct xpu_trace_reader;
@@ -70,6 +76,12 @@ struct xpu_workload {
 	double first_submit, last_submit;
 	uint64_t ndeps;
 	uint32_t class_count[XPU_CLASS_COUNT];
+	/* Data (DESIGN.md section 4): the producers' outputs named by data edges, and the
+	 * shared data the trace names; tasks list their accesses (xpu_task.access). */
+	uint32_t ndata;
+	struct xpu_datum *data;
+	uint64_t naccesses;
+	struct xpu_access *accesses; /* every task's list, one block */
 	/* How work was sized for a log of run times: a sentence for `xpuopt run` to
 	 * print ("" when the trace gave work, or a reference speed was named). */
 	char ref_note[320];

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data_model.h"
 #include "trace.h"
 
 #define NONE UINT32_MAX
@@ -219,6 +220,9 @@ struct loader {
 	struct strmap units;
 	uint32_t *unit_index;
 	unsigned kinds; /* bit k: the platform has a unit of kind k */
+	/* Shared data named by the records' reads and writes, until every line is read. */
+	struct xpu_named_access *named;
+	size_t nnamed, named_cap;
 };
 
 /* Keep the per-id arrays as long as the id map. */
@@ -396,6 +400,29 @@ static int add_record(struct loader *L, const struct xpu_trace_rec *rec)
 	rc = strmap_intern(&L->users, a, rec->user ? rec->user : "", &t->user, &added);
 	if (rc < 0)
 		return rc;
+	for (int k = 0; k < rec->nreads + rec->nwrites; k++) {
+		int wr = k >= rec->nreads;
+		int i = wr ? k - rec->nreads : k;
+		const char *name = wr ? rec->write_names[i] : rec->read_names[i];
+		double bytes = wr ? rec->write_bytes[i] : rec->read_bytes[i];
+		if (!name || !*name)
+			return xpu_errf(L->err, L->path, rec->line, "field '%s': empty datum name",
+			                wr ? "writes" : "reads");
+		if (L->nnamed == L->named_cap) {
+			size_t c = L->named_cap ? 2 * L->named_cap : 256;
+			struct xpu_named_access *nv = realloc(L->named, c * sizeof(*nv));
+			if (!nv)
+				return -ENOMEM;
+			L->named = nv;
+			L->named_cap = c;
+		}
+		char *kept = arena_strdup(a, name, strlen(name));
+		if (!kept)
+			return -ENOMEM;
+		/* a write updates the datum in place: it reads it too */
+		L->named[L->nnamed++] = (struct xpu_named_access){
+		    kept, bytes, idx, wr ? XPU_ACCESS_RW : XPU_ACCESS_READ, rec->line};
+	}
 
 	if (!idx || rec->submit < w->first_submit)
 		w->first_submit = rec->submit;
@@ -425,6 +452,58 @@ static int resolve_deps(struct loader *L)
 		}
 	}
 	return 0;
+}
+
+/* The workload's data (core/data_model.c), and the dependencies shared data adds: a
+ * task that accesses a datum after another in trace order, where one of them writes
+ * it, waits for it (no bytes on the edge: the datum itself moves). */
+static int build_data(struct loader *L)
+{
+	struct xpu_workload *w = L->w;
+	uint32_t *extra = NULL;
+	size_t nextra = 0;
+	int rc = xpu_data_build(w, L->named, L->nnamed, L->path, &extra, &nextra, L->err);
+	if (rc || !nextra) {
+		free(extra);
+		return rc;
+	}
+	/* New deps per consumer: count, then rebuild each list in the arena without
+	 * repeating a producer already listed. */
+	uint32_t *add = calloc((size_t)w->ntasks + 1, sizeof(*add));
+	if (!add) {
+		free(extra);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nextra; i += 2)
+		add[extra[i + 1]]++;
+	for (uint32_t t = 0; t < w->ntasks && !rc; t++) {
+		if (!add[t])
+			continue;
+		struct xpu_task *k = &w->tasks[t];
+		struct xpu_dep *d = arena_alloc(&L->st->arena, (k->ndeps + add[t]) * sizeof(*d));
+		if (!d) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (k->ndeps)
+			memcpy(d, k->deps, k->ndeps * sizeof(*d));
+		k->deps = d;
+	}
+	for (size_t i = 0; i < nextra && !rc; i += 2) {
+		struct xpu_task *k = &w->tasks[extra[i + 1]];
+		uint32_t p = extra[i];
+		int dup = 0;
+		for (uint32_t j = 0; j < k->ndeps && !dup; j++)
+			dup = k->deps[j].task == p;
+		if (dup)
+			continue;
+		k->deps[k->ndeps++] = (struct xpu_dep){.task = p, .bytes = 0};
+		k->npending = k->ndeps;
+		w->ndeps++;
+	}
+	free(add);
+	free(extra);
+	return rc;
 }
 
 /* Successor lists, all in one array: count, then hand out slices, then fill. */
@@ -565,6 +644,8 @@ void xpu_workload_free(struct xpu_workload *w)
 	}
 	free(w->tasks);
 	free(w->users);
+	free(w->data);
+	free(w->accesses);
 	free(w->path);
 	free(w);
 }
@@ -649,6 +730,8 @@ static int load(struct loader *L, const char *format)
 	}
 	rc = resolve_deps(L);
 	if (!rc)
+		rc = build_data(L);
+	if (!rc)
 		rc = build_succ(L);
 	if (!rc)
 		rc = check_acyclic(L);
@@ -691,6 +774,7 @@ int xpu_workload_load(const char *path, const char *format, const struct xpu_pla
 	arena_free(&L.unit_arena);
 	free(L.id_task);
 	free(L.id_stamp);
+	free(L.named);
 	free(L.unit_index);
 	if (rc < 0) {
 		if (rc == -ENOMEM)

@@ -173,6 +173,28 @@ struct xpu_dep {
 	double bytes;  /* data it passes to the consumer */
 };
 
+/* A datum: a buffer tasks read or write. Every data edge names one, its producer's
+ * output (one datum per producer and size: consumers of one output share it), and a
+ * trace may name shared data (weights read by many tasks, a buffer updated in place).
+ * The engine keeps the state of its copy in each memory (modified, shared, invalid). */
+struct xpu_datum {
+	const char *name; /* the producer's id for an output, else the trace's name */
+	uint32_t part;    /* outputs of one producer in several sizes: 0, 1, ... */
+	double size;      /* bytes */
+	uint32_t producer; /* the task whose output it is; UINT32_MAX for shared data */
+	uint32_t naccess;  /* tasks that read or write it */
+};
+
+enum xpu_access_mode { XPU_ACCESS_READ = 1, XPU_ACCESS_WRITE = 2, XPU_ACCESS_RW = 3 };
+
+/* One datum a task reads (its copy must be valid in the task's memory before it runs)
+ * or writes (its copy there becomes the only valid one when the task ends). */
+struct xpu_access {
+	uint32_t datum; /* index into xpu_workload.data */
+	uint8_t mode;   /* enum xpu_access_mode */
+	uint8_t have;   /* engine-owned: 0 not asked, 1 moving in, 2 present */
+};
+
 /* An explicit duration: on one unit (unit >= 0) or on every unit of a kind. */
 struct xpu_cost {
 	int32_t unit; /* unit index, or -1 */
@@ -202,6 +224,8 @@ struct xpu_task {
 	uint32_t *succ; /* indexes of the consumers */
 	uint32_t ncosts;
 	struct xpu_cost *costs;
+	uint32_t naccess;
+	struct xpu_access *access; /* data it reads and writes */
 
 	/* Run-time state, written by the engine only. */
 	int state;         /* enum xpu_task_state */

@@ -737,17 +737,19 @@ static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
  * already visible to the others once the producer's completion has been reported (the
  * queue's mutex orders the memory): nothing needs to move, and the transfer completes
  * at once. */
-static int cpu_transfer(struct xpu_backend *be, int src, int dst, double bytes, uint64_t cookie)
+static int cpu_copy(struct xpu_backend *be, const struct xpu_copy *cp)
 {
 	struct cpu *c = cpu_of(be);
 	struct cpu_node *nd;
+	int src = cp->src_unit, dst = cp->dst_unit;
+	uint64_t cookie = cp->cookie;
 
-	if (src < 0 || src >= c->n || dst < 0 || dst >= c->n || !(bytes >= 0) || !c->running)
+	if (src < 0 || src >= c->n || dst < 0 || dst >= c->n || !(cp->bytes >= 0) || !c->running)
 		return -EINVAL;
 	nd = calloc(1, sizeof(*nd));
 	if (!nd)
 		return -ENOMEM;
-	nd->ev.type = XPU_EV_XFER;
+	nd->ev.type = XPU_EV_COPY;
 	nd->ev.cookie = cookie;
 	pthread_mutex_lock(&c->lock);
 	push_event_locked(c, nd);
@@ -883,7 +885,7 @@ const struct xpu_backend_ops xpu_backend_cpu = {
     .run = cpu_run,
     .now = cpu_now,
     .launch = cpu_launch,
-    .transfer = cpu_transfer,
+    .copy = cpu_copy,
     .wait = cpu_wait,
     .set_pstate = cpu_set_pstate,
     .read_energy = cpu_read_energy,

@@ -195,7 +195,7 @@ static void worker_main(int argc, char **argv)
 			s->xfer_idle = w;
 		}
 		s->inflight--;
-		push_event(s, u ? XPU_EV_DONE : XPU_EV_XFER, cookie, 0);
+		push_event(s, u ? XPU_EV_DONE : XPU_EV_COPY, cookie, 0);
 		if (!more)
 			sg_sem_acquire(w->wake);
 	}
@@ -583,24 +583,26 @@ static int sim_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	return 0;
 }
 
-static int sim_transfer(struct xpu_backend *be, int src, int dst, double bytes, uint64_t cookie)
+static int sim_copy(struct xpu_backend *be, const struct xpu_copy *c)
 {
 	struct sim *s = be->priv;
+	int src = c->src_unit, dst = c->dst_unit;
+	double bytes = c->bytes;
 	if (src < 0 || dst < 0 || src >= s->nunits || dst >= s->nunits || !(bytes >= 0) ||
 	    !isfinite(bytes))
 		return -EINVAL;
 	const struct xpu_platform *pf = s->pf;
 	if (bytes == 0 || src == dst || pf->units[src].mem_pool == pf->units[dst].mem_pool) {
 		/* Nothing moves (DESIGN.md: shared memory needs no copy); still an event,
-		 * so the engine sees every transfer complete the same way. */
-		push_event(s, XPU_EV_XFER, cookie, 0);
+		 * so the engine sees every copy complete the same way. */
+		push_event(s, XPU_EV_COPY, c->cookie, 0);
 		return 0;
 	}
 	double lat, bw;
 	if (!xpu_platform_route(pf, src, dst, &lat, &bw))
 		return -EHOSTUNREACH;
 	struct job j = {
-	    .cookie = cookie, .amount = bytes, .src = s->u[src].host, .dst = s->u[dst].host};
+	    .cookie = c->cookie, .amount = bytes, .src = s->u[src].host, .dst = s->u[dst].host};
 	struct worker *w = s->xfer_idle;
 	if (w) {
 		s->xfer_idle = w->next_idle;
@@ -699,7 +701,7 @@ const struct xpu_backend_ops xpu_backend_sim = {
     .run = sim_run,
     .now = sim_now,
     .launch = sim_launch,
-    .transfer = sim_transfer,
+    .copy = sim_copy,
     .wait = sim_wait,
     .set_pstate = sim_set_pstate,
     .read_energy = sim_read_energy,

@@ -203,7 +203,8 @@ static void lcpu_transfer(void *arg)
 	struct xpu_backend *be = x->be;
 
 	x->t[0] = be->ops->now(be);
-	x->rc[0] = be->ops->transfer(be, 0, x->n - 1, 1e9, 7);
+	struct xpu_copy c = {.cookie = 7, .bytes = 1e9, .src_unit = 0, .dst_unit = x->n - 1};
+	x->rc[0] = be->ops->copy(be, &c);
 	x->nev = be->ops->wait(be, x->t[0] + 1.0, x->ev, 4);
 	x->rc[1] = be->ops->set_pstate(be, 0, 0);
 	x->rc[2] = be->ops->set_pstate(be, 0, 1);
@@ -222,7 +223,7 @@ Test(live_cpu, transfer_completes_at_once)
 	cr_assert_eq(be.ops->run(&be, lcpu_transfer, &x), 0);
 	cr_assert_eq(x.rc[0], 0);
 	cr_assert_eq(x.nev, 1);
-	cr_expect_eq(x.ev[0].type, XPU_EV_XFER);
+	cr_expect_eq(x.ev[0].type, XPU_EV_COPY);
 	cr_expect_eq(x.ev[0].cookie, 7);
 	cr_expect_eq(x.ev[0].status, 0);
 	cr_expect_lt(x.ev[0].time - x.t[0], 0.1);

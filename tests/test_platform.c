@@ -532,9 +532,13 @@ static void tp_body(void *arg)
 	l.seconds = 0.125;
 	cr_assert_eq(o->launch(be, &l), 0);
 	/* cpu -> dgpu over PCIe: 5 us + 15.75 MB / 15.75 GB/s = 1.005 ms. */
-	cr_assert_eq(o->transfer(be, 0, 3, 15.75e6, 10), 0);
+	cr_assert_eq(o->copy(be, &(struct xpu_copy){.cookie = 10, .bytes = 15.75e6, .src_unit = 0,
+	                                            .dst_unit = 3}),
+	             0);
 	/* cpu -> npu share memory: immediate. */
-	cr_assert_eq(o->transfer(be, 0, 2, 1e9, 11), 0);
+	cr_assert_eq(o->copy(be, &(struct xpu_copy){.cookie = 11, .bytes = 1e9, .src_unit = 0,
+	                                            .dst_unit = 2}),
+	             0);
 	cr_assert_eq(o->launch(be, &(struct xpu_launch){.unit = 9, .seconds = 1}), -EINVAL);
 	/* A wait that times out returns no event at its deadline. */
 	struct xpu_event ev[4];
@@ -557,7 +561,7 @@ Test(platform_run, launches_and_transfers_take_exact_times)
 	cr_assert_eq(be->ops->run(be, tp_body, NULL), 0);
 	cr_assert_float_eq(tp_run.t_wait0, 1e-4, 1e-15);
 	cr_assert_eq(tp_run.nev, 4);
-	static const int type[] = {XPU_EV_XFER, XPU_EV_DONE, XPU_EV_DONE, XPU_EV_DONE};
+	static const int type[] = {XPU_EV_COPY, XPU_EV_DONE, XPU_EV_DONE, XPU_EV_DONE};
 	static const uint64_t cookie[] = {10, 3, 2, 1};
 	static const double t[] = {1.005e-3, 0.125, 0.25, 0.5};
 	for (int i = 0; i < 4; i++) {

@@ -28,6 +28,8 @@ enum col {
 	COL_COST,
 	COL_WIDTH,
 	COL_ESTIMATE,
+	COL_READS,
+	COL_WRITES,
 	COL_COUNT
 };
 
@@ -45,11 +47,13 @@ static const char *const col_names[COL_COUNT] = {
     [COL_COST] = "cost",
     [COL_WIDTH] = "width",
     [COL_ESTIMATE] = "estimate",
+    [COL_READS] = "reads",
+    [COL_WRITES] = "writes",
 };
 
 #define COLUMN_LIST                                                                                \
 	"id, submit, class, flops, bytes, mem, deps, priority, deadline, user, cost, width, "      \
-	"estimate"
+	"estimate, reads, writes"
 
 struct native {
 	FILE *f;
@@ -67,6 +71,9 @@ struct native {
 	const char **cost_target;
 	double *cost_seconds;
 	int cost_cap;
+	const char **rd_names, **wr_names; /* reads and writes */
+	double *rd_bytes, *wr_bytes;
+	int rd_cap, wr_cap;
 };
 
 /* ------------------------------------------------------------------ numbers */
@@ -320,27 +327,29 @@ static char *list_entry(char *p, char **a, char **b)
 	return semi ? semi + 1 : NULL;
 }
 
-/* deps: "ID" or "ID:BYTES", ';'-separated. Ids stay strings here; the workload
- * resolves them, since a producer may appear on a later line. */
-static int parse_deps(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec *rec,
-                      struct xpu_err *err)
+/* A ';'-separated list of "NAME" or "NAME:BYTES" (deps: producer ids; reads, writes:
+ * data names). Names stay strings here; the workload resolves them. *nout entries go
+ * to names and bytes (missing: dflt). */
+static int parse_named(struct xpu_trace_reader *r, char *v, const char *field, double dflt,
+                       const char ***names, double **bytes_out, int *cap, int *nout,
+                       struct xpu_err *err)
 {
-	struct native *n = r->priv;
+	const char *what = strcmp(field, "deps") ? "NAME" : "ID";
 	int k = 0;
 	for (char *p = v; p;) {
 		char *a, *b;
 		p = list_entry(p, &a, &b);
 		if (a == b)
-			return ferr(r, err, "field 'deps': entry %d is empty", k + 1);
+			return ferr(r, err, "field '%s': entry %d is empty", field, k + 1);
 		int len = (int)(b - a);
 		char *colon = memchr(a, ':', (size_t)len);
 		char *id_end = colon ? colon : b;
 		while (id_end > a && is_blank(id_end[-1]))
 			id_end--;
-		double bytes = 0;
+		double bytes = dflt;
 		if (id_end == a)
-			return ferr(r, err, "field 'deps': expected ID or ID:BYTES, got \"%.*s\"",
-			            len, a);
+			return ferr(r, err, "field '%s': expected %s or %s:BYTES, got \"%.*s\"",
+			            field, what, what, len > QUOTE_MAX ? QUOTE_MAX : len, a);
 		if (colon) {
 			char *s = colon + 1;
 			while (s < b && is_blank(*s))
@@ -351,23 +360,53 @@ static int parse_deps(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec 
 			*b = save;
 			if (st != NUM_OK)
 				return ferr(r, err,
-				            "field 'deps': expected ID or ID:BYTES with BYTES a "
+				            "field '%s': expected %s or %s:BYTES with BYTES a "
 				            "non-negative number of bytes, got \"%.*s\"%s",
-				            len > QUOTE_MAX ? QUOTE_MAX : len, a,
+				            field, what, what, len > QUOTE_MAX ? QUOTE_MAX : len, a,
 				            st == NUM_RANGE ? " (too large)" : "");
 		}
 		*b = '\0';
 		*id_end = '\0';
-		if (grow(&n->dep_ids, &n->dep_bytes, &n->dep_cap, k + 1))
+		if (grow(names, bytes_out, cap, k + 1))
 			return -ENOMEM;
-		n->dep_ids[k] = a;
-		n->dep_bytes[k] = bytes;
+		(*names)[k] = a;
+		(*bytes_out)[k] = bytes;
 		k++;
 	}
-	rec->ndeps = k;
+	*nout = k;
+	return 0;
+}
+
+/* deps: "ID" or "ID:BYTES": a producer may appear on a later line. */
+static int parse_deps(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec *rec,
+                      struct xpu_err *err)
+{
+	struct native *n = r->priv;
+	int rc = parse_named(r, v, "deps", 0, &n->dep_ids, &n->dep_bytes, &n->dep_cap, &rec->ndeps,
+	                     err);
 	rec->dep_ids = n->dep_ids;
 	rec->dep_bytes = n->dep_bytes;
-	return 0;
+	return rc;
+}
+
+/* reads, writes: "NAME" or "NAME:BYTES", the size given once at least (the workload
+ * checks that every size given for a name agrees). */
+static int parse_data(struct xpu_trace_reader *r, char *v, int writes, struct xpu_trace_rec *rec,
+                      struct xpu_err *err)
+{
+	struct native *n = r->priv;
+	if (writes) {
+		int rc = parse_named(r, v, "writes", NAN, &n->wr_names, &n->wr_bytes, &n->wr_cap,
+		                     &rec->nwrites, err);
+		rec->write_names = n->wr_names;
+		rec->write_bytes = n->wr_bytes;
+		return rc;
+	}
+	int rc = parse_named(r, v, "reads", NAN, &n->rd_names, &n->rd_bytes, &n->rd_cap,
+	                     &rec->nreads, err);
+	rec->read_names = n->rd_names;
+	rec->read_bytes = n->rd_bytes;
+	return rc;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -519,6 +558,10 @@ static int parse_field(struct xpu_trace_reader *r, enum col c, char *v, struct x
 		return 0;
 	case COL_COST:
 		return parse_cost(r, v, rec, err);
+	case COL_READS:
+		return parse_data(r, v, 0, rec, err);
+	case COL_WRITES:
+		return parse_data(r, v, 1, rec, err);
 	case COL_ESTIMATE:
 		return number_field(r, err, c, v, 0, &rec->estimate);
 	case COL_WIDTH: {
@@ -649,6 +692,10 @@ static void native_close(struct xpu_trace_reader *r)
 	free(n->dep_bytes);
 	free(n->cost_target);
 	free(n->cost_seconds);
+	free(n->rd_names);
+	free(n->rd_bytes);
+	free(n->wr_names);
+	free(n->wr_bytes);
 	free(n);
 	r->priv = NULL;
 }
