@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -85,6 +86,42 @@ static void list_policies(void)
 	xpu_policy_list(XPU_POLICY_POWER, stdout);
 	printf("offload:\n");
 	xpu_policy_list(XPU_POLICY_OFFLOAD, stdout);
+}
+
+/* Progress of a long run on stderr: one line rewritten in place on a terminal, a
+ * line every ten seconds otherwise (logs, batch jobs). */
+struct progress {
+	int tty;
+	double wall0, last_line;
+};
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void show_progress(void *ctx, uint32_t ended, uint32_t total, double now, int final)
+{
+	struct progress *p = ctx;
+	double w = wall_now(), el = w - p->wall0;
+	if (!p->tty && !final && w - p->last_line < 10)
+		return;
+	p->last_line = w;
+	double rate = el > 0 ? ended / el : 0;
+	double eta = rate > 0 ? (total - ended) / rate : INFINITY;
+	char etas[32];
+	if (final)
+		snprintf(etas, sizeof(etas), "done in %.1f s", el);
+	else if (isfinite(eta))
+		snprintf(etas, sizeof(etas), "ETA %.0f s", eta);
+	else
+		snprintf(etas, sizeof(etas), "ETA ?");
+	fprintf(stderr, "%sxpuopt: %u of %u tasks ended (%.1f%%), run clock %.6g s, %.0f tasks/s, %s%s",
+	        p->tty ? "\r" : "", ended, total, total ? 100.0 * ended / total : 100, now, rate, etas,
+	        p->tty && !final ? "\033[K" : "\n");
+	fflush(stderr);
 }
 
 static void print_value(const char *key, double v)
@@ -216,6 +253,12 @@ int xpu_cmd_run(int argc, char **argv)
 		o.trace = bundled("traces/default.csv", tbuf, sizeof(tbuf));
 	o.output = strcmp(output, "-") ? output : NULL;
 
+	struct progress prog = {.tty = isatty(2), .wall0 = wall_now()};
+	prog.last_line = prog.wall0;
+	if (!o.quiet) {
+		o.progress = show_progress;
+		o.progress_ctx = &prog;
+	}
 	struct xpu_err err = {{0}};
 	struct xpu_run_result res;
 	int rc = xpu_run(&o, &res, &err);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine_impl.h"
 
@@ -849,12 +850,38 @@ static void fail_stuck(struct xpu_engine *e)
 		fail_task(e, &e->w->tasks[i]);
 }
 
+static double wall_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Progress reports: the wall clock is read every 1024 loop turns only, and a report
+ * goes out twice a second once the run has lasted one. */
+static void progress(struct xpu_engine *e, int final)
+{
+	if (!e->progress)
+		return;
+	if (!final && ++e->progress_tick < 1024)
+		return;
+	e->progress_tick = 0;
+	double w = wall_clock();
+	if (final ? !e->progress_shown : w < e->wall_next)
+		return;
+	e->wall_next = w + 0.5;
+	e->progress_shown = 1;
+	e->progress(e->progress_ctx, e->nended, e->w->ntasks, e->now, final);
+}
+
 void xpu_engine_loop(void *arg)
 {
 	struct xpu_engine *e = arg;
 	struct xpu_event ev[MAX_EVENTS];
 	e->now = e->be->ops->now(e->be);
 	e->started = 1;
+	e->wall0 = wall_clock();
+	e->wall_next = e->wall0 + 1;
 	e->tick_origin = e->now;
 	int ticking = e->sched.ops->on_tick != NULL && e->tick > 0;
 	int governing = e->power.ops->select != NULL && e->gov_period > 0;
@@ -875,6 +902,7 @@ void xpu_engine_loop(void *arg)
 	while (!e->rc) {
 		admit(e);
 		dispatch(e);
+		progress(e, 0);
 		if (e->nended == e->w->ntasks || e->rc)
 			break;
 		double next_arr = e->next_arrival < e->w->ntasks
@@ -957,6 +985,7 @@ void xpu_engine_loop(void *arg)
 			e->next_tick = next_after(e->next_tick, e->tick, e->now);
 		}
 	}
+	progress(e, 1);
 	/* final accounting: close every unit's last change point */
 	for (int u = 0; u < e->pf->nunits; u++) {
 		busy_update(e, u);

@@ -40,6 +40,11 @@ struct xpu_run_opts {
 	 * xpu_task_state values; NULL for none. */
 	void (*observe)(void *ctx, const struct xpu_task *t, int from, int to, double now);
 	void *observe_ctx;
+	/* Progress of a long run (xpuopt run prints it on stderr): called about twice a
+	 * wall-clock second once the run has lasted one, and once at its end (final 1),
+	 * with the tasks ended, their total and the run's clock. NULL for none. */
+	void (*progress)(void *ctx, uint32_t ended, uint32_t total, double now, int final);
+	void *progress_ctx;
 };
 
 struct xpu_run_result {

@@ -69,6 +69,11 @@ struct xpu_engine {
 	/* Observer of every task state change (xpu_run_opts.observe), or NULL. */
 	void (*observe)(void *ctx, const struct xpu_task *t, int from, int to, double now);
 	void *observe_ctx;
+	void (*progress)(void *ctx, uint32_t ended, uint32_t total, double now, int final);
+	void *progress_ctx;
+	double wall0, wall_next; /* progress: wall clock at the start, next report due */
+	uint32_t progress_tick;  /* loop turns since the clock was last read */
+	int progress_shown;
 	struct xpu_err *err;
 	size_t *tl_last;   /* per unit: its last timeline row, SIZE_MAX before the first */
 	double *tl_energy; /* per unit: backend energy at that row */

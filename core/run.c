@@ -328,6 +328,8 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	e.tl = &res.tl;
 	e.observe = o->observe;
 	e.observe_ctx = o->observe_ctx;
+	e.progress = o->progress;
+	e.progress_ctx = o->progress_ctx;
 	res.tl.nunits = res.pf.nunits;
 	if ((rc = check_runnable(&e, err)) || (rc = check_data_routes(&e, err)))
 		goto out_close;
