@@ -510,8 +510,10 @@ void xpu_data_copy_done(struct xpu_engine *e, uint64_t cookie, int status)
 		}
 		if (!t->nxfers && t->state == XPU_TASK_STAGING)
 			eng_set_state(e, t, XPU_TASK_PLACED);
-		if (!t->nxfers && t->unit >= 0)
+		if (!t->nxfers && t->unit >= 0) {
 			eng_mark_dirty(e, t->unit);
+			eng_inputs_arrived(e, t);
+		}
 	}
 	release_copies(e, x.datum);
 }

@@ -277,6 +277,12 @@ void eng_fail_task(struct xpu_engine *e, struct xpu_task *t)
 	fail_task(e, t);
 }
 
+void eng_inputs_arrived(struct xpu_engine *e, struct xpu_task *t)
+{
+	if (e->sched.ops->on_inputs)
+		e->sched.ops->on_inputs(&e->sched, t, t->unit);
+}
+
 void eng_note_pool(struct xpu_engine *e, int pool)
 {
 	if (e->started) /* before the loop, its first rows will show the use */

@@ -90,6 +90,7 @@ void eng_mark_dirty(struct xpu_engine *e, int u);
 void eng_fatal(struct xpu_engine *e, int rc, const char *what);
 void eng_fail_task(struct xpu_engine *e, struct xpu_task *t);
 void eng_note_pool(struct xpu_engine *e, int pool);
+void eng_inputs_arrived(struct xpu_engine *e, struct xpu_task *t);
 
 /* data.c: the copies of every datum (see the file's comment). */
 int xpu_data_setup(struct xpu_engine *e);

@@ -1,6 +1,8 @@
 /* registry.c — the static tables of policies by name, and policy spec parsing. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,45 +41,58 @@ const struct xpu_power_ops *const xpu_power_registry[] = {
 };
 const struct xpu_offload_ops *const xpu_offload_registry[] = {&xpu_offload_local, NULL};
 
-/* What the registry needs of any ops table: its name, description and params. */
+/* What the registry needs of any ops table: its head. */
 struct entry {
 	const void *ops;
-	const char *name, *description;
-	const char *const *params;
+	const struct xpu_ops_head *head;
 };
 
 static int entry_at(int kind, int i, struct entry *e)
 {
+	const void *ops = NULL;
 	switch (kind) {
 	case XPU_POLICY_SCHED:
-		if (!xpu_sched_registry[i])
-			return 0;
-		*e = (struct entry){xpu_sched_registry[i], xpu_sched_registry[i]->name,
-		                    xpu_sched_registry[i]->description,
-		                    xpu_sched_registry[i]->params};
-		return 1;
+		ops = xpu_sched_registry[i];
+		break;
 	case XPU_POLICY_MEM:
-		if (!xpu_mem_registry[i])
-			return 0;
-		*e = (struct entry){xpu_mem_registry[i], xpu_mem_registry[i]->name,
-		                    xpu_mem_registry[i]->description, xpu_mem_registry[i]->params};
-		return 1;
+		ops = xpu_mem_registry[i];
+		break;
 	case XPU_POLICY_POWER:
-		if (!xpu_power_registry[i])
-			return 0;
-		*e = (struct entry){xpu_power_registry[i], xpu_power_registry[i]->name,
-		                    xpu_power_registry[i]->description,
-		                    xpu_power_registry[i]->params};
-		return 1;
+		ops = xpu_power_registry[i];
+		break;
 	case XPU_POLICY_OFFLOAD:
-		if (!xpu_offload_registry[i])
-			return 0;
-		*e = (struct entry){xpu_offload_registry[i], xpu_offload_registry[i]->name,
-		                    xpu_offload_registry[i]->description,
-		                    xpu_offload_registry[i]->params};
-		return 1;
+		ops = xpu_offload_registry[i];
+		break;
 	}
-	return 0;
+	if (!ops)
+		return 0;
+	/* every table opens with its head */
+	*e = (struct entry){ops, ops};
+	return 1;
+}
+
+/* The table versions this build knows, and the size of each version's table: a table
+ * only grows at its end, so version v is the first size_of(kind, v) bytes. */
+static int current_version(int kind)
+{
+	static const int v[] = {XPU_SCHED_VERSION, XPU_MEM_VERSION, XPU_POWER_VERSION,
+	                        XPU_OFFLOAD_VERSION};
+	return kind >= 0 && kind < 4 ? v[kind] : 0;
+}
+
+static size_t size_of(int kind, int version)
+{
+	switch (kind) {
+	case XPU_POLICY_SCHED:
+		return version == 1 ? offsetof(struct xpu_sched_ops, on_inputs)
+		                    : sizeof(struct xpu_sched_ops);
+	case XPU_POLICY_MEM:
+		return sizeof(struct xpu_mem_ops);
+	case XPU_POLICY_POWER:
+		return sizeof(struct xpu_power_ops);
+	default:
+		return sizeof(struct xpu_offload_ops);
+	}
 }
 
 static const char *kind_label(int kind)
@@ -93,6 +108,7 @@ void xpu_spec_free(struct xpu_spec *spec)
 	free(spec->text);
 	free(spec->name);
 	free(spec->params); /* keys and values point into name's buffer */
+	free(spec->table);
 	if (spec->dl)
 		dlclose(spec->dl);
 	memset(spec, 0, sizeof(*spec));
@@ -111,6 +127,11 @@ static int spec_parse(const char *text, const char *what, struct xpu_spec *spec,
 	if (colon) {
 		*colon = '\0';
 		char *p = colon + 1;
+		if (!*p)
+			return xpu_errf(err, NULL, 0,
+			                "%s '%s': expected parameters as key=value after ':', got "
+			                "nothing",
+			                what, text);
 		int cap = 1;
 		for (char *q = p; *q; q++)
 			cap += *q == ',';
@@ -143,11 +164,13 @@ static void names_into(int kind, char *buf, size_t n)
 	size_t off = 0;
 	buf[0] = '\0';
 	for (int i = 0; entry_at(kind, i, &e) && off < n; i++)
-		off += (size_t)snprintf(buf + off, n - off, "%s%s", i ? ", " : "", e.name);
+		off += (size_t)snprintf(buf + off, n - off, "%s%s", i ? ", " : "", e.head->name);
 }
 
-/* A policy from a shared object: the table its xpu_policy_export names, once its ABI
- * version and kind are checked. The object stays loaded until the spec is freed. */
+/* A policy from a shared object: the table its xpu_policy_export names, once its ABI,
+ * kind and table version are checked. A table of an older version is copied into a
+ * table of this build's version whose newer members stay NULL (the engine's defaults).
+ * The object stays loaded until the spec is freed. */
 static int load_shared(int kind, const char *what, struct xpu_spec *spec, struct entry *e,
                        struct xpu_err *err)
 {
@@ -169,32 +192,57 @@ static int load_shared(int kind, const char *what, struct xpu_spec *spec, struct
 	if (x->kind != kind || !x->ops)
 		return xpu_errf(err, NULL, 0, "%s: %s is a %s policy, not a %s policy", what,
 		                spec->name, kind_label(x->kind), kind_label(kind));
-	/* Every table opens with name and description; params sit at the end of each. */
-	switch (kind) {
-	case XPU_POLICY_SCHED: {
-		const struct xpu_sched_ops *o = x->ops;
-		*e = (struct entry){o, o->name, o->description, o->params};
-		break;
+	const struct xpu_ops_head *h = x->ops;
+	int have = current_version(kind);
+	if (h->version < 1)
+		return xpu_errf(err, NULL, 0,
+		                "%s: %s: its %s table has no version (head.version %d); set "
+		                ".head.version to the kind's table version (core/xpu.h)",
+		                what, spec->name, kind_label(kind), h->version);
+	if (h->version > have)
+		return xpu_errf(err, NULL, 0,
+		                "%s: %s has a %s table of version %d, newer than this xpuopt's "
+		                "version %d; use a newer xpuopt or rebuild it against this "
+		                "version's xpu.h",
+		                what, spec->name, kind_label(kind), h->version, have);
+	const void *ops = x->ops;
+	if (h->version < have) {
+		size_t old = size_of(kind, h->version), full = size_of(kind, have);
+		spec->table = calloc(1, full);
+		if (!spec->table)
+			return -ENOMEM;
+		memcpy(spec->table, x->ops, old);
+		ops = spec->table;
 	}
-	case XPU_POLICY_MEM: {
-		const struct xpu_mem_ops *o = x->ops;
-		*e = (struct entry){o, o->name, o->description, o->params};
-		break;
-	}
-	case XPU_POLICY_POWER: {
-		const struct xpu_power_ops *o = x->ops;
-		*e = (struct entry){o, o->name, o->description, o->params};
-		break;
-	}
-	default: {
-		const struct xpu_offload_ops *o = x->ops;
-		*e = (struct entry){o, o->name, o->description, o->params};
-		break;
-	}
-	}
-	if (!e->name || !e->name[0])
+	*e = (struct entry){ops, ops};
+	if (!e->head->name || !e->head->name[0])
 		return xpu_errf(err, NULL, 0, "%s: %s: the policy table has no name", what,
 		                spec->name);
+	return 0;
+}
+
+/* Check one parameter's value against its spec. */
+static int check_param(const char *what, int kind, const char *policy,
+                       const struct xpu_param_spec *ps, const char *value, struct xpu_err *err)
+{
+	if (ps->type == XPU_PARAM_TEXT)
+		return 0;
+	char *end;
+	errno = 0;
+	double v = strtod(value, &end);
+	int isnum = end != value && !*end && errno != ERANGE && isfinite(v) &&
+	            !strpbrk(value, "xXnNiI"); /* no hex, nan or inf */
+	const char *want = ps->type == XPU_PARAM_INT ? "a whole number" : "a number";
+	if (!isnum || (ps->type == XPU_PARAM_INT && v != floor(v)) || v < ps->min || v > ps->max) {
+		char range[96] = "";
+		if (ps->max < 1e300)
+			snprintf(range, sizeof(range), " from %.15g to %.15g", ps->min, ps->max);
+		else if (ps->min > -1e300)
+			snprintf(range, sizeof(range), " >= %.15g", ps->min);
+		return xpu_errf(err, NULL, 0,
+		                "%s: %s policy '%s': parameter '%s': expected %s%s, got \"%s\"",
+		                what, kind_label(kind), policy, ps->name, want, range, value);
+	}
 	return 0;
 }
 
@@ -213,7 +261,7 @@ int xpu_policy_resolve(int kind, const char *text, const char *what, struct xpu_
 		found = 1;
 	}
 	for (int i = 0; !found && entry_at(kind, i, &e); i++)
-		if (!strcmp(e.name, spec->name)) {
+		if (e.head->name && !strcmp(e.head->name, spec->name)) {
 			found = 1;
 			break;
 		}
@@ -224,19 +272,25 @@ int xpu_policy_resolve(int kind, const char *text, const char *what, struct xpu_
 		              kind_label(kind), spec->name, names);
 		goto fail;
 	}
+	const struct xpu_param_spec *ps = e.head->params;
 	for (int p = 0; p < spec->nparams; p++) {
-		int ok = 0;
-		for (int k = 0; e.params && e.params[k]; k++)
-			ok |= !strcmp(e.params[k], spec->params[p].key);
-		if (ok)
+		const struct xpu_param_spec *hit = NULL;
+		for (int k = 0; ps && ps[k].name && !hit; k++)
+			if (!strcmp(ps[k].name, spec->params[p].key))
+				hit = &ps[k];
+		if (hit) {
+			if ((rc = check_param(what, kind, e.head->name, hit, spec->params[p].value,
+			                      err)))
+				goto fail;
 			continue;
+		}
 		char valid[512] = "none";
 		size_t off = 0;
-		for (int k = 0; e.params && e.params[k] && off < sizeof(valid); k++)
+		for (int k = 0; ps && ps[k].name && off < sizeof(valid); k++)
 			off += (size_t)snprintf(valid + off, sizeof(valid) - off, "%s%s",
-			                        k ? ", " : "", e.params[k]);
+			                        k ? ", " : "", ps[k].name);
 		rc = xpu_errf(err, NULL, 0, "%s: %s policy '%s' has no parameter \"%s\"; valid: %s",
-		              what, kind_label(kind), e.name, spec->params[p].key, valid);
+		              what, kind_label(kind), e.head->name, spec->params[p].key, valid);
 		goto fail;
 	}
 	*ops = e.ops;
@@ -248,15 +302,20 @@ fail:
 
 void xpu_policy_list(int kind, FILE *out)
 {
+	static const char *const type[] = {"number", "integer", "text"};
 	struct entry e;
 	for (int i = 0; entry_at(kind, i, &e); i++) {
-		fprintf(out, "  %-14s %s", e.name, e.description ? e.description : "");
-		if (e.params && e.params[0]) {
-			fprintf(out, " (params:");
-			for (int k = 0; e.params[k]; k++)
-				fprintf(out, " %s", e.params[k]);
-			fprintf(out, ")");
+		const struct xpu_ops_head *h = e.head;
+		fprintf(out, "  %-14s %s\n", h->name, h->description ? h->description : "");
+		for (int k = 0; h->params && h->params[k].name; k++) {
+			const struct xpu_param_spec *p = &h->params[k];
+			fprintf(out, "      %-10s %s", p->name,
+			        p->type >= 0 && p->type < 3 ? type[p->type] : "?");
+			if (p->type != XPU_PARAM_TEXT && p->max < 1e300)
+				fprintf(out, " in [%g, %g]", p->min, p->max);
+			else if (p->type != XPU_PARAM_TEXT)
+				fprintf(out, " >= %g", p->min);
+			fprintf(out, "%s%s\n", p->help ? ": " : "", p->help ? p->help : "");
 		}
-		fputc('\n', out);
 	}
 }

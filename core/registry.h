@@ -12,7 +12,8 @@ struct xpu_spec {
 	char *name;
 	int nparams;
 	struct xpu_param *params;
-	void *dl; /* the shared object the policy came from, or NULL */
+	void *dl;    /* the shared object the policy came from, or NULL */
+	void *table; /* an older table brought to this build's version, or NULL */
 };
 
 /* Parse text into spec, look the name up among the registered policies of kind (or,

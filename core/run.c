@@ -44,7 +44,7 @@ static double counter_used(struct xpu_mem *m, int pool)
 }
 
 static const struct xpu_mem_ops counter_ops = {
-    .name = "counter",
+    .head = {.version = XPU_MEM_VERSION, .name = "counter"},
     .alloc = counter_alloc,
     .free = counter_free,
     .used = counter_used,
@@ -282,7 +282,7 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 
 	/* Policies first: a typo should not cost a platform load. */
 	if (o->sched_ops) {
-		ss.text = strdup(o->sched ? o->sched : o->sched_ops->name);
+		ss.text = strdup(o->sched ? o->sched : o->sched_ops->head.name);
 		if (!ss.text)
 			return -ENOMEM;
 		sops = o->sched_ops;

@@ -16,10 +16,21 @@
 extern "C" {
 #endif
 
-/* Version of the policy ABI. Bumped when an ops table changes incompatibly; tables
- * only ever grow at their end. Out-of-tree policies record the version they were
- * built against, and the loader refuses a mismatch. */
-#define XPU_ABI_VERSION 1
+/* Version of the policy ABI: the layout of the common head, the models policies see
+ * and the export record. Bumped only when those change incompatibly; 2 is the second
+ * edition's (every table opens with struct xpu_ops_head). Each ops table has its own
+ * version besides (XPU_SCHED_VERSION ...), which grows as members are appended: the
+ * loader accepts a table of an older version and fills the members it lacks with the
+ * engine's defaults, and refuses a newer one, naming both versions. */
+#define XPU_ABI_VERSION 2
+
+/* Versions of the ops tables. Tables only grow at their end: version N+1 is version
+ * N plus members appended. */
+#define XPU_SCHED_VERSION   2 /* 2: on_inputs */
+#define XPU_MEM_VERSION     1
+#define XPU_POWER_VERSION   1
+#define XPU_OFFLOAD_VERSION 1
+#define XPU_BACKEND_VERSION 1
 
 /* ------------------------------------------------------------------ errors */
 
@@ -320,13 +331,37 @@ struct xpu_param {
 	const char *value;
 };
 
+enum xpu_param_type {
+	XPU_PARAM_NUMBER, /* a finite decimal number within [min, max] */
+	XPU_PARAM_INT,    /* a whole number within [min, max] */
+	XPU_PARAM_TEXT    /* free text, checked by the policy */
+};
+
+/* One parameter a table accepts: its name, type and range, checked when the spec is
+ * parsed (a bad value is bad usage: exit status 2, naming the parameter). */
+struct xpu_param_spec {
+	const char *name; /* NULL ends a list */
+	int type;         /* enum xpu_param_type */
+	double min, max;  /* numbers: accepted range, inclusive */
+	const char *help; /* one line, with the default */
+};
+
+/* The head every ops table opens with (policies and backends). Only name is required;
+ * version is the table version the object was built with (XPU_SCHED_VERSION for a
+ * sched table ...), so that a table built against an older xpu.h still loads. */
+struct xpu_ops_head {
+	int version;
+	const char *name;
+	const char *description;
+	const struct xpu_param_spec *params; /* NULL: no parameters */
+};
+
 /* Scheduling policy. Push when ready, pick when a unit has room (StarPU's model).
  * All operations run on the engine's thread, in simulated or wall time; none may
  * block. */
 struct xpu_sched_ops {
-	const char *name;
-	const char *description;
-	/* Called once before the first task arrives; may allocate s->priv. Returns 0 or a
+	struct xpu_ops_head head;
+	/* Version 1. Called once before the first task arrives; may allocate s->priv. Returns 0 or a
 	 * negative errno (the run then fails). */
 	int (*init)(struct xpu_sched *s);
 	/* Called once after the last task ends; frees s->priv. */
@@ -355,8 +390,10 @@ struct xpu_sched_ops {
 	 * have the engine take t off u and report it ready again (on_ready), to try
 	 * elsewhere; 0 to let it fail. Default: 0. */
 	int (*on_failed)(struct xpu_sched *s, struct xpu_task *t, int u);
-	/* Names of the parameters the policy accepts, NULL-terminated; NULL = none. */
-	const char *const *params;
+	/* Version 2. Every input of t, placed on unit u, is now in u's memory (its copies
+	 * arrived); t may still wait for its turn or its memory. For prefetch-aware
+	 * policies. Default: nothing. */
+	void (*on_inputs)(struct xpu_sched *s, const struct xpu_task *t, int u);
 };
 
 struct xpu_sched {
@@ -369,8 +406,7 @@ struct xpu_sched {
 
 /* Memory policy: one allocator over each memory pool of the platform. */
 struct xpu_mem_ops {
-	const char *name;
-	const char *description;
+	struct xpu_ops_head head;
 	int (*init)(struct xpu_mem *m);
 	void (*fini)(struct xpu_mem *m);
 	/* Reserve bytes in pool; *handle identifies the block for free. Returns 0,
@@ -381,7 +417,6 @@ struct xpu_mem_ops {
 	void (*free)(struct xpu_mem *m, int pool, uint64_t handle);
 	/* Bytes in use in pool. */
 	double (*used)(struct xpu_mem *m, int pool);
-	const char *const *params;
 };
 
 struct xpu_mem {
@@ -394,8 +429,7 @@ struct xpu_mem {
 
 /* Power policy (a governor). */
 struct xpu_power_ops {
-	const char *name;
-	const char *description;
+	struct xpu_ops_head head;
 	int (*init)(struct xpu_power *p);
 	void (*fini)(struct xpu_power *p);
 	/* Choose u's P-state from its utilisation since the previous call (0..1). Called
@@ -403,7 +437,6 @@ struct xpu_power_ops {
 	 * unit when it starts a task (util then counts the task). Returns a P-state
 	 * index. Default: keep the current one. */
 	int (*select)(struct xpu_power *p, struct xpu_unit *u, double util);
-	const char *const *params;
 	/* Governor period in seconds: how often select is called for every unit. 0 (the
 	 * default): only at the start of the run and at task starts, for governors whose
 	 * choice does not depend on past utilisation; < 0: the run's estimated tick
@@ -422,13 +455,11 @@ struct xpu_power {
 /* Offload policy: local or a remote zone. Zones arrive with the platform work; the
  * foundation runs every task locally. */
 struct xpu_offload_ops {
-	const char *name;
-	const char *description;
+	struct xpu_ops_head head;
 	int (*init)(struct xpu_offload *o);
 	void (*fini)(struct xpu_offload *o);
 	/* Return -1 to run t locally, else a zone index. Default: -1. */
 	int (*decide)(struct xpu_offload *o, struct xpu_task *t);
-	const char *const *params;
 };
 
 struct xpu_offload {
@@ -445,7 +476,9 @@ enum xpu_policy_kind { XPU_POLICY_SCHED, XPU_POLICY_MEM, XPU_POLICY_POWER, XPU_P
 
 /* What a policy built as a shared object exports, under the symbol name
  * "xpu_policy_export": the ABI it was compiled against, its kind and its table.
- * xpuopt refuses an object whose abi_version differs from its own XPU_ABI_VERSION.
+ * xpuopt refuses an object whose abi_version differs from its own XPU_ABI_VERSION, and
+ * checks the table's head.version against the kind's table version (older: loaded,
+ * missing members take the defaults; newer: refused).
  * Build one with: cc -shared -fPIC mypolicy.c $(pkg-config --cflags --libs xpuopt)
  * and run it with --sched ./mypolicy.so (see examples/). */
 struct xpu_policy_export {

@@ -6,7 +6,8 @@
  *   xpuopt run --sched ./mypolicy.so            (or './mypolicy.so:fifo_above=100')
  *
  * It includes only xpu.h, like every policy, and exports its table with
- * XPU_EXPORT_POLICY so that xpuopt can check the ABI version it was built against. */
+ * XPU_EXPORT_POLICY so that xpuopt can check the ABI and table versions it was built
+ * against. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -53,16 +54,21 @@ static struct xpu_task *sjf_pick(struct xpu_sched *s, struct xpu_unit *u)
 	return xpu_readyq_take(p->q, s->eng, u->index);
 }
 
-static const char *const sjf_params[] = {"fifo_above", NULL};
+/* Parameters with their types and ranges: xpuopt checks a value before the run. */
+static const struct xpu_param_spec sjf_params[] = {
+    {"fifo_above", XPU_PARAM_INT, 0, 1e9, "queue length above which work is ignored (default 0: never)"},
+    {NULL, 0, 0, 0, NULL},
+};
 
 static const struct xpu_sched_ops sjf_ops = {
-    .name = "sjf",
-    .description = "shortest job first (example out-of-tree policy)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "sjf",
+             .description = "shortest job first (example out-of-tree policy)",
+             .params = sjf_params},
     .init = sjf_init,
     .fini = sjf_fini,
     .on_ready = sjf_on_ready,
     .pick = sjf_pick,
-    .params = sjf_params,
 };
 
 XPU_EXPORT_POLICY(XPU_POLICY_SCHED, sjf_ops);

@@ -29,7 +29,7 @@ static struct pcase *make_cases(size_t *n)
 	for (size_t i = 0; i < np; i++)
 		for (size_t k = 0; k < 2; k++) {
 			memset(&c[i * 2 + k], 0, sizeof(*c));
-			strncpy(c[i * 2 + k].policy, xpu_sched_registry[i]->name, 31);
+			strncpy(c[i * 2 + k].policy, xpu_sched_registry[i]->head.name, 31);
 			strncpy(c[i * 2 + k].platform, platforms[k], 63);
 		}
 	return c;
@@ -105,7 +105,7 @@ ParameterizedTest(struct pcase *pc, contract, deterministic)
 }
 
 /* A policy that sets only its name runs on the engine's defaults. */
-static const struct xpu_sched_ops name_only = {.name = "name-only"};
+static const struct xpu_sched_ops name_only = {.head = {.name = "name-only"}};
 
 Test(contract, name_only_policy_runs_on_defaults)
 {

@@ -137,7 +137,7 @@ static void pin_on_ready(struct xpu_sched *s, struct xpu_task *t)
 	cr_assert_eq(xpu_place(s->eng, t, u, t->index), 0, "task %u on %s", t->index, name);
 }
 
-static const struct xpu_sched_ops pin_sched = {.name = "pin", .on_ready = pin_on_ready};
+static const struct xpu_sched_ops pin_sched = {.head = {.name = "pin"}, .on_ready = pin_on_ready};
 
 static void run_pinned(const char *plat, const char *trace, const char *const *units, int n,
                        struct xpu_run_result *res)

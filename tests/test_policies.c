@@ -28,11 +28,11 @@ Test(registry, spec_with_params)
 Test(registry, every_table_has_a_name)
 {
 	for (int i = 0; xpu_sched_registry[i]; i++)
-		cr_assert(xpu_sched_registry[i]->name && xpu_sched_registry[i]->name[0]);
+		cr_assert(xpu_sched_registry[i]->head.name && xpu_sched_registry[i]->head.name[0]);
 	for (int i = 0; xpu_mem_registry[i]; i++)
-		cr_assert(xpu_mem_registry[i]->name && xpu_mem_registry[i]->name[0]);
+		cr_assert(xpu_mem_registry[i]->head.name && xpu_mem_registry[i]->head.name[0]);
 	for (int i = 0; xpu_power_registry[i]; i++)
-		cr_assert(xpu_power_registry[i]->name && xpu_power_registry[i]->name[0]);
+		cr_assert(xpu_power_registry[i]->head.name && xpu_power_registry[i]->head.name[0]);
 }
 
 /* The first-fit allocator on a one-pool platform, driven through its table. */

@@ -102,7 +102,7 @@ static void check_graphs(const char *const *graphs, int n, const char *format)
 	for (int g = 0; g < n; g++) {
 		double lb = lower_bound(graphs[g], format);
 		for (int i = 0; xpu_sched_registry[i]; i++) {
-			const char *p = xpu_sched_registry[i]->name;
+			const char *p = xpu_sched_registry[i]->head.name;
 			double m = makespan_of(p, graphs[g], format, platform);
 			cr_assert(m >= lb - 1e-6 * lb, "%s on %s: makespan %g below the bound %g",
 			          p, graphs[g], m, lb);

@@ -177,8 +177,9 @@ static double ff_used(struct xpu_mem *m, int pool)
 }
 
 const struct xpu_mem_ops xpu_mem_first_fit = {
-    .name = "first-fit",
-    .description = "first-fit allocator per memory pool; tasks wait when memory is full",
+    .head = {.version = XPU_MEM_VERSION,
+             .name = "first-fit",
+             .description = "first-fit allocator per memory pool; tasks wait when memory is full"},
     .init = ff_init,
     .fini = ff_fini,
     .alloc = ff_alloc,

@@ -9,7 +9,8 @@ static int local_decide(struct xpu_offload *o, struct xpu_task *t)
 }
 
 const struct xpu_offload_ops xpu_offload_local = {
-    .name = "local",
-    .description = "run every task locally",
+    .head = {.version = XPU_OFFLOAD_VERSION,
+             .name = "local",
+             .description = "run every task locally"},
     .decide = local_decide,
 };

@@ -13,7 +13,8 @@ static int perf_select(struct xpu_power *p, struct xpu_unit *u, double util)
 }
 
 const struct xpu_power_ops xpu_power_performance = {
-    .name = "performance",
-    .description = "fastest P-state on every unit",
+    .head = {.version = XPU_POWER_VERSION,
+             .name = "performance",
+             .description = "fastest P-state on every unit"},
     .select = perf_select,
 };

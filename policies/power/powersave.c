@@ -13,7 +13,8 @@ static int save_select(struct xpu_power *p, struct xpu_unit *u, double util)
 }
 
 const struct xpu_power_ops xpu_power_powersave = {
-    .name = "powersave",
-    .description = "slowest P-state on every unit",
+    .head = {.version = XPU_POWER_VERSION,
+             .name = "powersave",
+             .description = "slowest P-state on every unit"},
     .select = save_select,
 };

@@ -172,8 +172,9 @@ out:
 }
 
 const struct xpu_sched_ops xpu_sched_cpop = {
-    .name = "cpop",
-    .description = "CPOP: critical path on one processor, insertion (Topcuoglu et al. 2002)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "cpop",
+             .description = "CPOP: critical path on one processor, insertion (Topcuoglu et al. 2002)"},
     .init = cpop_init,
     .fini = cpop_fini,
     .on_submit = cpop_on_submit,

@@ -40,7 +40,8 @@ static void dmda_on_ready(struct xpu_sched *s, struct xpu_task *t)
 }
 
 const struct xpu_sched_ops xpu_sched_dmda = {
-    .name = "dmda",
-    .description = "unit of least expected completion incl. data transfers (StarPU dmda)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "dmda",
+             .description = "unit of least expected completion incl. data transfers (StarPU dmda)"},
     .on_ready = dmda_on_ready,
 };

@@ -19,7 +19,8 @@ static void dmdar_on_ready(struct xpu_sched *s, struct xpu_task *t)
 }
 
 const struct xpu_sched_ops xpu_sched_dmdar = {
-    .name = "dmdar",
-    .description = "dmda whose unit queues put tasks with their data present first",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "dmdar",
+             .description = "dmda whose unit queues put tasks with their data present first"},
     .on_ready = dmdar_on_ready,
 };

@@ -7,8 +7,9 @@ static int easy_init(struct xpu_sched *s)
 }
 
 const struct xpu_sched_ops xpu_sched_easy = {
-    .name = "easy",
-    .description = "EASY backfilling: later jobs never delay the head job (Lifka 1995)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "easy",
+             .description = "EASY backfilling: later jobs never delay the head job (Lifka 1995)"},
     .init = easy_init,
     .fini = bf_fini,
     .on_ready = bf_on_ready,

@@ -29,8 +29,9 @@ static struct xpu_task *edf_pick(struct xpu_sched *s, struct xpu_unit *u)
 }
 
 const struct xpu_sched_ops xpu_sched_edf = {
-    .name = "edf",
-    .description = "central queue by earliest deadline (Liu and Layland 1973)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "edf",
+             .description = "central queue by earliest deadline (Liu and Layland 1973)"},
     .init = edf_init,
     .fini = edf_fini,
     .on_ready = edf_on_ready,

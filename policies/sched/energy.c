@@ -26,18 +26,7 @@ static int energy_init(struct xpu_sched *s)
 	w->alpha = xpu_param_num(s->param, s->nparams, "alpha", 1);
 	w->beta = xpu_param_num(s->param, s->nparams, "beta", 1);
 	w->gamma = xpu_param_num(s->param, s->nparams, "gamma", 1);
-	if (!(w->alpha >= 0 && w->beta >= 0 && w->gamma >= 0) || !isfinite(w->alpha) ||
-	    !isfinite(w->beta) || !isfinite(w->gamma))
-		return -EINVAL;
-	/* a value that is not a number falls back to its default in xpu_param_num; refuse
-	 * it rather than run with a weight the user did not ask for */
-	static const char *const keys[] = {"alpha", "beta", "gamma"};
-	for (int k = 0; k < 3; k++) {
-		const char *v = xpu_param_str(s->param, s->nparams, keys[k], NULL);
-		char *end;
-		if (v && (strtod(v, &end), *end || end == v))
-			return -EINVAL;
-	}
+	/* the values were checked against energy_params when the spec was parsed */
 	return 0;
 }
 
@@ -83,13 +72,19 @@ static void energy_on_ready(struct xpu_sched *s, struct xpu_task *t)
 		xpu_place(e, t, best, now);
 }
 
-static const char *const energy_params[] = {"alpha", "beta", "gamma", NULL};
+static const struct xpu_param_spec energy_params[] = {
+    {"alpha", XPU_PARAM_NUMBER, 0, 1e300, "weight of the predicted completion time (default 1)"},
+    {"beta", XPU_PARAM_NUMBER, 0, 1e300, "weight of the transfer time (default 1)"},
+    {"gamma", XPU_PARAM_NUMBER, 0, 1e300, "weight of the predicted energy (default 1)"},
+    {NULL, 0, 0, 0, NULL},
+};
 
 const struct xpu_sched_ops xpu_sched_energy = {
-    .name = "energy",
-    .description = "unit minimising alpha*time + beta*transfer + gamma*energy",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "energy",
+             .description = "unit minimising alpha*time + beta*transfer + gamma*energy",
+             .params = energy_params},
     .init = energy_init,
     .fini = energy_fini,
     .on_ready = energy_on_ready,
-    .params = energy_params,
 };

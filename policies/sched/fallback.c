@@ -95,14 +95,18 @@ static int fb_on_failed(struct xpu_sched *s, struct xpu_task *t, int u)
 	return 0;
 }
 
-static const char *const fb_params[] = {"order", NULL};
+static const struct xpu_param_spec fb_params[] = {
+    {"order", XPU_PARAM_TEXT, 0, 0, "kinds to try, '/'-separated (default npu/gpu/cpu)"},
+    {NULL, 0, 0, 0, NULL},
+};
 
 const struct xpu_sched_ops xpu_sched_fallback = {
-    .name = "fallback",
-    .description = "kinds tried in order (order=npu/gpu/cpu); next kind on failure",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "fallback",
+             .description = "kinds tried in order (order=npu/gpu/cpu); next kind on failure",
+             .params = fb_params},
     .init = fb_init,
     .fini = fb_fini,
     .on_ready = fb_on_ready,
     .on_failed = fb_on_failed,
-    .params = fb_params,
 };

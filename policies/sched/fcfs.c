@@ -7,8 +7,9 @@ static int fcfs_init(struct xpu_sched *s)
 }
 
 const struct xpu_sched_ops xpu_sched_fcfs = {
-    .name = "fcfs",
-    .description = "wide jobs start in queue order, never skipped (FCFS)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "fcfs",
+             .description = "wide jobs start in queue order, never skipped (FCFS)"},
     .init = fcfs_init,
     .fini = bf_fini,
     .on_ready = bf_on_ready,

@@ -27,8 +27,9 @@ static struct xpu_task *fifo_pick(struct xpu_sched *s, struct xpu_unit *u)
 }
 
 const struct xpu_sched_ops xpu_sched_fifo = {
-    .name = "fifo",
-    .description = "central queue in readiness order; idle units take the head (eager)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "fifo",
+             .description = "central queue in readiness order; idle units take the head (eager)"},
     .init = fifo_init,
     .fini = fifo_fini,
     .on_ready = fifo_on_ready,

@@ -83,8 +83,9 @@ out:
 }
 
 const struct xpu_sched_ops xpu_sched_heft = {
-    .name = "heft",
-    .description = "HEFT list scheduling with insertion (Topcuoglu et al. 2002)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "heft",
+             .description = "HEFT list scheduling with insertion (Topcuoglu et al. 2002)"},
     .init = heft_init,
     .fini = heft_fini,
     .on_submit = heft_on_submit,

@@ -24,7 +24,8 @@ static void ll_on_ready(struct xpu_sched *s, struct xpu_task *t)
 }
 
 const struct xpu_sched_ops xpu_sched_least_loaded = {
-    .name = "least-loaded",
-    .description = "ready tasks to the unit predicted free first (queued + running work)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "least-loaded",
+             .description = "ready tasks to the unit predicted free first (queued + running work)"},
     .on_ready = ll_on_ready,
 };

@@ -29,7 +29,8 @@ static void mct_on_ready(struct xpu_sched *s, struct xpu_task *t)
 }
 
 const struct xpu_sched_ops xpu_sched_mct = {
-    .name = "mct",
-    .description = "each ready task to the unit of minimum completion time (Maheswaran 1999)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "mct",
+             .description = "each ready task to the unit of minimum completion time (Maheswaran 1999)"},
     .on_ready = mct_on_ready,
 };

@@ -133,8 +133,9 @@ out:
 }
 
 const struct xpu_sched_ops xpu_sched_peft = {
-    .name = "peft",
-    .description = "PEFT: optimistic cost table, insertion (Arabnejad and Barbosa 2014)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "peft",
+             .description = "PEFT: optimistic cost table, insertion (Arabnejad and Barbosa 2014)"},
     .init = peft_init,
     .fini = peft_fini,
     .on_submit = peft_on_submit,

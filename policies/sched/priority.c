@@ -73,8 +73,9 @@ static struct xpu_task *prio_pick(struct xpu_sched *s, struct xpu_unit *u)
 }
 
 const struct xpu_sched_ops xpu_sched_priority = {
-    .name = "priority",
-    .description = "central queue by priority, then arrival; idle units take the head",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "priority",
+             .description = "central queue by priority, then arrival; idle units take the head"},
     .init = prio_init,
     .fini = prio_fini,
     .on_ready = prio_on_ready,

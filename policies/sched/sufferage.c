@@ -8,8 +8,9 @@ static int sufferage_init(struct xpu_sched *s)
 }
 
 const struct xpu_sched_ops xpu_sched_sufferage = {
-    .name = "sufferage",
-    .description = "batch of ready tasks; largest sufferage first (Maheswaran 1999)",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "sufferage",
+             .description = "batch of ready tasks; largest sufferage first (Maheswaran 1999)"},
     .init = sufferage_init,
     .fini = bm_fini,
     .on_ready = bm_on_ready,

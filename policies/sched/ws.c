@@ -131,8 +131,9 @@ static struct xpu_task *ws_pick(struct xpu_sched *s, struct xpu_unit *un)
 }
 
 const struct xpu_sched_ops xpu_sched_ws = {
-    .name = "ws",
-    .description = "work stealing: per-unit deques, idle units steal from the most loaded",
+    .head = {.version = XPU_SCHED_VERSION,
+             .name = "ws",
+             .description = "work stealing: per-unit deques, idle units steal from the most loaded"},
     .init = ws_init,
     .fini = ws_fini,
     .on_ready = ws_on_ready,
