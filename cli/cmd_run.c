@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "engine.h"
+#include "run.h"
 #include "registry.h"
 
 #ifndef XPU_PKGDATADIR
@@ -57,8 +57,10 @@ static void usage(FILE *out)
 	        "      --sample SECONDS    also record every unit in /timeline at this\n"
 	        "                          interval (default: change points only)\n"
 	        "  -o, --output FILE       result file (default: xpuopt-result.h5; '-' for none)\n"
-	        "      --live              run live on this machine's CPU threads instead of\n"
-	        "                          SimGrid (--platform is then not used)\n"
+	        "      --backend SPEC      where the work runs: 'sim' (SimGrid, the default) or\n"
+	        "                          'cpu' (this machine's CPU threads), with parameters\n"
+	        "                          as 'cpu:threads=2' (see --list)\n"
+	        "      --live              the cpu backend (--platform is then not used)\n"
 	        "      --threads N         live: number of CPU worker threads (default: all)\n"
 	        "      --faults SPEC       make launches fail, to test policies: kind=KIND,\n"
 	        "                          unit=INDEX, every=N (comma-separated)\n"
@@ -86,6 +88,8 @@ static void list_policies(void)
 	xpu_policy_list(XPU_POLICY_POWER, stdout);
 	printf("offload:\n");
 	xpu_policy_list(XPU_POLICY_OFFLOAD, stdout);
+	printf("backends:\n");
+	xpu_backend_list(stdout);
 }
 
 /* Progress of a long run on stderr: one line rewritten in place on a terminal, a
@@ -148,6 +152,7 @@ int xpu_cmd_run(int argc, char **argv)
 	    {"sample", required_argument, NULL, 'P'},
 	    {"output", required_argument, NULL, 'o'},
 	    {"live", no_argument, NULL, 'L'},
+	    {"backend", required_argument, NULL, 'B'},
 	    {"threads", required_argument, NULL, 'j'},
 	    {"list", no_argument, NULL, 'l'},
 	    {"faults", required_argument, NULL, 'f'},
@@ -191,6 +196,9 @@ int xpu_cmd_run(int argc, char **argv)
 			break;
 		case 'L':
 			o.live = 1;
+			break;
+		case 'B':
+			o.backend = optarg;
 			break;
 		case 'f':
 			o.faults = optarg;
@@ -245,9 +253,12 @@ int xpu_cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
-	if (o.live && o.platform)
-		return bad_usage("%s", "--live runs on this machine; --platform is for simulation");
-	if (!o.live && !o.platform)
+	if (o.live && o.backend && strcmp(o.backend, "cpu") && strncmp(o.backend, "cpu:", 4))
+		return bad_usage("%s", "--live is the cpu backend; give --live or --backend, not both");
+	int sim = !o.live && (!o.backend || !strcmp(o.backend, "sim") || !strncmp(o.backend, "sim:", 4));
+	if (!sim && o.platform)
+		return bad_usage("%s", "live backends run on this machine; --platform is for simulation");
+	if (sim && !o.platform)
 		o.platform = bundled("platforms/default.xml", pbuf, sizeof(pbuf));
 	if (!o.trace)
 		o.trace = bundled("traces/default.csv", tbuf, sizeof(tbuf));

@@ -369,6 +369,17 @@ static int rapl_apportion(struct cpu *c)
 
 static const char *const cpu_params[] = {"threads", "idle_w", "full_w", "pin", "powercap", NULL};
 
+/* The same, with types and ranges, for --backend 'cpu:...' and listings; open checks
+ * the values again with the machine's own limits. */
+static const struct xpu_param_spec cpu_param_specs[] = {
+    {"threads", XPU_PARAM_INT, 1, MAX_THREADS, "worker threads, one unit each (default: the CPUs this process may use)"},
+    {"idle_w", XPU_PARAM_NUMBER, 0, 1e6, "modeled watts of an idle unit when RAPL is absent (default 1)"},
+    {"full_w", XPU_PARAM_NUMBER, 0, 1e6, "modeled watts of a busy unit when RAPL is absent (default 4)"},
+    {"pin", XPU_PARAM_INT, 0, 1, "pin unit i to the i-th allowed CPU (default 1)"},
+    {"powercap", XPU_PARAM_TEXT, 0, 0, "RAPL powercap directory (default /sys/class/powercap)"},
+    {NULL, 0, 0, 0, NULL},
+};
+
 /* A numeric parameter: def when absent, -EINVAL with err when present but not a number
  * in [lo, hi]. */
 static int param_num(struct xpu_backend *be, const char *key, double def, double lo, double hi,
@@ -879,8 +890,10 @@ static void cpu_close(struct xpu_backend *be)
 }
 
 const struct xpu_backend_ops xpu_backend_cpu = {
-    .name = "cpu",
-    .description = "host CPU worker threads running a calibrated compute kernel",
+    .head = {.version = XPU_BACKEND_VERSION,
+             .name = "cpu",
+             .description = "host CPU worker threads running a calibrated compute kernel",
+             .params = cpu_param_specs},
     .open = cpu_open,
     .run = cpu_run,
     .now = cpu_now,

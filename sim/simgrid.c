@@ -41,7 +41,6 @@
 #include <xbt/log.h>
 
 #include "backend.h"
-#include "nodes.h"
 #include "platform.h"
 
 /* From sim/sg_load.cpp: the calls that need C++ to catch SimGrid's exceptions. */
@@ -274,6 +273,7 @@ static int on_host(void *ctx, sg_host_t h)
 		speeds[i] = sg_host_get_pstate_speed(h, (unsigned long)i);
 	struct xpu_host_desc d = {
 	    .name = sg_host_get_name(h),
+	    .line = xpu_platform_host_line(s->pf->path, sg_host_get_name(h)),
 	    .cores = sg_host_core_count(h),
 	    .npstates = np,
 	    .speeds = speeds,
@@ -378,17 +378,6 @@ static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		int e = errno;
 		return xpu_errf(err, path, 0, "cannot read the platform file: %s", strerror(e));
 	}
-	/* A cluster's node list stands for the platform its nodes make (traces/nodes.c):
-	 * SimGrid loads that from a temporary file, removed once loaded. */
-	char tmp[4096] = "";
-	const char *list = NULL;
-	if (xpu_nodes_is_list(path)) {
-		int rc = xpu_nodes_platform_tmp(path, tmp, sizeof(tmp), err);
-		if (rc < 0)
-			return rc == -EIO ? -EIO : -EINVAL;
-		list = path;
-		path = tmp;
-	}
 	sg_opened = 1;
 
 	/* Quiet unless something is wrong; XPU_SG_LOG passes SimGrid --log settings
@@ -414,11 +403,8 @@ static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	sg_link_energy_plugin_init();
 
 	struct sim *s = calloc(1, sizeof(*s));
-	if (!s) {
-		if (list)
-			unlink(tmp);
+	if (!s)
 		return -ENOMEM;
-	}
 	xpu_platform_init(pf, path);
 	s->pf = pf;
 	s->err = err;
@@ -461,18 +447,8 @@ static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		sg_host_set_pstate(u->host, 0);
 	}
 	be->priv = s;
-	if (list) {
-		unlink(tmp);
-		char *p = strdup(list);
-		if (p) {
-			free(pf->path);
-			pf->path = p;
-		}
-	}
 	return 0;
 fail:
-	if (list)
-		unlink(tmp);
 	xpu_platform_free(pf);
 	sim_free(s);
 	return rc;
@@ -695,8 +671,9 @@ static void sim_close(struct xpu_backend *be)
 }
 
 const struct xpu_backend_ops xpu_backend_sim = {
-    .name = "sim",
-    .description = "SimGrid simulation of a platform file",
+    .head = {.version = XPU_BACKEND_VERSION,
+             .name = "sim",
+             .description = "SimGrid simulation of a platform file"},
     .open = sim_open,
     .run = sim_run,
     .now = sim_now,

@@ -211,7 +211,7 @@ void xt_write_dag_trace(const char *path, int ntasks, unsigned seed)
 	fclose(f);
 }
 
-/* The documented lifecycle (core/xpu.h), written out here independently of the engine's
+/* The documented lifecycle (engine/xpu.h), written out here independently of the engine's
  * table: from -> allowed next states. */
 static int legal_step(int from, int to)
 {

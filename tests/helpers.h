@@ -2,7 +2,7 @@
 #ifndef XPU_TEST_HELPERS_H
 #define XPU_TEST_HELPERS_H
 
-#include "engine.h"
+#include "run.h"
 
 /* Absolute path of a file in the source tree (static buffer, rotating). */
 const char *xt_src(const char *rel);

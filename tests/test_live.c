@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "engine.h"
+#include "run.h"
 #include "helpers.h"
 #include "platform.h"
 #include "xpu.h"

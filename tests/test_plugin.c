@@ -12,7 +12,7 @@ static void build_so(const char *src, const char *so)
 {
 	char cmd[8192];
 	snprintf(cmd, sizeof(cmd),
-	         "${CC:-cc} -shared -fPIC -Wall -Wextra -Werror -I%s/core %s -o %s", XPU_SRCDIR,
+	         "${CC:-cc} -shared -fPIC -Wall -Wextra -Werror -I%s/engine %s -o %s", XPU_SRCDIR,
 	         src, so);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 }

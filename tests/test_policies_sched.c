@@ -266,7 +266,7 @@ static void check_reservations(const char *policy, int swf_like, unsigned seed)
 	int reserved = 0;
 	for (uint32_t i = 0; i < res.w->ntasks; i++) {
 		const struct xpu_task *t = &res.w->tasks[i];
-		double r = bf_first_reservation(t);
+		double r = xpu_backfill_first_reservation(t);
 		if (isnan(r))
 			continue;
 		reserved++;

@@ -39,10 +39,10 @@ if ! command -v "$cc" >/dev/null; then
 fi
 mkdir -p "$dir"
 flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -I$src/core -I$src/traces"
+	-fno-sanitize-recover=undefined -I$src/engine -I$src/driver -I$src/traces"
 # shellcheck disable=SC2086
 deps="$(pkg-config --cflags --libs zlib jansson) -lm"
-lib="core/error.c core/workload.c traces/reader.c traces/native.c traces/lineio.c
+lib="engine/error.c engine/platform.c engine/quantity.c engine/data_model.c driver/workload.c traces/reader.c traces/native.c traces/lineio.c
 	traces/swf.c traces/stg.c traces/gpu_csv.c traces/llm.c traces/wfcommons.c traces/vidur.c
 	traces/nodes.c"
 

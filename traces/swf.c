@@ -183,7 +183,7 @@ static int swf_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struc
 		               : v[F_REQ_PROCS] > 0 ? v[F_REQ_PROCS]
 		                                    : 1;
 		rec->width = (int)width;
-		/* flops is the whole job's work, shared over its width (core/xpu.h), so a job
+		/* flops is the whole job's work, shared over its width (engine/xpu.h), so a job
 		 * that ran T seconds on P processors of speed S did T x S x P. */
 		double run = v[F_RUN] > 0 ? v[F_RUN] : 0;
 		rec->flops = run * s->speed * width;

@@ -51,7 +51,7 @@ struct bf {
 	size_t ecap;
 };
 
-double bf_first_reservation(const struct xpu_task *t)
+double xpu_backfill_first_reservation(const struct xpu_task *t)
 {
 	double d;
 	uintptr_t bits = (uintptr_t)t->sched_data;

@@ -18,6 +18,6 @@ void bf_on_tick(struct xpu_sched *s, double now);
 /* The reservation a job was first given (conservative: at arrival; EASY: when it
  * first waited at the head of the queue), kept in t->sched_data for tests; NAN when
  * it never had one. */
-double bf_first_reservation(const struct xpu_task *t);
+double xpu_backfill_first_reservation(const struct xpu_task *t);
 
 #endif

@@ -9,7 +9,9 @@
 
 #include "config.h"
 #include "engine_impl.h"
+#include "run.h"
 #include "faults.h"
+#include "nodes.h"
 #include "platform.h"
 #include "registry.h"
 
@@ -271,10 +273,10 @@ void xpu_run_result_free(struct xpu_run_result *res)
 int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct xpu_err *err)
 {
 	struct xpu_run_result res = {0};
-	struct xpu_backend be = {.ops = o->live ? &xpu_backend_cpu : &xpu_backend_sim,
-	                         .param = o->backend_params,
-	                         .nparams = o->nbackend_params};
-	struct xpu_spec ss = {0}, ms = {0}, ps = {0}, os = {0};
+	struct xpu_backend be = {0};
+	struct xpu_spec ss = {0}, ms = {0}, ps = {0}, os = {0}, bs = {0};
+	struct xpu_param *bparams = NULL;
+	char tmp[4096] = "";
 	const void *sops, *mops, *pops, *oops;
 	struct xpu_engine e = {0};
 	struct counter_mem cm = {0};
@@ -300,18 +302,61 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	                             "--offload", &os, &oops, err)))
 		goto out_specs;
 
+	/* The backend by name (--backend; --live is "cpu"): its spec's parameters, then
+	 * those the options add (--threads). */
+	const struct xpu_backend_ops *bops;
+	if ((rc = xpu_backend_resolve(o->backend ? o->backend : o->live ? "cpu" : "sim", &bs,
+	                              &bops, err)))
+		goto out_specs;
+	int live = strcmp(bops->head.name, "sim") != 0;
+	bparams = calloc((size_t)(bs.nparams + o->nbackend_params) + 1, sizeof(*bparams));
+	if (!bparams) {
+		rc = -ENOMEM;
+		goto out_specs;
+	}
+	for (int i = 0; i < bs.nparams; i++)
+		bparams[i] = bs.params[i];
+	for (int i = 0; i < o->nbackend_params; i++)
+		bparams[bs.nparams + i] = o->backend_params[i];
+	be = (struct xpu_backend){
+	    .ops = bops, .param = bparams, .nparams = bs.nparams + o->nbackend_params};
 	if (o->faults && (rc = xpu_faults_wrap(&be, o->faults, err)))
 		goto out_specs;
-	if (!o->live && !o->platform) {
+	if (!live && !o->platform) {
 		rc = xpu_errf(err, NULL, 0, "--platform: a platform file is needed in simulation");
 		goto out_specs;
 	}
-	rc = be.ops->open(&be, o->live ? NULL : o->platform, &res.pf, err);
+	/* A cluster's node list stands for the platform its nodes make (traces/nodes.c):
+	 * the backend loads that from a temporary file, removed once loaded. */
+	const char *load = live ? NULL : o->platform;
+	if (load && xpu_nodes_is_list(load)) {
+		rc = xpu_nodes_platform_tmp(load, tmp, sizeof(tmp), err);
+		if (rc < 0) {
+			xpu_faults_discard(&be);
+			rc = rc == -EIO ? -EIO : -EINVAL;
+			goto out_specs;
+		}
+		load = tmp;
+	}
+	rc = be.ops->open(&be, load, &res.pf, err);
+	if (tmp[0])
+		unlink(tmp);
 	if (rc) {
 		xpu_faults_discard(&be);
-		if (rc != -EINVAL && !err->msg[0])
-			xpu_errf(err, NULL, 0, "backend %s: %s", be.ops->name, strerror(-rc));
+		if (rc == -ENODEV && !err->msg[0])
+			xpu_errf(err, NULL, 0, "backend %s: no device found", bops->head.name);
+		else if (rc != -EINVAL && !err->msg[0])
+			xpu_errf(err, NULL, 0, "backend %s: %s", bops->head.name, strerror(-rc));
+		if (rc == -ENODEV)
+			rc = -EINVAL; /* the machine lacks what was asked for: exit 2 */
 		goto out_specs;
+	}
+	if (tmp[0]) { /* results name the list, not the temporary file */
+		char *p = strdup(o->platform);
+		if (p) {
+			free(res.pf.path);
+			res.pf.path = p;
+		}
 	}
 	be.pf = &res.pf;
 	if ((rc = xpu_workload_load(o->trace, o->trace_format, &res.pf, &res.w, err)))
@@ -397,7 +442,7 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	double j;
 	if (res.pf.nunits && be.ops->read_energy)
 		be.ops->read_energy(&be, 0, &j, &modeled);
-	res.energy_source = o->live ? (modeled ? "modeled" : "rapl") : "simgrid";
+	res.energy_source = live ? (modeled ? "modeled" : "rapl") : "simgrid";
 	xpu_summary_compute(res.w, &res.pf, res.us, res.link_energy_j, &res.summary);
 	/* the data figures move from the engine to the result */
 	res.data.bytes = e.datum_bytes;
@@ -421,7 +466,7 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 		    .power = ps.text,
 		    .offload = os.text,
 		    .seed = o->seed,
-		    .mode = o->live ? "live" : "sim",
+		    .mode = live ? "live" : "sim",
 		    .host = host,
 		    .energy_source = res.energy_source,
 		    .data = &res.data,
@@ -442,6 +487,8 @@ out_specs:
 	xpu_spec_free(&ms);
 	xpu_spec_free(&ps);
 	xpu_spec_free(&os);
+	xpu_spec_free(&bs);
+	free(bparams);
 	if (res_out && !rc)
 		*res_out = res;
 	else

@@ -92,8 +92,10 @@ int xpu_data_build(struct xpu_workload *w, struct xpu_named_access *na, size_t n
 			if (w->tasks[i].deps[j].bytes > 0)
 				edges[ne++] = (struct edge){w->tasks[i].deps[j].task, i,
 				                            w->tasks[i].deps[j].bytes};
-	qsort(edges, ne, sizeof(*edges), cmp_edge);
-	qsort(na, nna, sizeof(*na), cmp_named);
+	if (ne > 1)
+		qsort(edges, ne, sizeof(*edges), cmp_edge);
+	if (nna > 1) /* na may be NULL when empty */
+		qsort(na, nna, sizeof(*na), cmp_named);
 
 	/* Count data and the accesses per task (an upper bound: merged mentions of one
 	 * datum by one task take one slot). */

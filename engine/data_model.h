@@ -1,4 +1,4 @@
-/* data_model.h — building a workload's data and accesses (core/data_model.c). */
+/* data_model.h — building a workload's data and accesses (engine/data_model.c). */
 #ifndef XPU_DATA_MODEL_H
 #define XPU_DATA_MODEL_H
 

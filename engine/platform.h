@@ -11,6 +11,7 @@ extern "C" {
 /* What a backend knows of one host, independent of where it came from. */
 struct xpu_host_desc {
 	const char *name;
+	int line; /* its line in the platform file, for messages; 0 when unknown */
 	int cores;
 	int npstates;
 	const double *speeds; /* flop/s per core, per P-state */
@@ -55,7 +56,8 @@ int xpu_platform_check(const struct xpu_platform *pf, struct xpu_err *err);
 
 void xpu_platform_free(struct xpu_platform *pf);
 
-/* Line of <host id="name" in the platform file, 0 when not found. */
+/* Line of <host id="name" in the platform file, 0 when not found (sim/platform_lines.c:
+ * the SimGrid backend's reading of its XML). */
 int xpu_platform_host_line(const char *path, const char *name);
 /* Line of <ELEMENT id="id" (host, link, zone ...) in the platform file, 0 when not found. */
 int xpu_platform_element_line(const char *path, const char *element, const char *id);

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "backend.h"
 #include "xpu.h"
 
 /* A parsed policy spec: "heft", "energy:gamma=1000,alpha=1". */
@@ -25,13 +26,23 @@ int xpu_policy_resolve(int kind, const char *text, const char *what, struct xpu_
                        const void **ops, struct xpu_err *err);
 void xpu_spec_free(struct xpu_spec *spec);
 
-/* Print the registered policies of kind, one "name  description" line each. */
+/* Print the registered policies of kind, one "name  description" line each, then
+ * their parameters. */
 void xpu_policy_list(int kind, FILE *out);
+/* The same for the registered backends. */
+void xpu_backend_list(FILE *out);
 
 extern const struct xpu_sched_ops *const xpu_sched_registry[];
 extern const struct xpu_mem_ops *const xpu_mem_registry[];
 extern const struct xpu_power_ops *const xpu_power_registry[];
 extern const struct xpu_offload_ops *const xpu_offload_registry[];
+extern const struct xpu_backend_ops *const xpu_backend_registry[];
+
+/* A backend spec "name" or "name:key=value,...": the registered backend and its checked
+ * parameters (names, types and ranges of head.params). Returns 0 or -EINVAL with err
+ * listing the valid names or parameters. */
+int xpu_backend_resolve(const char *text, struct xpu_spec *spec,
+                        const struct xpu_backend_ops **ops, struct xpu_err *err);
 
 /* The tables themselves, one per file under policies/. */
 extern const struct xpu_sched_ops xpu_sched_fifo, xpu_sched_round_robin, xpu_sched_least_loaded,

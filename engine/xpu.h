@@ -257,6 +257,10 @@ struct xpu_task {
 
 /* ------------------------------------------------------------------ engine services */
 
+/* Without --tick, the scheduling tick is the predicted span of the run divided by
+ * this: periodic calls never dominate a run's events. */
+#define XPU_TICKS_PER_RUN 1000.0
+
 struct xpu_engine;
 
 double xpu_now(const struct xpu_engine *e);

@@ -110,8 +110,9 @@ static void f_close(struct xpu_backend *be)
 }
 
 static const struct xpu_backend_ops faulty_ops = {
-    .name = "faults",
-    .description = "wraps a backend and fails chosen launches",
+    .head = {.version = XPU_BACKEND_VERSION,
+             .name = "faults",
+             .description = "wraps a backend and fails chosen launches"},
     .open = f_open,
     .run = f_run,
     .now = f_now,

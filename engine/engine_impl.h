@@ -1,9 +1,9 @@
-/* engine_impl.h — the engine's private state, shared by engine.c and run.c only. */
+/* engine_impl.h — the engine's private state, shared by engine.c, data.c and the driver's
+ * run.c only. */
 #ifndef XPU_ENGINE_IMPL_H
 #define XPU_ENGINE_IMPL_H
 
 #include "backend.h"
-#include "engine.h"
 #include "queue.h"
 #include "results.h"
 #include "trace.h"

@@ -359,7 +359,7 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
                           struct xpu_err *err)
 {
 	const char *kind_s = h->prop(h->ctx, "xpu.kind");
-	int line = xpu_platform_host_line(pf->path, h->name);
+	int line = h->line;
 	if (!kind_s) {
 		/* Not a unit; its wattage is still checked, because SimGrid's energy
 		 * plugin aborts the process on a malformed one. */
@@ -682,6 +682,19 @@ void xpu_platform_free(struct xpu_platform *pf)
 	free(pf->routes);
 	free(pf->path);
 	memset(pf, 0, sizeof(*pf));
+}
+
+/* The unit model's rate for a class at a P-state (xpu.h). */
+double xpu_unit_rate(const struct xpu_unit *un, int cls, int ps)
+{
+	double speed = un->pstates[ps].speed;
+	if (!un->has_class_props)
+		return speed;
+	const struct xpu_class_cap *cap = &un->cls[cls];
+	if (!cap->supported)
+		return 0;
+	double scale = speed / un->pstates[0].speed;
+	return (cap->peak > 0 ? cap->peak * scale : speed) * cap->efficiency;
 }
 
 int xpu_platform_find_unit(const struct xpu_platform *pf, const char *name)

@@ -1,4 +1,4 @@
-/* engine.h — one replay: load, run the event loop on a backend, collect results. */
+/* run.h — the driver's one replay: load, run the event loop on a backend, collect results. */
 #ifndef XPU_ENGINE_H
 #define XPU_ENGINE_H
 
@@ -26,14 +26,16 @@ struct xpu_run_opts {
 	                     * period (xpu_power_ops.period) */
 	double sample;      /* seconds between timeline samples of every unit; 0: change
 	                     * points only */
-	int live;           /* 0: SimGrid, 1: host CPU threads */
+	int live;           /* 1: the "cpu" backend when backend is NULL (--live) */
+	const char *backend; /* "sim", "cpu", or "NAME:key=value,..."; NULL: sim, or cpu
+	                      * with live */
 	const char *output; /* HDF5 path, NULL = write none */
 	int quiet;
 	const struct xpu_param *backend_params; /* e.g. live "threads" */
 	/* A sched table given directly (tests, embedding programs): used instead of
 	 * looking sched up by name; sched then only labels the result. */
 	const struct xpu_sched_ops *sched_ops;
-	/* Fault injection (core/faults.h): "kind=npu", "unit=3", "every=10"; NULL none. */
+	/* Fault injection (driver/faults.h): "kind=npu", "unit=3", "every=10"; NULL none. */
 	const char *faults;
 	int nbackend_params;
 	/* Called at every task state change (tests, tools): from and to are enum
@@ -58,8 +60,6 @@ struct xpu_run_result {
 	struct xpu_data_stats data; /* per datum and per pair of units */
 };
 
-/* Without --tick, the tick is the predicted span of the run divided by this. */
-#define XPU_TICKS_PER_RUN 1000.0
 
 /* Run one replay. Returns 0 on success; -EINVAL with err for bad input (exit status
  * 2); another negative errno with err for a run failure (exit status 1). res may be

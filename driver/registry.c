@@ -40,6 +40,8 @@ const struct xpu_power_ops *const xpu_power_registry[] = {
     NULL,
 };
 const struct xpu_offload_ops *const xpu_offload_registry[] = {&xpu_offload_local, NULL};
+const struct xpu_backend_ops *const xpu_backend_registry[] = {&xpu_backend_sim, &xpu_backend_cpu,
+                                                              NULL};
 
 /* What the registry needs of any ops table: its head. */
 struct entry {
@@ -98,7 +100,7 @@ static size_t size_of(int kind, int version)
 static const char *kind_label(int kind)
 {
 	static const char *const l[] = {"sched", "mem", "power", "offload"};
-	return kind >= 0 && kind < 4 ? l[kind] : "?";
+	return kind >= 0 && kind < 4 ? l[kind] : "backend";
 }
 
 void xpu_spec_free(struct xpu_spec *spec)
@@ -182,7 +184,7 @@ static int load_shared(int kind, const char *what, struct xpu_spec *spec, struct
 	if (!x)
 		return xpu_errf(err, NULL, 0,
 		                "%s: %s exports no xpu_policy_export; declare the table with "
-		                "XPU_EXPORT_POLICY (core/xpu.h)",
+		                "XPU_EXPORT_POLICY (engine/xpu.h)",
 		                what, spec->name);
 	if (x->abi_version != XPU_ABI_VERSION)
 		return xpu_errf(err, NULL, 0,
@@ -197,7 +199,7 @@ static int load_shared(int kind, const char *what, struct xpu_spec *spec, struct
 	if (h->version < 1)
 		return xpu_errf(err, NULL, 0,
 		                "%s: %s: its %s table has no version (head.version %d); set "
-		                ".head.version to the kind's table version (core/xpu.h)",
+		                ".head.version to the kind's table version (engine/xpu.h)",
 		                what, spec->name, kind_label(kind), h->version);
 	if (h->version > have)
 		return xpu_errf(err, NULL, 0,
@@ -240,8 +242,9 @@ static int check_param(const char *what, int kind, const char *policy,
 		else if (ps->min > -1e300)
 			snprintf(range, sizeof(range), " >= %.15g", ps->min);
 		return xpu_errf(err, NULL, 0,
-		                "%s: %s policy '%s': parameter '%s': expected %s%s, got \"%s\"",
-		                what, kind_label(kind), policy, ps->name, want, range, value);
+		                "%s: %s%s '%s': parameter '%s': expected %s%s, got \"%s\"",
+		                what, kind_label(kind), kind >= 0 ? " policy" : "", policy, ps->name,
+		                want, range, value);
 	}
 	return 0;
 }
@@ -300,22 +303,87 @@ fail:
 	return rc;
 }
 
+static void list_params(const struct xpu_param_spec *ps, FILE *out);
+
+void xpu_backend_list(FILE *out)
+{
+	for (int i = 0; xpu_backend_registry[i]; i++) {
+		const struct xpu_ops_head *h = &xpu_backend_registry[i]->head;
+		fprintf(out, "  %-14s %s\n", h->name, h->description ? h->description : "");
+		list_params(h->params, out);
+	}
+}
+
 void xpu_policy_list(int kind, FILE *out)
 {
-	static const char *const type[] = {"number", "integer", "text"};
 	struct entry e;
 	for (int i = 0; entry_at(kind, i, &e); i++) {
 		const struct xpu_ops_head *h = e.head;
 		fprintf(out, "  %-14s %s\n", h->name, h->description ? h->description : "");
-		for (int k = 0; h->params && h->params[k].name; k++) {
-			const struct xpu_param_spec *p = &h->params[k];
-			fprintf(out, "      %-10s %s", p->name,
-			        p->type >= 0 && p->type < 3 ? type[p->type] : "?");
-			if (p->type != XPU_PARAM_TEXT && p->max < 1e300)
-				fprintf(out, " in [%g, %g]", p->min, p->max);
-			else if (p->type != XPU_PARAM_TEXT)
-				fprintf(out, " >= %g", p->min);
-			fprintf(out, "%s%s\n", p->help ? ": " : "", p->help ? p->help : "");
-		}
+		list_params(h->params, out);
 	}
+}
+
+static void list_params(const struct xpu_param_spec *ps, FILE *out)
+{
+	static const char *const type[] = {"number", "integer", "text"};
+	for (int k = 0; ps && ps[k].name; k++) {
+		const struct xpu_param_spec *p = &ps[k];
+		fprintf(out, "      %-10s %s", p->name,
+		        p->type >= 0 && p->type < 3 ? type[p->type] : "?");
+		if (p->type != XPU_PARAM_TEXT && p->max < 1e300)
+			fprintf(out, " in [%g, %g]", p->min, p->max);
+		else if (p->type != XPU_PARAM_TEXT)
+			fprintf(out, " >= %g", p->min);
+		fprintf(out, "%s%s\n", p->help ? ": " : "", p->help ? p->help : "");
+	}
+}
+
+int xpu_backend_resolve(const char *text, struct xpu_spec *spec,
+                        const struct xpu_backend_ops **ops, struct xpu_err *err)
+{
+	int rc = spec_parse(text, "--backend", spec, err);
+	if (rc)
+		goto fail;
+	const struct xpu_backend_ops *b = NULL;
+	for (int i = 0; xpu_backend_registry[i] && !b; i++)
+		if (!strcmp(xpu_backend_registry[i]->head.name, spec->name))
+			b = xpu_backend_registry[i];
+	if (!b) {
+		char names[256];
+		size_t off = 0;
+		names[0] = '\0';
+		for (int i = 0; xpu_backend_registry[i] && off < sizeof(names); i++)
+			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
+			                        i ? ", " : "", xpu_backend_registry[i]->head.name);
+		rc = xpu_errf(err, NULL, 0, "--backend: unknown backend \"%s\"; valid: %s",
+		              spec->name, names);
+		goto fail;
+	}
+	const struct xpu_param_spec *ps = b->head.params;
+	for (int p = 0; p < spec->nparams; p++) {
+		const struct xpu_param_spec *hit = NULL;
+		for (int k = 0; ps && ps[k].name && !hit; k++)
+			if (!strcmp(ps[k].name, spec->params[p].key))
+				hit = &ps[k];
+		if (!hit) {
+			char valid[256] = "none";
+			size_t off = 0;
+			for (int k = 0; ps && ps[k].name && off < sizeof(valid); k++)
+				off += (size_t)snprintf(valid + off, sizeof(valid) - off, "%s%s",
+				                        k ? ", " : "", ps[k].name);
+			rc = xpu_errf(err, NULL, 0,
+			              "--backend: backend '%s' has no parameter \"%s\"; valid: %s",
+			              b->head.name, spec->params[p].key, valid);
+			goto fail;
+		}
+		if ((rc = check_param("--backend", -1, b->head.name, hit, spec->params[p].value,
+		                      err)))
+			goto fail;
+	}
+	*ops = b;
+	return 0;
+fail:
+	xpu_spec_free(spec);
+	return rc;
 }

@@ -454,7 +454,7 @@ static int resolve_deps(struct loader *L)
 	return 0;
 }
 
-/* The workload's data (core/data_model.c), and the dependencies shared data adds: a
+/* The workload's data (engine/data_model.c), and the dependencies shared data adds: a
  * task that accesses a datum after another in trace order, where one of them writes
  * it, waits for it (no bytes on the edge: the datum itself moves). */
 static int build_data(struct loader *L)

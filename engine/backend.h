@@ -51,8 +51,7 @@ struct xpu_copy {
 struct xpu_backend;
 
 struct xpu_backend_ops {
-	const char *name;
-	const char *description;
+	struct xpu_ops_head head; /* version XPU_BACKEND_VERSION, name for --backend */
 	/* Open the backend and describe its units in *pf (see platform.h for the
 	 * builder). path is the platform file, or NULL for a backend that discovers its
 	 * hardware. Returns 0, -ENODEV when the hardware is absent, -EINVAL with err set
@@ -93,7 +92,8 @@ struct xpu_backend {
 	const struct xpu_param *param;
 };
 
-/* Registered backends: "sim" (SimGrid) and "cpu" (host CPU threads). */
+/* Backends, registered by name in the driver (driver/registry.c): "sim" (SimGrid) and
+ * "cpu" (host CPU threads; --live). */
 extern const struct xpu_backend_ops xpu_backend_sim;
 extern const struct xpu_backend_ops xpu_backend_cpu;
 

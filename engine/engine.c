@@ -77,18 +77,6 @@ static double reconfig(const struct xpu_task *t, const struct xpu_unit *un)
 	return (b >= 0 && b != un->loaded_bitstream) ? un->reconfig_time : 0;
 }
 
-double xpu_unit_rate(const struct xpu_unit *un, int cls, int ps)
-{
-	double speed = un->pstates[ps].speed;
-	if (!un->has_class_props)
-		return speed;
-	const struct xpu_class_cap *cap = &un->cls[cls];
-	if (!cap->supported)
-		return 0;
-	double scale = speed / un->pstates[0].speed;
-	return (cap->peak > 0 ? cap->peak * scale : speed) * cap->efficiency;
-}
-
 /* Time model (DESIGN.md section 4): the explicit duration when the trace gives one,
  * else the roofline max(flop / (peak x efficiency), bytes / memory bandwidth) at the
  * current P-state, plus the unit's launch latency. A class peak is stated at P-state 0
