@@ -16,6 +16,9 @@ reps=${BENCH_REPEAT:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 platform="$src/bench/platform9216.xml"
+for b in xpuopt bench/plain_jobs; do
+	[ -x "$build/$b" ] || { echo "bench: $build/$b missing (make bench builds it)"; exit 1; }
+done
 
 "$build/xpuopt" gen lublin --count "$n" --procs 9216 --seed 1 -o "$work/jobs.swf"
 echo "== replay of $n Lublin-Feitelson jobs on a 9,216-processor unit =="
