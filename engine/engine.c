@@ -27,7 +27,7 @@ int xpu_nunits(const struct xpu_engine *e)
 	return e->pf->nunits;
 }
 
-struct xpu_unit *xpu_unit_at(const struct xpu_engine *e, int i)
+const struct xpu_unit *xpu_unit_at(const struct xpu_engine *e, int i)
 {
 	return &e->pf->units[i];
 }
@@ -37,7 +37,7 @@ uint32_t xpu_ntasks(const struct xpu_engine *e)
 	return e->w->ntasks;
 }
 
-struct xpu_task *xpu_task_at(const struct xpu_engine *e, uint32_t i)
+const struct xpu_task *xpu_task_at(const struct xpu_engine *e, uint32_t i)
 {
 	return &e->w->tasks[i];
 }
@@ -437,9 +437,23 @@ static int place(struct xpu_engine *e, struct xpu_task *t, int u, double order)
 	return 0;
 }
 
-int xpu_place(struct xpu_engine *e, struct xpu_task *t, int u, double order)
+/* Policies hold const views: the engine's own task is the one at the same index. */
+static struct xpu_task *own(struct xpu_engine *e, const struct xpu_task *t)
 {
-	return place(e, t, u, order);
+	return &e->w->tasks[t->index];
+}
+
+int xpu_place(struct xpu_engine *e, const struct xpu_task *t, int u, double order)
+{
+	if (!t || t->index >= e->w->ntasks || &e->w->tasks[t->index] != t)
+		return -EINVAL;
+	return place(e, own(e, t), u, order);
+}
+
+void xpu_task_set_sched_data(struct xpu_engine *e, const struct xpu_task *t, void *data)
+{
+	if (t && t->index < e->w->ntasks)
+		own(e, t)->sched_data = data;
 }
 
 static void make_ready(struct xpu_engine *e, struct xpu_task *t);
@@ -547,13 +561,18 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 	while (!e->rc && r->running < un->cores) {
 		const struct xpu_hent *h = xpu_heap_top(&r->queue);
 		if (!h) {
-			struct xpu_task *t = NULL;
+			const struct xpu_task *ct = NULL;
 			if (e->sched.ops->pick)
-				t = e->sched.ops->pick(&e->sched, (struct xpu_unit *)un);
+				ct = e->sched.ops->pick(&e->sched, un);
 			else
-				t = xpu_readyq_take(e->central, e, u);
-			if (!t)
+				ct = xpu_readyq_take(e->central, e, u);
+			if (!ct)
 				break;
+			if (ct->index >= e->w->ntasks || &e->w->tasks[ct->index] != ct) {
+				fatal(e, -EINVAL, "the sched policy's pick returned no task of the run");
+				break;
+			}
+			struct xpu_task *t = own(e, ct);
 			if (place(e, t, u, e->now) < 0) {
 				/* a policy returned a task u cannot run: keep the run
 				 * honest and fail it rather than loop */

@@ -142,7 +142,7 @@ void xpu_readyq_free(struct xpu_readyq *q)
 	free(q);
 }
 
-int xpu_readyq_push(struct xpu_readyq *q, struct xpu_task *t, double key)
+int xpu_readyq_push(struct xpu_readyq *q, const struct xpu_task *t, double key)
 {
 	struct rclass *c = &q->cls[t->cls];
 	struct xpu_hent x = {key, q->seq++, t->index};
@@ -199,7 +199,8 @@ static struct where best_runnable(const struct rclass *c, const struct xpu_engin
 	return best;
 }
 
-struct xpu_task *xpu_readyq_take(struct xpu_readyq *q, const struct xpu_engine *e, int u)
+const struct xpu_task *xpu_readyq_take(struct xpu_readyq *q, const struct xpu_engine *e,
+                                       int u)
 {
 	const struct xpu_unit *un = xpu_unit_at(e, u);
 	int bc = -1;

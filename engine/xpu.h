@@ -238,7 +238,9 @@ struct xpu_task {
 	uint32_t naccess;
 	struct xpu_access *access; /* data it reads and writes */
 
-	/* Run-time state, written by the engine only. */
+	/* Run-time state, owned by the engine: policies see every task and unit through
+	 * const pointers (the ops above and the services), so that only the engine's one
+	 * state-changing function writes these. */
 	int state;         /* enum xpu_task_state */
 	int unit;          /* unit it is placed on, -1 before placement */
 	uint32_t npending; /* dependencies not yet done */
@@ -252,7 +254,7 @@ struct xpu_task {
 	double predicted; /* predicted duration on its unit when it started */
 	double order;     /* order key in its unit's queue */
 	uint64_t mem_handle;
-	void *sched_data; /* free for the sched policy */
+	void *sched_data; /* the sched policy's: set with xpu_task_set_sched_data */
 };
 
 /* ------------------------------------------------------------------ engine services */
@@ -266,9 +268,9 @@ struct xpu_engine;
 double xpu_now(const struct xpu_engine *e);
 const struct xpu_platform *xpu_platform_of(const struct xpu_engine *e);
 int xpu_nunits(const struct xpu_engine *e);
-struct xpu_unit *xpu_unit_at(const struct xpu_engine *e, int i);
+const struct xpu_unit *xpu_unit_at(const struct xpu_engine *e, int i);
 uint32_t xpu_ntasks(const struct xpu_engine *e);
-struct xpu_task *xpu_task_at(const struct xpu_engine *e, uint32_t i);
+const struct xpu_task *xpu_task_at(const struct xpu_engine *e, uint32_t i);
 
 /* 1 when unit u can run task t's class (and a cost, if the task lists explicit
  * costs, covers u or its kind), else 0. */
@@ -310,9 +312,10 @@ uint64_t xpu_random(struct xpu_engine *e);
 struct xpu_readyq;
 struct xpu_readyq *xpu_readyq_new(void);
 void xpu_readyq_free(struct xpu_readyq *q);
-int xpu_readyq_push(struct xpu_readyq *q, struct xpu_task *t, double key);
+int xpu_readyq_push(struct xpu_readyq *q, const struct xpu_task *t, double key);
 /* Remove and return the first task (smallest key) that unit u can run, or NULL. */
-struct xpu_task *xpu_readyq_take(struct xpu_readyq *q, const struct xpu_engine *e, int u);
+const struct xpu_task *xpu_readyq_take(struct xpu_readyq *q, const struct xpu_engine *e,
+                                       int u);
 size_t xpu_readyq_len(const struct xpu_readyq *q);
 
 /* Place a submitted task on unit u's queue. The queue runs in ascending `order`
@@ -320,7 +323,10 @@ size_t xpu_readyq_len(const struct xpu_readyq *q);
  * task's dependencies are done, its inputs have arrived and its memory is granted.
  * Input transfers start as soon as each producer is done. Returns 0, -EINVAL when u
  * cannot run t or t is already placed. May be called from any sched operation. */
-int xpu_place(struct xpu_engine *e, struct xpu_task *t, int u, double order);
+int xpu_place(struct xpu_engine *e, const struct xpu_task *t, int u, double order);
+
+/* Keep a value of the sched policy's with task t (read back as t->sched_data). */
+void xpu_task_set_sched_data(struct xpu_engine *e, const struct xpu_task *t, void *data);
 
 /* ------------------------------------------------------------------ policy handles */
 
@@ -373,7 +379,7 @@ struct xpu_sched_ops {
 	/* A task's submit time is reached. Every task arriving at one instant is
 	 * submitted before any of them is reported ready. A static scheduler may place
 	 * the task now (xpu_place). Default: nothing. */
-	void (*on_submit)(struct xpu_sched *s, struct xpu_task *t);
+	void (*on_submit)(struct xpu_sched *s, const struct xpu_task *t);
 	/* Every task of one arrival instant has been submitted; none of them has been
 	 * reported ready yet. The moment for a static scheduler to plan the batch.
 	 * Default: nothing. */
@@ -381,19 +387,19 @@ struct xpu_sched_ops {
 	/* Every dependency of t is done. If t is not placed yet, the policy places it now
 	 * or keeps it for pick. Default: the engine's central queue, highest priority
 	 * first, then in readiness order. */
-	void (*on_ready)(struct xpu_sched *s, struct xpu_task *t);
+	void (*on_ready)(struct xpu_sched *s, const struct xpu_task *t);
 	/* Unit u has a free core and an empty queue: return a ready, unplaced task for it,
 	 * or NULL. The engine places the returned task on u. Default: the first task of
 	 * the central queue that u can run. */
-	struct xpu_task *(*pick)(struct xpu_sched *s, struct xpu_unit *u);
+	const struct xpu_task *(*pick)(struct xpu_sched *s, const struct xpu_unit *u);
 	/* t has ended (state DONE or FAILED). Default: nothing. */
-	void (*on_done)(struct xpu_sched *s, struct xpu_task *t);
+	void (*on_done)(struct xpu_sched *s, const struct xpu_task *t);
 	/* Periodic call every tick interval. Default: nothing. */
 	void (*on_tick)(struct xpu_sched *s, double now);
 	/* t's launch on unit u failed (the backend refused or lost it). Return 1 to
 	 * have the engine take t off u and report it ready again (on_ready), to try
 	 * elsewhere; 0 to let it fail. Default: 0. */
-	int (*on_failed)(struct xpu_sched *s, struct xpu_task *t, int u);
+	int (*on_failed)(struct xpu_sched *s, const struct xpu_task *t, int u);
 	/* Version 2. Every input of t, placed on unit u, is now in u's memory (its copies
 	 * arrived); t may still wait for its turn or its memory. For prefetch-aware
 	 * policies. Default: nothing. */
@@ -440,7 +446,7 @@ struct xpu_power_ops {
 	 * for every unit at the start of the run and every governor period, and for one
 	 * unit when it starts a task (util then counts the task). Returns a P-state
 	 * index. Default: keep the current one. */
-	int (*select)(struct xpu_power *p, struct xpu_unit *u, double util);
+	int (*select)(struct xpu_power *p, const struct xpu_unit *u, double util);
 	/* Governor period in seconds: how often select is called for every unit. 0 (the
 	 * default): only at the start of the run and at task starts, for governors whose
 	 * choice does not depend on past utilisation; < 0: the run's estimated tick
@@ -463,7 +469,7 @@ struct xpu_offload_ops {
 	int (*init)(struct xpu_offload *o);
 	void (*fini)(struct xpu_offload *o);
 	/* Return -1 to run t locally, else a zone index. Default: -1. */
-	int (*decide)(struct xpu_offload *o, struct xpu_task *t);
+	int (*decide)(struct xpu_offload *o, const struct xpu_task *t);
 };
 
 struct xpu_offload {

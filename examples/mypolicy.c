@@ -38,7 +38,7 @@ static void sjf_fini(struct xpu_sched *s)
 	free(p);
 }
 
-static void sjf_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void sjf_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct sjf *p = s->priv;
 	if (t->unit >= 0)
@@ -48,7 +48,7 @@ static void sjf_on_ready(struct xpu_sched *s, struct xpu_task *t)
 	xpu_readyq_push(p->q, t, fifo ? 0 : t->flops);
 }
 
-static struct xpu_task *sjf_pick(struct xpu_sched *s, struct xpu_unit *u)
+static const struct xpu_task *sjf_pick(struct xpu_sched *s, const struct xpu_unit *u)
 {
 	struct sjf *p = s->priv;
 	return xpu_readyq_take(p->q, s->eng, u->index);

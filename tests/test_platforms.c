@@ -129,7 +129,7 @@ Test(platforms, gpu_pool_runs_a_mixed_trace)
 static const char *const *pin;
 static int npin;
 
-static void pin_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void pin_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	const char *name = pin[(int)t->index < npin ? (int)t->index : 0];
 	int u = xpu_platform_find_unit(xpu_platform_of(s->eng), name);

@@ -1,7 +1,7 @@
 /* local.c — the offload policy that keeps every task on the local platform. */
 #include "xpu.h"
 
-static int local_decide(struct xpu_offload *o, struct xpu_task *t)
+static int local_decide(struct xpu_offload *o, const struct xpu_task *t)
 {
 	(void)o;
 	(void)t;

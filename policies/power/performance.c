@@ -1,7 +1,7 @@
 /* performance.c — every unit at its fastest P-state, always (cpufreq "performance"). */
 #include "xpu.h"
 
-static int perf_select(struct xpu_power *p, struct xpu_unit *u, double util)
+static int perf_select(struct xpu_power *p, const struct xpu_unit *u, double util)
 {
 	(void)p;
 	(void)util;

@@ -1,7 +1,7 @@
 /* powersave.c — every unit at its slowest P-state, always (cpufreq "powersave"). */
 #include "xpu.h"
 
-static int save_select(struct xpu_power *p, struct xpu_unit *u, double util)
+static int save_select(struct xpu_power *p, const struct xpu_unit *u, double util)
 {
 	(void)p;
 	(void)util;

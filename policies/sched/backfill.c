@@ -61,13 +61,13 @@ double xpu_backfill_first_reservation(const struct xpu_task *t)
 	return d;
 }
 
-static void note_reservation(struct xpu_task *t, double at)
+static void note_reservation(struct xpu_engine *e, const struct xpu_task *t, double at)
 {
 	uintptr_t bits;
 	if (t->sched_data)
 		return;
 	memcpy(&bits, &at, sizeof(bits));
-	t->sched_data = (void *)bits;
+	xpu_task_set_sched_data(e, t, (void *)bits);
 }
 
 int bf_init(struct xpu_sched *s, enum bf_mode mode)
@@ -145,7 +145,7 @@ static int fits_now(struct bf *b, struct xpu_engine *e, const struct xpu_task *t
 	return best;
 }
 
-static void start(struct bf *b, struct xpu_engine *e, struct xpu_task *t, int u)
+static void start(struct bf *b, struct xpu_engine *e, const struct xpu_task *t, int u)
 {
 	if (grow(&b->run, &b->rcap, b->nrun))
 		return; /* stays queued */
@@ -296,7 +296,7 @@ static void run_fcfs(struct bf *b, struct xpu_engine *e)
 {
 	size_t i = 0;
 	while (i < b->nq) {
-		struct xpu_task *t = xpu_task_at(e, b->q[i]);
+		const struct xpu_task *t = xpu_task_at(e, b->q[i]);
 		if (!b->queued[t->index]) { /* started or failed meanwhile */
 			i++;
 			continue;
@@ -320,7 +320,7 @@ static void run_easy(struct bf *b, struct xpu_engine *e)
 	run_fcfs(b, e);
 	if (!b->nq)
 		return;
-	struct xpu_task *head = xpu_task_at(e, b->q[0]);
+	const struct xpu_task *head = xpu_task_at(e, b->q[0]);
 	int ru = -1;
 	double shadow = INFINITY, now = xpu_now(e);
 	for (int u = 0; u < xpu_nunits(e); u++) {
@@ -332,12 +332,12 @@ static void run_easy(struct bf *b, struct xpu_engine *e)
 	}
 	if (ru < 0)
 		return;
-	note_reservation(head, shadow);
+	note_reservation(e, head, shadow);
 	/* cores of ru the head leaves spare at its shadow time */
 	int extra =
 	    xpu_unit_at(e, ru)->cores - used_at(b, e, ru, shadow, head->index) - (int)head->width;
 	for (size_t i = 1; i < b->nq && b->free_total > 0; i++) {
-		struct xpu_task *t = xpu_task_at(e, b->q[i]);
+		const struct xpu_task *t = xpu_task_at(e, b->q[i]);
 		if ((long)t->width > b->free_total)
 			continue;
 		int best = -1;
@@ -367,7 +367,7 @@ static void run_conservative(struct bf *b, struct xpu_engine *e)
 	double now = xpu_now(e);
 	for (size_t i = 0; i < b->nq; i++) {
 		uint32_t j = b->q[i];
-		struct xpu_task *t = xpu_task_at(e, j);
+		const struct xpu_task *t = xpu_task_at(e, j);
 		double old = b->rs[j];
 		b->rs[j] = NAN; /* out of the profile while it looks for a slot */
 		int bu = -1;
@@ -385,7 +385,7 @@ static void run_conservative(struct bf *b, struct xpu_engine *e)
 		}
 		b->rs[j] = bs;
 		b->ru[j] = bu;
-		note_reservation(t, bs);
+		note_reservation(e, t, bs);
 		if (bs <= now && b->free_cores[bu] >= (int)t->width) {
 			b->rs[j] = NAN;
 			start(b, e, t, bu);
@@ -416,7 +416,7 @@ static void decide(struct xpu_sched *s)
 	b->busy = 0;
 }
 
-void bf_on_ready(struct xpu_sched *s, struct xpu_task *t)
+void bf_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct bf *b = s->priv;
 	if (t->unit >= 0 || grow(&b->q, &b->qcap, b->nq))
@@ -426,7 +426,7 @@ void bf_on_ready(struct xpu_sched *s, struct xpu_task *t)
 	decide(s);
 }
 
-void bf_on_done(struct xpu_sched *s, struct xpu_task *t)
+void bf_on_done(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct bf *b = s->priv;
 	for (size_t i = 0; i < b->nrun; i++)
@@ -442,7 +442,7 @@ void bf_on_done(struct xpu_sched *s, struct xpu_task *t)
 	decide(s);
 }
 
-struct xpu_task *bf_pick(struct xpu_sched *s, struct xpu_unit *u)
+const struct xpu_task *bf_pick(struct xpu_sched *s, const struct xpu_unit *u)
 {
 	(void)u;
 	decide(s);

@@ -10,9 +10,9 @@ enum bf_mode { BF_FCFS, BF_EASY, BF_CONSERVATIVE };
 
 int bf_init(struct xpu_sched *s, enum bf_mode mode);
 void bf_fini(struct xpu_sched *s);
-void bf_on_ready(struct xpu_sched *s, struct xpu_task *t);
-void bf_on_done(struct xpu_sched *s, struct xpu_task *t);
-struct xpu_task *bf_pick(struct xpu_sched *s, struct xpu_unit *u);
+void bf_on_ready(struct xpu_sched *s, const struct xpu_task *t);
+void bf_on_done(struct xpu_sched *s, const struct xpu_task *t);
+const struct xpu_task *bf_pick(struct xpu_sched *s, const struct xpu_unit *u);
 void bf_on_tick(struct xpu_sched *s, double now);
 
 /* The reservation a job was first given (conservative: at arrival; EASY: when it

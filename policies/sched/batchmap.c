@@ -59,7 +59,7 @@ void bm_fini(struct xpu_sched *s)
 	free(b);
 }
 
-void bm_on_ready(struct xpu_sched *s, struct xpu_task *t)
+void bm_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct bm *b = s->priv;
 	if (t->unit >= 0)
@@ -144,7 +144,7 @@ static void map_batch(struct xpu_sched *s)
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < b->n; i++) {
-		struct xpu_task *t = xpu_task_at(e, b->q[i]);
+		const struct xpu_task *t = xpu_task_at(e, b->q[i]);
 		if (t->state != XPU_TASK_READY || t->unit >= 0)
 			continue; /* failed meanwhile */
 		b->c[n].task = t->index;
@@ -168,7 +168,7 @@ static void map_batch(struct xpu_sched *s)
 	}
 }
 
-struct xpu_task *bm_pick(struct xpu_sched *s, struct xpu_unit *u)
+const struct xpu_task *bm_pick(struct xpu_sched *s, const struct xpu_unit *u)
 {
 	(void)u;
 	map_batch(s);

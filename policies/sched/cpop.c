@@ -49,7 +49,7 @@ static void cpop_fini(struct xpu_sched *s)
 	free(c);
 }
 
-static void cpop_on_submit(struct xpu_sched *s, struct xpu_task *t)
+static void cpop_on_submit(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct cpop *c = s->priv;
 	ls_add(&c->l, t);
@@ -139,7 +139,7 @@ static void cpop_on_arrivals(struct xpu_sched *s, double now)
 		if (!c->nleft[order[i]])
 			ls_heap_push(l, ready, &nready, order[i]);
 	while (nready) {
-		struct xpu_task *t = xpu_task_at(e, ls_heap_pop(l, ready, &nready));
+		const struct xpu_task *t = xpu_task_at(e, ls_heap_pop(l, ready, &nready));
 		int bu = -1;
 		double best_eft = INFINITY, best_est = 0, est;
 		if (c->on_cp[t->index] && cpu >= 0) {

@@ -29,7 +29,7 @@ int dmda_best_unit(struct xpu_engine *e, const struct xpu_task *t, double *data_
 	return best;
 }
 
-static void dmda_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void dmda_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	double r;
 	if (t->unit >= 0)

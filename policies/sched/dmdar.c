@@ -8,7 +8,7 @@
  * present, readiness order is kept. */
 #include "dmda.h"
 
-static void dmdar_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void dmdar_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	double r;
 	if (t->unit >= 0)

@@ -17,13 +17,13 @@ static void edf_fini(struct xpu_sched *s)
 	xpu_readyq_free(s->priv);
 }
 
-static void edf_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void edf_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	if (t->unit < 0)
 		xpu_readyq_push(s->priv, t, t->deadline); /* INFINITY sorts last */
 }
 
-static struct xpu_task *edf_pick(struct xpu_sched *s, struct xpu_unit *u)
+static const struct xpu_task *edf_pick(struct xpu_sched *s, const struct xpu_unit *u)
 {
 	return xpu_readyq_take(s->priv, s->eng, u->index);
 }

@@ -46,7 +46,7 @@ static double transfer(struct xpu_engine *e, const struct xpu_task *t, int u)
 	return sec;
 }
 
-static void energy_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void energy_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct energy *w = s->priv;
 	struct xpu_engine *e = s->eng;

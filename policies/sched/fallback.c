@@ -54,7 +54,7 @@ static void fb_fini(struct xpu_sched *s)
 	free(f);
 }
 
-static void fb_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void fb_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct fb *f = s->priv;
 	struct xpu_engine *e = s->eng;
@@ -79,7 +79,7 @@ static void fb_on_ready(struct xpu_sched *s, struct xpu_task *t)
 	}
 }
 
-static int fb_on_failed(struct xpu_sched *s, struct xpu_task *t, int u)
+static int fb_on_failed(struct xpu_sched *s, const struct xpu_task *t, int u)
 {
 	struct fb *f = s->priv;
 	struct xpu_engine *e = s->eng;

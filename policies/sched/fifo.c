@@ -15,13 +15,13 @@ static void fifo_fini(struct xpu_sched *s)
 	xpu_readyq_free(s->priv);
 }
 
-static void fifo_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void fifo_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	if (t->unit < 0)
 		xpu_readyq_push(s->priv, t, 0); /* one key: pure arrival order */
 }
 
-static struct xpu_task *fifo_pick(struct xpu_sched *s, struct xpu_unit *u)
+static const struct xpu_task *fifo_pick(struct xpu_sched *s, const struct xpu_unit *u)
 {
 	return xpu_readyq_take(s->priv, s->eng, u->index);
 }

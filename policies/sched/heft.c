@@ -32,7 +32,7 @@ static void heft_fini(struct xpu_sched *s)
 	free(s->priv);
 }
 
-static void heft_on_submit(struct xpu_sched *s, struct xpu_task *t)
+static void heft_on_submit(struct xpu_sched *s, const struct xpu_task *t)
 {
 	ls_add(s->priv, t);
 }
@@ -63,7 +63,7 @@ static void heft_on_arrivals(struct xpu_sched *s, double now)
 	cmp_ctx = l;
 	qsort(order, n, sizeof(*order), by_rank);
 	for (size_t i = 0; i < n; i++) {
-		struct xpu_task *t = xpu_task_at(e, order[i]);
+		const struct xpu_task *t = xpu_task_at(e, order[i]);
 		int bu = -1;
 		double best_eft = INFINITY, best_est = 0, est;
 		for (int u = 0; u < xpu_nunits(e); u++) {

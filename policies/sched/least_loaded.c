@@ -4,7 +4,7 @@
 
 #include "xpu.h"
 
-static void ll_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void ll_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	int best = -1;
 	double best_avail = INFINITY;

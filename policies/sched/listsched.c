@@ -265,7 +265,7 @@ static int add_slot(struct ls_plan *pl, double start, double end)
 	return 0;
 }
 
-void ls_commit(struct ls *l, struct xpu_engine *e, struct xpu_task *t, int u, double est,
+void ls_commit(struct ls *l, struct xpu_engine *e, const struct xpu_task *t, int u, double est,
                double eft)
 {
 	l->aft[t->index] = eft;

@@ -52,7 +52,7 @@ void ls_rank_up(struct ls *l, struct xpu_engine *e, const uint32_t *order, size_
 double ls_eft(const struct ls *l, struct xpu_engine *e, const struct xpu_task *t, int u, double now,
               double *est);
 /* Record t on u over [est, eft] and place it with est as queue order. */
-void ls_commit(struct ls *l, struct xpu_engine *e, struct xpu_task *t, int u, double est,
+void ls_commit(struct ls *l, struct xpu_engine *e, const struct xpu_task *t, int u, double est,
                double eft);
 /* A ready list of batch tasks: a max-heap on rank[], ties in topological order. h
  * holds up to npending entries. */

@@ -8,7 +8,7 @@
 
 #include "xpu.h"
 
-static void mct_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void mct_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct xpu_engine *e = s->eng;
 	int best = -1;

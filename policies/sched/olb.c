@@ -27,7 +27,7 @@ static void olb_fini(struct xpu_sched *s)
 	free(s->priv);
 }
 
-static void olb_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void olb_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct olb *o = s->priv;
 	struct xpu_engine *e = s->eng;

@@ -42,7 +42,7 @@ static void peft_fini(struct xpu_sched *s)
 	free(p);
 }
 
-static void peft_on_submit(struct xpu_sched *s, struct xpu_task *t)
+static void peft_on_submit(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct peft *p = s->priv;
 	ls_add(&p->l, t);
@@ -103,7 +103,7 @@ static void peft_on_arrivals(struct xpu_sched *s, double now)
 		if (!pf->nleft[order[i]])
 			ls_heap_push(l, ready, &nready, order[i]);
 	while (nready) {
-		struct xpu_task *t = xpu_task_at(e, ls_heap_pop(l, ready, &nready));
+		const struct xpu_task *t = xpu_task_at(e, ls_heap_pop(l, ready, &nready));
 		const double *row = &oct[(size_t)l->topo[t->index] * (size_t)np];
 		int bu = -1;
 		double best = INFINITY, best_est = 0, best_eft = 0, est;

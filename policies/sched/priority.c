@@ -59,14 +59,14 @@ static void prio_fini(struct xpu_sched *s)
 	free(p);
 }
 
-static void prio_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void prio_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct prio *p = s->priv;
 	if (t->unit < 0)
 		xpu_readyq_push(p->q, t, -(double)t->priority + p->arrival[t->index]);
 }
 
-static struct xpu_task *prio_pick(struct xpu_sched *s, struct xpu_unit *u)
+static const struct xpu_task *prio_pick(struct xpu_sched *s, const struct xpu_unit *u)
 {
 	struct prio *p = s->priv;
 	return xpu_readyq_take(p->q, s->eng, u->index);

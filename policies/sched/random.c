@@ -5,7 +5,7 @@
 
 #include "xpu.h"
 
-static void rnd_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void rnd_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct xpu_engine *e = s->eng;
 	double total = 0;

@@ -19,7 +19,7 @@ static void rr_fini(struct xpu_sched *s)
 	free(s->priv);
 }
 
-static void rr_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void rr_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct rr *rr = s->priv;
 	int n = xpu_nunits(s->eng);

@@ -67,7 +67,7 @@ static int owner_of(struct xpu_sched *s, const struct xpu_task *t)
 	return -1;
 }
 
-static void ws_on_ready(struct xpu_sched *s, struct xpu_task *t)
+static void ws_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 {
 	struct ws *w = s->priv;
 	if (t->unit >= 0)
@@ -97,13 +97,13 @@ static uint32_t take(struct deque *q, size_t i)
 	return x;
 }
 
-static struct xpu_task *ws_pick(struct xpu_sched *s, struct xpu_unit *un)
+static const struct xpu_task *ws_pick(struct xpu_sched *s, const struct xpu_unit *un)
 {
 	struct ws *w = s->priv;
 	struct xpu_engine *e = s->eng;
 	struct deque *own = &w->d[un->index];
 	while (own->n) {
-		struct xpu_task *t = xpu_task_at(e, own->a[--own->n]);
+		const struct xpu_task *t = xpu_task_at(e, own->a[--own->n]);
 		if (t->state == XPU_TASK_READY && t->unit < 0)
 			return t; /* (a failed task is dropped) */
 	}
@@ -115,7 +115,7 @@ static struct xpu_task *ws_pick(struct xpu_sched *s, struct xpu_unit *un)
 		if (v == un->index || !q->n || (victim >= 0 && q->n <= w->d[victim].n))
 			continue;
 		for (size_t i = 0; i < q->n; i++) {
-			struct xpu_task *t = xpu_task_at(e, q->a[i]);
+			const struct xpu_task *t = xpu_task_at(e, q->a[i]);
 			if (t->state != XPU_TASK_READY || t->unit >= 0) {
 				take(q, i--); /* failed meanwhile */
 				continue;
