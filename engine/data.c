@@ -3,7 +3,9 @@
  * that read it, and where data occupies memory.
  *
  * A copy is valid (shared), valid and modified (the only up-to-date copy, written
- * there), or invalid. A task reads a datum from a valid copy in its unit's memory; when
+ * there), or invalid. A datum's version counts its completed writes; an access reads
+ * the version of the writes before it in trace order, so a reader placed early never
+ * takes a copy that a write it waits for will replace. A task reads a datum from a valid copy in its unit's memory; when
  * there is none, one copy operation brings it from the valid copy with the shortest
  * predicted transfer, and every task of that memory waiting for the datum waits for
  * that one operation. A write leaves one modified copy, in the writer's memory, and
@@ -40,8 +42,9 @@ struct dcopy {
 struct datum_rt {
 	struct dcopy *c;
 	uint32_t n, cap;
-	uint32_t left;  /* accessing tasks not yet ended */
-	uint8_t exists; /* has a value: shared data from the start, an output once written */
+	uint32_t left;    /* accessing tasks not yet ended */
+	uint32_t version; /* writes completed: an access reads the value of its version */
+	uint8_t exists;   /* has a value: shared data from the start, an output once written */
 };
 
 struct waitrec {
@@ -307,7 +310,9 @@ static int want(struct xpu_engine *e, struct xpu_task *t, struct xpu_access *a)
 	struct datum_rt *d = &D->d[a->datum];
 	const struct xpu_datum *dm = &e->w->data[a->datum];
 	int u = t->unit, pool = e->pf->units[u].mem_pool;
-	if (a->have || !(a->mode & XPU_ACCESS_READ) || !d->exists)
+	/* the value it reads must be written first: the writer is one of its
+	 * dependencies, and asks again for it when done */
+	if (a->have || !(a->mode & XPU_ACCESS_READ) || !d->exists || d->version < a->version)
 		return 0;
 	struct dcopy *c = get_copy(d, pool, u);
 	if (!c)
@@ -446,6 +451,7 @@ void xpu_data_ended(struct xpu_engine *e, struct xpu_task *t, int unit, int done
 			c->unit = unit;
 			count(e, c, e->w->data[a->datum].size, 1);
 			d->exists = 1;
+			d->version++;
 		}
 		if (pool >= 0) {
 			struct dcopy *c = find_copy(d, pool);

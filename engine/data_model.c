@@ -55,7 +55,8 @@ static int push_pair(uint32_t **v, size_t *n, size_t *cap, uint32_t a, uint32_t 
 
 /* One access (datum, mode) added to task t, merging a second mention of the same datum
  * (a task that reads and writes one buffer). count[] holds each task's fill so far. */
-static void add_access(struct xpu_workload *w, uint32_t *fill, uint32_t t, uint32_t d, int mode)
+static void add_access(struct xpu_workload *w, uint32_t *fill, uint32_t t, uint32_t d, int mode,
+                       uint32_t version)
 {
 	struct xpu_task *k = &w->tasks[t];
 	for (uint32_t i = 0; i < fill[t]; i++)
@@ -63,7 +64,8 @@ static void add_access(struct xpu_workload *w, uint32_t *fill, uint32_t t, uint3
 			k->access[i].mode |= (uint8_t)mode;
 			return;
 		}
-	k->access[fill[t]++] = (struct xpu_access){.datum = d, .mode = (uint8_t)mode};
+	k->access[fill[t]++] =
+	    (struct xpu_access){.datum = d, .version = version, .mode = (uint8_t)mode};
 	w->data[d].naccess++;
 }
 
@@ -133,10 +135,10 @@ int xpu_data_build(struct xpu_workload *w, struct xpu_named_access *na, size_t n
 		                                .part = part,
 		                                .size = edges[i].bytes,
 		                                .producer = edges[i].p};
-		add_access(w, fill, edges[i].p, d, XPU_ACCESS_WRITE);
+		add_access(w, fill, edges[i].p, d, XPU_ACCESS_WRITE, 0);
 		size_t j = i;
 		for (; j < ne && edges[j].p == edges[i].p && edges[j].bytes == edges[i].bytes; j++)
-			add_access(w, fill, edges[j].c, d, XPU_ACCESS_READ);
+			add_access(w, fill, edges[j].c, d, XPU_ACCESS_READ, 1); /* once written */
 		d++;
 		i = j;
 	}
@@ -176,7 +178,7 @@ int xpu_data_build(struct xpu_workload *w, struct xpu_named_access *na, size_t n
 		}
 		w->data[d] = (struct xpu_datum){
 		    .name = na[i].name, .part = 0, .size = size, .producer = NONE};
-		uint32_t writer = NONE;
+		uint32_t writer = NONE, writes = 0;
 		nreaders = 0;
 		for (size_t k = i; k < j && !rc; k++) {
 			uint32_t t = na[k].task;
@@ -184,8 +186,9 @@ int xpu_data_build(struct xpu_workload *w, struct xpu_named_access *na, size_t n
 			int mode = na[k].mode;
 			while (k + 1 < j && na[k + 1].task == t)
 				mode |= na[++k].mode;
-			add_access(w, fill, t, d, mode);
+			add_access(w, fill, t, d, mode, writes); /* the value of the writes so far */
 			if (mode & XPU_ACCESS_WRITE) {
+				writes++;
 				if (writer != NONE)
 					rc = push_pair(extra, nextra, &xcap, writer, t);
 				for (size_t r = 0; r < nreaders && !rc; r++)

@@ -201,9 +201,11 @@ enum xpu_access_mode { XPU_ACCESS_READ = 1, XPU_ACCESS_WRITE = 2, XPU_ACCESS_RW 
 /* One datum a task reads (its copy must be valid in the task's memory before it runs)
  * or writes (its copy there becomes the only valid one when the task ends). */
 struct xpu_access {
-	uint32_t datum; /* index into xpu_workload.data */
-	uint8_t mode;   /* enum xpu_access_mode */
-	uint8_t have;   /* engine-owned: 0 not asked, 1 moving in, 2 present */
+	uint32_t datum;   /* index into xpu_workload.data */
+	uint32_t version; /* the datum's value it reads: the writes before it (trace order;
+	                   * 1 for a consumer of an output, written once by its producer) */
+	uint8_t mode;     /* enum xpu_access_mode */
+	uint8_t have;     /* engine-owned: 0 not asked, 1 moving in, 2 present */
 };
 
 /* An explicit duration: on one unit (unit >= 0) or on every unit of a kind. */

@@ -197,3 +197,25 @@ Test(data, result_file_records_data_and_transfers)
 	cr_expect_eq(bytes, 1e9);
 	cr_expect(src == 0 && dst == 1);
 }
+
+/* HEFT places every task at arrival, so c3 sits on the GPU while the GPU still holds
+ * the old copy of w that c1 read; x rewrites w on the CPU first, and c3 must read the
+ * new value: a second 100 MB copy, and c3 starts after it. */
+Test(data, a_reader_placed_before_a_write_reads_the_new_value)
+{
+	const char *trace = write_file("v.csv", "id,class,flops,deps,reads,writes\n"
+	                                        "p,fft,1e9,,w:1e8,\n"
+	                                        "c1,gemm,1e9,p:1e9,w,\n"
+	                                        "c2,gemm,1e9,p:1e9,,\n"
+	                                        "x,fft,1e9,,,w\n"
+	                                        "c3,gemm,1e9,p:1e9,w,\n");
+	struct xpu_run_result res;
+	struct xt_states st = {0};
+	run("tests/data/engine/cpu_gpu.xml", trace, "heft", &res, &st);
+	const struct xpu_task *x = task(&res, "x"), *c3 = task(&res, "c3");
+	cr_expect_eq(c3->bytes_in, 1e8, "%.17g", c3->bytes_in);
+	cr_expect_geq(c3->start_t, x->end_t + 0.1 - 1e-9, "c3 at %g, x ends at %g", c3->start_t,
+	              x->end_t);
+	cr_expect_eq(xpu_summary_get(&res.summary, "bytes_transferred"), 1e9 + 2e8);
+	xpu_run_result_free(&res);
+}
