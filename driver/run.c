@@ -210,6 +210,9 @@ static int check_data_routes(const struct xpu_engine *e, struct xpu_err *err)
 	return rc;
 }
 
+/* The most periodic calls (ticks, governor calls or samples) a run may be asked for. */
+#define MAX_PERIODIC 1e8
+
 /* The default tick: about a thousandth of the run's predicted span, so that periodic
  * calls never dominate the event count, whatever the time scale of the platform (1
  * flop/s textbook cases or 1 PF/s nodes). The span is estimated as the arrival window
@@ -384,8 +387,23 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 		            : ((const struct xpu_power_ops *)pops)->select
 		                ? ((const struct xpu_power_ops *)pops)->period
 		                : 0;
-		int need_auto = !(e.tick > 0) || gp < 0;
-		double at = need_auto ? auto_tick(&e) : 0;
+		double at = auto_tick(&e); /* a thousandth of the estimated span */
+		/* A period so short that the run would make more than MAX_PERIODIC calls
+		 * of it (over the estimated span) would never end in practice: refused. */
+		const struct {
+			const char *opt;
+			double v;
+		} per[] = {{"--tick", e.tick}, {"--governor-period", o->gov_period},
+		           {"--sample", o->sample}};
+		for (size_t i = 0; i < sizeof(per) / sizeof(per[0]); i++)
+			if (per[i].v > 0 && at * XPU_TICKS_PER_RUN / per[i].v > MAX_PERIODIC) {
+				rc = xpu_errf(err, NULL, 0,
+				              "%s %g: the run's estimated span (%.3g s) would take more "
+				              "than %.0e periodic calls; give at least %.3g s",
+				              per[i].opt, per[i].v, at * XPU_TICKS_PER_RUN, MAX_PERIODIC,
+				              at * XPU_TICKS_PER_RUN / MAX_PERIODIC);
+				goto out_close;
+			}
 		if (!(e.tick > 0)) {
 			e.tick = at;
 			e.tick_auto = 1;
