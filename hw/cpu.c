@@ -1,4 +1,5 @@
-/* cpu.c — the live host-CPU backend: one worker thread per unit runs a calibrated GEMM kernel. */
+/* cpu.c — the live host-CPU backend: worker threads run a calibrated GEMM kernel; a unit is
+ * one worker, or a group of `cores` workers that runs a task of width w on w of them. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* sched_getaffinity, pthread_setaffinity_np */
 #endif
@@ -61,6 +62,10 @@ struct cpu_node {
 	struct cpu_node *next;
 	uint64_t reps;
 	struct xpu_event ev;
+	/* A part of a wide launch: the node carrying the launch's event, and (in that
+	 * node) the parts still running. */
+	struct cpu_node *join;
+	uint32_t parts;
 };
 
 struct cpu;
@@ -88,7 +93,10 @@ struct rapl_zone {
 };
 
 struct cpu {
-	int n;
+	int n;      /* worker threads */
+	int cores;  /* workers per unit */
+	int nunits; /* n / cores */
+	double *ubusy_mark, *ujoules; /* per unit: RAPL apportioning */
 	double speed; /* calibrated flop/s of the kernel on one thread */
 	double idle_w, full_w;
 	int pin;
@@ -260,11 +268,18 @@ static void *worker_main(void *arg)
 		uint64_t done = tile_run(w->tile, nd->reps, &c->stop);
 
 		pthread_mutex_lock(&c->lock);
-		nd->ev.status = done == nd->reps ? 0 : -ECANCELED;
-		push_event_locked(c, nd);
-		w->busy += nd->ev.time - w->busy_since;
+		double now = since_t0(c);
+		w->busy += now - w->busy_since;
 		w->busy_since = -1;
-		c->inflight--;
+		struct cpu_node *ev = nd->join ? nd->join : nd;
+		if (done != nd->reps)
+			ev->ev.status = -ECANCELED;
+		if (nd->join)
+			free(nd); /* a part: the launch's event goes out with its last part */
+		if (!ev->parts || !--ev->parts) {
+			push_event_locked(c, ev);
+			c->inflight--;
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
@@ -335,9 +350,12 @@ static void snapshot_busy(struct cpu *c)
 {
 	pthread_mutex_lock(&c->lock);
 	double t = c->running ? since_t0(c) : c->t_end;
-	for (int u = 0; u < c->n; u++) {
-		struct cpu_worker *w = &c->w[u];
-		c->snap[u] = w->busy + (w->busy_since >= 0 ? t - w->busy_since : 0);
+	for (int u = 0; u < c->nunits; u++) {
+		c->snap[u] = 0;
+		for (int k = u * c->cores; k < (u + 1) * c->cores; k++) {
+			struct cpu_worker *w = &c->w[k];
+			c->snap[u] += w->busy + (w->busy_since >= 0 ? t - w->busy_since : 0);
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -354,25 +372,27 @@ static int rapl_apportion(struct cpu *c)
 	if (rc < 0)
 		return rc;
 	snapshot_busy(c);
-	for (int u = 0; u < c->n; u++)
-		total += c->snap[u] - c->w[u].busy_mark;
-	for (int u = 0; u < c->n; u++) {
-		struct cpu_worker *w = &c->w[u];
-		double share = total > 0 ? (c->snap[u] - w->busy_mark) / total : 1.0 / c->n;
-		w->joules += 1e-6 * uj * share;
-		w->busy_mark = c->snap[u];
+	for (int u = 0; u < c->nunits; u++)
+		total += c->snap[u] - c->ubusy_mark[u];
+	for (int u = 0; u < c->nunits; u++) {
+		double share =
+		    total > 0 ? (c->snap[u] - c->ubusy_mark[u]) / total : 1.0 / c->nunits;
+		c->ujoules[u] += 1e-6 * uj * share;
+		c->ubusy_mark[u] = c->snap[u];
 	}
 	return 0;
 }
 
 /* ------------------------------------------------------------------ parameters */
 
-static const char *const cpu_params[] = {"threads", "idle_w", "full_w", "pin", "powercap", NULL};
+static const char *const cpu_params[] = {"threads", "cores", "idle_w", "full_w",
+                                         "pin",     "powercap", NULL};
 
 /* The same, with types and ranges, for --backend 'cpu:...' and listings; open checks
  * the values again with the machine's own limits. */
 static const struct xpu_param_spec cpu_param_specs[] = {
-    {"threads", XPU_PARAM_INT, 1, MAX_THREADS, "worker threads, one unit each (default: the CPUs this process may use)"},
+    {"threads", XPU_PARAM_INT, 1, MAX_THREADS, "worker threads (default: the CPUs this process may use)"},
+    {"cores", XPU_PARAM_INT, 1, MAX_THREADS, "workers per unit, a divisor of threads (default 1: one unit per thread)"},
     {"idle_w", XPU_PARAM_NUMBER, 0, 1e6, "modeled watts of an idle unit when RAPL is absent (default 1)"},
     {"full_w", XPU_PARAM_NUMBER, 0, 1e6, "modeled watts of a busy unit when RAPL is absent (default 4)"},
     {"pin", XPU_PARAM_INT, 0, 1, "pin unit i to the i-th allowed CPU (default 1)"},
@@ -408,8 +428,8 @@ static int check_param_names(struct xpu_backend *be, struct xpu_err *err)
 			known |= !strcmp(be->param[i].key, *k);
 		if (!known)
 			return xpu_errf(err, LABEL, 0,
-			                "unknown parameter '%s': expected threads, idle_w, full_w, "
-			                "pin or powercap",
+			                "unknown parameter '%s': expected threads, cores, idle_w, "
+			                "full_w, pin or powercap",
 			                be->param[i].key);
 	}
 	return 0;
@@ -439,13 +459,14 @@ static void release_platform(struct xpu_platform *pf)
 	xpu_platform_free(pf);
 }
 
-/* n identical single-core CPU units sharing one host memory pool: no copies between
- * them, so no route is ever asked for. */
+/* nunits identical CPU units of `cores` cores each, sharing one host memory pool: no
+ * copies between them, so no route is ever asked for. A unit's modeled watts are its
+ * cores' (idle_w and full_w are per core). */
 static int build_platform(const struct cpu *c, struct xpu_platform *pf)
 {
 	memset(pf, 0, sizeof(*pf));
 	pf->path = strdup(LABEL);
-	pf->units = calloc((size_t)c->n, sizeof(*pf->units));
+	pf->units = calloc((size_t)c->nunits, sizeof(*pf->units));
 	pf->pools = calloc(1, sizeof(*pf->pools));
 	if (!pf->path || !pf->units || !pf->pools || xpu_platform_finish_units(pf, NULL, NULL))
 		goto nomem;
@@ -455,7 +476,7 @@ static int build_platform(const struct cpu *c, struct xpu_platform *pf)
 		goto nomem;
 	pf->pools[0].capacity = mem_total();
 
-	for (int i = 0; i < c->n; i++) {
+	for (int i = 0; i < c->nunits; i++) {
 		struct xpu_unit *u = &pf->units[i];
 		char name[32];
 
@@ -470,13 +491,13 @@ static int build_platform(const struct cpu *c, struct xpu_platform *pf)
 		u->loaded_bitstream = -1;
 		for (int c = 0; c < XPU_CLASS_COUNT; c++)
 			u->bitstream[c] = -1;
-		u->cores = 1;
+		u->cores = c->cores;
 		u->npstates = 1;
 		u->pstates[0] = (struct xpu_pstate){
 		    .speed = c->speed,
-		    .idle_w = c->idle_w,
-		    .epsilon_w = c->idle_w,
-		    .full_w = c->full_w,
+		    .idle_w = c->idle_w * c->cores,
+		    .epsilon_w = c->idle_w * c->cores,
+		    .full_w = c->full_w * c->cores,
 		};
 		u->mem_pool = 0;
 		u->has_class_props = 0;
@@ -569,14 +590,25 @@ static int cpu_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	 * the OS balances better than a fixed map. */
 	if (rc == 0)
 		rc = param_num(be, "pin", 1, 0, 1, &pin, err);
+	double cores = 1;
+	if (rc == 0)
+		rc = param_num(be, "cores", 1, 1, MAX_THREADS, &cores, err);
+	if (rc == 0 && (cores != floor(cores) || fmod(threads, cores) != 0))
+		rc = xpu_errf(err, LABEL, 0,
+		              "parameter 'cores': expected a whole divisor of threads (%g), got %g",
+		              threads, cores);
 	if (rc < 0)
 		goto fail;
 	c->n = (int)threads;
+	c->cores = (int)cores;
+	c->nunits = c->n / c->cores;
 	c->pin = pin != 0 && c->ncpus >= c->n;
 
 	c->w = calloc((size_t)c->n, sizeof(*c->w));
 	c->snap = calloc((size_t)c->n, sizeof(double));
-	if (!c->w || !c->snap)
+	c->ubusy_mark = calloc((size_t)c->n, sizeof(double));
+	c->ujoules = calloc((size_t)c->n, sizeof(double));
+	if (!c->w || !c->snap || !c->ubusy_mark || !c->ujoules)
 		goto nomem;
 	for (int i = 0; i < c->n; i++) {
 		struct cpu_worker *w = &c->w[i];
@@ -621,11 +653,10 @@ static int cpu_run(struct xpu_backend *be, void (*body)(void *), void *arg)
 	/* A fresh run: clock, busy times, energy and any events a previous run left. */
 	free_list(c->ev_head);
 	c->ev_head = c->ev_tail = NULL;
-	for (int u = 0; u < c->n; u++) {
+	for (int u = 0; u < c->n; u++)
 		c->w[u].busy = 0;
-		c->w[u].busy_mark = 0;
-		c->w[u].joules = 0;
-	}
+	for (int u = 0; u < c->nunits; u++)
+		c->ubusy_mark[u] = c->ujoules[u] = 0;
 	if (c->nrapl > 0) {
 		double ignored;
 		if (rapl_delta(c, &ignored) < 0)
@@ -710,6 +741,23 @@ static int launch_reps(const struct cpu *c, const struct xpu_launch *l, uint64_t
 	return 0;
 }
 
+/* Append nd to worker w's queue; called with the lock held. */
+static void enqueue_locked(struct cpu_worker *w, struct cpu_node *nd)
+{
+	nd->next = NULL;
+	if (w->tail)
+		w->tail->next = nd;
+	else
+		w->head = nd;
+	w->tail = nd;
+	pthread_cond_signal(&w->work);
+}
+
+/* A launch of width w on a unit of `cores` workers runs as w parts, one per worker,
+ * each doing its share of the work; its completion is reported when the last part
+ * ends. The parts go to the unit's idle workers first (the engine starts at most
+ * `cores` cores' worth of tasks at once per unit), then behind the shortest queues,
+ * so that a launch is never lost. */
 static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 {
 	struct cpu *c = cpu_of(be);
@@ -717,7 +765,10 @@ static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	uint64_t reps;
 	int rc;
 
-	if (!l || l->unit < 0 || l->unit >= c->n || !c->running)
+	if (!l || l->unit < 0 || l->unit >= c->nunits || !c->running)
+		return -EINVAL;
+	uint32_t width = l->width ? l->width : 1;
+	if ((int)width > c->cores)
 		return -EINVAL;
 	rc = launch_reps(c, l, &reps);
 	if (rc < 0)
@@ -728,18 +779,47 @@ static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	nd->reps = reps;
 	nd->ev.type = XPU_EV_DONE;
 	nd->ev.cookie = l->cookie;
+	struct cpu_node *part[MAX_THREADS];
+	part[0] = nd;
+	if (width > 1) {
+		nd->parts = width;
+		for (uint32_t k = 0; k < width; k++) {
+			part[k] = calloc(1, sizeof(*part[k]));
+			if (!part[k]) {
+				while (k--)
+					free(part[k]);
+				free(nd);
+				return -ENOMEM;
+			}
+			part[k]->reps = reps;
+			part[k]->join = nd;
+		}
+	}
 
-	/* Queue behind whatever the unit is running: the engine starts at most `cores` (1)
-	 * tasks at once per unit, but a second launch must not be lost if it does not. */
-	struct cpu_worker *w = &c->w[l->unit];
+	struct cpu_worker *unit = &c->w[l->unit * c->cores];
 	pthread_mutex_lock(&c->lock);
-	if (w->tail)
-		w->tail->next = nd;
-	else
-		w->head = nd;
-	w->tail = nd;
+	char *taken = calloc((size_t)c->cores, 1);
+	for (uint32_t k = 0; k < width; k++) {
+		int best = -1;
+		long best_len = 0;
+		for (int i = 0; i < c->cores; i++) {
+			if (taken && taken[i])
+				continue;
+			const struct cpu_worker *w = &unit[i];
+			long len = (w->busy_since >= 0) + (w->head != NULL) * 2;
+			if (best < 0 || len < best_len) {
+				best = i;
+				best_len = len;
+			}
+		}
+		if (best < 0)
+			best = (int)(k % (uint32_t)c->cores);
+		if (taken)
+			taken[best] = 1;
+		enqueue_locked(&unit[best], part[k]);
+	}
+	free(taken);
 	c->inflight++;
-	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
@@ -755,7 +835,8 @@ static int cpu_copy(struct xpu_backend *be, const struct xpu_copy *cp)
 	int src = cp->src_unit, dst = cp->dst_unit;
 	uint64_t cookie = cp->cookie;
 
-	if (src < 0 || src >= c->n || dst < 0 || dst >= c->n || !(cp->bytes >= 0) || !c->running)
+	if (src < 0 || src >= c->nunits || dst < 0 || dst >= c->nunits || !(cp->bytes >= 0) ||
+	    !c->running)
 		return -EINVAL;
 	nd = calloc(1, sizeof(*nd));
 	if (!nd)
@@ -823,7 +904,7 @@ static int cpu_set_pstate(struct xpu_backend *be, int unit, int pstate)
 {
 	struct cpu *c = cpu_of(be);
 
-	if (unit < 0 || unit >= c->n || pstate != 0)
+	if (unit < 0 || unit >= c->nunits || pstate != 0)
 		return -EINVAL;
 	return 0;
 }
@@ -832,7 +913,7 @@ static int cpu_read_energy(struct xpu_backend *be, int unit, double *joules, int
 {
 	struct cpu *c = cpu_of(be);
 
-	if (unit < 0 || unit >= c->n || !joules)
+	if (unit < 0 || unit >= c->nunits || !joules)
 		return -EINVAL;
 	if (c->nrapl > 0) {
 		double t = cpu_now(be);
@@ -842,15 +923,15 @@ static int cpu_read_energy(struct xpu_backend *be, int unit, double *joules, int
 				return rc;
 			c->rapl_at = t;
 		}
-		*joules = c->w[unit].joules;
+		*joules = c->ujoules[unit];
 		if (modeled)
 			*modeled = 0;
 		return 0;
 	}
-	/* The model SimGrid's host energy plugin applies to one core: idle power all along,
+	/* The model SimGrid's host energy plugin applies, per core: idle power all along,
 	 * plus the dynamic part while busy. */
 	snapshot_busy(c);
-	*joules = c->idle_w * cpu_now(be) + (c->full_w - c->idle_w) * c->snap[unit];
+	*joules = c->idle_w * c->cores * cpu_now(be) + (c->full_w - c->idle_w) * c->snap[unit];
 	if (modeled)
 		*modeled = 1;
 	return 0;

@@ -435,3 +435,47 @@ Test(live_cpu, engine_run_passes_the_contract)
 	pclose(p);
 	cr_assert_not_null(strstr(buf, "\"live\""), "/run mode: %s", buf);
 }
+
+/* A live unit of several cores (--backend cpu:cores=N): a task of width w runs as w
+ * parts on w of its workers and ends once with its last part; the engine never puts
+ * more than N cores' worth on the unit. As in simulation (test_wide.c), five width-4
+ * tasks on a 16-core unit: four run at once and the fifth waits. (The unit's 16 workers
+ * share this machine's CPUs, so durations are not checked here: only what overlaps.) */
+Test(live_cpu, wide_tasks_run_on_several_workers_of_one_unit)
+{
+	const char *dir = xt_tmpdir();
+	char trace[256];
+	snprintf(trace, sizeof(trace), "%s/wide.csv", dir);
+	FILE *f = fopen(trace, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,flops,width\n");
+	for (int i = 0; i < 5; i++)
+		fprintf(f, "w%d,4e7,4\n", i);
+	fprintf(f, "n0,1e7,1\nn1,1e7,1\n");
+	fclose(f);
+	struct xpu_run_opts o = {.trace = trace, .sched = "fifo", .backend = "cpu:threads=16,cores=16",
+	                         .quiet = 1};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
+	cr_assert_eq(res.pf.nunits, 1);
+	cr_assert_eq(res.pf.units[0].cores, 16);
+	xt_check_contract(&res); /* never more than 16 cores' worth at once */
+	const struct xpu_task *t = res.w->tasks;
+	int started_first = 0;
+	double first_end = INFINITY;
+	for (int i = 0; i < 4; i++)
+		first_end = fmin(first_end, t[i].end_t);
+	for (int i = 0; i < 5; i++)
+		started_first += t[i].start_t < first_end;
+	cr_expect_eq(started_first, 4, "four width-4 tasks fill the 16 cores, the fifth waits");
+	cr_expect_geq(t[4].start_t, first_end);
+	for (int i = 0; i < 7; i++)
+		cr_expect(t[i].end_t > t[i].start_t, "%s ran", t[i].id);
+	xpu_run_result_free(&res);
+
+	char buf[4096];
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "run --backend cpu:threads=4,cores=3 -q 2>&1"), 2);
+	cr_expect_not_null(strstr(buf, "parameter 'cores': expected a whole divisor of threads"),
+	                   "%s", buf);
+}
