@@ -40,7 +40,7 @@ std::vector<job> jobs;
 bool easy;
 sg4::Host *machine;
 int free_procs;
-sg4::SemaphorePtr ended; /* one release per finished job */
+sg4::SemaphorePtr ended;   /* one release per finished job */
 std::vector<int> finished; /* jobs ended but not yet accounted by the scheduler */
 double makespan;
 
@@ -138,7 +138,7 @@ void scheduler()
 		schedule(queue);
 		double until = next < jobs.size() ? jobs[next].submit : INFINITY;
 		bool timeout = std::isinf(until) ? (ended->acquire(), false)
-		                                  : ended->acquire_timeout(until - now);
+		                                 : ended->acquire_timeout(until - now);
 		if (timeout)
 			continue;
 		/* One release per job: account every job ended by now, and take the releases
@@ -210,8 +210,7 @@ int main(int argc, char **argv)
 	ended = sg4::Semaphore::create(0);
 	sg4::Actor::create("scheduler", machine, scheduler);
 	e.run();
-	double wall =
-	    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+	double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 	double wait = 0;
 	for (auto &j : jobs)
 		wait += j.start - j.submit;

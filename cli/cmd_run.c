@@ -122,9 +122,10 @@ static void show_progress(void *ctx, uint32_t ended, uint32_t total, double now,
 		snprintf(etas, sizeof(etas), "ETA %.0f s", eta);
 	else
 		snprintf(etas, sizeof(etas), "ETA ?");
-	fprintf(stderr, "%sxpuopt: %u of %u tasks ended (%.1f%%), run clock %.6g s, %.0f tasks/s, %s%s",
-	        p->tty ? "\r" : "", ended, total, total ? 100.0 * ended / total : 100, now, rate, etas,
-	        p->tty && !final ? "\033[K" : "\n");
+	fprintf(stderr,
+	        "%sxpuopt: %u of %u tasks ended (%.1f%%), run clock %.6g s, %.0f tasks/s, %s%s",
+	        p->tty ? "\r" : "", ended, total, total ? 100.0 * ended / total : 100, now, rate,
+	        etas, p->tty && !final ? "\033[K" : "\n");
 	fflush(stderr);
 }
 
@@ -217,7 +218,9 @@ int xpu_cmd_run(int argc, char **argv)
 		case 'G':
 		case 'P': {
 			double v = strtod(optarg, &end);
-			const char *name = c == 'T' ? "--tick" : c == 'G' ? "--governor-period" : "--sample";
+			const char *name = c == 'T'   ? "--tick"
+			                   : c == 'G' ? "--governor-period"
+			                              : "--sample";
 			char msg[128];
 			snprintf(msg, sizeof(msg),
 			         "%s: expected a positive number of seconds, got \"%%s\"", name);
@@ -254,10 +257,13 @@ int xpu_cmd_run(int argc, char **argv)
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
 	if (o.live && o.backend && strcmp(o.backend, "cpu") && strncmp(o.backend, "cpu:", 4))
-		return bad_usage("%s", "--live is the cpu backend; give --live or --backend, not both");
-	int sim = !o.live && (!o.backend || !strcmp(o.backend, "sim") || !strncmp(o.backend, "sim:", 4));
+		return bad_usage("%s",
+		                 "--live is the cpu backend; give --live or --backend, not both");
+	int sim =
+	    !o.live && (!o.backend || !strcmp(o.backend, "sim") || !strncmp(o.backend, "sim:", 4));
 	if (!sim && o.platform)
-		return bad_usage("%s", "live backends run on this machine; --platform is for simulation");
+		return bad_usage("%s",
+		                 "live backends run on this machine; --platform is for simulation");
 	if (sim && !o.platform)
 		o.platform = bundled("platforms/default.xml", pbuf, sizeof(pbuf));
 	if (!o.trace)

@@ -242,8 +242,8 @@ static int check_param(const char *what, int kind, const char *policy,
 		else if (ps->min > -1e300)
 			snprintf(range, sizeof(range), " >= %.15g", ps->min);
 		return xpu_errf(err, NULL, 0,
-		                "%s: %s%s '%s': parameter '%s': expected %s%s, got \"%s\"",
-		                what, kind_label(kind), kind >= 0 ? " policy" : "", policy, ps->name,
+		                "%s: %s%s '%s': parameter '%s': expected %s%s, got \"%s\"", what,
+		                kind_label(kind), kind >= 0 ? " policy" : "", policy, ps->name,
 		                want, range, value);
 	}
 	return 0;
@@ -339,8 +339,8 @@ static void list_params(const struct xpu_param_spec *ps, FILE *out)
 	}
 }
 
-int xpu_backend_resolve(const char *text, struct xpu_spec *spec,
-                        const struct xpu_backend_ops **ops, struct xpu_err *err)
+int xpu_backend_resolve(const char *text, struct xpu_spec *spec, const struct xpu_backend_ops **ops,
+                        struct xpu_err *err)
 {
 	int rc = spec_parse(text, "--backend", spec, err);
 	if (rc)

@@ -41,8 +41,8 @@ extern const struct xpu_backend_ops *const xpu_backend_registry[];
 /* A backend spec "name" or "name:key=value,...": the registered backend and its checked
  * parameters (names, types and ranges of head.params). Returns 0 or -EINVAL with err
  * listing the valid names or parameters. */
-int xpu_backend_resolve(const char *text, struct xpu_spec *spec,
-                        const struct xpu_backend_ops **ops, struct xpu_err *err);
+int xpu_backend_resolve(const char *text, struct xpu_spec *spec, const struct xpu_backend_ops **ops,
+                        struct xpu_err *err);
 
 /* The tables themselves, one per file under policies/. */
 extern const struct xpu_sched_ops xpu_sched_fifo, xpu_sched_round_robin, xpu_sched_least_loaded,

@@ -130,8 +130,8 @@ static int same_sig(const struct runsig *a, const struct runsig *b)
 
 /* 1 when some unit that can run p and some unit that can run c share memory or have a
  * route; else 0 with *ua, *ub a pair of capable units for the message. */
-static int carriable(const struct xpu_engine *e, const struct xpu_task *p,
-                     const struct xpu_task *c, char *pool_mark, int *ua, int *ub)
+static int carriable(const struct xpu_engine *e, const struct xpu_task *p, const struct xpu_task *c,
+                     char *pool_mark, int *ua, int *ub)
 {
 	const struct xpu_platform *pf = e->pf;
 	int n = pf->nunits, found = 0;
@@ -175,7 +175,8 @@ static int check_data_routes(const struct xpu_engine *e, struct xpu_err *err)
 			const struct xpu_task *p = &e->w->tasks[c->deps[d].task];
 			if (!(c->deps[d].bytes > 0))
 				continue;
-			struct runsig sp = {p->cls, p->width, p->mem}, sc = {c->cls, c->width, c->mem};
+			struct runsig sp = {p->cls, p->width, p->mem},
+			              sc = {c->cls, c->width, c->mem};
 			int cacheable = !p->ncosts && !c->ncosts, hit = -1;
 			for (int k = 0; cacheable && k < nmemo && hit < 0; k++)
 				if (same_sig(&memo[k].p, &sp) && same_sig(&memo[k].c, &sc))
@@ -196,14 +197,15 @@ static int check_data_routes(const struct xpu_engine *e, struct xpu_err *err)
 				continue;
 			if (ua < 0)
 				carriable(e, p, c, mark, &ua, &ub);
-			rc = xpu_errf(err, e->w->path, c->line,
-			              "field 'deps': task \"%s\" needs %.17g bytes from task \"%s\", "
-			              "but no unit that can run \"%s\" has a route to one that can "
-			              "run \"%s\" (no route from '%s' to '%s' in %s: add a <route> "
-			              "or <zoneRoute> between them)",
-			              c->id, c->deps[d].bytes, p->id, p->id, c->id,
-			              ua >= 0 ? e->pf->units[ua].name : "?",
-			              ub >= 0 ? e->pf->units[ub].name : "?", e->pf->path);
+			rc = xpu_errf(
+			    err, e->w->path, c->line,
+			    "field 'deps': task \"%s\" needs %.17g bytes from task \"%s\", "
+			    "but no unit that can run \"%s\" has a route to one that can "
+			    "run \"%s\" (no route from '%s' to '%s' in %s: add a <route> "
+			    "or <zoneRoute> between them)",
+			    c->id, c->deps[d].bytes, p->id, p->id, c->id,
+			    ua >= 0 ? e->pf->units[ua].name : "?",
+			    ub >= 0 ? e->pf->units[ub].name : "?", e->pf->path);
 		}
 	}
 	free(mark);
@@ -308,8 +310,10 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	/* The backend by name (--backend; --live is "cpu"): its spec's parameters, then
 	 * those the options add (--threads). */
 	const struct xpu_backend_ops *bops;
-	if ((rc = xpu_backend_resolve(o->backend ? o->backend : o->live ? "cpu" : "sim", &bs,
-	                              &bops, err)))
+	if ((rc = xpu_backend_resolve(o->backend ? o->backend
+	                              : o->live  ? "cpu"
+	                                         : "sim",
+	                              &bs, &bops, err)))
 		goto out_specs;
 	int live = strcmp(bops->head.name, "sim") != 0;
 	bparams = calloc((size_t)(bs.nparams + o->nbackend_params) + 1, sizeof(*bparams));
@@ -393,15 +397,17 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 		const struct {
 			const char *opt;
 			double v;
-		} per[] = {{"--tick", e.tick}, {"--governor-period", o->gov_period},
+		} per[] = {{"--tick", e.tick},
+		           {"--governor-period", o->gov_period},
 		           {"--sample", o->sample}};
 		for (size_t i = 0; i < sizeof(per) / sizeof(per[0]); i++)
 			if (per[i].v > 0 && at * XPU_TICKS_PER_RUN / per[i].v > MAX_PERIODIC) {
-				rc = xpu_errf(err, NULL, 0,
-				              "%s %g: the run's estimated span (%.3g s) would take more "
-				              "than %.0e periodic calls; give at least %.3g s",
-				              per[i].opt, per[i].v, at * XPU_TICKS_PER_RUN, MAX_PERIODIC,
-				              at * XPU_TICKS_PER_RUN / MAX_PERIODIC);
+				rc = xpu_errf(
+				    err, NULL, 0,
+				    "%s %g: the run's estimated span (%.3g s) would take more "
+				    "than %.0e periodic calls; give at least %.3g s",
+				    per[i].opt, per[i].v, at * XPU_TICKS_PER_RUN, MAX_PERIODIC,
+				    at * XPU_TICKS_PER_RUN / MAX_PERIODIC);
 				goto out_close;
 			}
 		if (!(e.tick > 0)) {

@@ -20,16 +20,16 @@ struct xpu_run_opts {
 	const char *power;
 	const char *offload;
 	uint64_t seed;
-	double tick;        /* seconds between the sched policy's ticks (on_tick);
-	                     * <= 0: span / XPU_TICKS_PER_RUN */
-	double gov_period;  /* seconds between governor calls; 0: the policy's own
-	                     * period (xpu_power_ops.period) */
-	double sample;      /* seconds between timeline samples of every unit; 0: change
-	                     * points only */
-	int live;           /* 1: the "cpu" backend when backend is NULL (--live) */
+	double tick;         /* seconds between the sched policy's ticks (on_tick);
+	                      * <= 0: span / XPU_TICKS_PER_RUN */
+	double gov_period;   /* seconds between governor calls; 0: the policy's own
+	                      * period (xpu_power_ops.period) */
+	double sample;       /* seconds between timeline samples of every unit; 0: change
+	                      * points only */
+	int live;            /* 1: the "cpu" backend when backend is NULL (--live) */
 	const char *backend; /* "sim", "cpu", or "NAME:key=value,..."; NULL: sim, or cpu
 	                      * with live */
-	const char *output; /* HDF5 path, NULL = write none */
+	const char *output;  /* HDF5 path, NULL = write none */
 	int quiet;
 	const struct xpu_param *backend_params; /* e.g. live "threads" */
 	/* A sched table given directly (tests, embedding programs): used instead of
@@ -59,7 +59,6 @@ struct xpu_run_result {
 	const char *energy_source;
 	struct xpu_data_stats data; /* per datum and per pair of units */
 };
-
 
 /* Run one replay. Returns 0 on success; -EINVAL with err for bad input (exit status
  * 2); another negative errno with err for a run failure (exit status 1). res may be

@@ -28,14 +28,14 @@ struct xpu_event {
 struct xpu_launch {
 	int unit;
 	uint64_t cookie;
-	int cls;         /* enum xpu_class */
-	double flops;    /* the whole task's work, shared evenly over its width; 0 when
-	                  * the trace gave an explicit duration instead */
-	double bytes;    /* bytes the task moves to and from memory while running */
-	uint32_t width;  /* cores of the unit it occupies at once (0 is taken as 1) */
-	double seconds;  /* explicit duration from the trace, used when flops is 0 */
-	double delay;    /* fixed seconds added to the work: the unit's launch latency
-	                  * and an FPGA reconfiguration (modeled in simulation only) */
+	int cls;        /* enum xpu_class */
+	double flops;   /* the whole task's work, shared evenly over its width; 0 when
+	                 * the trace gave an explicit duration instead */
+	double bytes;   /* bytes the task moves to and from memory while running */
+	uint32_t width; /* cores of the unit it occupies at once (0 is taken as 1) */
+	double seconds; /* explicit duration from the trace, used when flops is 0 */
+	double delay;   /* fixed seconds added to the work: the unit's launch latency
+	                 * and an FPGA reconfiguration (modeled in simulation only) */
 };
 
 /* One copy of a datum from one memory to another: between the hosts of src_unit and

@@ -5,11 +5,11 @@
  * A copy is valid (shared), valid and modified (the only up-to-date copy, written
  * there), or invalid. A datum's version counts its completed writes; an access reads
  * the version of the writes before it in trace order, so a reader placed early never
- * takes a copy that a write it waits for will replace. A task reads a datum from a valid copy in its unit's memory; when
- * there is none, one copy operation brings it from the valid copy with the shortest
- * predicted transfer, and every task of that memory waiting for the datum waits for
- * that one operation. A write leaves one modified copy, in the writer's memory, and
- * invalidates the others. Units that share a memory never copy.
+ * takes a copy that a write it waits for will replace. A task reads a datum from a valid copy in
+ * its unit's memory; when there is none, one copy operation brings it from the valid copy with the
+ * shortest predicted transfer, and every task of that memory waiting for the datum waits for that
+ * one operation. A write leaves one modified copy, in the writer's memory, and invalidates the
+ * others. Units that share a memory never copy.
  *
  * Memory: a producer's output occupies its memory from the producer's start; a copy
  * occupies its memory from the start of the operation that makes it; shared data
@@ -74,8 +74,8 @@ struct xpu_data_rt {
 	uint32_t nw, wcap, wfree;
 	struct xfer *x;
 	uint32_t nx, xcap, xfree;
-	double *used;   /* per pool: bytes of data */
-	double *peak;   /* per pool: peak of used */
+	double *used; /* per pool: bytes of data */
+	double *peak; /* per pool: peak of used */
 	int home_pool, home_unit;
 };
 
@@ -338,7 +338,8 @@ static int want(struct xpu_engine *e, struct xpu_task *t, struct xpu_access *a)
 			if (!e->rc) {
 				e->rc = -EHOSTUNREACH;
 				xpu_errf(e->err, e->w->path, t->line,
-				         "task \"%s\" needs datum \"%s\" (%.17g bytes) on unit '%s', but "
+				         "task \"%s\" needs datum \"%s\" (%.17g bytes) on unit "
+				         "'%s', but "
 				         "no memory holding it has a route there (from '%s')",
 				         t->id, dm->name, dm->size, e->pf->units[u].name,
 				         from >= 0 ? e->pf->units[from].name : "?");

@@ -103,8 +103,8 @@ int xpu_data_build(struct xpu_workload *w, struct xpu_named_access *na, size_t n
 	 * datum by one task take one slot). */
 	uint32_t ndata = 0;
 	for (size_t i = 0; i < ne; i++) {
-		int first_of_datum = i == 0 || edges[i].p != edges[i - 1].p ||
-		                     edges[i].bytes != edges[i - 1].bytes;
+		int first_of_datum =
+		    i == 0 || edges[i].p != edges[i - 1].p || edges[i].bytes != edges[i - 1].bytes;
 		ndata += first_of_datum;
 		count[edges[i].p] += first_of_datum; /* the producer writes it */
 		count[edges[i].c]++;
@@ -130,11 +130,10 @@ int xpu_data_build(struct xpu_workload *w, struct xpu_named_access *na, size_t n
 	uint32_t d = 0;
 	for (size_t i = 0; i < ne;) {
 		const struct xpu_task *p = &w->tasks[edges[i].p];
-		uint32_t part = (i > 0 && edges[i - 1].p == edges[i].p) ? w->data[d - 1].part + 1 : 0;
-		w->data[d] = (struct xpu_datum){.name = p->id,
-		                                .part = part,
-		                                .size = edges[i].bytes,
-		                                .producer = edges[i].p};
+		uint32_t part =
+		    (i > 0 && edges[i - 1].p == edges[i].p) ? w->data[d - 1].part + 1 : 0;
+		w->data[d] = (struct xpu_datum){
+		    .name = p->id, .part = part, .size = edges[i].bytes, .producer = edges[i].p};
 		add_access(w, fill, edges[i].p, d, XPU_ACCESS_WRITE, 0);
 		size_t j = i;
 		for (; j < ne && edges[j].p == edges[i].p && edges[j].bytes == edges[i].bytes; j++)
@@ -159,21 +158,23 @@ int xpu_data_build(struct xpu_workload *w, struct xpu_named_access *na, size_t n
 				size = na[j].bytes;
 				size_line = na[j].line;
 			} else if (na[j].bytes != size) {
-				rc = xpu_errf(err, path, na[j].line,
-				              "field '%s': datum \"%s\" has %.17g bytes (line %d), got "
-				              "%.17g",
-				              na[j].mode & XPU_ACCESS_WRITE ? "writes" : "reads",
-				              na[j].name, size, size_line, na[j].bytes);
+				rc = xpu_errf(
+				    err, path, na[j].line,
+				    "field '%s': datum \"%s\" has %.17g bytes (line %d), got "
+				    "%.17g",
+				    na[j].mode & XPU_ACCESS_WRITE ? "writes" : "reads", na[j].name,
+				    size, size_line, na[j].bytes);
 				break;
 			}
 		}
 		if (rc)
 			break;
 		if (isnan(size)) {
-			rc = xpu_errf(err, path, na[i].line,
-			              "field '%s': datum \"%s\" needs a size: give NAME:BYTES at least "
-			              "once",
-			              na[i].mode & XPU_ACCESS_WRITE ? "writes" : "reads", na[i].name);
+			rc = xpu_errf(
+			    err, path, na[i].line,
+			    "field '%s': datum \"%s\" needs a size: give NAME:BYTES at least "
+			    "once",
+			    na[i].mode & XPU_ACCESS_WRITE ? "writes" : "reads", na[i].name);
 			break;
 		}
 		w->data[d] = (struct xpu_datum){
@@ -186,7 +187,8 @@ int xpu_data_build(struct xpu_workload *w, struct xpu_named_access *na, size_t n
 			int mode = na[k].mode;
 			while (k + 1 < j && na[k + 1].task == t)
 				mode |= na[++k].mode;
-			add_access(w, fill, t, d, mode, writes); /* the value of the writes so far */
+			add_access(w, fill, t, d, mode,
+			           writes); /* the value of the writes so far */
 			if (mode & XPU_ACCESS_WRITE) {
 				writes++;
 				if (writer != NONE)

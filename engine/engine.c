@@ -158,10 +158,10 @@ double xpu_data_ready(const struct xpu_engine *e, const struct xpu_task *t, int 
 		if (!(a->mode & XPU_ACCESS_READ))
 			continue;
 		uint32_t p = e->w->data[a->datum].producer;
-		double at = p == UINT32_MAX
-		                ? xpu_data_arrival(e, a->datum, u, e->now, -1)
-		                : xpu_data_arrival(e, a->datum, u, predicted_end(e, &e->w->tasks[p]),
-		                                   e->w->tasks[p].unit);
+		double at = p == UINT32_MAX ? xpu_data_arrival(e, a->datum, u, e->now, -1)
+		                            : xpu_data_arrival(e, a->datum, u,
+		                                               predicted_end(e, &e->w->tasks[p]),
+		                                               e->w->tasks[p].unit);
 		if (at > r)
 			r = at;
 	}
@@ -210,9 +210,9 @@ int xpu_task_transition_ok(int from, int to)
 
 const char *xpu_task_state_name(int state)
 {
-	static const char *const names[XPU_TASK_NSTATES] = {
-	    "pending", "submitted", "ready", "placed", "staging", "waiting-mem",
-	    "running", "done",      "failed"};
+	static const char *const names[XPU_TASK_NSTATES] = {"pending", "submitted", "ready",
+	                                                    "placed",  "staging",   "waiting-mem",
+	                                                    "running", "done",      "failed"};
 	return state >= 0 && state < XPU_TASK_NSTATES ? names[state] : "?";
 }
 
@@ -569,7 +569,8 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 			if (!ct)
 				break;
 			if (ct->index >= e->w->ntasks || &e->w->tasks[ct->index] != ct) {
-				fatal(e, -EINVAL, "the sched policy's pick returned no task of the run");
+				fatal(e, -EINVAL,
+				      "the sched policy's pick returned no task of the run");
 				break;
 			}
 			struct xpu_task *t = own(e, ct);
@@ -780,7 +781,8 @@ int xpu_engine_setup(struct xpu_engine *e)
 	e->pool_unit = malloc(((size_t)n + 1) * sizeof(int));
 	e->arrivals = malloc(((size_t)e->w->ntasks + 1) * sizeof(uint32_t));
 	e->central = xpu_readyq_new();
-	if (!e->u || !e->idle_bits || !e->pool_blocked || !e->fail_stack || !e->dirty || !e->pool_used || !e->pool_peak || !e->tl_last || !e->tl_prev || !e->tl_prev_energy ||
+	if (!e->u || !e->idle_bits || !e->pool_blocked || !e->fail_stack || !e->dirty ||
+	    !e->pool_used || !e->pool_peak || !e->tl_last || !e->tl_prev || !e->tl_prev_energy ||
 	    !e->tl_energy || !e->pool_first || !e->pool_unit || !e->arrivals || !e->central)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
@@ -1012,6 +1014,7 @@ void xpu_engine_loop(void *arg)
 			e->be->ops->read_energy(e->be, u, &e->us[u].energy_j, &modeled);
 		size_t k = e->tl_last[u];
 		if (k != SIZE_MAX && e->now > e->tl->t[k])
-			e->tl->power[k] = (e->us[u].energy_j - e->tl_energy[u]) / (e->now - e->tl->t[k]);
+			e->tl->power[k] =
+			    (e->us[u].energy_j - e->tl_energy[u]) / (e->now - e->tl->t[k]);
 	}
 }

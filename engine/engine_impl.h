@@ -13,16 +13,16 @@
 struct unit_rt {
 	struct xpu_heap queue; /* placed tasks, by (order, placement sequence) */
 	int running;
-	double queued_pred;    /* sum of predictions of queued tasks */
-	double running_end;    /* sum of predicted ends of running tasks */
-	double busy_acc;       /* core-seconds busy since the run began */
-	double busy_last;      /* time busy_acc was last brought up to date */
-	double busy_at_gov;    /* busy_acc at the governor's previous call */
-	double pstate_since;   /* when the current P-state was entered */
-	int idle_pos;          /* >= 0 when idle-and-empty (bit set in eng.idle_bits) */
-	int dirty;             /* on the dirty stack */
-	int mem_blocked;       /* its head waits for memory (on its pool's list) */
-	int blocked_next;      /* next unit on that list, -1 at its end */
+	double queued_pred;  /* sum of predictions of queued tasks */
+	double running_end;  /* sum of predicted ends of running tasks */
+	double busy_acc;     /* core-seconds busy since the run began */
+	double busy_last;    /* time busy_acc was last brought up to date */
+	double busy_at_gov;  /* busy_acc at the governor's previous call */
+	double pstate_since; /* when the current P-state was entered */
+	int idle_pos;        /* >= 0 when idle-and-empty (bit set in eng.idle_bits) */
+	int dirty;           /* on the dirty stack */
+	int mem_blocked;     /* its head waits for memory (on its pool's list) */
+	int blocked_next;    /* next unit on that list, -1 at its end */
 };
 
 struct xpu_engine {
@@ -40,11 +40,11 @@ struct xpu_engine {
 	uint32_t *arrivals; /* task indexes by (submit, index) */
 	uint32_t next_arrival;
 	struct xpu_readyq *central; /* default sched's queue */
-	uint64_t *idle_bits; /* units with a free core and an empty queue, one bit each */
+	uint64_t *idle_bits;        /* units with a free core and an empty queue, one bit each */
 	int nidle;
 	int *pool_blocked;    /* per pool: first unit whose head waits for its memory */
 	uint32_t *fail_stack; /* failure propagation's work list, one slot per task */
-	int *dirty; /* units to reconsider */
+	int *dirty;           /* units to reconsider */
 	int ndirty;
 	int ask_idle; /* new work may suit idle units */
 	double *pool_used, *pool_peak;
@@ -64,8 +64,8 @@ struct xpu_engine {
 	struct xpu_data_rt *data; /* data.c */
 	double *datum_bytes;      /* per datum: bytes copied (results) */
 	uint32_t *datum_copies;   /* per datum: copy operations (results) */
-	int started; /* the loop runs: state changes reach the timeline */
-	int rc; /* first fatal error */
+	int started;              /* the loop runs: state changes reach the timeline */
+	int rc;                   /* first fatal error */
 	/* Observer of every task state change (xpu_run_opts.observe), or NULL. */
 	void (*observe)(void *ctx, const struct xpu_task *t, int from, int to, double now);
 	void *observe_ctx;
@@ -79,7 +79,7 @@ struct xpu_engine {
 	double *tl_energy; /* per unit: backend energy at that row */
 	size_t *tl_prev;   /* per unit: the row before it, SIZE_MAX when none */
 	double *tl_prev_energy;
-	int force_row;     /* sampling: a row even when nothing changed */
+	int force_row;               /* sampling: a row even when nothing changed */
 	int *pool_first, *pool_unit; /* units of pool p: pool_unit[pool_first[p] ..
 	                              * pool_first[p + 1]) */
 };

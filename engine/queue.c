@@ -178,8 +178,7 @@ static struct where best_runnable(const struct rclass *c, const struct xpu_engin
 	struct where best = {0, -1};
 	struct where cand[2] = {{1, c->rn ? 0 : -1}, {0, c->h.n ? 0 : -1}};
 	for (int k = 0; k < 2; k++)
-		if (cand[k].i >= 0 &&
-		    (best.i < 0 || before(entry(c, cand[k]), entry(c, best))))
+		if (cand[k].i >= 0 && (best.i < 0 || before(entry(c, cand[k]), entry(c, best))))
 			best = cand[k];
 	if (best.i < 0 || xpu_can_run(e, xpu_task_at(e, entry(c, best)->task), u))
 		return best;
@@ -199,8 +198,7 @@ static struct where best_runnable(const struct rclass *c, const struct xpu_engin
 	return best;
 }
 
-const struct xpu_task *xpu_readyq_take(struct xpu_readyq *q, const struct xpu_engine *e,
-                                       int u)
+const struct xpu_task *xpu_readyq_take(struct xpu_readyq *q, const struct xpu_engine *e, int u)
 {
 	const struct xpu_unit *un = xpu_unit_at(e, u);
 	int bc = -1;

@@ -66,10 +66,10 @@ struct xpu_timeline {
 	int nunits;
 	double *t;
 	int32_t *unit;
-	double *power;  /* W, mean over [t, the unit's next row); NaN on its last row */
+	double *power; /* W, mean over [t, the unit's next row); NaN on its last row */
 	int32_t *pstate;
-	double *util;   /* busy cores / cores */
-	double *mem;    /* bytes in use in the unit's memory pool */
+	double *util; /* busy cores / cores */
+	double *mem;  /* bytes in use in the unit's memory pool */
 };
 
 /* Append a row. Returns 0 or -ENOMEM (the timeline is then unchanged). */

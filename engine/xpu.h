@@ -189,9 +189,9 @@ struct xpu_dep {
  * trace may name shared data (weights read by many tasks, a buffer updated in place).
  * The engine keeps the state of its copy in each memory (modified, shared, invalid). */
 struct xpu_datum {
-	const char *name; /* the producer's id for an output, else the trace's name */
-	uint32_t part;    /* outputs of one producer in several sizes: 0, 1, ... */
-	double size;      /* bytes */
+	const char *name;  /* the producer's id for an output, else the trace's name */
+	uint32_t part;     /* outputs of one producer in several sizes: 0, 1, ... */
+	double size;       /* bytes */
 	uint32_t producer; /* the task whose output it is; UINT32_MAX for shared data */
 	uint32_t naccess;  /* tasks that read or write it */
 };
@@ -316,8 +316,7 @@ struct xpu_readyq *xpu_readyq_new(void);
 void xpu_readyq_free(struct xpu_readyq *q);
 int xpu_readyq_push(struct xpu_readyq *q, const struct xpu_task *t, double key);
 /* Remove and return the first task (smallest key) that unit u can run, or NULL. */
-const struct xpu_task *xpu_readyq_take(struct xpu_readyq *q, const struct xpu_engine *e,
-                                       int u);
+const struct xpu_task *xpu_readyq_take(struct xpu_readyq *q, const struct xpu_engine *e, int u);
 size_t xpu_readyq_len(const struct xpu_readyq *q);
 
 /* Place a submitted task on unit u's queue. The queue runs in ascending `order`
@@ -373,8 +372,8 @@ struct xpu_ops_head {
  * block. */
 struct xpu_sched_ops {
 	struct xpu_ops_head head;
-	/* Version 1. Called once before the first task arrives; may allocate s->priv. Returns 0 or a
-	 * negative errno (the run then fails). */
+	/* Version 1. Called once before the first task arrives; may allocate s->priv. Returns 0 or
+	 * a negative errno (the run then fails). */
 	int (*init)(struct xpu_sched *s);
 	/* Called once after the last task ends; frees s->priv. */
 	void (*fini)(struct xpu_sched *s);

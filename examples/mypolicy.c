@@ -56,7 +56,8 @@ static const struct xpu_task *sjf_pick(struct xpu_sched *s, const struct xpu_uni
 
 /* Parameters with their types and ranges: xpuopt checks a value before the run. */
 static const struct xpu_param_spec sjf_params[] = {
-    {"fifo_above", XPU_PARAM_INT, 0, 1e9, "queue length above which work is ignored (default 0: never)"},
+    {"fifo_above", XPU_PARAM_INT, 0, 1e9,
+     "queue length above which work is ignored (default 0: never)"},
     {NULL, 0, 0, 0, NULL},
 };
 

@@ -93,11 +93,11 @@ struct rapl_zone {
 };
 
 struct cpu {
-	int n;      /* worker threads */
-	int cores;  /* workers per unit */
-	int nunits; /* n / cores */
+	int n;                        /* worker threads */
+	int cores;                    /* workers per unit */
+	int nunits;                   /* n / cores */
 	double *ubusy_mark, *ujoules; /* per unit: RAPL apportioning */
-	double speed; /* calibrated flop/s of the kernel on one thread */
+	double speed;                 /* calibrated flop/s of the kernel on one thread */
 	double idle_w, full_w;
 	int pin;
 	int ncpus;  /* CPUs in the process's affinity mask at open */
@@ -385,16 +385,20 @@ static int rapl_apportion(struct cpu *c)
 
 /* ------------------------------------------------------------------ parameters */
 
-static const char *const cpu_params[] = {"threads", "cores", "idle_w", "full_w",
+static const char *const cpu_params[] = {"threads", "cores",    "idle_w", "full_w",
                                          "pin",     "powercap", NULL};
 
 /* The same, with types and ranges, for --backend 'cpu:...' and listings; open checks
  * the values again with the machine's own limits. */
 static const struct xpu_param_spec cpu_param_specs[] = {
-    {"threads", XPU_PARAM_INT, 1, MAX_THREADS, "worker threads (default: the CPUs this process may use)"},
-    {"cores", XPU_PARAM_INT, 1, MAX_THREADS, "workers per unit, a divisor of threads (default 1: one unit per thread)"},
-    {"idle_w", XPU_PARAM_NUMBER, 0, 1e6, "modeled watts of an idle unit when RAPL is absent (default 1)"},
-    {"full_w", XPU_PARAM_NUMBER, 0, 1e6, "modeled watts of a busy unit when RAPL is absent (default 4)"},
+    {"threads", XPU_PARAM_INT, 1, MAX_THREADS,
+     "worker threads (default: the CPUs this process may use)"},
+    {"cores", XPU_PARAM_INT, 1, MAX_THREADS,
+     "workers per unit, a divisor of threads (default 1: one unit per thread)"},
+    {"idle_w", XPU_PARAM_NUMBER, 0, 1e6,
+     "modeled watts of an idle unit when RAPL is absent (default 1)"},
+    {"full_w", XPU_PARAM_NUMBER, 0, 1e6,
+     "modeled watts of a busy unit when RAPL is absent (default 4)"},
     {"pin", XPU_PARAM_INT, 0, 1, "pin unit i to the i-th allowed CPU (default 1)"},
     {"powercap", XPU_PARAM_TEXT, 0, 0, "RAPL powercap directory (default /sys/class/powercap)"},
     {NULL, 0, 0, 0, NULL},

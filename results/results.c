@@ -398,8 +398,8 @@ static int write_timeline(struct writer *w, hid_t file, const struct xpu_platfor
 	dset_write_p(w, g, "unit", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n, n ? tl->unit : NULL, 1);
 	dset_write_p(w, g, "power_w", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n,
 	             n ? tl->power : NULL, 1);
-	dset_write_p(w, g, "pstate", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n,
-	             n ? tl->pstate : NULL, 1);
+	dset_write_p(w, g, "pstate", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n, n ? tl->pstate : NULL,
+	             1);
 	dset_write_p(w, g, "util", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, n ? tl->util : NULL,
 	             1);
 	dset_write_p(w, g, "mem_bytes", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n,

@@ -339,7 +339,8 @@ static int sim_route(void *ctx, int src, int dst, double *latency, double *bandw
 	struct sim *s = ctx;
 	if (src < 0 || dst < 0 || src >= s->nhosts || dst >= s->nhosts)
 		return -EINVAL;
-	return xpu_sg_route(s->hosts[src], s->hosts[dst], latency, bandwidth) == 0 ? 0 : -EHOSTUNREACH;
+	return xpu_sg_route(s->hosts[src], s->hosts[dst], latency, bandwidth) == 0 ? 0
+	                                                                           : -EHOSTUNREACH;
 }
 
 static void sim_free(struct sim *s)

@@ -265,3 +265,16 @@ void xt_check_states(struct xt_states *s, const struct xpu_workload *w)
 	s->last = NULL;
 	s->n = 0;
 }
+
+const char *xt_write_file(const char *name, const char *text)
+{
+	static char path[4][512];
+	static int k;
+	k = (k + 1) % 4;
+	snprintf(path[k], sizeof(path[k]), "%s/%s", xt_tmpdir(), name);
+	FILE *f = fopen(path[k], "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path[k];
+}

@@ -11,6 +11,10 @@ const char *xt_xpuopt(void);
 /* A fresh temporary directory (removed by nobody: tests run in /tmp). */
 const char *xt_tmpdir(void);
 
+/* Write text to a file of that name in a fresh temporary directory; returns its path
+ * (static, rotating over four). */
+const char *xt_write_file(const char *name, const char *text);
+
 /* Run xpuopt with arguments; returns the exit status, stdout into out (may be NULL). */
 int xt_cmd(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -10,19 +10,6 @@
 
 #include "helpers.h"
 
-static const char *write_file(const char *name, const char *text)
-{
-	static char path[4][512];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(path[k], sizeof(path[k]), "%s/%s", xt_tmpdir(), name);
-	FILE *f = fopen(path[k], "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-	return path[k];
-}
-
 static void run(const char *platform, const char *trace, const char *sched,
                 struct xpu_run_result *res, struct xt_states *st)
 {
@@ -51,11 +38,11 @@ static const struct xpu_task *task(const struct xpu_run_result *r, const char *i
  * output crosses the link once, and the three read the one copy. */
 static void three_consumers(const char *sched)
 {
-	const char *trace = write_file("three.csv", "id,class,flops,deps\n"
-	                                            "p,fft,1e9,\n"
-	                                            "c1,gemm,1e9,p:1e9\n"
-	                                            "c2,gemm,1e9,p:1e9\n"
-	                                            "c3,gemm,1e9,p:1e9\n");
+	const char *trace = xt_write_file("three.csv", "id,class,flops,deps\n"
+	                                               "p,fft,1e9,\n"
+	                                               "c1,gemm,1e9,p:1e9\n"
+	                                               "c2,gemm,1e9,p:1e9\n"
+	                                               "c3,gemm,1e9,p:1e9\n");
 	{
 		struct xpu_run_result res;
 		struct xt_states st = {0};
@@ -92,10 +79,10 @@ Test(data, three_consumers_under_heft_move_it_once)
  * trace: x waits for r1, r2 for x. */
 Test(data, a_write_invalidates_the_other_copies)
 {
-	const char *trace = write_file("rw.csv", "id,class,flops,reads,writes\n"
-	                                         "r1,gemm,1e9,w:1e8,\n"
-	                                         "x,fft,1e9,,w\n"
-	                                         "r2,gemm,1e9,w,\n");
+	const char *trace = xt_write_file("rw.csv", "id,class,flops,reads,writes\n"
+	                                            "r1,gemm,1e9,w:1e8,\n"
+	                                            "x,fft,1e9,,w\n"
+	                                            "r2,gemm,1e9,w,\n");
 	struct xpu_run_result res;
 	struct xt_states st = {0};
 	run("tests/data/engine/cpu_gpu.xml", trace, "fifo", &res, &st);
@@ -113,11 +100,11 @@ Test(data, a_write_invalidates_the_other_copies)
 
 Test(data, a_chain_on_one_unit_moves_nothing)
 {
-	const char *trace = write_file("chain.csv", "id,class,flops,deps\n"
-	                                            "a,gemm,1e9,\n"
-	                                            "b,gemm,1e9,a:1e9\n"
-	                                            "c,gemm,1e9,b:1e9\n"
-	                                            "d,gemm,1e9,c:1e9\n");
+	const char *trace = xt_write_file("chain.csv", "id,class,flops,deps\n"
+	                                               "a,gemm,1e9,\n"
+	                                               "b,gemm,1e9,a:1e9\n"
+	                                               "c,gemm,1e9,b:1e9\n"
+	                                               "d,gemm,1e9,c:1e9\n");
 	struct xpu_run_result res;
 	struct xt_states st = {0};
 	run("tests/data/engine/cpu_gpu.xml", trace, "heft", &res, &st);
@@ -130,11 +117,11 @@ Test(data, a_chain_on_one_unit_moves_nothing)
 /* Three units on one memory (a SoC): data passed between them never moves. */
 Test(data, a_soc_with_one_shared_memory_moves_nothing)
 {
-	const char *trace = write_file("soc.csv", "id,flops,deps\n"
-	                                          "a,1e10,\n"
-	                                          "b,1e10,a:1e9\n"
-	                                          "c,1e10,a:1e9\n"
-	                                          "d,1e10,b:1e9;c:1e9\n");
+	const char *trace = xt_write_file("soc.csv", "id,flops,deps\n"
+	                                             "a,1e10,\n"
+	                                             "b,1e10,a:1e9\n"
+	                                             "c,1e10,a:1e9\n"
+	                                             "d,1e10,b:1e9;c:1e9\n");
 	struct xpu_run_result res;
 	struct xt_states st = {0};
 	run("tests/data/platforms/shared_soc.xml", trace, "heft", &res, &st);
@@ -148,16 +135,17 @@ Test(data, a_soc_with_one_shared_memory_moves_nothing)
 Test(data, named_data_sizes_are_checked)
 {
 	char buf[4096];
-	const char *t1 = write_file("two.csv", "id,reads\na,w:10\nb,w:20\n");
+	const char *t1 = xt_write_file("two.csv", "id,reads\na,w:10\nb,w:20\n");
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "trace %s 2>&1", t1), 2);
-	cr_expect_not_null(strstr(buf, "two.csv:3: field 'reads': datum \"w\" has 10 bytes (line 2), "
-	                                "got 20"),
+	cr_expect_not_null(strstr(buf,
+	                          "two.csv:3: field 'reads': datum \"w\" has 10 bytes (line 2), "
+	                          "got 20"),
 	                   "%s", buf);
-	const char *t2 = write_file("none.csv", "id,writes\na,buf\n");
+	const char *t2 = xt_write_file("none.csv", "id,writes\na,buf\n");
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "trace %s 2>&1", t2), 2);
 	cr_expect_not_null(strstr(buf, "none.csv:2: field 'writes': datum \"buf\" needs a size"),
 	                   "%s", buf);
-	const char *t3 = write_file("bad.csv", "id,reads\na,w:abc\n");
+	const char *t3 = xt_write_file("bad.csv", "id,reads\na,w:abc\n");
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "trace %s 2>&1", t3), 2);
 	cr_expect_not_null(strstr(buf, "bad.csv:2: field 'reads': expected NAME or NAME:BYTES"),
 	                   "%s", buf);
@@ -166,10 +154,10 @@ Test(data, named_data_sizes_are_checked)
 /* The result file: /data and /transfers. */
 Test(data, result_file_records_data_and_transfers)
 {
-	const char *trace = write_file("three.csv", "id,class,flops,deps\n"
-	                                            "p,fft,1e9,\n"
-	                                            "c1,gemm,1e9,p:1e9\n"
-	                                            "c2,gemm,1e9,p:1e9\n");
+	const char *trace = xt_write_file("three.csv", "id,class,flops,deps\n"
+	                                               "p,fft,1e9,\n"
+	                                               "c1,gemm,1e9,p:1e9\n"
+	                                               "c2,gemm,1e9,p:1e9\n");
 	char out[512], buf[8192];
 	snprintf(out, sizeof(out), "%s/d.h5", xt_tmpdir());
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --platform %s --trace %s -o %s 2>&1",
@@ -203,12 +191,12 @@ Test(data, result_file_records_data_and_transfers)
  * new value: a second 100 MB copy, and c3 starts after it. */
 Test(data, a_reader_placed_before_a_write_reads_the_new_value)
 {
-	const char *trace = write_file("v.csv", "id,class,flops,deps,reads,writes\n"
-	                                        "p,fft,1e9,,w:1e8,\n"
-	                                        "c1,gemm,1e9,p:1e9,w,\n"
-	                                        "c2,gemm,1e9,p:1e9,,\n"
-	                                        "x,fft,1e9,,,w\n"
-	                                        "c3,gemm,1e9,p:1e9,w,\n");
+	const char *trace = xt_write_file("v.csv", "id,class,flops,deps,reads,writes\n"
+	                                           "p,fft,1e9,,w:1e8,\n"
+	                                           "c1,gemm,1e9,p:1e9,w,\n"
+	                                           "c2,gemm,1e9,p:1e9,,\n"
+	                                           "x,fft,1e9,,,w\n"
+	                                           "c3,gemm,1e9,p:1e9,w,\n");
 	struct xpu_run_result res;
 	struct xt_states st = {0};
 	run("tests/data/engine/cpu_gpu.xml", trace, "heft", &res, &st);

@@ -453,8 +453,8 @@ Test(live_cpu, wide_tasks_run_on_several_workers_of_one_unit)
 		fprintf(f, "w%d,4e7,4\n", i);
 	fprintf(f, "n0,1e7,1\nn1,1e7,1\n");
 	fclose(f);
-	struct xpu_run_opts o = {.trace = trace, .sched = "fifo", .backend = "cpu:threads=16,cores=16",
-	                         .quiet = 1};
+	struct xpu_run_opts o = {
+	    .trace = trace, .sched = "fifo", .backend = "cpu:threads=16,cores=16", .quiet = 1};
 	struct xpu_run_result res;
 	struct xpu_err err = {{0}};
 	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);

@@ -402,7 +402,6 @@ Test(platform_file, shared_capacity_conflict)
 	                "host 'b': property 'xpu.mem': shared memory 'dram'");
 }
 
-
 Test(platform_file, bad_link_wattage)
 {
 	tp_expect_error("bad_link_wattage.xml", 8, "link 'pcie': property 'wattage_range'");
@@ -532,13 +531,15 @@ static void tp_body(void *arg)
 	l.seconds = 0.125;
 	cr_assert_eq(o->launch(be, &l), 0);
 	/* cpu -> dgpu over PCIe: 5 us + 15.75 MB / 15.75 GB/s = 1.005 ms. */
-	cr_assert_eq(o->copy(be, &(struct xpu_copy){.cookie = 10, .bytes = 15.75e6, .src_unit = 0,
-	                                            .dst_unit = 3}),
+	cr_assert_eq(o->copy(be,
+	                     &(struct xpu_copy){
+	                         .cookie = 10, .bytes = 15.75e6, .src_unit = 0, .dst_unit = 3}),
 	             0);
 	/* cpu -> npu share memory: immediate. */
-	cr_assert_eq(o->copy(be, &(struct xpu_copy){.cookie = 11, .bytes = 1e9, .src_unit = 0,
-	                                            .dst_unit = 2}),
-	             0);
+	cr_assert_eq(
+	    o->copy(be,
+	            &(struct xpu_copy){.cookie = 11, .bytes = 1e9, .src_unit = 0, .dst_unit = 2}),
+	    0);
 	cr_assert_eq(o->launch(be, &(struct xpu_launch){.unit = 9, .seconds = 1}), -EINVAL);
 	/* A wait that times out returns no event at its deadline. */
 	struct xpu_event ev[4];

@@ -153,7 +153,8 @@ Test(plugin, a_newer_table_is_refused_naming_both_versions)
 	int st = xt_cmd(buf, sizeof(buf), "run --sched %s --output - 2>&1", so);
 	cr_assert_eq(st, 2);
 	char want[160];
-	snprintf(want, sizeof(want), "has a sched table of version %d, newer than this xpuopt's version %d",
+	snprintf(want, sizeof(want),
+	         "has a sched table of version %d, newer than this xpuopt's version %d",
 	         XPU_SCHED_VERSION + 1, XPU_SCHED_VERSION);
 	cr_assert_not_null(strstr(buf, want), "%s", buf);
 }
@@ -165,8 +166,9 @@ Test(plugin, policy_parameters_are_checked_when_parsed)
 	int st = xt_cmd(buf, sizeof(buf), "run --sched 'energy:gamma=abc' --output - 2>&1");
 	cr_assert_eq(st, 2);
 	cr_assert_not_null(
-	    strstr(buf, "--sched: sched policy 'energy': parameter 'gamma': expected a number >= 0, "
-	                "got \"abc\""),
+	    strstr(buf,
+	           "--sched: sched policy 'energy': parameter 'gamma': expected a number >= 0, "
+	           "got \"abc\""),
 	    "%s", buf);
 	st = xt_cmd(buf, sizeof(buf), "run --sched 'energy:alpha=-1' --output - 2>&1");
 	cr_assert_eq(st, 2);

@@ -237,8 +237,8 @@ Test(results, timeline_grows_and_keeps_change_points)
 {
 	struct xpu_timeline tl = {.nunits = 3};
 	for (int i = 0; i < 1000; i++)
-		cr_assert_eq(xpu_timeline_add(&tl, i * 0.5, i % 3, i, i % 2, 0.1 * (i % 3), i * 1e3),
-		             0);
+		cr_assert_eq(
+		    xpu_timeline_add(&tl, i * 0.5, i % 3, i, i % 2, 0.1 * (i % 3), i * 1e3), 0);
 	cr_assert_eq(tl.n, 1000);
 	cr_expect_eq(tl.t[999], 499.5);
 	cr_expect_eq(tl.unit[999], 0);

@@ -15,7 +15,7 @@ struct layout {
 };
 
 static const struct layout layouts[] = {
-    {"missing_route.xml", 0},      /* Full zone, no route at all: SimGrid crashes */
+    {"missing_route.xml", 0}, /* Full zone, no route at all: SimGrid crashes */
     {"missing_route_partial.xml", 1},
     {"no_routes_floyd.xml", 1},    /* Floyd: SimGrid throws for a-c */
     {"no_routes_dijkstra.xml", 0}, /* Dijkstra with an isolated host: SimGrid aborts */
@@ -40,23 +40,9 @@ Test(routes, each_layout_loads_and_lists_its_routes)
 	}
 }
 
-/* Write a file in the test's directory; returns its path (static, rotating). */
-static const char *write_trace(const char *name, const char *text)
-{
-	static char path[4][512];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(path[k], sizeof(path[k]), "%s/%s", xt_tmpdir(), name);
-	FILE *f = fopen(path[k], "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-	return path[k];
-}
-
 Test(routes, a_route_less_platform_runs_independent_tasks)
 {
-	const char *trace = write_trace("ind.csv", "id,flops\nt1,1e9\nt2,1e9\nt3,1e9\nt4,1e9\n");
+	const char *trace = xt_write_file("ind.csv", "id,flops\nt1,1e9\nt2,1e9\nt3,1e9\nt4,1e9\n");
 	char buf[8192];
 	int rc = xt_cmd(buf, sizeof(buf), "run --platform %s --trace %s --output - 2>&1",
 	                xt_src("tests/data/platforms/missing_route.xml"), trace);
@@ -69,18 +55,17 @@ Test(routes, a_route_less_platform_runs_independent_tasks)
  * other units lack), and nothing connects a to b. */
 Test(routes, a_data_edge_between_unrouted_units_is_refused_naming_both)
 {
-	const char *plat = write_trace(
-	    "p.xml",
-	    "<?xml version='1.0'?>\n"
-	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
-	    "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
-	    "<host id=\"a\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>\n"
-	    "  <prop id=\"xpu.class.fft\" value=\"1Gf\"/></host>\n"
-	    "<host id=\"b\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"gpu\"/>\n"
-	    "  <prop id=\"xpu.class.gemm\" value=\"1Gf\"/></host>\n"
-	    "</zone></platform>\n");
+	const char *plat = xt_write_file(
+	    "p.xml", "<?xml version='1.0'?>\n"
+	             "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	             "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	             "<host id=\"a\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>\n"
+	             "  <prop id=\"xpu.class.fft\" value=\"1Gf\"/></host>\n"
+	             "<host id=\"b\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"gpu\"/>\n"
+	             "  <prop id=\"xpu.class.gemm\" value=\"1Gf\"/></host>\n"
+	             "</zone></platform>\n");
 	const char *trace =
-	    write_trace("edge.csv", "id,class,flops,deps\np,fft,1e9,\nc,gemm,1e9,p:1000000\n");
+	    xt_write_file("edge.csv", "id,class,flops,deps\np,fft,1e9,\nc,gemm,1e9,p:1000000\n");
 	char buf[8192], out[512];
 	snprintf(out, sizeof(out), "%s/never.h5", xt_tmpdir());
 	int rc = xt_cmd(buf, sizeof(buf), "run --platform %s --trace %s --output %s 2>&1", plat,
@@ -91,7 +76,7 @@ Test(routes, a_data_edge_between_unrouted_units_is_refused_naming_both)
 	cr_expect_eq(access(out, F_OK), -1, "no partial output");
 
 	/* Without the data edge the same tasks run. */
-	trace = write_trace("noedge.csv", "id,class,flops,deps\np,fft,1e9,\nc,gemm,1e9,p\n");
+	trace = xt_write_file("noedge.csv", "id,class,flops,deps\np,fft,1e9,\nc,gemm,1e9,p\n");
 	rc = xt_cmd(buf, sizeof(buf), "run --platform %s --trace %s --output - 2>&1", plat, trace);
 	cr_assert_eq(rc, 0, "%s", buf);
 }

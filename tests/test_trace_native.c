@@ -172,9 +172,10 @@ Test(trace_native, rejects_missing_header)
 
 Test(trace_native, rejects_unknown_column)
 {
-	tn_expect_error("unknown_column.csv", NULL, NULL,
-	                ":1: unknown column \"flop\" (columns: id, submit, class, flops, bytes, "
-	                "mem, deps, priority, deadline, user, cost, width, estimate, reads, writes)");
+	tn_expect_error(
+	    "unknown_column.csv", NULL, NULL,
+	    ":1: unknown column \"flop\" (columns: id, submit, class, flops, bytes, "
+	    "mem, deps, priority, deadline, user, cost, width, estimate, reads, writes)");
 }
 
 Test(trace_native, rejects_duplicate_column)
@@ -185,9 +186,10 @@ Test(trace_native, rejects_duplicate_column)
 
 Test(trace_native, rejects_header_without_id)
 {
-	tn_expect_error("no_id_column.csv", NULL, NULL,
-	                ":1: the header has no 'id' column (columns: id, submit, class, flops, "
-	                "bytes, mem, deps, priority, deadline, user, cost, width, estimate, reads, writes)");
+	tn_expect_error(
+	    "no_id_column.csv", NULL, NULL,
+	    ":1: the header has no 'id' column (columns: id, submit, class, flops, "
+	    "bytes, mem, deps, priority, deadline, user, cost, width, estimate, reads, writes)");
 }
 
 Test(trace_native, rejects_unknown_class)

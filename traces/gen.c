@@ -468,7 +468,6 @@ static int gen_llm(struct gen *g)
 	return 0;
 }
 
-
 /* ------------------------------------------------------------------ rigid parallel jobs */
 
 /* Gamma(shape, scale) by Marsaglia and Tsang, "A simple method for generating gamma
@@ -503,16 +502,16 @@ static double gamma_shape_density(double x, double shape, double scale)
  * for its two job types (interactive, batch), fitted to the SDSC Paragon, CTC SP2,
  * KTH SP2 and LANL CM-5 logs for a 128-node machine. */
 struct lublin_type {
-	double serial, pow2;     /* P(serial job), P(power-of-two size) */
+	double serial, pow2;      /* P(serial job), P(power-of-two size) */
 	double ulow, uprob;       /* two-stage uniform on log2(size): [ulow, umed] with
 	                           * probability uprob, else [umed, uhi] ... */
 	double uhi_off, umed_off; /* ... uhi and umed given as distances below
 	                           * log2(machine size), see gen_lublin */
-	double a1, b1, a2, b2;   /* log run time: hyper-gamma of Gamma(a1, b1) and
-	                          * Gamma(a2, b2) ... */
-	double pa, pb;           /* ... the first with probability pa x size + pb */
-	double aarr, barr;       /* log inter-arrival at rush hours: Gamma(aarr, barr) */
-	double anum, bnum;       /* arrivals over the day's half hours: Gamma(anum, bnum) */
+	double a1, b1, a2, b2;    /* log run time: hyper-gamma of Gamma(a1, b1) and
+	                           * Gamma(a2, b2) ... */
+	double pa, pb;            /* ... the first with probability pa x size + pb */
+	double aarr, barr;        /* log inter-arrival at rush hours: Gamma(aarr, barr) */
+	double anum, bnum;        /* arrivals over the day's half hours: Gamma(anum, bnum) */
 };
 
 static const struct lublin_type lublin_types[2] = {
@@ -520,11 +519,11 @@ static const struct lublin_type lublin_types[2] = {
     {0.1541, 0.625, 1, 0.705, 1.5, 4, 3.8351, 0.6605, 7.073, 0.6856, -0.0118, 0.9156,
      6.5510 * 0.9797, 0.6621, 8.9186, 3.6680},
     /* batch: the whole machine, umed 2 below */
-    {0.2927, 0.6686, 1.2, 0.875, 0, 2, 6.57, 0.823, 639.1, 0.0156, -0.003, 0.6986,
-     6.0415 * 1.0519, 0.8531, 6.1271, 5.2740},
+    {0.2927, 0.6686, 1.2, 0.875, 0, 2, 6.57, 0.823, 639.1, 0.0156, -0.003, 0.6986, 6.0415 * 1.0519,
+     0.8531, 6.1271, 5.2740},
 };
 
-#define LUBLIN_BUCKETS    48   /* half hours of a day */
+#define LUBLIN_BUCKETS    48 /* half hours of a day */
 #define LUBLIN_BUCKET_S   1800.0
 #define LUBLIN_DAY_SHIFT  11   /* the fitted day runs from bucket 11, cyclically */
 #define LUBLIN_MAX_LOGRUN 12.0 /* run times above e^12 s (about 2 days) are redrawn */
@@ -547,7 +546,9 @@ static void lublin_clock_init(struct lublin_clock *c, const struct lublin_type *
 		/* mass of Gamma(anum, bnum) on [i - 0.5, i + 0.5], Simpson's rule */
 		double a = i - 0.5, h = 1.0 / 64, m = 0;
 		for (int k = 0; k <= 64; k++)
-			m += (k == 0 || k == 64 ? 1 : k % 2 ? 4 : 2) *
+			m += (k == 0 || k == 64 ? 1
+			      : k % 2           ? 4
+			                        : 2) *
 			     gamma_shape_density(a + k * h, ty->anum, ty->bnum);
 		c->w[(i - 1) % LUBLIN_BUCKETS] = m;
 		mean += m;
@@ -619,9 +620,10 @@ static int gen_lublin(struct gen *g)
 	struct lublin_clock clk[2];
 	for (int t = 0; t < 2; t++)
 		lublin_clock_init(&clk[t], &lublin_types[t]);
-	fprintf(g->out, "; Version: 2.2\n; Computer: Lublin-Feitelson 2003 model (xpuopt gen "
-	                "lublin)\n; MaxJobs: %d\n; MaxRecords: %d\n; MaxProcs: %d\n"
-	                "; Queues: 0 interactive, 1 batch\n",
+	fprintf(g->out,
+	        "; Version: 2.2\n; Computer: Lublin-Feitelson 2003 model (xpuopt gen "
+	        "lublin)\n; MaxJobs: %d\n; MaxRecords: %d\n; MaxProcs: %d\n"
+	        "; Queues: 0 interactive, 1 batch\n",
 	        n, n, procs);
 	for (int i = 0; i < n; i++) {
 		int t = clk[1].next < clk[0].next; /* the type whose job comes first */
@@ -659,7 +661,8 @@ static const struct kind kinds[] = {
     {"poisson",
      "independent tasks, Poisson arrivals",
      {{"count", P_INT, "100", "tasks"}, {"rate", P_NUM, "10", "arrivals per second"}, MIX, WORK},
-     gen_poisson, 0},
+     gen_poisson,
+     0},
     {"bursty",
      "independent tasks, on/off (two-state MMPP) arrivals",
      {{"count", P_INT, "100", "tasks"},
@@ -669,7 +672,8 @@ static const struct kind kinds[] = {
       {"off", P_NUM, "8", "mean gap length, seconds"},
       MIX,
       WORK},
-     gen_bursty, 0},
+     gen_bursty,
+     0},
     {"layered",
      "random layered DAG",
      {{"layers", P_INT, "5", "layers"},
@@ -678,7 +682,8 @@ static const struct kind kinds[] = {
       DATA,
       MIX,
       WORK},
-     gen_layered, 0},
+     gen_layered,
+     0},
     {"forkjoin",
      "fork-join stages",
      {{"stages", P_INT, "3", "fork-join stages"},
@@ -686,19 +691,23 @@ static const struct kind kinds[] = {
       DATA,
       MIX,
       WORK},
-     gen_forkjoin, 0},
+     gen_forkjoin,
+     0},
     {"gauss",
      "Gaussian elimination DAG (Topcuoglu et al. 2002)",
      {{"n", P_INT, "5", "matrix size (>= 2)"}, DATA, WORK},
-     gen_gauss, 0},
+     gen_gauss,
+     0},
     {"fft",
      "FFT DAG: recursive calls and butterflies (Topcuoglu et al. 2002)",
      {{"points", P_INT, "4", "points, a power of two >= 2"}, DATA, WORK},
-     gen_fft, 0},
+     gen_fft,
+     0},
     {"montage",
      "Montage-like mosaic workflow",
      {{"images", P_INT, "16", "input images"}, {"data", P_NUM, "4e6", "mean image bytes"}, WORK},
-     gen_montage, 0},
+     gen_montage,
+     0},
     {"llm",
      "LLM request stream: prefill + decode per request",
      {{"count", P_INT, "100", "requests"},
@@ -709,7 +718,8 @@ static const struct kind kinds[] = {
       {"params", P_NUM, "7e9", "model parameters"},
       {"dtype_bytes", P_NUM, "2", "bytes per weight"},
       {"kv_bytes", P_NUM, "524288", "KV-cache bytes per token"}},
-     gen_llm, 0},
+     gen_llm,
+     0},
     {"lublin",
      "rigid parallel jobs, Lublin-Feitelson 2003 model, written as SWF",
      {{"count", P_INT, "1000", "jobs"}, {"procs", P_INT, "128", "processors of the machine"}},

@@ -382,8 +382,8 @@ static int parse_deps(struct xpu_trace_reader *r, char *v, struct xpu_trace_rec 
                       struct xpu_err *err)
 {
 	struct native *n = r->priv;
-	int rc = parse_named(r, v, "deps", 0, &n->dep_ids, &n->dep_bytes, &n->dep_cap, &rec->ndeps,
-	                     err);
+	int rc =
+	    parse_named(r, v, "deps", 0, &n->dep_ids, &n->dep_bytes, &n->dep_cap, &rec->ndeps, err);
 	rec->dep_ids = n->dep_ids;
 	rec->dep_bytes = n->dep_bytes;
 	return rc;

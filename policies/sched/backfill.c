@@ -44,9 +44,9 @@ struct bf {
 	double *rs;  /* per task (conservative): reserved start; NAN = none */
 	int *ru;     /* per task (conservative): reserved unit */
 	char *queued;
-	int stale;      /* a queued job ended (failed) since the last compaction */
-	long free_total; /* free cores over every unit, by the policy's count */
-	int busy; /* re-entrancy guard: xpu_place may not call back, but be safe */
+	int stale;           /* a queued job ended (failed) since the last compaction */
+	long free_total;     /* free cores over every unit, by the policy's count */
+	int busy;            /* re-entrancy guard: xpu_place may not call back, but be safe */
 	struct bf_end *ends; /* scratch for EASY's shadow time, one per running job */
 	size_t ecap;
 };

@@ -9,7 +9,8 @@ static int conservative_init(struct xpu_sched *s)
 const struct xpu_sched_ops xpu_sched_conservative = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "conservative",
-             .description = "conservative backfilling: no reservation is delayed (Mualem, Feitelson)"},
+             .description =
+                 "conservative backfilling: no reservation is delayed (Mualem, Feitelson)"},
     .init = conservative_init,
     .fini = bf_fini,
     .on_ready = bf_on_ready,

@@ -174,7 +174,8 @@ out:
 const struct xpu_sched_ops xpu_sched_cpop = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "cpop",
-             .description = "CPOP: critical path on one processor, insertion (Topcuoglu et al. 2002)"},
+             .description =
+                 "CPOP: critical path on one processor, insertion (Topcuoglu et al. 2002)"},
     .init = cpop_init,
     .fini = cpop_fini,
     .on_submit = cpop_on_submit,

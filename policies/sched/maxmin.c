@@ -9,7 +9,8 @@ static int maxmin_init(struct xpu_sched *s)
 const struct xpu_sched_ops xpu_sched_maxmin = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "max-min",
-             .description = "batch of ready tasks; largest min completion time first (Maheswaran 1999)"},
+             .description =
+                 "batch of ready tasks; largest min completion time first (Maheswaran 1999)"},
     .init = maxmin_init,
     .fini = bm_fini,
     .on_ready = bm_on_ready,

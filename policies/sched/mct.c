@@ -31,6 +31,7 @@ static void mct_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 const struct xpu_sched_ops xpu_sched_mct = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "mct",
-             .description = "each ready task to the unit of minimum completion time (Maheswaran 1999)"},
+             .description =
+                 "each ready task to the unit of minimum completion time (Maheswaran 1999)"},
     .on_ready = mct_on_ready,
 };

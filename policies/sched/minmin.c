@@ -9,7 +9,8 @@ static int minmin_init(struct xpu_sched *s)
 const struct xpu_sched_ops xpu_sched_minmin = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "min-min",
-             .description = "batch of ready tasks; least min completion time first (Maheswaran 1999)"},
+             .description =
+                 "batch of ready tasks; least min completion time first (Maheswaran 1999)"},
     .init = minmin_init,
     .fini = bm_fini,
     .on_ready = bm_on_ready,

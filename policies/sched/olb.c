@@ -54,7 +54,8 @@ static void olb_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 const struct xpu_sched_ops xpu_sched_olb = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "olb",
-             .description = "each ready task to the unit available first, whatever its run time there"},
+             .description =
+                 "each ready task to the unit available first, whatever its run time there"},
     .init = olb_init,
     .fini = olb_fini,
     .on_ready = olb_on_ready,

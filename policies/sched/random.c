@@ -38,6 +38,7 @@ static void rnd_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 const struct xpu_sched_ops xpu_sched_random = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "random",
-             .description = "ready tasks to a random unit weighted by its speed for the task (seeded)"},
+             .description =
+                 "ready tasks to a random unit weighted by its speed for the task (seeded)"},
     .on_ready = rnd_on_ready,
 };

@@ -38,7 +38,8 @@ static void rr_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 const struct xpu_sched_ops xpu_sched_round_robin = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "round-robin",
-             .description = "ready tasks dealt to units in turn, skipping units that cannot run them"},
+             .description =
+                 "ready tasks dealt to units in turn, skipping units that cannot run them"},
     .init = rr_init,
     .fini = rr_fini,
     .on_ready = rr_on_ready,

@@ -133,7 +133,8 @@ static const struct xpu_task *ws_pick(struct xpu_sched *s, const struct xpu_unit
 const struct xpu_sched_ops xpu_sched_ws = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "ws",
-             .description = "work stealing: per-unit deques, idle units steal from the most loaded"},
+             .description =
+                 "work stealing: per-unit deques, idle units steal from the most loaded"},
     .init = ws_init,
     .fini = ws_fini,
     .on_ready = ws_on_ready,
