@@ -63,6 +63,25 @@ static void put_num(FILE *f, double v)
 		fprintf(f, "%.17g", v);
 }
 
+/* reads or writes: "NAME:BYTES;NAME" as one (quoted when needed) field. */
+static void put_named(FILE *f, int n, const char **names, const double *bytes)
+{
+	size_t len = 1;
+	for (int i = 0; i < n; i++)
+		len += strlen(names[i]) + 32;
+	char *buf = malloc(len), *p = buf;
+	if (!buf)
+		return;
+	*p = '\0';
+	for (int i = 0; i < n; i++) {
+		p += sprintf(p, "%s%s", i ? ";" : "", names[i]);
+		if (!isnan(bytes[i]))
+			p += sprintf(p, ":%.17g", bytes[i]);
+	}
+	put_str(f, buf);
+	free(buf);
+}
+
 static void put_rec(FILE *f, const struct xpu_trace_rec *r)
 {
 	put_str(f, r->id);
@@ -96,6 +115,10 @@ static void put_rec(FILE *f, const struct xpu_trace_rec *r)
 	putc(',', f);
 	if (!isnan(r->estimate))
 		fprintf(f, "%.17g", r->estimate);
+	putc(',', f);
+	put_named(f, r->nreads, r->read_names, r->read_bytes);
+	putc(',', f);
+	put_named(f, r->nwrites, r->write_names, r->write_bytes);
 	putc('\n', f);
 }
 
@@ -148,7 +171,7 @@ int xpu_cmd_convert(int argc, char **argv)
 	}
 	FILE *f = o.f;
 	fprintf(f, "id,submit,class,flops,bytes,mem,deps,priority,deadline,user,cost,width,"
-	           "estimate\n");
+	           "estimate,reads,writes\n");
 	struct xpu_trace_rec rec;
 	int rc, status = 0;
 	while ((rc = xpu_trace_next(r, &rec, &err)) > 0)

@@ -207,3 +207,20 @@ Test(data, a_reader_placed_before_a_write_reads_the_new_value)
 	cr_expect_eq(xpu_summary_get(&res.summary, "bytes_transferred"), 1e9 + 2e8);
 	xpu_run_result_free(&res);
 }
+
+/* convert keeps the shared data: a native trace with reads and writes round-trips. */
+Test(data, convert_keeps_reads_and_writes)
+{
+	const char *in = xt_write_file("in.csv", "id,reads,writes\na,w:100,\nb,,w\nc,w,\n");
+	char out[512], buf[4096];
+	snprintf(out, sizeof(out), "%s/out.csv", xt_tmpdir());
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "convert %s -o %s 2>&1", in, out), 0, "%s", buf);
+	struct xpu_workload *w = NULL;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_workload_load(out, NULL, NULL, &w, &err), 0, "%s", err.msg);
+	cr_assert_eq(w->ndata, 1);
+	cr_expect_eq(w->data[0].size, 100);
+	cr_expect_eq(w->data[0].naccess, 3);
+	cr_expect_eq(w->ndeps, 2, "b waits for a's read, c for b's write");
+	xpu_workload_free(w);
+}
