@@ -14,7 +14,8 @@ static void usage(FILE *out)
 	        "Read a whole trace, check it (fields, duplicate ids, unknown dependencies,\n"
 	        "dependency cycles) and print one 'key value' line per figure:\n"
 	        "format, records, tasks, dependencies, span_s, first_submit_s, last_submit_s,\n"
-	        "total_flops, total_bytes, total_dep_bytes, users, class.NAME, and the\n"
+	        "total_flops, total_bytes, total_dep_bytes, data, shared_data, data_bytes,\n"
+	        "users, class.NAME, and the\n"
 	        "format's header facts as header.KEY (SWF: header.MaxProcs ...).\n"
 	        "\n"
 	        "options:\n"
@@ -88,6 +89,17 @@ int xpu_cmd_trace(int argc, char **argv)
 	printf("total_flops %.15g\n", w->total_flops);
 	printf("total_bytes %.15g\n", w->total_bytes);
 	printf("total_dep_bytes %.15g\n", w->total_dep_bytes);
+	/* data: the producers' outputs named by data edges and the shared data named by
+	 * reads and writes (traces/FORMAT.md, "Data") */
+	uint32_t shared = 0;
+	double data_bytes = 0;
+	for (uint32_t i = 0; i < w->ndata; i++) {
+		shared += w->data[i].producer == UINT32_MAX;
+		data_bytes += w->data[i].size;
+	}
+	printf("data %u\n", w->ndata);
+	printf("shared_data %u\n", shared);
+	printf("data_bytes %.15g\n", data_bytes);
 	printf("users %u\n", users);
 	for (int k = 0; k < XPU_CLASS_COUNT; k++)
 		if (w->class_count[k])
