@@ -32,10 +32,18 @@ struct xpu_cli_out {
 	const char *path;
 	char *tmp; /* NULL for standard output */
 	FILE *f;
+	const char *const *inputs; /* files the output must not replace */
+	int ninputs;
+	int special; /* a device or pipe, written in place */
 };
 
-/* Open o for path; 0, or a negative errno after printing why. */
+/* Open o for path; 0, or a negative errno after printing why: -EINVAL (exit 2) when
+ * path is a directory or (_inputs) one of the command's inputs. A device or pipe
+ * (/dev/null) is written in place; a regular file through a temporary sibling. */
 int xpu_cli_out_open(struct xpu_cli_out *o, const char *path);
+int xpu_cli_out_open_inputs(struct xpu_cli_out *o, const char *path, const char *const *inputs,
+                            int n);
+int xpu_cli_out_open_kept(struct xpu_cli_out *o, const char *path);
 /* Finish o given the command's status so far: rename into place when status is 0,
  * else remove the temporary. Returns the status, 1 if writing failed. */
 int xpu_cli_out_close(struct xpu_cli_out *o, int status);

@@ -165,9 +165,11 @@ int xpu_cmd_convert(int argc, char **argv)
 	}
 
 	struct xpu_cli_out o;
-	if (xpu_cli_out_open(&o, out) < 0) {
+	const char *inputs[] = {path};
+	int orc = xpu_cli_out_open_inputs(&o, out, inputs, 1);
+	if (orc < 0) {
 		xpu_trace_close(r);
-		return 1;
+		return orc == -EINVAL ? 2 : 1;
 	}
 	FILE *f = o.f;
 	fprintf(f, "id,submit,class,flops,bytes,mem,deps,priority,deadline,user,cost,width,"

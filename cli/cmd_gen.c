@@ -102,16 +102,23 @@ int xpu_cmd_gen(int argc, char **argv)
 	}
 
 	struct xpu_cli_out o;
-	if (xpu_cli_out_open(&o, out) < 0) {
-		status = 1;
+	int orc = xpu_cli_out_open(&o, out);
+	if (orc < 0) {
+		status = orc == -EINVAL ? 2 : 1;
 		goto out;
 	}
 	struct xpu_err err = {{0}};
+	errno = 0;
 	int rc = xpu_gen_write(kind, n, p, seed, o.f, &err);
+	int werr = errno;
 	status = 0;
 	if (rc == -EINVAL) {
 		fprintf(stderr, "xpuopt gen: %s\nsee 'xpuopt gen --help'\n", err.msg);
 		status = 2;
+	} else if (rc == -EIO) { /* the stream failed: the last write's errno says why */
+		fprintf(stderr, "xpuopt gen: %s: cannot write: %s\n", out,
+		        strerror(werr ? werr : EIO));
+		status = 1;
 	} else if (rc < 0) {
 		fprintf(stderr, "xpuopt gen: %s\n", strerror(-rc));
 		status = 1;

@@ -438,9 +438,11 @@ int xpu_cmd_platform(int argc, char **argv)
 		}
 		if (output) {
 			struct xpu_cli_out o;
-			if (xpu_cli_out_open(&o, output) < 0) {
+			const char *inputs[] = {path};
+			int orc = xpu_cli_out_open_inputs(&o, output, inputs, 1);
+			if (orc < 0) {
 				xpu_nodes_free(&ns);
-				return 1;
+				return orc == -EINVAL ? 2 : 1;
 			}
 			rc = xpu_nodes_write_platform(&ns, o.f) < 0;
 			rc = xpu_cli_out_close(&o, rc);

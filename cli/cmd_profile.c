@@ -225,8 +225,9 @@ int xpu_cmd_profile(int argc, char **argv)
 
 	struct xpu_cli_out csv = {0};
 	int to_stdout = !out || strcmp(out, "-");
-	if (out && xpu_cli_out_open(&csv, out) < 0) {
-		status = 1;
+	int orc = out ? xpu_cli_out_open(&csv, out) : 0;
+	if (orc < 0) {
+		status = orc == -EINVAL ? 2 : 1;
 		goto done;
 	}
 	if (to_stdout) {

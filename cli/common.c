@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 
 int xpu_cli_bad_usage(const char *cmd, const char *fmt, const char *arg)
 {
@@ -35,9 +36,23 @@ const char *xpu_cli_one_operand(const char *cmd, int argc, char **argv, const ch
 	return NULL;
 }
 
+int xpu_cli_out_open_inputs(struct xpu_cli_out *o, const char *path, const char *const *inputs,
+                            int n)
+{
+	memset(o, 0, sizeof(*o));
+	o->inputs = inputs;
+	o->ninputs = n;
+	return xpu_cli_out_open_kept(o, path);
+}
+
 int xpu_cli_out_open(struct xpu_cli_out *o, const char *path)
 {
 	memset(o, 0, sizeof(*o));
+	return xpu_cli_out_open_kept(o, path);
+}
+
+int xpu_cli_out_open_kept(struct xpu_cli_out *o, const char *path)
+{
 	o->path = path;
 	o->f = stdout;
 	if (!strcmp(path, "-"))
@@ -46,7 +61,27 @@ int xpu_cli_out_open(struct xpu_cli_out *o, const char *path)
 		o->tmp = NULL;
 		return -ENOMEM;
 	}
+	struct xpu_err err = {{0}};
+	if (xpu_output_check(path, o->inputs, o->ninputs, &err)) {
+		fprintf(stderr, "xpuopt: %s\n", err.msg);
+		free(o->tmp);
+		o->tmp = NULL;
+		return -EINVAL;
+	}
+	if (xpu_output_is_special(path)) { /* a device or pipe: written in place */
+		free(o->tmp);
+		o->tmp = NULL;
+		o->f = fopen(path, "w");
+		if (!o->f) {
+			fprintf(stderr, "xpuopt: %s: cannot write: %s\n", path, strerror(errno));
+			return -EIO;
+		}
+		o->special = 1;
+		return 0;
+	}
 	o->f = fopen(o->tmp, "w");
+	if (o->f)
+		xpu_tmp_register(o->tmp);
 	if (!o->f) {
 		fprintf(stderr, "xpuopt: %s: cannot write: %s\n", o->tmp, strerror(errno));
 		free(o->tmp);
@@ -58,6 +93,14 @@ int xpu_cli_out_open(struct xpu_cli_out *o, const char *path)
 
 int xpu_cli_out_close(struct xpu_cli_out *o, int status)
 {
+	if (o->special) {
+		if (fclose(o->f) != 0 && !status) {
+			fprintf(stderr, "xpuopt: %s: cannot write: %s\n", o->path, strerror(errno));
+			status = 1;
+		}
+		o->special = 0;
+		return status;
+	}
 	if (!o->tmp) {
 		if (fflush(stdout) != 0 && !status)
 			status = 1;
@@ -73,6 +116,7 @@ int xpu_cli_out_close(struct xpu_cli_out *o, int status)
 	}
 	if (status)
 		unlink(o->tmp);
+	xpu_tmp_unregister(o->tmp);
 	free(o->tmp);
 	o->tmp = NULL;
 	return status;

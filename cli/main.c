@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "outfile.h"
 #include "study_cli.h"
 #include "config.h"
 
@@ -56,6 +57,8 @@ int main(int argc, char **argv)
 		printf("xpuopt %s\n", PACKAGE_VERSION);
 		return 0;
 	}
+	/* an interrupted command leaves no temporary file behind */
+	xpu_signals_install();
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(argv[1], c->name))
 			return c->fn(argc - 1, argv + 1);

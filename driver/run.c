@@ -12,6 +12,7 @@
 #include "run.h"
 #include "faults.h"
 #include "nodes.h"
+#include "outfile.h"
 #include "platform.h"
 #include "registry.h"
 
@@ -307,6 +308,18 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	                             "--offload", &os, &oops, err)))
 		goto out_specs;
 
+	/* The result must not replace an input, a directory or a device. */
+	{
+		const char *inputs[] = {o->platform, o->trace};
+		if (o->output && (rc = xpu_output_check(o->output, inputs, 2, err)))
+			goto out_specs;
+		if (o->output && xpu_output_is_special(o->output)) {
+			rc = xpu_errf(err, o->output, 0,
+			              "an HDF5 result needs a regular file, not a device or pipe "
+			              "(give --output - to write none)");
+			goto out_specs;
+		}
+	}
 	/* The backend by name (--backend; --live is "cpu"): its spec's parameters, then
 	 * those the options add (--threads). */
 	const struct xpu_backend_ops *bops;

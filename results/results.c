@@ -10,6 +10,7 @@
 
 #include <hdf5.h>
 
+#include "outfile.h"
 #include "results.h"
 
 /* Bumped when a reader of version N could misread a file of version N+1. */
@@ -600,6 +601,12 @@ int xpu_results_write(const char *path, const struct xpu_run_info *ri,
 
 	if (!path || !*path)
 		return xpu_errf(err, NULL, 0, "no result file name given");
+	if (xpu_output_check(path, NULL, 0, err))
+		return -EINVAL; /* a directory under that name */
+	if (xpu_output_is_special(path))
+		return xpu_errf(err, path, 0,
+		                "an HDF5 result needs a regular file, not a device or pipe (give "
+		                "--output - to write none)");
 
 	/* The sibling temporary lives in the same directory, so that rename() is atomic
 	 * and a reader never sees a half-written file under the final name. */
@@ -623,9 +630,11 @@ int xpu_results_write(const char *path, const struct xpu_run_info *ri,
 		free(tmp);
 		return os_fail(err, path, what, e);
 	}
+	xpu_tmp_register(tmp);
 	if (fchmod(fd, new_file_mode()) < 0 || close(fd) < 0) {
 		rc = os_fail(err, path, "preparing the temporary file", errno);
 		unlink(tmp);
+		xpu_tmp_unregister(tmp);
 		free(tmp);
 		return rc;
 	}
@@ -648,6 +657,7 @@ int xpu_results_write(const char *path, const struct xpu_run_info *ri,
 		rc = os_fail(err, path, "renaming the temporary file into place", errno);
 	if (rc)
 		unlink(tmp);
+	xpu_tmp_unregister(tmp);
 	free(tmp);
 	return rc;
 }
