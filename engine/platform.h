@@ -62,6 +62,12 @@ int xpu_platform_host_line(const char *path, const char *name);
 /* Line of <ELEMENT id="id" (host, link, zone ...) in the platform file, 0 when not found. */
 int xpu_platform_element_line(const char *path, const char *element, const char *id);
 
+/* Check a platform file before SimGrid reads it (sim/platform_check.c): attributes
+ * SimGrid would abort on, duplicate host and link names, routes through undeclared
+ * links, zones nested too deep. Returns 0, or -EINVAL with err naming file, line and
+ * attribute. */
+int xpu_platform_precheck(const char *path, struct xpu_err *err);
+
 /* Index of the unit named name, or -1. */
 int xpu_platform_find_unit(const struct xpu_platform *pf, const char *name);
 

@@ -379,6 +379,10 @@ static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		int e = errno;
 		return xpu_errf(err, path, 0, "cannot read the platform file: %s", strerror(e));
 	}
+	/* What SimGrid would abort on, or report without a line, is refused here. */
+	int pre = xpu_platform_precheck(path, err);
+	if (pre < 0)
+		return pre == -ENOMEM ? -ENOMEM : -EINVAL;
 	sg_opened = 1;
 
 	/* Quiet unless something is wrong; XPU_SG_LOG passes SimGrid --log settings
