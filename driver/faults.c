@@ -29,6 +29,24 @@ static int f_open(struct xpu_backend *be, const char *path, struct xpu_platform 
 	int rc = f->inner.ops->open(&f->inner, path, pf, err);
 	if (!rc)
 		f->inner.pf = pf;
+	if (!rc && f->unit >= pf->nunits) {
+		/* a fault on a unit the platform lacks would silently inject nothing */
+		xpu_errf(err, NULL, 0, "--faults: unit=%d: the platform has %d unit%s (0 to %d)",
+		         f->unit, pf->nunits, pf->nunits == 1 ? "" : "s", pf->nunits - 1);
+		f->inner.ops->close(&f->inner);
+		return -EINVAL;
+	}
+	if (!rc && f->kind >= 0) {
+		int any = 0;
+		for (int u = 0; u < pf->nunits && !any; u++)
+			any = pf->units[u].kind == f->kind;
+		if (!any) {
+			xpu_errf(err, NULL, 0, "--faults: kind=%s: the platform has no unit of that kind",
+			         xpu_kind_name(f->kind));
+			f->inner.ops->close(&f->inner);
+			return -EINVAL;
+		}
+	}
 	return rc;
 }
 

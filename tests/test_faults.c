@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "helpers.h"
 
@@ -53,4 +54,9 @@ Test(faults, bad_fault_spec_is_bad_usage)
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --faults kind=quantum --output - 2>&1"), 2);
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --faults every=0 --output - 2>&1"), 2);
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --faults bogus --output - 2>&1"), 2);
+	/* a fault the platform could never see would silently inject nothing */
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --faults unit=999 --output - 2>&1"), 2);
+	cr_assert_not_null(strstr(buf, "unit=999: the platform has 4 units (0 to 3)"), "%s", buf);
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --faults kind=lpu --output - 2>&1"), 2);
+	cr_assert_not_null(strstr(buf, "no unit of that kind"), "%s", buf);
 }

@@ -140,6 +140,8 @@ Test(gen, cli_writes_a_file_and_refuses_bad_parameters)
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "gen gauss --size 4 -o %s", out), 2);
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "gen poisson --classes gemm:x -o %s", out), 2);
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "gen nosuch -o %s", out), 2);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "gen poisson --rate 0 -o %s", out), 2,
+	             "no arrival ever comes at rate 0");
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "gen poisson"), 2);
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "gen --help"), 0);
 	cr_expect_not_null(strstr(buf, "montage"));

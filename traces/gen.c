@@ -68,7 +68,7 @@ static double around(struct rng *g, double mean)
 
 /* ------------------------------------------------------------------ parameters */
 
-enum ptype { P_INT, P_NUM, P_PROB, P_CLASSES };
+enum ptype { P_INT, P_NUM, P_POS, P_PROB, P_CLASSES };
 
 struct pdef {
 	const char *key;
@@ -149,8 +149,10 @@ static int set_param(struct gen *g, const struct pdef *d, int i, const char *v, 
 	double x = strtod(v, &end);
 	const char *want = d->type == P_INT    ? "a positive integer"
 	                   : d->type == P_PROB ? "a probability in [0, 1]"
+	                   : d->type == P_POS  ? "a positive number"
 	                                       : "a non-negative number";
 	if (end == v || *end || !isfinite(x) || x < 0 || (d->type == P_PROB && x > 1) ||
+	    (d->type == P_POS && !(x > 0)) ||
 	    (d->type == P_INT && (x != floor(x) || x < 1 || x > 1e7)))
 		return xpu_errf(err, NULL, 0, "%s: parameter '%s': expected %s, got \"%.80s\"",
 		                g->k->name, d->key, want, v);
@@ -660,7 +662,7 @@ static int gen_lublin(struct gen *g)
 static const struct kind kinds[] = {
     {"poisson",
      "independent tasks, Poisson arrivals",
-     {{"count", P_INT, "100", "tasks"}, {"rate", P_NUM, "10", "arrivals per second"}, MIX, WORK},
+     {{"count", P_INT, "100", "tasks"}, {"rate", P_POS, "10", "arrivals per second"}, MIX, WORK},
      gen_poisson,
      0},
     {"bursty",
@@ -711,7 +713,7 @@ static const struct kind kinds[] = {
     {"llm",
      "LLM request stream: prefill + decode per request",
      {{"count", P_INT, "100", "requests"},
-      {"rate", P_NUM, "2", "requests per second (Poisson)"},
+      {"rate", P_POS, "2", "requests per second (Poisson)"},
       {"prompt", P_NUM, "1024", "mean prompt tokens"},
       {"output", P_NUM, "128", "mean generated tokens"},
       {"sigma", P_NUM, "1", "log-normal sigma of both token counts"},
