@@ -41,7 +41,8 @@ static int f_open(struct xpu_backend *be, const char *path, struct xpu_platform 
 		for (int u = 0; u < pf->nunits && !any; u++)
 			any = pf->units[u].kind == f->kind;
 		if (!any) {
-			xpu_errf(err, NULL, 0, "--faults: kind=%s: the platform has no unit of that kind",
+			xpu_errf(err, NULL, 0,
+			         "--faults: kind=%s: the platform has no unit of that kind",
 			         xpu_kind_name(f->kind));
 			f->inner.ops->close(&f->inner);
 			return -EINVAL;

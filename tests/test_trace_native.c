@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "trace.h"
 
@@ -444,4 +445,23 @@ Test(trace_native, loads_the_bundled_default_trace)
 	for (int k = 0; k < XPU_CLASS_COUNT; k++)
 		cr_assert_gt(w->class_count[k], 0, "no task of class %s", xpu_class_name(k));
 	xpu_workload_free(w);
+}
+
+/* Bounded reads: a line without end is refused once it passes 1 MiB, never read whole
+ * (/dev/zero would grow without bound; a sparse file of 4 GiB of NUL bytes likewise). */
+Test(trace_native, endless_lines_are_refused_quickly, .timeout = 20)
+{
+	char buf[4096];
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "trace --trace-format native /dev/zero 2>&1"), 2);
+	cr_expect_not_null(strstr(buf, "/dev/zero:1: line is longer than 1048576 bytes"), "%s",
+	                   buf);
+	char sparse[512];
+	snprintf(sparse, sizeof(sparse), "%s/sparse.csv", xt_tmpdir());
+	FILE *f = fopen(sparse, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	cr_assert_eq(truncate(sparse, 4LL << 30), 0);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "trace %s 2>&1", sparse), 2);
+	cr_expect_not_null(strstr(buf, "line is longer than"), "%s", buf);
+	unlink(sparse);
 }

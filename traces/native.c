@@ -57,6 +57,8 @@ static const char *const col_names[COL_COUNT] = {
 
 struct native {
 	FILE *f;
+	char rbuf[65536]; /* read ahead: lines are cut out of it (bounded_line) */
+	size_t rpos, rend;
 	char *line;
 	size_t line_cap;
 	int lineno;
@@ -187,6 +189,48 @@ static int is_blank(int c)
 	return c == ' ' || c == '\t';
 }
 
+/* One line into n->line (with its '\n'), taken from the reader's own buffer a block
+ * at a time, so that a line without end (/dev/zero, a binary file) is refused once it
+ * passes max bytes, never read whole. NUL bytes are kept (the caller refuses them).
+ * Returns its length, -1 at the end of the file (or on a read error: ferror tells),
+ * -2 past max, -3 out of memory. */
+static ssize_t bounded_line(struct native *n, size_t max)
+{
+	size_t len = 0;
+	for (;;) {
+		if (n->rpos == n->rend) {
+			n->rpos = 0;
+			n->rend = fread(n->rbuf, 1, sizeof(n->rbuf), n->f);
+			if (n->rend == 0)
+				break;
+		}
+		char *start = n->rbuf + n->rpos;
+		char *nl = memchr(start, '\n', n->rend - n->rpos);
+		size_t got = nl ? (size_t)(nl - start) + 1 : n->rend - n->rpos;
+		if (len + got + 1 > n->line_cap) {
+			size_t nc = n->line_cap ? n->line_cap : 256;
+			while (nc < len + got + 1)
+				nc *= 2;
+			char *nb = realloc(n->line, nc);
+			if (!nb)
+				return -3;
+			n->line = nb;
+			n->line_cap = nc;
+		}
+		memcpy(n->line + len, start, got);
+		len += got;
+		n->rpos += got;
+		if (len > max)
+			return -2;
+		if (nl)
+			break;
+	}
+	if (len == 0)
+		return -1;
+	n->line[len] = '\0';
+	return (ssize_t)len;
+}
+
 /* Read the next line that is neither blank nor a comment into n->line, without its
  * line ending. Returns 1, 0 at the end of the file, or -EINVAL. */
 static int next_line(struct xpu_trace_reader *r, struct xpu_err *err)
@@ -194,7 +238,13 @@ static int next_line(struct xpu_trace_reader *r, struct xpu_err *err)
 	struct native *n = r->priv;
 	for (;;) {
 		errno = 0;
-		ssize_t len = getline(&n->line, &n->line_cap, n->f);
+		ssize_t len = bounded_line(n, MAX_LINE);
+		if (len == -3)
+			return -ENOMEM;
+		if (len == -2) {
+			n->lineno++;
+			return ferr(r, err, "line is longer than %d bytes", MAX_LINE);
+		}
 		if (len < 0) {
 			if (ferror(n->f))
 				return xpu_errf(err, r->path, 0, "cannot read: %s",
@@ -202,8 +252,6 @@ static int next_line(struct xpu_trace_reader *r, struct xpu_err *err)
 			return 0;
 		}
 		n->lineno++;
-		if (len > MAX_LINE)
-			return ferr(r, err, "line is longer than %d bytes", MAX_LINE);
 		if (strlen(n->line) != (size_t)len)
 			return ferr(r, err, "NUL byte in the line (not a text file?)");
 		/* Accept CRLF and a lone trailing CR as written by Windows tools. */

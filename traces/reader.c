@@ -54,7 +54,11 @@ static void first_line(const char *path, char *buf, size_t size)
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return;
-	while (fgets(buf, (int)size, f)) {
+	/* Blank lines before the header are skipped, within the first MiB: a file of NUL
+	 * bytes (a sparse file) or of spaces is not read to its end. */
+	long budget = 1 << 20;
+	while (budget > 0 && fgets(buf, (int)size, f)) {
+		budget -= (long)size;
 		buf[strcspn(buf, "\r\n")] = '\0';
 		const char *p = buf;
 		if (!strncmp(p, "\xef\xbb\xbf", 3))
