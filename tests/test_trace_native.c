@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "trace.h"
 
 #define TN_DIR XPU_SRCDIR "/tests/data/traces/"
