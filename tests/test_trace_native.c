@@ -466,3 +466,17 @@ Test(trace_native, endless_lines_are_refused_quickly, .timeout = 20)
 	cr_expect_not_null(strstr(buf, "line is longer than"), "%s", buf);
 	unlink(sparse);
 }
+
+/* A decompression bomb (gzip of 64 MiB of blank lines, about 64 kB) is refused within
+ * the first 16 MiB, not read for seconds. */
+Test(trace_native, gzip_bombs_are_refused, .timeout = 30)
+{
+	char bomb[512], cmd[1024], buf[4096];
+	snprintf(bomb, sizeof(bomb), "%s/bomb.swf.gz", xt_tmpdir());
+	snprintf(cmd, sizeof(cmd),
+	         "{ echo '; header'; head -c 67108864 /dev/zero | tr '\\0' '\\n'; } | gzip -9 > %s",
+	         bomb);
+	cr_assert_eq(system(cmd), 0);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "trace %s 2>&1", bomb), 2);
+	cr_expect_not_null(strstr(buf, "the gzip data expands more than 1000 times"), "%s", buf);
+}

@@ -7,7 +7,8 @@
 
 #include "lineio.h"
 
-#define CHUNK (256 * 1024)
+#define CHUNK        (256 * 1024)
+#define MAX_GZ_RATIO 1000.0
 
 int tr_lines_open(struct tr_lines *l, const char *path, struct xpu_err *err)
 {
@@ -53,6 +54,18 @@ static int refill(struct tr_lines *l, struct xpu_err *err)
 		l->eof = 1;
 	l->pos = 0;
 	l->end = (size_t)n;
+	/* A gzip file that expands a thousandfold past 16 MiB is a decompression bomb,
+	 * not a log: real traces compress about tenfold. Refused at once rather than
+	 * read for minutes. */
+	l->out += n;
+	if (!gzdirect((gzFile)l->gz) && l->out > 16.0 * (1 << 20)) {
+		double in = (double)gzoffset((gzFile)l->gz);
+		if (in > 0 && l->out > MAX_GZ_RATIO * in)
+			return xpu_errf(err, l->path, l->lineno + 1,
+			                "the gzip data expands more than %d times (%.0f MB from "
+			                "%.0f kB read): not a trace",
+			                (int)MAX_GZ_RATIO, l->out / 1e6, in / 1e3);
+	}
 	return n;
 }
 

@@ -20,6 +20,7 @@ struct tr_lines {
 	size_t line_cap;
 	int lineno;
 	int eof;
+	double out; /* bytes read so far, after decompression */
 };
 
 /* Open path (plain or gzip). Returns 0 or -EINVAL/-ENOMEM with err. */
