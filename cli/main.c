@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "outfile.h"
+#include "results.h"
 #include "study_cli.h"
 #include "config.h"
 
@@ -59,6 +60,8 @@ int main(int argc, char **argv)
 	}
 	/* an interrupted command leaves no temporary file behind */
 	xpu_signals_install();
+	/* a full disk is an error message, not a crash in HDF5's exit hook */
+	xpu_results_no_atexit();
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(argv[1], c->name))
 			return c->fn(argc - 1, argv + 1);

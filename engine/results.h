@@ -97,6 +97,10 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 /* Value of a metric, NAN if absent. */
 double xpu_summary_get(const struct xpu_summary *s, const char *key);
 
+/* Call before any other HDF5 use: keeps HDF5 from closing, at exit, a file whose
+ * write failed (which crashes HDF5 1.10 on a full disk). */
+void xpu_results_no_atexit(void);
+
 /* Write the whole result to path, through path.tmp-XXXXXX renamed when complete; on
  * failure nothing is left behind. Returns 0 or a negative errno with err. */
 int xpu_results_write(const char *path, const struct xpu_run_info *ri,

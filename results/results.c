@@ -41,9 +41,27 @@ static void hdf5_restore(const struct quiet *q)
  * ... No space left on device"), which is the one worth showing. */
 static herr_t innermost(unsigned n, const H5E_error2_t *e, void *data)
 {
-	if (n == 0 && e->desc)
-		snprintf(data, 256, "%s", e->desc);
+	if (n == 0 && e->desc) {
+		/* A failed write() is described with its whole context (time, file name,
+		 * buffer ...): keep only the system's message. */
+		const char *m = strstr(e->desc, "error message = '");
+		const char *end = m ? strchr(m + 17, '\'') : NULL;
+		if (m && end)
+			snprintf(data, 256, "%.*s", (int)(end - m - 17), m + 17);
+		else
+			snprintf(data, 256, "%s", e->desc);
+	}
 	return 0;
+}
+
+/* HDF5 closes every file still open when the process exits. A file whose write or
+ * close failed (a full disk) stays open in its tables in a broken state, and closing
+ * it again at exit crashes inside HDF5 (1.10). xpuopt closes every file it opens and
+ * removes a failed one itself, so the command turns that exit hook off (before its
+ * first HDF5 call). */
+void xpu_results_no_atexit(void)
+{
+	H5dont_atexit();
 }
 
 /* ------------------------------------------------------------------ writer */
