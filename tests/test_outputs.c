@@ -115,3 +115,30 @@ Test(outputs, an_interrupted_command_leaves_no_temporary, .timeout = 60)
 	cr_expect_eq(temporaries(dir), 0, "the temporary was removed");
 	cr_expect_eq(access(out, F_OK), -1, "no partial output");
 }
+
+/* A full disk: exit 1 with the system's message, no crash, nothing left behind. Needs a
+ * small tmpfs (root and mount rights); skipped otherwise. */
+Test(outputs, a_full_disk_is_an_error_not_a_crash, .timeout = 60)
+{
+	const char *dir = xt_tmpdir();
+	char mnt[512], cmd[1024], buf[8192];
+	snprintf(mnt, sizeof(mnt), "%s/full", dir);
+	mkdir(mnt, 0755);
+	snprintf(cmd, sizeof(cmd), "mount -t tmpfs -o size=64k tmpfs %s 2>/dev/null", mnt);
+	if (geteuid() != 0 || system(cmd) != 0)
+		cr_skip_test("cannot mount a small tmpfs here (needs root and mount rights)");
+	char trace[512];
+	snprintf(trace, sizeof(trace), "%s/big.csv", dir);
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "gen layered --layers 50 --width 100 -o %s", trace),
+	             0);
+	int st = xt_cmd(buf, sizeof(buf), "run --trace %s -q -o %s/r.h5 2>&1", trace, mnt);
+	int st2 = xt_cmd(buf + strlen(buf), sizeof(buf) - strlen(buf),
+	                 "convert %s -o %s/c.csv 2>&1", trace, mnt);
+	int left = temporaries(mnt);
+	snprintf(cmd, sizeof(cmd), "umount %s", mnt);
+	cr_assert_eq(system(cmd), 0);
+	cr_expect_eq(st, 1, "%s", buf);
+	cr_expect_eq(st2, 1, "%s", buf);
+	cr_expect_not_null(strstr(buf, "No space left on device"), "%s", buf);
+	cr_expect_eq(left, 0, "no temporary left on the full disk");
+}
