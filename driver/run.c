@@ -94,17 +94,51 @@ out:
  * starts (bad input, exit status 2). */
 static int check_runnable(const struct xpu_engine *e, struct xpu_err *err)
 {
+	const struct xpu_platform *pf = e->pf;
 	for (uint32_t i = 0; i < e->w->ntasks; i++) {
 		const struct xpu_task *t = &e->w->tasks[i];
 		int ok = 0;
-		for (int u = 0; u < e->pf->nunits && !ok; u++)
+		for (int u = 0; u < pf->nunits && !ok; u++)
 			ok = xpu_can_run(e, t, u);
-		if (!ok)
+		if (ok)
+			continue;
+		/* Name the field that rules every unit out: the class, the width, the
+		 * footprint, or the explicit costs. */
+		int cls_ok = 0, widest = 0;
+		double biggest = 0;
+		for (int u = 0; u < pf->nunits; u++) {
+			const struct xpu_unit *un = &pf->units[u];
+			if (un->has_class_props && !un->cls[t->cls].supported)
+				continue;
+			cls_ok = 1;
+			if (un->cores > widest)
+				widest = un->cores;
+			double cap = pf->pools[un->mem_pool].capacity;
+			if (cap <= 0 || cap > biggest)
+				biggest = cap <= 0 ? INFINITY : cap;
+		}
+		if (!cls_ok)
 			return xpu_errf(err, e->w->path, t->line,
-			                "field '%s': no unit of platform %s can run task \"%s\" "
-			                "(class %s)",
-			                t->ncosts ? "cost" : "class", e->pf->path, t->id,
-			                xpu_class_name(t->cls));
+			                "field 'class': no unit of platform %s runs class %s (task "
+			                "\"%s\")",
+			                pf->path, xpu_class_name(t->cls), t->id);
+		if ((int)t->width > widest)
+			return xpu_errf(
+			    err, e->w->path, t->line,
+			    "field 'width': task \"%s\" needs %u cores of one unit at once; "
+			    "the widest unit of platform %s that runs class %s has %d",
+			    t->id, t->width, pf->path, xpu_class_name(t->cls), widest);
+		if (t->mem > biggest)
+			return xpu_errf(
+			    err, e->w->path, t->line,
+			    "field 'mem': task \"%s\" needs %.17g bytes; the largest memory "
+			    "of a unit of platform %s that runs it holds %.17g",
+			    t->id, t->mem, pf->path, biggest);
+		return xpu_errf(err, e->w->path, t->line,
+		                "field '%s': no unit of platform %s can run task \"%s\" (class %s, "
+		                "width %u)",
+		                t->ncosts ? "cost" : "class", pf->path, t->id,
+		                xpu_class_name(t->cls), t->width);
 	}
 	return 0;
 }

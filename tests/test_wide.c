@@ -179,3 +179,20 @@ Test(states, transition_table_allows_the_lifecycle_and_refuses_the_rest)
 		cr_expect_not(xpu_task_transition_ok(XPU_TASK_FAILED, to));
 	}
 }
+
+/* A task no unit can take is refused before the run, naming the field that rules
+ * every unit out. */
+Test(wide, a_task_wider_than_every_unit_names_its_width)
+{
+	char buf[4096];
+	const char *t = xt_write_file("wide.csv", "id,flops,width\na,1e9,999\n");
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --platform %s --trace %s -q --output - 2>&1",
+	                    xt_src("platforms/kth-sp2.xml"), t),
+	             2, "%s", buf);
+	cr_expect_not_null(strstr(buf, "wide.csv:2: field 'width': task \"a\" needs 999 cores"),
+	                   "%s", buf);
+	t = xt_write_file("mem.csv", "id,flops,mem\na,1e9,1e15\n");
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --trace %s -q --output - 2>&1", t), 2, "%s",
+	             buf);
+	cr_expect_not_null(strstr(buf, "mem.csv:2: field 'mem'"), "%s", buf);
+}
