@@ -111,6 +111,9 @@ static const struct bad bad_files[] = {
     {"azure-llm/bad_time.csv", NULL,
      ":2: field 'TIMESTAMP': expected a time as YYYY-MM-DD HH:MM:SS.fff, got \"2023-13-16 "
      "18:17:03.5\""},
+    {"azure-llm/impossible_date.csv", NULL,
+     ":2: field 'TIMESTAMP': expected a time as YYYY-MM-DD HH:MM:SS.fff, got \"2023-02-30 "
+     "10:00:00.0\""},
     {"azure-llm/time_backwards.csv", NULL,
      ":3: field 'TIMESTAMP': expected a time no earlier than the first request's, got "
      "\"2023-11-16 18:17:01.5\""},

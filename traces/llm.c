@@ -90,8 +90,11 @@ static int parse_time(const char *s, double *out)
 	double sec;
 	if (sscanf(s, "%4d-%2d-%2d%*1[ T]%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) == 6 &&
 	    !s[n]) {
-		if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 ||
-		    sec >= 61)
+		/* days in each month, February of a Gregorian leap year included */
+		static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+		int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) || h < 0 ||
+		    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec >= 61)
 			return -1;
 		*out = (double)days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 		return 0;
