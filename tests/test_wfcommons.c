@@ -95,6 +95,11 @@ static const struct bad bad_files[] = {
     {"unknown_child.json", ": workflow.specification.tasks[0].children[0]: unknown task id \"q\""},
     {"bad_runtime.json", ": workflow.execution.tasks[2].runtimeInSeconds: expected a "
                          "non-negative number, got \"fast\""},
+    {"huge_cores.json",
+     ": workflow.execution.tasks[0].coreCount: expected a core count of at most 1048576, got "
+     "1e+20"},
+    {"overflow.json", ": task \"a\": its work (run time 1e+300 s x 1e+306 flop/s x 4 cores) "
+                      "overflows a double"},
     {"negative_mem.json",
      ": workflow.execution.tasks[1].memoryInBytes: expected a non-negative number, got -5"},
     {"duplicate_id.json", ": workflow.specification.tasks[2].id: duplicate task id \"a\" "

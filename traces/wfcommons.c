@@ -239,6 +239,12 @@ static int read_exec(struct xpu_trace_reader *r, struct xpu_err *err, struct wf_
 	if (num(r, err, p, obj, rt, &t->runtime) < 0 || num(r, err, p, obj, cores, &t->cores) < 0 ||
 	    num(r, err, p, obj, "memoryInBytes", &t->mem) < 0)
 		return -EINVAL;
+	if (t->cores > 1 << 20) { /* was clamped silently */
+		char q[512];
+		snprintf(q, sizeof(q), "%s.%s", p, cores);
+		return bad(r, err, q, "a core count of at most 1048576",
+		           json_object_get(obj, cores));
+	}
 	json_t *pr = json_object_get(obj, "priority");
 	if (pr && !json_is_null(pr)) {
 		char q[512];
@@ -627,7 +633,6 @@ static int wf_open(struct xpu_trace_reader *r, struct xpu_err *err)
 static int wf_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struct xpu_err *err)
 {
 	struct wf *w = r->priv;
-	(void)err;
 	if (w->next >= w->ntasks)
 		return 0;
 	struct wf_task *t = &w->t[w->next++];
@@ -645,6 +650,12 @@ static int wf_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struct
 	rec->id = t->id;
 	rec->cls = XPU_CLASS_GENERIC;
 	rec->flops = t->runtime * speed * width;
+	if (!isfinite(rec->flops))
+		return xpu_errf(
+		    err, r->path, 0,
+		    "task \"%s\": its work (run time %g s x %g flop/s x %d cores) "
+		    "overflows a double; check runtimeInSeconds and the machine's clock",
+		    t->id, t->runtime, speed, width);
 	rec->mem = t->mem;
 	rec->priority = t->priority;
 	rec->deadline = INFINITY;
