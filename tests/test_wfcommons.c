@@ -99,7 +99,7 @@ static const struct bad bad_files[] = {
      ": workflow.execution.tasks[0].coreCount: expected a core count of at most 1048576, got "
      "1e+20"},
     {"overflow.json", ": task \"a\": its work (run time 1e+300 s x 1e+306 flop/s x 4 cores) "
-                      "overflows a double"},
+                      "overflows a double; check runtimeInSeconds and the machine's clock"},
     {"negative_mem.json",
      ": workflow.execution.tasks[1].memoryInBytes: expected a non-negative number, got -5"},
     {"duplicate_id.json", ": workflow.specification.tasks[2].id: duplicate task id \"a\" "
