@@ -362,6 +362,48 @@ static void sim_free(struct sim *s)
 	free(s);
 }
 
+/* XML allows a UTF-8 byte order mark before the prolog; SimGrid 3.32's parser does not.
+ * A file that has one is loaded from a copy without it (tmp, removed by the caller);
+ * messages still name the original, whose lines are the same. Returns 1 when a copy
+ * was made, 0 when none is needed, -errno. */
+static int copy_without_bom(const char *path, char *tmp, size_t len)
+{
+	FILE *in = fopen(path, "rb");
+	unsigned char bom[3];
+	if (!in)
+		return 0;
+	if (fread(bom, 1, 3, in) != 3 || memcmp(bom, "\xef\xbb\xbf", 3)) {
+		fclose(in);
+		return 0;
+	}
+	const char *dir = getenv("TMPDIR");
+	snprintf(tmp, len, "%s/xpuopt-platform-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(tmp);
+	FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!out) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		fclose(in);
+		tmp[0] = '\0';
+		return -e;
+	}
+	char buf[65536];
+	size_t n;
+	int ok = 1;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ok &= fwrite(buf, 1, n, out) == n;
+	ok &= !ferror(in);
+	ok &= fclose(out) == 0;
+	fclose(in);
+	if (!ok) {
+		unlink(tmp);
+		tmp[0] = '\0';
+		return -EIO;
+	}
+	return 1;
+}
+
 static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platform *pf,
                     struct xpu_err *err)
 {
@@ -414,9 +456,18 @@ static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	s->pf = pf;
 	s->err = err;
 	struct xpu_sg_hooks hooks = {.host = on_host, .link = on_link, .ctx = s};
-	char msg[sizeof(err->msg)];
+	char msg[sizeof(err->msg)], nobom[4096] = "";
 	int line = 0;
-	int rc = xpu_sg_load_platform(path, &hooks, msg, sizeof(msg), &line);
+	int rc = copy_without_bom(path, nobom, sizeof(nobom));
+	if (rc < 0) {
+		rc = xpu_errf(err, path, 0,
+		              "cannot copy the platform without its byte order mark: %s",
+		              strerror(-rc));
+		goto fail;
+	}
+	rc = xpu_sg_load_platform(nobom[0] ? nobom : path, &hooks, msg, sizeof(msg), &line);
+	if (nobom[0])
+		unlink(nobom);
 	if (rc == 1) {
 		rc = s->hook_rc < 0 ? s->hook_rc : -EINVAL;
 		goto fail;

@@ -142,3 +142,23 @@ Test(outputs, a_full_disk_is_an_error_not_a_crash, .timeout = 60)
 	cr_expect_not_null(strstr(buf, "No space left on device"), "%s", buf);
 	cr_expect_eq(left, 0, "no temporary left on the full disk");
 }
+
+/* Files that start with a UTF-8 byte order mark (Windows editors write one) load: XML
+ * allows it, and a JSON workflow is read past it. */
+Test(outputs, byte_order_marks_are_accepted)
+{
+	char cmd[2048], buf[8192], xml[512], json[512];
+	snprintf(xml, sizeof(xml), "%s/bom.xml", xt_tmpdir());
+	snprintf(json, sizeof(json), "%s/bom.json", xt_tmpdir());
+	snprintf(cmd, sizeof(cmd),
+	         "{ printf '\\357\\273\\277'; cat %s; } > %s && "
+	         "{ printf '\\357\\273\\277'; cat %s; } > %s",
+	         xt_src("platforms/default.xml"), xml,
+	         xt_src("tests/data/traces/wfcommons/small15.json"), json);
+	cr_assert_eq(system(cmd), 0);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "platform %s 2>&1", xml), 0, "%s", buf);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "trace %s 2>&1", json), 0, "%s", buf);
+	cr_expect_eq(
+	    xt_cmd(buf, sizeof(buf), "run --platform %s --trace %s -q --output - 2>&1", xml, json),
+	    0, "%s", buf);
+}

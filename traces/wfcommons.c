@@ -531,7 +531,15 @@ static int wf_parse(struct xpu_trace_reader *r, struct xpu_err *err)
 		                "%lld bytes of JSON, more than this reader parses (%ld: the file "
 		                "is read whole)",
 		                (long long)st.st_size, WF_MAX_BYTES);
-	w->root = json_load_file(r->path, JSON_REJECT_DUPLICATES, &je);
+	FILE *f = fopen(r->path, "rb");
+	if (!f)
+		return xpu_errf(err, r->path, 0, "cannot read: %s", strerror(errno));
+	/* A UTF-8 byte order mark (editors on Windows write one) is not JSON: skip it. */
+	unsigned char bom[3];
+	if (fread(bom, 1, 3, f) != 3 || memcmp(bom, "\xef\xbb\xbf", 3))
+		rewind(f);
+	w->root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+	fclose(f);
 	if (!w->root) {
 		if (je.line <= 0)
 			return xpu_errf(err, r->path, 0, "%s", je.text);
