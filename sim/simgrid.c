@@ -473,6 +473,21 @@ static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		goto fail;
 	}
 	if (rc < 0) {
+		/* SimGrid follows an unknown <config> key with a list of every key it has:
+		 * name the key and its line instead. */
+		static const char bad_key[] = "Bad config key: ";
+		if (!strncmp(msg, bad_key, sizeof(bad_key) - 1)) {
+			char key[256];
+			snprintf(key, sizeof(key), "%.*s",
+			         (int)strcspn(msg + sizeof(bad_key) - 1, "\n"),
+			         msg + sizeof(bad_key) - 1);
+			rc = xpu_errf(
+			    err, path, xpu_platform_element_line(path, "prop", key),
+			    "<config> property '%s': not a SimGrid configuration key (the "
+			    "keys are listed in SimGrid's manual, \"Configuring SimGrid\")",
+			    key);
+			goto fail;
+		}
 		rc = xpu_errf(err, path, line, "%s", msg);
 		goto fail;
 	}

@@ -131,3 +131,25 @@ Test(platform_errors, zones_nested_too_deep)
 	cr_assert_eq(xt_cmd(out, sizeof(out), "platform %s 2>&1", path), 2, "%s", out);
 	cr_assert_not_null(strstr(out, "zones nested deeper than 64"), "%s", out);
 }
+
+/* An unknown SimGrid configuration key names itself and its line, without SimGrid's
+ * list of every key. */
+Test(platform_errors, unknown_config_key)
+{
+	char path[256], out[8192];
+	snprintf(path, sizeof(path), "%s/cfg.xml", xt_tmpdir());
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "<?xml version='1.0'?>\n"
+	           "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	           "<platform version=\"4.1\">\n"
+	           "<config><prop id=\"network/nosuchkey\" value=\"1\"/></config>\n"
+	           "<zone id=\"z\" routing=\"Full\">\n"
+	           "<host id=\"a\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/></host>\n"
+	           "</zone></platform>\n");
+	fclose(f);
+	cr_assert_eq(xt_cmd(out, sizeof(out), "platform %s 2>&1", path), 2, "%s", out);
+	cr_expect_not_null(strstr(out, "cfg.xml:4: <config> property 'network/nosuchkey'"), "%s",
+	                   out);
+	cr_expect_null(strstr(out, "Existing config keys"), "%s", out);
+}
