@@ -10,7 +10,8 @@
 #   FORMAT-gz       the input gzip-compressed before reading (swf-gz: .swf.gz logs);
 #   FORMAT-params   the input's first line is the parameter list ('FORMAT:LINE'),
 #                   seeded with every parameter set away from its default;
-#   nodes           cluster node lists read as platforms and written as SimGrid XML.
+#   nodes           cluster node lists read as platforms and written as SimGrid XML;
+#   platform        platform XML given to the check that runs before SimGrid reads it.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 secs=${FUZZ_SECONDS:-20}
@@ -18,7 +19,7 @@ dir=${FUZZ_DIR:-$src/build-fuzz}
 cc=${FUZZ_CC:-$(command -v clang || command -v clang-14 || echo clang)}
 formats=${FUZZ_FORMATS:-"native swf stg alibaba-gpu philly azure-llm wfcommons vidur
 	swf-gz nodes swf-params stg-params alibaba-gpu-params philly-params azure-llm-params
-	wfcommons-params vidur-params"}
+	wfcommons-params vidur-params platform"}
 
 # Seed parameter lines: every parameter of the reader, off its default.
 params_of() {
@@ -44,7 +45,7 @@ flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 deps="$(pkg-config --cflags --libs zlib jansson) -lm"
 lib="engine/error.c engine/platform.c engine/quantity.c engine/data_model.c driver/workload.c traces/reader.c traces/native.c traces/lineio.c
 	traces/swf.c traces/stg.c traces/gpu_csv.c traces/llm.c traces/wfcommons.c traces/vidur.c
-	traces/nodes.c"
+	traces/nodes.c sim/platform_check.c"
 
 status=0
 for target in $formats; do
@@ -54,6 +55,7 @@ for target in $formats; do
 	*-gz) fmt=${target%-gz} variant=-DFUZZ_GZIP ;;
 	*-params) fmt=${target%-params} variant=-DFUZZ_PARAMS ;;
 	nodes) variant=-DFUZZ_NODES ;;
+	platform) variant=-DFUZZ_PLATFORM ;;
 	esac
 	bin="$dir/fuzz-$target"
 	# shellcheck disable=SC2086
@@ -64,6 +66,7 @@ for target in $formats; do
 	seeds="$src/tests/data/traces/$fmt"
 	[ "$fmt" = native ] && seeds="$src/tests/data/traces"
 	[ "$target" = nodes ] && seeds="$src/tests/data/nodes"
+	[ "$target" = platform ] && seeds="$src/tests/data/platforms"
 	case $target in
 	*-gz) # the target compresses: plain seeds
 		find "$seeds" -maxdepth 1 -type f -size -64k ! -name '*.gz' \

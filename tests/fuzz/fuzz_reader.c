@@ -8,7 +8,10 @@
  *   -DFUZZ_PARAMS  the input's first line is the reader's parameter list, as in
  *                  --trace-format 'FORMAT:LINE', and the rest is the file;
  *   -DFUZZ_NODES   the input is a cluster node list read as a platform (traces/nodes.c)
- *                  and its SimGrid file is written out. */
+ *                  and its SimGrid file is written out;
+ *   -DFUZZ_PLATFORM the input is a platform file given to the check that runs before
+ *                  SimGrid reads one (sim/platform_check.c): it must accept or refuse
+ *                  with a message, whatever the bytes. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 #include <zlib.h>
 
 #include "nodes.h"
+#include "platform.h"
 #include "trace.h"
 
 #ifndef FUZZ_FORMAT
@@ -74,7 +78,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		atexit(cleanup);
 	}
 	struct xpu_err err = {{0}};
-#ifdef FUZZ_NODES
+#if defined(FUZZ_PLATFORM)
+	write_input(data, size);
+	int rc = xpu_platform_precheck(path, &err);
+	if (rc != 0 && (rc != -EINVAL || !err.msg[0]) && rc != -ENOMEM) {
+		fprintf(stderr, "rc %d, message \"%s\"\n", rc, err.msg);
+		abort();
+	}
+#elif defined(FUZZ_NODES)
 	write_input(data, size);
 	struct xpu_nodes ns;
 	int rc = xpu_nodes_read(path, NULL, &ns, &err);
