@@ -95,6 +95,8 @@ static const struct bad bad_files[] = {
     {"unknown_child.json", ": workflow.specification.tasks[0].children[0]: unknown task id \"q\""},
     {"bad_runtime.json", ": workflow.execution.tasks[2].runtimeInSeconds: expected a "
                          "non-negative number, got \"fast\""},
+    {"huge_clock.json", ": workflow.execution.machines[0].cpu.speedInMHz: expected a clock in "
+                        "MHz below 1e300, got 9.9999999999999994e+304"},
     {"huge_cores.json",
      ": workflow.execution.tasks[0].coreCount: expected a core count of at most 1048576, got "
      "1e+20"},

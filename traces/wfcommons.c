@@ -183,10 +183,16 @@ static int read_machines(struct xpu_trace_reader *r, struct xpu_err *err, json_t
 			return bad(r, err, p, "an object", cpu);
 		}
 		snprintf(p, sizeof(p), "%s[%zu].cpu", path, i);
-		if (cpu &&
-		    num(r, err, p, cpu, json_object_get(cpu, "speedInMHz") ? "speedInMHz" : "speed",
-		        &mhz) < 0)
+		const char *key =
+		    cpu && json_object_get(cpu, "speedInMHz") ? "speedInMHz" : "speed";
+		if (cpu && num(r, err, p, cpu, key, &mhz) < 0)
 			return -EINVAL;
+		if (!isfinite(mhz * 1e6)) { /* a clock in Hz beyond a double */
+			char q[512];
+			snprintf(q, sizeof(q), "%s.%s", p, key);
+			return bad(r, err, q, "a clock in MHz below 1e300",
+			           json_object_get(cpu, key));
+		}
 		if (json_object_set_new(w->machines, json_string_value(name),
 		                        json_real(mhz * 1e6)) < 0)
 			return -ENOMEM;
