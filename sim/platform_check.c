@@ -141,24 +141,34 @@ static int check_speeds(const char *v)
 	return 0;
 }
 
+/* A host or link must be the first of its name (SimGrid refuses a second one without
+ * naming a line). */
+static int first_of_name(const struct tag *t, struct idset *seen, const char *path,
+                         struct xpu_err *err)
+{
+	const char *id = attr(t, "id");
+	if (!id)
+		return 0;
+	int first = idset_add(seen, id, t->line);
+	if (first < 0)
+		return -ENOMEM;
+	if (first > 0)
+		return xpu_errf(
+		    err, path, t->line,
+		    "<%s id=\"%s\">: a second %s of that name (the first is on line %d)", t->name,
+		    id, t->name, first);
+	return 0;
+}
+
 static int check_tag(const struct tag *t, const char *path, struct idset *hosts,
                      struct idset *links, struct xpu_err *err)
 {
 	const char *v;
 	double d;
 	if (!strcmp(t->name, "host") || !strcmp(t->name, "cluster")) {
-		const char *id = attr(t, "id");
-		if (!strcmp(t->name, "host") && id) {
-			int first = idset_add(hosts, id, t->line);
-			if (first < 0)
-				return -ENOMEM;
-			if (first > 0)
-				return xpu_errf(
-				    err, path, t->line,
-				    "<host id=\"%s\">: a second host of that name (the first "
-				    "is on line %d)",
-				    id, first);
-		}
+		int rc = strcmp(t->name, "host") ? 0 : first_of_name(t, hosts, path, err);
+		if (rc)
+			return rc;
 		if ((v = attr(t, "core"))) {
 			const char *rest;
 			if (xpu_parse_number(v, &d, &rest) || *rest || d != floor(d) || d < 1 ||
@@ -180,18 +190,9 @@ static int check_tag(const struct tag *t, const char *path, struct idset *hosts,
 				           "a non-negative duration such as 10us", v);
 		}
 	} else if (!strcmp(t->name, "link")) {
-		const char *id = attr(t, "id");
-		if (id) {
-			int first = idset_add(links, id, t->line);
-			if (first < 0)
-				return -ENOMEM;
-			if (first > 0)
-				return xpu_errf(
-				    err, path, t->line,
-				    "<link id=\"%s\">: a second link of that name (the first "
-				    "is on line %d)",
-				    id, first);
-		}
+		int rc = first_of_name(t, links, path, err);
+		if (rc)
+			return rc;
 		if ((v = attr(t, "bandwidth")) && (xpu_parse_rate(v, 'B', &d) || !(d > 0)))
 			return bad(err, path, t, "bandwidth",
 			           "a positive bandwidth such as 1GBps or 10Gbps (a link of no "
