@@ -84,6 +84,11 @@ struct xpu_engine {
 	                              * pool_first[p + 1]) */
 };
 
+/* services.c, for engine.c: a task's explicit duration on u (-1 when the trace gives
+ * none), and the FPGA reconfiguration it would pay there. */
+double eng_explicit_cost(const struct xpu_task *t, const struct xpu_unit *u);
+double eng_reconfig(const struct xpu_task *t, const struct xpu_unit *un);
+
 /* engine.c services for data.c. */
 int eng_set_state(struct xpu_engine *e, struct xpu_task *t, int to);
 void eng_mark_dirty(struct xpu_engine *e, int u);
