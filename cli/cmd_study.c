@@ -28,7 +28,9 @@ static void usage(FILE *out)
 	             "Run every case of an experiment file (platforms x traces x policy sets x\n"
 	             "seeds), one `xpuopt run` per case, in parallel. Writes DIR/cases/ID.h5 per\n"
 	             "case, DIR/logs/ID.log, and DIR/index.csv. Resumable: a rerun runs only the\n"
-	             "cases whose result is missing or unreadable.\n\n"
+	             "cases whose result is missing or unreadable. Interrupted (SIGINT, SIGTERM,\n"
+	             "SIGHUP), it stops the running cases, keeps those done, writes the index\n"
+	             "and exits 130, 143 or 129; a rerun resumes with the cases left.\n\n"
 	             "  -j, --jobs N        cases run at once (default: the number of cores)\n"
 	             "  -o, --output DIR    study directory (default: the file's 'output', else\n"
 	             "                      NAME.study in the working directory)\n"
@@ -211,11 +213,45 @@ static void progress_show(struct progress *pg, const char *id, double dur, int o
 	}
 }
 
-/* Run the cases listed in todo, at most jobs at once. done[] is updated per case.
- * Returns the number of failed cases. */
-static int run_cases(const struct xpu_study *st, const int *todo, int ntodo, int jobs, int *done,
-                     struct progress *pg)
+/* SIGINT, SIGTERM or SIGHUP while cases run: the study stops starting cases, asks the
+ * running ones to stop (each removes its temporary file), writes the index of the cases
+ * done and exits 128 + the signal; a rerun resumes with the cases left. */
+static volatile sig_atomic_t stop_sig;
+static pid_t *volatile live_pids; /* the running cases, for the handler */
+static volatile sig_atomic_t live_n;
+
+static void on_stop(int sig)
 {
+	if (!stop_sig)
+		stop_sig = sig;
+	for (int k = 0; live_pids && k < live_n; k++)
+		if (live_pids[k] > 0)
+			kill(live_pids[k], SIGTERM); /* async-signal-safe */
+}
+
+static void install_stop(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop; /* no SA_RESTART: waitpid returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old;
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue; /* nohup: stays ignored */
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+/* Run the cases listed in todo, at most jobs at once. done[] is updated per case.
+ * Returns the number of failed cases; *stopped counts the cases stopped by an
+ * interruption (neither done nor failed: a rerun runs them). */
+static int run_cases(const struct xpu_study *st, const int *todo, int ntodo, int jobs, int *done,
+                     struct progress *pg, int *stopped)
+{
+	int asked = 0;
+	*stopped = 0;
 	pid_t *pids = calloc((size_t)jobs, sizeof(pid_t));
 	int *slot_case = calloc((size_t)jobs, sizeof(int));
 	double *slot_t = calloc((size_t)jobs, sizeof(double));
@@ -226,8 +262,16 @@ static int run_cases(const struct xpu_study *st, const int *todo, int ntodo, int
 		free(slot_t);
 		return ntodo;
 	}
-	while (next < ntodo || running > 0) {
-		while (running < jobs && next < ntodo) {
+	live_n = jobs;
+	live_pids = pids;
+	while ((next < ntodo && !stop_sig) || running > 0) {
+		if (stop_sig && !asked) {
+			asked = 1;
+			for (int k = 0; k < jobs; k++)
+				if (pids[k] > 0)
+					kill(pids[k], SIGTERM);
+		}
+		while (running < jobs && next < ntodo && !stop_sig) {
 			int k = 0;
 			while (pids[k])
 				k++;
@@ -264,6 +308,15 @@ static int run_cases(const struct xpu_study *st, const int *todo, int ntodo, int
 		/* Trust the file, not only the exit status: a result is done only when it
 		 * reads back. */
 		int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && xpu_study_case_done(c);
+		int sig = WIFSIGNALED(status) ? WTERMSIG(status)
+		          : WIFEXITED(status) && WEXITSTATUS(status) > 128 ? WEXITSTATUS(status) - 128
+		                                                           : 0;
+		if (!ok && stop_sig && (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)) {
+			/* stopped by the interruption, not failed: left for the rerun */
+			done[slot_case[k]] = 0;
+			(*stopped)++;
+			continue;
+		}
 		done[slot_case[k]] = ok ? 1 : -1;
 		if (ok) {
 			pg->done++;
@@ -282,6 +335,8 @@ static int run_cases(const struct xpu_study *st, const int *todo, int ntodo, int
 		}
 		progress_show(pg, c->id, now_s() - slot_t[k], ok);
 	}
+	live_pids = NULL;
+	live_n = 0;
 	free(pids);
 	free(slot_case);
 	free(slot_t);
@@ -562,12 +617,25 @@ int xpu_cmd_study(int argc, char **argv)
 	if (!quiet && one < 0)
 		fprintf(stderr, "study: %s: %d cases, %d done, %d to run with %ld jobs, in %s\n",
 		        st.name, st.ncases, pg.done, ntodo, jobs, st.outdir);
-	int failed = ntodo ? run_cases(&st, todo, ntodo, (int)jobs, done, &pg) : 0;
+	int stopped = 0;
+	install_stop();
+	int failed = ntodo ? run_cases(&st, todo, ntodo, (int)jobs, done, &pg, &stopped) : 0;
 	if (one < 0 && xpu_study_write_index(&st, done, &err)) {
 		fprintf(stderr, "xpuopt: %s\n", err.msg);
 		status = 1;
 	}
-	if (failed) {
+	if (stop_sig) {
+		int ndone = 0;
+		for (int i = 0; i < st.ncases; i++)
+			ndone += done[i] == 1;
+		if (pg.tty && !quiet)
+			fputc('\n', stderr);
+		fprintf(stderr,
+		        "xpuopt study: interrupted (%s): %d of %d cases done, %d stopped, %d "
+		        "failed; rerun to resume\n",
+		        strsignal(stop_sig), ndone, st.ncases, stopped, failed);
+		status = 128 + stop_sig;
+	} else if (failed) {
 		fprintf(stderr, "xpuopt study: %d of %d cases failed; rerun to retry them\n",
 		        failed, ntodo);
 		status = 1;

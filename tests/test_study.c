@@ -275,6 +275,96 @@ Test(study, resumes_after_kill_9_at_random_moments, .timeout = 120)
 	cr_assert_eq(count_files(cases, ".h5"), 12);
 }
 
+/* SIGTERM and SIGHUP (and SIGINT, the same path) while cases run: the study stops its
+ * running cases, leaves no temporary file and no unreadable result, writes the index of
+ * what is done, exits 128 + the signal with a message, and a rerun runs only the rest
+ * (the results already done are not rewritten). */
+Test(study, interrupted_stops_cleanly_and_resumes, .timeout = 180)
+{
+	const char *dir = xt_tmpdir();
+	char trace[256], cfg[256], out[256], buf[8192], text[1024];
+	snprintf(trace, sizeof(trace), "%s/t.csv", dir);
+	snprintf(cfg, sizeof(cfg), "%s/i.cfg", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	/* cases of a few tenths of a second each: 30,000 tasks */
+	cr_assert_eq(xt_cmd(NULL, 0, "gen poisson --count 30000 -o %s", trace), 0);
+	snprintf(text, sizeof(text),
+	         "platforms = [ \"%s\" ];\ntraces = [ \"%s\" ];\n"
+	         "seeds = { first = 1; count = 4; };\n"
+	         "policies = ( { name = \"fifo\"; sched = \"fifo\"; },\n"
+	         "             { name = \"rr\"; sched = \"round-robin\"; } );\n",
+	         xt_src("platforms/default.xml"), trace);
+	write_file(cfg, text);
+	char cases[512], logp[512];
+	snprintf(cases, sizeof(cases), "%s/cases", out);
+	snprintf(logp, sizeof(logp), "%s/study.err", dir);
+	int sigs[] = {SIGTERM, SIGHUP};
+	for (int round = 0; round < 2; round++) {
+		int before = count_files(cases, ".h5");
+		pid_t pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			execl(xt_xpuopt(), xt_xpuopt(), "study", "-j", "2", "-o", out, cfg,
+			      (char *)NULL);
+			_exit(127);
+		}
+		/* wait for one more case to finish, so that some are done and some run */
+		for (int i = 0; i < 3000 && count_files(cases, ".h5") <= before; i++)
+			usleep(10000);
+		kill(pid, sigs[round]);
+		int st;
+		cr_assert_eq(waitpid(pid, &st, 0), pid);
+		FILE *f = fopen(logp, "r");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		buf[n] = 0;
+		if (f)
+			fclose(f);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 128 + sigs[round],
+		          "round %d: status %d\n%s", round, st, buf);
+		cr_assert_not_null(strstr(buf, "interrupted"), "%s", buf);
+		cr_assert_not_null(strstr(buf, "rerun to resume"), "%s", buf);
+		/* the cases stopped with it: none left behind to write into the directory */
+		usleep(100000);
+		cr_assert_eq(count_files(cases, ""), count_files(cases, ".h5"),
+		             "round %d: a temporary file is left in cases/", round);
+		struct xpu_study s;
+		struct xpu_err err = {{0}};
+		cr_assert_eq(xpu_study_load(cfg, out, 0, &s, &err), 0);
+		int ndone = 0;
+		for (int i = 0; i < s.ncases; i++)
+			if (access(s.cases[i].result, F_OK) == 0) {
+				cr_assert(xpu_study_case_done(&s.cases[i]), "%s unreadable",
+				          s.cases[i].id);
+				ndone++;
+			}
+		xpu_study_free(&s);
+		cr_assert_gt(ndone, before, "round %d", round);
+		/* the index lists what is done */
+		char idx[512];
+		snprintf(idx, sizeof(idx), "%s/index.csv", out);
+		cr_assert_eq(access(idx, R_OK), 0);
+	}
+	/* Resume: only the missing cases run; a result already done keeps its inode. */
+	char first[512];
+	snprintf(first, sizeof(first), "%s/cases/default.t.fifo.s1.h5", out);
+	struct stat a, b;
+	int had = stat(first, &a) == 0;
+	int left = 8 - count_files(cases, ".h5");
+	int rc = xt_cmd(buf, sizeof(buf), "study -j 2 -o %s %s 2>&1", out, cfg);
+	cr_assert_eq(rc, 0, "%s", buf);
+	char want[64];
+	snprintf(want, sizeof(want), "%d to run", left);
+	cr_assert_not_null(strstr(buf, want), "want '%s':\n%s", want, buf);
+	check_complete(cfg, out);
+	if (had) {
+		cr_assert_eq(stat(first, &b), 0);
+		cr_assert_eq(a.st_ino, b.st_ino, "a done case ran again");
+	}
+}
+
 /* ------------------------------------------------------------------ compare */
 
 static void attr_str(hid_t g, const char *name, const char *v)
