@@ -309,8 +309,9 @@ static int run_cases(const struct xpu_study *st, const int *todo, int ntodo, int
 		 * reads back. */
 		int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && xpu_study_case_done(c);
 		int sig = WIFSIGNALED(status) ? WTERMSIG(status)
-		          : WIFEXITED(status) && WEXITSTATUS(status) > 128 ? WEXITSTATUS(status) - 128
-		                                                           : 0;
+		          : WIFEXITED(status) && WEXITSTATUS(status) > 128
+		              ? WEXITSTATUS(status) - 128
+		              : 0;
 		if (!ok && stop_sig && (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)) {
 			/* stopped by the interruption, not failed: left for the rerun */
 			done[slot_case[k]] = 0;

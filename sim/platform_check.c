@@ -128,6 +128,8 @@ static int check_speeds(const char *v)
 	if (n == 0 || n >= sizeof(buf))
 		return -1;
 	memcpy(buf, v, n + 1);
+	if (buf[0] == ',' || buf[n - 1] == ',' || strstr(buf, ",,"))
+		return -1; /* an empty entry */
 	for (char *save = NULL, *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 		while (isspace((unsigned char)*p))
 			p++;
@@ -138,6 +140,59 @@ static int check_speeds(const char *v)
 		if (xpu_parse_rate(p, 'f', &r) || !(r > 0))
 			return -1;
 	}
+	return 0;
+}
+
+/* How many comma-separated entries v has. */
+static int count_entries(const char *v)
+{
+	int n = 1;
+	for (; *v; v++)
+		n += *v == ',';
+	return n;
+}
+
+/* A whole number in [lo, hi], the whole of s. */
+static int whole(const char *s, double lo, double hi)
+{
+	double d;
+	const char *rest;
+	return !xpu_parse_number(s, &d, &rest) && !*rest && d == floor(d) && d >= lo && d <= hi;
+}
+
+/* A cluster's radical: "0-99" or "1,3,5-7": numbers and ranges, ascending in a range,
+ * at most MAX_RADICAL hosts in all. */
+#define MAX_RADICAL 10000000
+static int check_radical(const char *v)
+{
+	char buf[1024];
+	size_t n = strlen(v);
+	if (n == 0 || n >= sizeof(buf) || v[0] == ',' || v[n - 1] == ',' || strstr(v, ",,"))
+		return -1;
+	memcpy(buf, v, n + 1);
+	double total = 0;
+	for (char *save = NULL, *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(p + (*p == '-'), '-');
+		if (dash)
+			*dash = '\0';
+		if (!whole(p, 0, 2147483647.0) || (dash && !whole(dash + 1, 0, 2147483647.0)))
+			return -1;
+		double a = atof(p), b = dash ? atof(dash + 1) : a;
+		if (b < a)
+			return -1;
+		total += b - a + 1;
+	}
+	return total <= MAX_RADICAL ? 0 : -1;
+}
+
+/* The routing models of SimGrid 3.32 (any other aborts the process). */
+static int routing_known(const char *v)
+{
+	static const char *const known[] = {"Full", "Floyd",   "Dijkstra", "DijkstraCache",
+	                                    "None", "Vivaldi", "Cluster",  "Wifi"};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(v, known[i]))
+			return 1;
 	return 0;
 }
 
@@ -181,7 +236,21 @@ static int check_tag(const struct tag *t, const char *path, struct idset *hosts,
 			           "positive flop rates such as 1Gf or 2Gf,1Gf (decimal, with a "
 			           "unit f, kf, Mf, Gf, Tf, Pf or Ef)",
 			           v);
+		const char *sp = attr(t, "speed");
+		int nspeeds = sp ? count_entries(sp) : 1;
+		if ((v = attr(t, "pstate")) && !whole(v, 0, nspeeds - 1)) {
+			char want[96];
+			snprintf(want, sizeof(want), "a P-state index from 0 to %d (one per speed)",
+			         nspeeds - 1);
+			return bad(err, path, t, "pstate", want, v);
+		}
 		if (!strcmp(t->name, "cluster")) {
+			if ((v = attr(t, "radical")) && check_radical(v))
+				return bad(
+				    err, path, t, "radical",
+				    "host numbers and ranges such as 0-99 or 1,3,5-7 (at most "
+				    "10000000 hosts)",
+				    v);
 			if ((v = attr(t, "bw")) && (xpu_parse_rate(v, 'B', &d) || !(d > 0)))
 				return bad(err, path, t, "bw",
 				           "a positive bandwidth such as 10Gbps", v);
@@ -189,6 +258,24 @@ static int check_tag(const struct tag *t, const char *path, struct idset *hosts,
 				return bad(err, path, t, "lat",
 				           "a non-negative duration such as 10us", v);
 		}
+	} else if (!strcmp(t->name, "zone") || !strcmp(t->name, "AS")) {
+		if ((v = attr(t, "routing")) && !routing_known(v))
+			return bad(err, path, t, "routing",
+			           "one of Full, Floyd, Dijkstra, DijkstraCache, None, Vivaldi, "
+			           "Cluster or Wifi",
+			           v);
+	} else if (!strcmp(t->name, "platform")) {
+		if (!(v = attr(t, "version")))
+			return xpu_errf(err, path, t->line,
+			                "<platform>: attribute 'version' missing; expected "
+			                "version=\"4.1\"");
+		double ver;
+		const char *rest;
+		if (xpu_parse_number(v, &ver, &rest) || *rest || ver < 4 || ver >= 5)
+			return bad(err, path, t, "version",
+			           "4.1 (this SimGrid reads platform files of version 4.x; older "
+			           "ones convert with SimGrid's simgrid_update_xml)",
+			           v);
 	} else if (!strcmp(t->name, "link")) {
 		int rc = first_of_name(t, links, path, err);
 		if (rc)
@@ -284,13 +371,19 @@ int xpu_platform_precheck(const char *path, struct xpu_err *err)
 	fclose(f);
 	text[len] = '\0';
 
-	struct idset hosts = {0}, links = {0};
-	struct {
+	struct idset hosts = {0}, links = {0}, zones = {0}, props = {0};
+	/* References checked once the whole file is read (a name may be declared after
+	 * its use): links of routes, the ends of routes, zones of zone routes. */
+	enum { REF_LINK, REF_POINT, REF_ZONE };
+	struct ref {
 		char *id;
-		int line;
+		int line, kind;
+		const char *tag, *attr;
 	} *refs = NULL;
 	size_t nrefs = 0, rcap = 0;
-	int depth = 0, line = 1, rc = 0, generated = 0;
+	int depth = 0, line = 1, rc = 0, generated = 0, doctype = 0;
+	int owner_line = 0;
+	char owner[160] = "";
 	char *p = text;
 	while (*p && !rc) {
 		if (*p == '\n') {
@@ -304,6 +397,7 @@ int xpu_platform_precheck(const char *path, struct xpu_err *err)
 		}
 		if (!strncmp(p, "<!--", 4) || !strncmp(p, "<![CDATA[", 9) || p[1] == '?' ||
 		    p[1] == '!') {
+			doctype |= !strncmp(p, "<!DOCTYPE", 9);
 			const char *close = p[1] == '?'   ? "?>"
 			                    : p[2] == '-' ? "-->"
 			                    : p[2] == '[' ? "]]>"
@@ -340,6 +434,13 @@ int xpu_platform_precheck(const char *path, struct xpu_err *err)
 		if (!next)
 			break; /* malformed: SimGrid names it */
 		p = next;
+		if (!strcmp(t.name, "platform") && !doctype) {
+			rc = xpu_errf(err, path, t.line,
+			              "<platform>: expected <!DOCTYPE platform SYSTEM "
+			              "\"https://simgrid.org/simgrid.dtd\"> before it (SimGrid's "
+			              "parser requires it)");
+			break;
+		}
 		if (is_zone && !t.empty && ++depth > MAX_DEPTH) {
 			rc =
 			    xpu_errf(err, path, t.line,
@@ -350,34 +451,98 @@ int xpu_platform_precheck(const char *path, struct xpu_err *err)
 		}
 		if (!strcmp(t.name, "cluster") || !strcmp(t.name, "cabinet"))
 			generated = 1;
-		if (!strcmp(t.name, "link_ctn")) {
-			const char *id = attr(&t, "id");
-			if (id) {
-				if (nrefs == rcap) {
-					size_t nc = rcap ? 2 * rcap : 64;
-					void *nr = realloc(refs, nc * sizeof(*refs));
-					if (!nr) {
-						rc = -ENOMEM;
-						break;
-					}
-					refs = nr;
-					rcap = nc;
-				}
-				refs[nrefs].id = strdup(id);
-				refs[nrefs++].line = t.line;
+		const char *id = attr(&t, "id");
+		if (strcmp(t.name, "prop")) {
+			/* the element whose properties follow */
+			owner_line = t.line;
+			snprintf(owner, sizeof(owner), "<%s%s%.100s%s>", t.name, id ? " id=\"" : "",
+			         id ? id : "", id ? "\"" : "");
+		} else if (id) {
+			char key[300];
+			snprintf(key, sizeof(key), "%d\x01%.280s", owner_line, id);
+			int first = idset_add(&props, key, t.line);
+			if (first < 0) {
+				rc = -ENOMEM;
+				break;
 			}
-			continue;
+			if (first > 0) {
+				rc = xpu_errf(
+				    err, path, t.line,
+				    "<prop id=\"%s\">: a second property of that name for %s "
+				    "(the first is on line %d)",
+				    id, owner, first);
+				break;
+			}
 		}
-		rc = check_tag(&t, path, &hosts, &links, err);
+		if (is_zone && id && idset_add(&zones, id, t.line) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (!strcmp(t.name, "router") && id && idset_add(&hosts, id, t.line) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		struct {
+			const char *attr;
+			int kind;
+		} want[4];
+		int nw = 0;
+		if (!strcmp(t.name, "link_ctn"))
+			want[nw++] = (typeof(want[0])){"id", REF_LINK};
+		else if (!strcmp(t.name, "route")) {
+			want[nw++] = (typeof(want[0])){"src", REF_POINT};
+			want[nw++] = (typeof(want[0])){"dst", REF_POINT};
+		} else if (!strcmp(t.name, "zoneRoute") || !strcmp(t.name, "ASroute")) {
+			want[nw++] = (typeof(want[0])){"src", REF_ZONE};
+			want[nw++] = (typeof(want[0])){"dst", REF_ZONE};
+			want[nw++] = (typeof(want[0])){"gw_src", REF_POINT};
+			want[nw++] = (typeof(want[0])){"gw_dst", REF_POINT};
+		}
+		for (int i = 0; i < nw && !rc; i++) {
+			const char *v = attr(&t, want[i].attr);
+			if (!v)
+				continue;
+			if (nrefs == rcap) {
+				size_t nc = rcap ? 2 * rcap : 64;
+				void *nr = realloc(refs, nc * sizeof(*refs));
+				if (!nr) {
+					rc = -ENOMEM;
+					break;
+				}
+				refs = nr;
+				rcap = nc;
+			}
+			const char *tag = !strcmp(t.name, "link_ctn") ? "link_ctn"
+			                  : !strcmp(t.name, "route")  ? "route"
+			                                              : "zoneRoute";
+			refs[nrefs] =
+			    (struct ref){strdup(v), t.line, want[i].kind, tag, want[i].attr};
+			if (!refs[nrefs++].id)
+				rc = -ENOMEM;
+		}
+		if (!rc && nw == 0)
+			rc = check_tag(&t, path, &hosts, &links, err);
 	}
-	/* A route through a link declared nowhere. Links may be declared after the routes
-	 * naming them, so this waits for the whole file. A file with clusters is not
-	 * checked: SimGrid names their links itself. */
-	for (size_t i = 0; i < nrefs && !rc && !generated; i++)
-		if (refs[i].id && !idset_has(&links, refs[i].id))
-			rc = xpu_errf(err, path, refs[i].line,
+	/* Names used but declared nowhere. A file with clusters is not checked: SimGrid
+	 * names their hosts and links itself. */
+	for (size_t i = 0; i < nrefs && !rc && !generated; i++) {
+		const struct ref *r = &refs[i];
+		if (r->kind == REF_LINK && !idset_has(&links, r->id))
+			rc = xpu_errf(err, path, r->line,
 			              "<link_ctn id=\"%s\">: no <link> of that name in the file",
-			              refs[i].id);
+			              r->id);
+		else if (r->kind == REF_POINT && !idset_has(&hosts, r->id))
+			rc = xpu_errf(
+			    err, path, r->line,
+			    "attribute '%s' of <%s>: no <host> or <router> named \"%.100s\" in "
+			    "the file",
+			    r->attr, r->tag, r->id);
+		else if (r->kind == REF_ZONE && !idset_has(&zones, r->id))
+			rc = xpu_errf(
+			    err, path, r->line,
+			    "attribute '%s' of <%s>: no <zone> named \"%.100s\" in the file",
+			    r->attr, r->tag, r->id);
+	}
 	if (rc == -ENOMEM)
 		xpu_errf(err, path, 0, "out of memory checking the platform");
 	for (size_t i = 0; i < nrefs; i++)
@@ -385,6 +550,8 @@ int xpu_platform_precheck(const char *path, struct xpu_err *err)
 	free(refs);
 	idset_free(&hosts);
 	idset_free(&links);
+	idset_free(&zones);
+	idset_free(&props);
 	free(text);
 	return rc;
 }
