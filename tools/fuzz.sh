@@ -11,7 +11,9 @@
 #   FORMAT-params   the input's first line is the parameter list ('FORMAT:LINE'),
 #                   seeded with every parameter set away from its default;
 #   nodes           cluster node lists read as platforms and written as SimGrid XML;
-#   platform        platform XML given to the check that runs before SimGrid reads it.
+#   platform        platform XML given to the check that runs before SimGrid reads it;
+#   experiment      experiment files given to the study loader (driver/study.c), linked
+#                   to the built library for the policies (run `make` first).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 secs=${FUZZ_SECONDS:-20}
@@ -19,7 +21,7 @@ dir=${FUZZ_DIR:-$src/build-fuzz}
 cc=${FUZZ_CC:-$(command -v clang || command -v clang-14 || echo clang)}
 formats=${FUZZ_FORMATS:-"native swf stg alibaba-gpu philly azure-llm wfcommons vidur
 	swf-gz nodes swf-params stg-params alibaba-gpu-params philly-params azure-llm-params
-	wfcommons-params vidur-params platform"}
+	wfcommons-params vidur-params platform experiment"}
 
 # Seed parameter lines: every parameter of the reader, off its default.
 params_of() {
@@ -58,9 +60,21 @@ for target in $formats; do
 	platform) variant=-DFUZZ_PLATFORM ;;
 	esac
 	bin="$dir/fuzz-$target"
-	# shellcheck disable=SC2086
-	(cd "$src" && $cc $flags -DFUZZ_FORMAT="\"$fmt\"" $variant tests/fuzz/fuzz_reader.c $lib \
-		$deps -o "$bin")
+	if [ "$target" = experiment ]; then
+		if [ ! -f "$src/.libs/libxpuopt.so" ]; then
+			echo "fuzz: experiment needs the library built (make)" >&2
+			status=1
+			continue
+		fi
+		# shellcheck disable=SC2086
+		(cd "$src" && $cc $flags tests/fuzz/fuzz_experiment.c driver/study.c \
+			driver/registry.c $(pkg-config --cflags --libs libconfig) \
+			-L.libs -lxpuopt -lxpucore -Wl,-rpath,"$src/.libs" -ldl -lm -o "$bin")
+	else
+		# shellcheck disable=SC2086
+		(cd "$src" && $cc $flags -DFUZZ_FORMAT="\"$fmt\"" $variant tests/fuzz/fuzz_reader.c \
+			$lib $deps -o "$bin")
+	fi
 	corpus="$dir/corpus-$target"
 	mkdir -p "$corpus"
 	seeds="$src/tests/data/traces/$fmt"
@@ -68,6 +82,11 @@ for target in $formats; do
 	[ "$target" = nodes ] && seeds="$src/tests/data/nodes"
 	[ "$target" = platform ] && seeds="$src/tests/data/platforms"
 	case $target in
+	experiment) # the examples and the bad corpus, naming the harness's p.xml and t.csv
+		for f in "$src"/experiments/*.cfg "$src"/tests/bad/experiment/*.cfg; do
+			sed -E 's/"[^"]*\.xml"/"p.xml"/g; s/"[^"]*\.(csv|swf|json|stg)"/"t.csv"/g' "$f" \
+				>"$corpus/$(basename "$f")"
+		done ;;
 	*-gz) # the target compresses: plain seeds
 		find "$seeds" -maxdepth 1 -type f -size -64k ! -name '*.gz' \
 			-exec cp -n {} "$corpus/" \; 2>/dev/null || true ;;
@@ -85,6 +104,7 @@ for target in $formats; do
 	fmt=$target
 	echo "fuzz: $fmt for ${secs}s"
 	if ! (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		LSAN_OPTIONS=suppressions="$src/tests/fuzz/lsan.supp" \
 		"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
 		-print_final_stats=1 -artifact_prefix="$dir/crash-$fmt-" "$corpus" \
 		>"$dir/$fmt.log" 2>&1); then

@@ -16,6 +16,7 @@ packages=(
 	zlib1g-dev                      # gzip-compressed traces (SWF .swf.gz)
 	libhwloc-dev libpowercap-dev    # live machine description and RAPL
 	time                            # /usr/bin/time for the benchmarks' peak memory
+	valgrind                        # tools/valgrind-errors.sh: memcheck over the error paths
 	gnuplot-nox                     # plots and study reports
 	slurm-wlm munge                 # the Slurm study test (a private single-node cluster)
 )
