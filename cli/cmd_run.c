@@ -64,10 +64,20 @@ static void usage(FILE *out)
 	        "      --threads N         live: number of CPU worker threads (default: all)\n"
 	        "      --faults SPEC       make launches fail, to test policies: kind=KIND,\n"
 	        "                          unit=INDEX, every=N (comma-separated)\n"
+	        "      --failures SPEC     simulated unit failures (see below); 'none' turns\n"
+	        "                          off those the platform gives (xpu.mtbf, xpu.mttr,\n"
+	        "                          xpu.availability)\n"
 	        "      --list              list the registered policies and exit\n"
 	        "  -q, --quiet             print no summary\n"
 	        "  -h, --help              this help\n\n"
 	        "A SPEC is a name, optionally with parameters: 'name:key=value,key=value'.\n"
+	        "--failures: mtbf=DURATION,mttr=DURATION (failures and repairs at\n"
+	        "exponential times of those means, drawn from --seed) or profile=FILE\n"
+	        "(lines 'TIME 0|1', down or up from TIME seconds on; 'LOOPAFTER S' repeats\n"
+	        "it), for every unit or those of kind=KIND or unit=INDEX|NAME; durations\n"
+	        "as 3600, 30min, 12h or 2d. Work running on a failed unit is lost: the\n"
+	        "task waits for the repair or, when the sched policy says so, runs\n"
+	        "elsewhere (platforms/README.md, \"Unit failures\").\n"
 	        "Exit status: 0 success, 1 run failure (a task failed: the result is still\n"
 	        "written), 2 bad usage or input.\n",
 	        XPU_TICKS_PER_RUN);
@@ -157,6 +167,7 @@ int xpu_cmd_run(int argc, char **argv)
 	    {"threads", required_argument, NULL, 'j'},
 	    {"list", no_argument, NULL, 'l'},
 	    {"faults", required_argument, NULL, 'f'},
+	    {"failures", required_argument, NULL, 'U'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -203,6 +214,9 @@ int xpu_cmd_run(int argc, char **argv)
 			break;
 		case 'f':
 			o.faults = optarg;
+			break;
+		case 'U':
+			o.failures = optarg;
 			break;
 		case 'q':
 			o.quiet = 1;

@@ -86,8 +86,9 @@ static size_t size_of(int kind, int version)
 {
 	switch (kind) {
 	case XPU_POLICY_SCHED:
-		return version == 1 ? offsetof(struct xpu_sched_ops, on_inputs)
-		                    : sizeof(struct xpu_sched_ops);
+		return version == 1   ? offsetof(struct xpu_sched_ops, on_inputs)
+		       : version == 2 ? offsetof(struct xpu_sched_ops, on_unit_failed)
+		                      : sizeof(struct xpu_sched_ops);
 	case XPU_POLICY_MEM:
 		return sizeof(struct xpu_mem_ops);
 	case XPU_POLICY_POWER:

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "engine_impl.h"
 #include "run.h"
+#include "failures.h"
 #include "faults.h"
 #include "nodes.h"
 #include "outfile.h"
@@ -320,6 +321,7 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	const void *sops, *mops, *pops, *oops;
 	struct xpu_engine e = {0};
 	struct counter_mem cm = {0};
+	struct xpu_failures fl = {0};
 	int rc;
 
 	/* Policies first: a typo should not cost a platform load. */
@@ -432,6 +434,28 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	res.tl.nunits = res.pf.nunits;
 	if ((rc = check_runnable(&e, err)) || (rc = check_data_routes(&e, err)))
 		goto out_close;
+	/* Simulated unit failures: the platform's and --failures. */
+	if ((rc = xpu_failures_build(o->failures, &res.pf, &fl, err)))
+		goto out_close;
+	if (fl.avail) {
+		if (o->faults) {
+			rc = xpu_errf(
+			    err, NULL, 0,
+			    "--faults: does not combine with simulated unit failures "
+			    "(--failures, or the platform's xpu.mtbf or xpu.availability); "
+			    "use one at a time");
+			goto out_close;
+		}
+		if (!be.ops->cancel_unit) {
+			rc = xpu_errf(err, NULL, 0,
+			              "unit failures (--failures, or the platform's xpu.mtbf or "
+			              "xpu.availability): backend '%s' cannot stop work in "
+			              "progress; simulate them with --backend sim",
+			              bops->head.name);
+			goto out_close;
+		}
+		e.avail = fl.avail;
+	}
 	e.sample = o->sample > 0 ? o->sample : 0;
 	{
 		double gp = o->gov_period > 0 ? o->gov_period
@@ -492,7 +516,8 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 		e.mem = (struct xpu_mem){&counter_ops, &e, &cm, 0, NULL};
 	}
 	if ((rc = xpu_engine_setup(&e))) {
-		xpu_errf(err, NULL, 0, "engine: %s", strerror(-rc));
+		if (!err->msg[0])
+			xpu_errf(err, NULL, 0, "engine: %s", strerror(-rc));
 		goto out_engine;
 	}
 
@@ -553,6 +578,7 @@ out_engine:
 out_close:
 	if (be.ops->close)
 		be.ops->close(&be);
+	xpu_failures_free(&fl);
 out_specs:
 	xpu_spec_free(&ss);
 	xpu_spec_free(&ms);

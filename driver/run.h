@@ -37,6 +37,9 @@ struct xpu_run_opts {
 	const struct xpu_sched_ops *sched_ops;
 	/* Fault injection (driver/faults.h): "kind=npu", "unit=3", "every=10"; NULL none. */
 	const char *faults;
+	/* Simulated unit failures (driver/failures.h): "mtbf=12h,mttr=30min[,kind=gpu]",
+	 * "profile=FILE[,unit=N]" or "none"; NULL: the platform's, if any. */
+	const char *failures;
 	int nbackend_params;
 	/* Called at every task state change (tests, tools): from and to are enum
 	 * xpu_task_state values; NULL for none. */

@@ -82,6 +82,12 @@ struct xpu_backend_ops {
 	/* Energy of the interconnect (links) since run started; 0 when not modeled. */
 	int (*read_link_energy)(struct xpu_backend *be, double *joules);
 	void (*close)(struct xpu_backend *be);
+	/* A simulated unit failure: stop every launch running or waiting on unit at once.
+	 * No event is ever reported for them; the engine re-executes their tasks. Copies
+	 * to and from the unit go on (its memory survives the failure). NULL in a
+	 * backend that cannot stop work in progress (live hardware): the engine then
+	 * refuses unit failures. Returns the number of launches stopped, or -errno. */
+	int (*cancel_unit)(struct xpu_backend *be, int unit);
 };
 
 struct xpu_backend {

@@ -21,7 +21,7 @@ static const unsigned allowed[XPU_TASK_NSTATES] = {
     [XPU_TASK_PLACED] = B(STAGING) | B(WAITING_MEM) | B(RUNNING) | B(FAILED),
     [XPU_TASK_STAGING] = B(PLACED) | B(FAILED),
     [XPU_TASK_WAITING_MEM] = B(RUNNING) | B(FAILED),
-    [XPU_TASK_RUNNING] = B(DONE) | B(FAILED) | B(READY),
+    [XPU_TASK_RUNNING] = B(DONE) | B(FAILED) | B(READY) | B(PLACED),
     [XPU_TASK_DONE] = 0,
     [XPU_TASK_FAILED] = 0,
 };
@@ -124,7 +124,7 @@ static void mark_dirty(struct xpu_engine *e, int u)
 static void update_idle(struct xpu_engine *e, int u)
 {
 	struct unit_rt *r = &e->u[u];
-	int want = r->running < e->pf->units[u].cores && r->queue.n == 0;
+	int want = !r->down && r->running < e->pf->units[u].cores && r->queue.n == 0;
 	uint64_t bit = (uint64_t)1 << (u & 63);
 	if (want && r->idle_pos < 0) {
 		r->idle_pos = 1;
@@ -373,9 +373,31 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 		return;
 	}
 	t->parts = 1;
+	t->attempts++;
 	e->in_flight++;
+	if (e->run_next) { /* the unit's running list, for a failure */
+		e->run_prev[t->index] = XPU_NO_TASK;
+		e->run_next[t->index] = r->run_head;
+		if (r->run_head != XPU_NO_TASK)
+			e->run_prev[r->run_head] = t->index;
+		r->run_head = t->index;
+	}
 	update_idle(e, u);
 	note_unit(e, u);
+}
+
+static void run_unlink(struct xpu_engine *e, struct xpu_task *t)
+{
+	if (!e->run_next)
+		return;
+	uint32_t i = t->index, p = e->run_prev[i], n = e->run_next[i];
+	if (p != XPU_NO_TASK)
+		e->run_next[p] = n;
+	else
+		e->u[t->unit].run_head = n;
+	if (n != XPU_NO_TASK)
+		e->run_prev[n] = p;
+	e->run_next[i] = e->run_prev[i] = XPU_NO_TASK;
 }
 
 /* Try to start work on unit u: its queue head when that is runnable, else ask the
@@ -384,7 +406,7 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 {
 	struct unit_rt *r = &e->u[u];
 	const struct xpu_unit *un = &e->pf->units[u];
-	while (!e->rc && r->running < un->cores) {
+	while (!e->rc && !r->down && r->running < un->cores) {
 		const struct xpu_hent *h = xpu_heap_top(&r->queue);
 		if (!h) {
 			const struct xpu_task *ct = NULL;
@@ -511,6 +533,76 @@ static void task_done(struct xpu_engine *e, struct xpu_task *t)
 		if (--s->npending == 0 && waits_for_inputs(s))
 			make_ready(e, s);
 	}
+}
+
+/* ------------------------------------------------------------------ unit failures */
+
+/* Unit u fails now: the backend stops its launches; each task running there loses
+ * the work done so far and either waits at the head of u's queue for the repair or,
+ * when the sched policy says so, becomes ready again to run elsewhere. Tasks queued on
+ * u wait for the repair. The unit's memory, and the data in it, survive. */
+void eng_unit_down(struct xpu_engine *e, int u)
+{
+	struct unit_rt *r = &e->u[u];
+	if (r->down)
+		return;
+	busy_update(e, u);
+	r->down = 1;
+	r->down_since = e->now;
+	e->ndown++;
+	e->us[u].failures++;
+	int n = e->be->ops->cancel_unit(e->be, u);
+	if (n < 0) {
+		fatal(e, n, "backend cancel_unit");
+		return;
+	}
+	while (r->run_head != XPU_NO_TASK) {
+		struct xpu_task *t = &e->w->tasks[r->run_head];
+		run_unlink(e, t);
+		e->in_flight--;
+		t->parts = 0;
+		double lost = e->now - t->start_t;
+		t->lost_s += lost;
+		e->us[u].lost_s += lost * t->width;
+		release(e, t);
+		int elsewhere =
+		    e->sched.ops->on_unit_failed && e->sched.ops->on_unit_failed(&e->sched, t, u);
+		if (elsewhere) {
+			xpu_data_unplaced(e, t, u);
+			t->unit = -1;
+			t->bytes_in = 0;
+			make_ready(e, t);
+		} else {
+			/* back at the head of its queue (its order key, placed before any
+			 * other of that key), for the repair */
+			int rc = xpu_heap_push(&r->queue, t->order, 0, t->index);
+			if (rc) {
+				fatal(e, rc, "unit failure");
+				return;
+			}
+			set_state(e, t, XPU_TASK_PLACED);
+			r->queued_pred += t->predicted;
+		}
+	}
+	update_idle(e, u);
+	note_unit(e, u);
+	e->ask_idle = 1;
+}
+
+/* Unit u is repaired: it takes work again. */
+void eng_unit_up(struct xpu_engine *e, int u)
+{
+	struct unit_rt *r = &e->u[u];
+	if (!r->down)
+		return;
+	busy_update(e, u);
+	r->down = 0;
+	e->ndown--;
+	e->us[u].down_s += e->now - r->down_since;
+	update_idle(e, u);
+	note_unit(e, u);
+	mark_dirty(e, u);
+	e->ask_idle = 1;
 }
 
 static void admit(struct xpu_engine *e)
@@ -655,7 +747,24 @@ int xpu_engine_setup(struct xpu_engine *e)
 		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
 		e->rng[i] = x ^ (x >> 31);
 	}
-	return xpu_data_setup(e);
+	int rc = xpu_data_setup(e);
+	if (rc || !e->avail)
+		return rc;
+	/* simulated failures need a backend that can stop work in progress */
+	if (!e->be->ops->cancel_unit) {
+		xpu_errf(e->err, NULL, 0,
+		         "unit failures: backend '%s' cannot stop work in progress; simulate "
+		         "them with --backend sim",
+		         e->be->ops->head.name);
+		return -EINVAL;
+	}
+	e->run_next = malloc(((size_t)e->w->ntasks + 1) * sizeof(uint32_t));
+	e->run_prev = malloc(((size_t)e->w->ntasks + 1) * sizeof(uint32_t));
+	if (!e->run_next || !e->run_prev)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		e->u[i].run_head = XPU_NO_TASK;
+	return xpu_fail_setup(e);
 }
 
 void xpu_engine_teardown(struct xpu_engine *e)
@@ -679,6 +788,7 @@ void xpu_engine_teardown(struct xpu_engine *e)
 	free(e->arrivals);
 	xpu_readyq_free(e->central);
 	xpu_data_teardown(e);
+	xpu_fail_teardown(e);
 	free(e->datum_bytes);
 	free(e->datum_copies);
 }
@@ -749,7 +859,9 @@ void xpu_engine_loop(void *arg)
 		double next_arr = e->next_arrival < e->w->ntasks
 		                      ? e->w->tasks[e->arrivals[e->next_arrival]].submit
 		                      : INFINITY;
-		if (!e->in_flight && next_arr == INFINITY) {
+		double next_fail = xpu_fail_next(e);
+		if (!e->in_flight && next_arr == INFINITY &&
+		    !(e->ndown > 0 && next_fail < INFINITY)) {
 			/* one tick to let a policy release what it holds, then give up */
 			if (stuck_ticks++ == 0 && e->sched.ops->on_tick) {
 				sched_tick(e);
@@ -760,8 +872,9 @@ void xpu_engine_loop(void *arg)
 		}
 		stuck_ticks = 0;
 		/* While every unit is idle, skip the periodic calls up to the next arrival;
-		 * with nothing periodic, wait for events alone (no timer in the backend). */
-		double until = next_arr;
+		 * with nothing periodic, wait for events alone (no timer in the backend).
+		 * Failures and repairs come in their time, busy or not. */
+		double until = fmin(next_arr, next_fail);
 		if (e->in_flight) {
 			until = fmin(until, e->next_tick);
 			until = fmin(until, e->next_gov);
@@ -783,6 +896,7 @@ void xpu_engine_loop(void *arg)
 			if (ev[i].type == XPU_EV_DONE) {
 				struct xpu_task *t = &e->w->tasks[ev[i].cookie];
 				t->parts = 0;
+				run_unlink(e, t);
 				if (ev[i].status) {
 					int u = t->unit;
 					release(e, t);
@@ -804,6 +918,8 @@ void xpu_engine_loop(void *arg)
 			}
 			xpu_data_copy_done(e, ev[i].cookie, ev[i].status);
 		}
+		if (e->now >= next_fail)
+			xpu_fail_due(e);
 		if (e->now >= e->next_gov) {
 			governor_period(e);
 			e->next_gov = next_after(e->next_gov, e->gov_period, e->now);
@@ -834,6 +950,8 @@ void xpu_engine_loop(void *arg)
 		e->us[u].residency_s[un->pstate] += e->now - e->u[u].pstate_since;
 		e->u[u].pstate_since = e->now;
 		e->us[u].peak_mem = e->pool_peak[un->mem_pool];
+		if (e->u[u].down) /* down at the end: its downtime so far */
+			e->us[u].down_s += e->now - e->u[u].down_since;
 		e->us[u].peak_data = xpu_data_pool_peak(e, un->mem_pool);
 		int modeled = 0;
 		if (e->be->ops->read_energy)

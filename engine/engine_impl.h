@@ -9,6 +9,20 @@
 #include "trace.h"
 #include "xpu.h"
 
+/* A unit's availability, for simulated failures (failures.c): failures and repairs at
+ * exponentially distributed times of means mtbf and mttr, or a profile of state
+ * changes (at[i] seconds from the start, the unit up or down from then on), repeated
+ * every period seconds when period > 0. */
+struct xpu_avail {
+	double mtbf, mttr; /* seconds; 0: no rate model */
+	const double *at;
+	const uint8_t *up;
+	uint32_t n;
+	double period;
+};
+
+#define XPU_NO_TASK UINT32_MAX
+
 /* Per-unit run-time state. */
 struct unit_rt {
 	struct xpu_heap queue; /* placed tasks, by (order, placement sequence) */
@@ -23,6 +37,13 @@ struct unit_rt {
 	int dirty;           /* on the dirty stack */
 	int mem_blocked;     /* its head waits for memory (on its pool's list) */
 	int blocked_next;    /* next unit on that list, -1 at its end */
+	/* simulated failures */
+	int down;            /* failed, until its repair */
+	double down_since;   /* when it failed */
+	double next_change;  /* its next failure or repair, INFINITY when none */
+	uint32_t prof_i;     /* profile: its next entry */
+	double prof_base;    /* profile: start of the current repetition */
+	uint32_t run_head;   /* its running tasks (run_next links), XPU_NO_TASK when none */
 };
 
 struct xpu_engine {
@@ -82,6 +103,12 @@ struct xpu_engine {
 	int force_row;               /* sampling: a row even when nothing changed */
 	int *pool_first, *pool_unit; /* units of pool p: pool_unit[pool_first[p] ..
 	                              * pool_first[p + 1]) */
+	/* Simulated failures (failures.c): per unit, NULL when every unit stays up. */
+	const struct xpu_avail *avail;
+	uint64_t fail_rng[4];     /* the failure draws' own stream (seeded from seed) */
+	struct xpu_heap fail_q;   /* units by their next change */
+	uint32_t *run_next, *run_prev; /* per task: the running list of its unit */
+	int ndown;                /* units down now */
 };
 
 /* services.c, for engine.c: a task's explicit duration on u (-1 when the trace gives
@@ -111,6 +138,16 @@ double xpu_data_arrival(const struct xpu_engine *e, uint32_t datum, int u, doubl
 double xpu_data_pool_used(const struct xpu_engine *e, int pool);
 double xpu_data_pool_peak(const struct xpu_engine *e, int pool);
 int xpu_data_links(const struct xpu_engine *e, struct xpu_link_stats *out);
+
+/* failures.c: the failure and repair schedule. Setup draws the first changes (after
+ * the engine's own setup); next is the time of the earliest change; due applies every
+ * change up to now through eng_unit_down and eng_unit_up. */
+int xpu_fail_setup(struct xpu_engine *e);
+double xpu_fail_next(const struct xpu_engine *e);
+void xpu_fail_due(struct xpu_engine *e);
+void xpu_fail_teardown(struct xpu_engine *e);
+void eng_unit_down(struct xpu_engine *e, int u);
+void eng_unit_up(struct xpu_engine *e, int u);
 
 /* The event loop, run inside the backend (body of xpu_backend_ops.run). */
 void xpu_engine_loop(void *arg);

@@ -161,8 +161,9 @@ bad:
 }
 
 static const char *const known_keys[] = {
-    "xpu.kind", "xpu.mem",           "xpu.mem.shared", "xpu.mem.bw", "xpu.launch",
-    "xpu.wake", "xpu.fpga.reconfig", "xpu.soc.budget", NULL,
+    "xpu.kind",   "xpu.mem",  "xpu.mem.shared",    "xpu.mem.bw",
+    "xpu.launch", "xpu.wake", "xpu.fpga.reconfig", "xpu.soc.budget",
+    "xpu.mtbf",   "xpu.mttr", "xpu.availability",  NULL,
 };
 
 #define BITSTREAM_PREFIX "xpu.fpga.bitstream."
@@ -208,7 +209,8 @@ static int check_keys(const struct xpu_platform *pf, const struct xpu_host_desc 
 			                "unknown property '%s' (expected xpu.kind, xpu.mem, "
 			                "xpu.mem.shared, xpu.mem.bw, xpu.launch, xpu.wake, "
 			                "xpu.class.CLASS, xpu.fpga.reconfig, "
-			                "xpu.fpga.bitstream.NAME or xpu.soc.budget)",
+			                "xpu.fpga.bitstream.NAME, xpu.soc.budget, xpu.mtbf, "
+			                "xpu.mttr or xpu.availability)",
 			                k);
 	}
 	return 0;
@@ -420,8 +422,32 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 		                "\"%s\"",
 		                v);
 	if ((rc = read_seconds(pf, h, line, "xpu.launch", &u.launch_latency, err)) < 0 ||
-	    (rc = read_seconds(pf, h, line, "xpu.wake", &u.wake_latency, err)) < 0)
+	    (rc = read_seconds(pf, h, line, "xpu.wake", &u.wake_latency, err)) < 0 ||
+	    (rc = read_seconds(pf, h, line, "xpu.mtbf", &u.mtbf, err)) < 0 ||
+	    (rc = read_seconds(pf, h, line, "xpu.mttr", &u.mttr, err)) < 0)
 		return rc;
+	/* failures: both rates or neither, positive, or a profile instead */
+	const char *mtbf = h->prop(h->ctx, "xpu.mtbf"), *mttr = h->prop(h->ctx, "xpu.mttr");
+	const char *profile = h->prop(h->ctx, "xpu.availability");
+	if ((mtbf != NULL) != (mttr != NULL))
+		return host_err(err, pf, line, h->name,
+		                "property '%s': given without '%s' (a unit that fails needs both "
+		                "the mean time between failures and the mean time to repair)",
+		                mtbf ? "xpu.mtbf" : "xpu.mttr", mtbf ? "xpu.mttr" : "xpu.mtbf");
+	if (mtbf && !(u.mtbf > 0))
+		return host_err(err, pf, line, h->name,
+		                "property 'xpu.mtbf': expected a positive duration such as 24h "
+		                "or 86400s, got \"%s\"",
+		                mtbf);
+	if (mttr && !(u.mttr > 0))
+		return host_err(err, pf, line, h->name,
+		                "property 'xpu.mttr': expected a positive duration such as 30min "
+		                "or 1800s, got \"%s\"",
+		                mttr);
+	if (profile && (mtbf || !*profile))
+		return host_err(err, pf, line, h->name, "property 'xpu.availability': %s",
+		                mtbf ? "give either a profile or xpu.mtbf and xpu.mttr, not both"
+		                     : "expected a profile file name, got \"\"");
 
 	/* Classes: naming any xpu.class.* makes the host a specialist, refusing the
 	 * classes it does not name; naming none keeps it a generalist at its speed. */
@@ -497,7 +523,9 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 		goto fail;
 	u.name = strdup(h->name);
 	u.pstates = calloc((size_t)h->npstates, sizeof(*u.pstates));
-	if (!u.name || !u.pstates)
+	if (profile)
+		u.availability = strdup(profile);
+	if (!u.name || !u.pstates || (profile && !u.availability))
 		goto nomem;
 	for (int i = 0; i < h->npstates; i++)
 		u.pstates[i].speed = h->speeds[i];
@@ -527,6 +555,7 @@ nomem:
 fail:
 	free(u.name);
 	free(u.pstates);
+	free(u.availability);
 	free_bitstreams(&u);
 	return rc;
 }
@@ -671,6 +700,7 @@ void xpu_platform_free(struct xpu_platform *pf)
 	for (int i = 0; i < pf->nunits; i++) {
 		free(pf->units[i].name);
 		free(pf->units[i].pstates);
+		free(pf->units[i].availability);
 		free_bitstreams(&pf->units[i]);
 	}
 	for (int i = 0; i < pf->npools; i++)

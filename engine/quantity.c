@@ -126,9 +126,12 @@ static const struct unit_suffix bw_units[] = {
     {NULL, 0},
 };
 
-/* Divisors (see parse_with_suffix). */
+/* Divisors (see parse_with_suffix); minutes to weeks as in SimGrid's time units (m,
+ * h, d, w), "min" as well, for times between failures. */
 static const struct unit_suffix time_units[] = {
-    {"s", 1}, {"ms", 1e3}, {"us", 1e6}, {"ns", 1e9}, {"ps", 1e12}, {NULL, 0},
+    {"s", 1},           {"ms", 1e3},         {"us", 1e6},       {"ns", 1e9},
+    {"ps", 1e12},       {"m", 1.0 / 60},     {"min", 1.0 / 60}, {"h", 1.0 / 3600},
+    {"d", 1.0 / 86400}, {"w", 1.0 / 604800}, {NULL, 0},
 };
 
 int xpu_parse_bytes(const char *s, double *out)

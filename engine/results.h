@@ -56,6 +56,10 @@ struct xpu_unit_stats {
 	double peak_mem;  /* bytes, peak of its memory pool's use by task footprints */
 	double peak_data; /* bytes, peak of its memory pool's use by data copies */
 	uint64_t tasks;
+	/* Simulated failures: how many, seconds down, core-seconds of work lost. */
+	uint64_t failures;
+	double down_s;
+	double lost_s;
 };
 
 /* Change points: one row each time a unit's state changes (a task starts or ends on

@@ -117,7 +117,20 @@ double xpu_unit_avail(const struct xpu_engine *e, int u)
 	double left = r->running_end - r->running * e->now;
 	if (left < 0)
 		left = 0;
-	return e->now + (left + r->queued_pred) / cores;
+	double from = e->now;
+	if (r->down) {
+		/* from its expected repair: the mean repair time under the rate model,
+		 * the profile's next change, or never */
+		const struct xpu_avail *a = &e->avail[u];
+		from = a->n == 0 && a->mttr > 0 ? fmax(e->now, r->down_since + a->mttr)
+		                                : r->next_change;
+	}
+	return from + (left + r->queued_pred) / cores;
+}
+
+int xpu_unit_up(const struct xpu_engine *e, int u)
+{
+	return u >= 0 && u < e->pf->nunits && !e->u[u].down;
 }
 
 int xpu_unit_queued(const struct xpu_engine *e, int u)

@@ -152,14 +152,20 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 	}
 	free(waits);
 
-	double energy = link_energy_j, busy = 0, cores = 0;
+	double energy = link_energy_j, busy = 0, cores = 0, failures = 0, down = 0, lost = 0;
 	for (int u = 0; u < nunits; u++) {
 		if (us) {
 			energy += us[u].energy_j;
 			busy += us[u].busy_s;
+			failures += (double)us[u].failures;
+			down += us[u].down_s;
+			lost += us[u].lost_s;
 		}
 		cores += pf->units[u].cores;
 	}
+	double reexec = 0;
+	for (uint32_t i = 0; i < ntasks; i++)
+		reexec += w->tasks[i].attempts > 1;
 	double util = makespan > 0 && cores > 0 ? busy / (makespan * cores) : 0;
 
 	s->n = 0;
@@ -180,6 +186,12 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 	put(s, "offloaded", 0);
 	put(s, "link_energy_j", link_energy_j);
 	put(s, "mean_utilisation", util);
+	/* Simulated unit failures (0 without them): failures, unit-seconds down, core-
+	 * seconds of work lost, tasks that ran more than once. */
+	put(s, "unit_failures", failures);
+	put(s, "unavailability_s", down);
+	put(s, "lost_work_s", lost);
+	put(s, "tasks_reexecuted", reexec);
 }
 
 double xpu_summary_get(const struct xpu_summary *s, const char *key)

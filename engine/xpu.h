@@ -26,7 +26,7 @@ extern "C" {
 
 /* Versions of the ops tables. Tables only grow at their end: version N+1 is version
  * N plus members appended. */
-#define XPU_SCHED_VERSION   2 /* 2: on_inputs */
+#define XPU_SCHED_VERSION   3 /* 2: on_inputs; 3: on_unit_failed */
 #define XPU_MEM_VERSION     1
 #define XPU_POWER_VERSION   1
 #define XPU_OFFLOAD_VERSION 1
@@ -122,6 +122,11 @@ struct xpu_unit {
 	/* Whole-SoC power budget in watts shared by every unit of the SoC, from
 	 * xpu.soc.budget; 0 = none. Recorded only: power policies may enforce it. */
 	double soc_budget_w;
+	/* Simulated failures, from xpu.mtbf and xpu.mttr (mean seconds between failures
+	 * and to repair; 0 = never fails) or xpu.availability (a profile file, as
+	 * written; the driver reads it). --failures overrides them. */
+	double mtbf, mttr;
+	char *availability;
 };
 
 struct xpu_mempool {
@@ -160,7 +165,9 @@ int xpu_platform_route(const struct xpu_platform *pf, int src, int dst, double *
  *                 |                   ^  |  \            ^
  *                 +-------------------+  |   +-> STAGING -+  (inputs moving)
  *                                        +-> WAITING_MEM -+  (at the head, no memory)
- *   any state before DONE -> FAILED; RUNNING -> READY when a failed launch is retried. */
+ *   any state before DONE -> FAILED; RUNNING -> READY when a failed launch is retried
+ *   or a unit failure stops it and the policy re-executes it elsewhere; RUNNING ->
+ *   PLACED when a unit failure stops it and it waits for the unit's repair. */
 enum xpu_task_state {
 	XPU_TASK_PENDING,     /* not yet submitted (submit time in the future) */
 	XPU_TASK_SUBMITTED,   /* submitted, not placed, waiting for dependencies */
@@ -257,6 +264,8 @@ struct xpu_task {
 	double order;     /* order key in its unit's queue */
 	uint64_t mem_handle;
 	void *sched_data; /* the sched policy's: set with xpu_task_set_sched_data */
+	uint32_t attempts; /* times it started: more than 1 after unit failures */
+	double lost_s;     /* seconds of its runs stopped by unit failures */
 };
 
 /* ------------------------------------------------------------------ engine services */
@@ -296,6 +305,10 @@ double xpu_comm_time(const struct xpu_engine *e, int src, int dst, double bytes)
 /* Earliest time unit u is predicted to be free: now, plus what is left of its running
  * tasks, plus the predictions of the tasks queued on it, spread over its cores. */
 double xpu_unit_avail(const struct xpu_engine *e, int u);
+
+/* 1 when unit u is up, 0 while it is down (a simulated failure, until its repair).
+ * xpu_unit_avail of a down unit counts from its expected repair. */
+int xpu_unit_up(const struct xpu_engine *e, int u);
 
 /* Tasks waiting in u's queue, and tasks running on u. */
 int xpu_unit_queued(const struct xpu_engine *e, int u);
@@ -405,6 +418,12 @@ struct xpu_sched_ops {
 	 * arrived); t may still wait for its turn or its memory. For prefetch-aware
 	 * policies. Default: nothing. */
 	void (*on_inputs)(struct xpu_sched *s, const struct xpu_task *t, int u);
+	/* Version 3. Unit u failed (simulated failures: --failures, or the platform's
+	 * xpu.mtbf) while t ran on it; its work so far is lost. Return 1 to re-execute t
+	 * elsewhere (the engine takes t off u and reports it ready again: on_ready), 0
+	 * to have it wait at the head of u's queue for u's repair. Tasks queued on u
+	 * wait for the repair either way. Default: 0. */
+	int (*on_unit_failed)(struct xpu_sched *s, const struct xpu_task *t, int u);
 };
 
 struct xpu_sched {

@@ -14,7 +14,7 @@
 #include "results.h"
 
 /* Bumped when a reader of version N could misread a file of version N+1. */
-#define XPU_RESULTS_SCHEMA 2
+#define XPU_RESULTS_SCHEMA 3
 
 /* ------------------------------------------------------------------ HDF5 errors */
 
@@ -230,8 +230,8 @@ static int write_run(struct writer *w, hid_t file, const struct xpu_run_info *ri
 }
 
 static const char *const task_columns[] = {
-    "id",     "unit",     "class",     "submit", "ready",    "start",    "end",
-    "energy", "bytes_in", "predicted", "status", "deadline", "priority", "width",
+    "id",       "unit",      "class",  "submit",   "ready",    "start", "end",      "energy",
+    "bytes_in", "predicted", "status", "deadline", "priority", "width", "attempts", "lost_s",
 };
 #define NTASK_COLUMNS (sizeof(task_columns) / sizeof(task_columns[0]))
 
@@ -318,6 +318,13 @@ static int write_tasks(struct writer *w, hid_t file, const struct xpu_workload *
 	for (size_t i = 0; i < n; i++)
 		iv[i] = (int32_t)tk[i].width;
 	col_i32(w, g, "width", n, iv);
+	/* simulated unit failures: starts (more than 1 after a failure), seconds lost */
+	for (size_t i = 0; i < n; i++)
+		iv[i] = (int32_t)tk[i].attempts;
+	col_i32(w, g, "attempts", n, iv);
+	for (size_t i = 0; i < n; i++)
+		d[i] = tk[i].lost_s;
+	col_f64(w, g, "lost_s", n, d);
 out:
 	free(d);
 	free(iv);
@@ -374,10 +381,15 @@ static int write_units(struct writer *w, hid_t file, const struct xpu_platform *
 	UNIT_COL(bytes_out);
 	UNIT_COL(peak_mem);
 	UNIT_COL(peak_data);
+	UNIT_COL(down_s);
+	UNIT_COL(lost_s);
 #undef UNIT_COL
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].tasks : 0;
 	dset_write(w, g, "tasks", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);
+	for (size_t u = 0; u < n; u++)
+		cnt[u] = us ? us[u].failures : 0;
+	dset_write(w, g, "failures", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);
 
 	for (size_t u = 0; u < n; u++)
 		for (int p = 0; p < maxp; p++) {

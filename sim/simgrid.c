@@ -54,7 +54,9 @@ int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, cha
                          int *line);
 int xpu_sg_run(char *msg, size_t len);
 int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
-void xpu_sg_execute_threads(double flops_per_thread, int threads);
+sg_exec_t xpu_sg_exec_start(double flops_per_thread, int threads);
+int xpu_sg_exec_wait(sg_exec_t exec);
+void xpu_sg_exec_cancel(sg_exec_t exec);
 void xpu_sg_routes_record(void);
 int xpu_sg_route(sg_host_t src, sg_host_t dst, double *latency, double *bandwidth);
 
@@ -79,6 +81,9 @@ struct worker {
 	sg_sem_t wake;         /* released once per job handed over */
 	struct worker *next_idle;
 	struct worker *next_all;
+	struct worker *next_of_unit; /* the unit's workers, for a failure */
+	sg_exec_t exec;              /* the execution it waits for, NULL when none */
+	int cancelled;               /* its job was stopped by a unit failure */
 	struct job job;
 };
 
@@ -88,6 +93,7 @@ struct sim_unit {
 	int has_power; /* wattage_per_state given: SimGrid can report energy */
 	int nworkers;  /* created so far, at most the unit's cores */
 	struct worker *idle;
+	struct worker *workers; /* all of them */
 	/* Launches waiting for a core: a ring, grown by doubling. */
 	struct job *q;
 	size_t qhead, qlen, qcap;
@@ -171,14 +177,19 @@ static void worker_main(int argc, char **argv)
 	struct sim_unit *u = w->unit;
 	sg_sem_acquire(w->wake);
 	for (;;) {
+		int status = 0;
 		if (u) {
-			if (w->job.threads > 1)
-				xpu_sg_execute_threads(w->job.amount, w->job.threads);
-			else
-				sg_actor_execute(w->job.amount);
+			/* cancellable, for simulated unit failures (sim_cancel_unit) */
+			w->exec = xpu_sg_exec_start(w->job.amount, w->job.threads);
+			status = xpu_sg_exec_wait(w->exec);
+			w->exec = NULL;
 		} else
 			sg_host_sendto(w->job.src, w->job.dst, w->job.amount);
 		uint64_t cookie = w->job.cookie;
+		/* Stopped by a failure (even one that came as the work ended, before this
+		 * actor ran again): the engine has taken the task back; nothing to report. */
+		int cancelled = w->cancelled;
+		w->cancelled = 0;
 		/* Take the next waiting launch at once, or go idle, before reporting: the
 		 * engine may launch again as soon as it hears of this completion. */
 		int more = u && u->qlen > 0;
@@ -193,8 +204,10 @@ static void worker_main(int argc, char **argv)
 			w->next_idle = s->xfer_idle;
 			s->xfer_idle = w;
 		}
-		s->inflight--;
-		push_event(s, u ? XPU_EV_DONE : XPU_EV_COPY, cookie, 0);
+		if (!cancelled) {
+			s->inflight--;
+			push_event(s, u ? XPU_EV_DONE : XPU_EV_COPY, cookie, status ? -EIO : 0);
+		}
 		if (!more)
 			sg_sem_acquire(w->wake);
 	}
@@ -223,6 +236,10 @@ static struct worker *spawn(struct sim *s, struct sim_unit *u, sg_host_t host,
 	w->wake = sg_sem_init(1); /* the job is handed over with it */
 	w->next_all = s->all;
 	s->all = w;
+	if (u) {
+		w->next_of_unit = u->workers;
+		u->workers = w;
+	}
 	char name[96];
 	if (u)
 		snprintf(name, sizeof(name), "xpu-worker:%s:%d", sg_host_get_name(host),
@@ -697,6 +714,28 @@ static int sim_wait(struct xpu_backend *be, double until, struct xpu_event *ev, 
 	return n;
 }
 
+/* A unit failure: its executions stop now (their workers hear of it and report
+ * nothing), and the launches waiting for one of its cores are dropped. */
+static int sim_cancel_unit(struct xpu_backend *be, int unit)
+{
+	struct sim *s = be->priv;
+	if (unit < 0 || unit >= s->nunits)
+		return -EINVAL;
+	struct sim_unit *u = &s->u[unit];
+	int n = (int)u->qlen;
+	s->inflight -= (long)u->qlen;
+	u->qlen = 0;
+	u->qhead = 0;
+	for (struct worker *w = u->workers; w; w = w->next_of_unit)
+		if (w->exec && !w->cancelled) {
+			w->cancelled = 1;
+			xpu_sg_exec_cancel(w->exec);
+			s->inflight--;
+			n++;
+		}
+	return n;
+}
+
 static int sim_set_pstate(struct xpu_backend *be, int unit, int pstate)
 {
 	struct sim *s = be->priv;
@@ -755,4 +794,5 @@ const struct xpu_backend_ops xpu_backend_sim = {
     .read_energy = sim_read_energy,
     .read_link_energy = sim_read_link_energy,
     .close = sim_close,
+    .cancel_unit = sim_cancel_unit,
 };

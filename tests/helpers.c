@@ -221,7 +221,8 @@ static int legal_step(int from, int to)
 	    {XPU_TASK_PLACED, XPU_TASK_STAGING},      {XPU_TASK_STAGING, XPU_TASK_PLACED},
 	    {XPU_TASK_PLACED, XPU_TASK_WAITING_MEM},  {XPU_TASK_PLACED, XPU_TASK_RUNNING},
 	    {XPU_TASK_WAITING_MEM, XPU_TASK_RUNNING}, {XPU_TASK_RUNNING, XPU_TASK_DONE},
-	    {XPU_TASK_RUNNING, XPU_TASK_READY},
+	    {XPU_TASK_RUNNING, XPU_TASK_READY}, /* retried elsewhere */
+	    {XPU_TASK_RUNNING, XPU_TASK_PLACED}, /* a unit failure: waits for the repair */
 	};
 	if (to == XPU_TASK_FAILED)
 		return from != XPU_TASK_DONE && from != XPU_TASK_FAILED;

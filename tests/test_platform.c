@@ -112,7 +112,15 @@ Test(platform_parse, durations)
 	cr_assert_eq(v, 1e-8);
 	cr_assert_eq(xpu_parse_seconds("0", &v), 0);
 	cr_assert_eq(v, 0);
-	static const char *const bad[] = {"5 parsecs", "-1s", "1h", "us", "", "1e400s", NULL};
+	/* minutes to weeks, as SimGrid reads them (times between failures) */
+	cr_assert_eq(xpu_parse_seconds("1h", &v), 0);
+	cr_assert_eq(v, 3600);
+	cr_assert_eq(xpu_parse_seconds("30min", &v), 0);
+	cr_assert_eq(v, 1800);
+	cr_assert_eq(xpu_parse_seconds("2d", &v), 0);
+	cr_assert_eq(v, 172800);
+	static const char *const bad[] = {"5 parsecs", "-1s",    "1hr", "us",
+	                                  "",          "1e400s", "1y",  NULL};
 	for (const char *const *s = bad; *s; s++)
 		cr_expect_eq(xpu_parse_seconds(*s, &v), -EINVAL, "\"%s\" was accepted", *s);
 }

@@ -162,7 +162,7 @@ Test(states, transition_table_allows_the_lifecycle_and_refuses_the_rest)
 	    {XPU_TASK_DONE, XPU_TASK_FAILED, 0},
 	    {XPU_TASK_FAILED, XPU_TASK_DONE, 0},
 	    {XPU_TASK_DONE, XPU_TASK_READY, 0},
-	    {XPU_TASK_RUNNING, XPU_TASK_PLACED, 0},
+	    {XPU_TASK_RUNNING, XPU_TASK_PLACED, 1}, /* a unit failure: wait for repair */
 	    {XPU_TASK_WAITING_MEM, XPU_TASK_PLACED, 0},
 	    {XPU_TASK_READY, XPU_TASK_SUBMITTED, 0},
 	    {XPU_TASK_PLACED, XPU_TASK_DONE, 0},

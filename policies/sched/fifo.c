@@ -26,6 +26,16 @@ static const struct xpu_task *fifo_pick(struct xpu_sched *s, const struct xpu_un
 	return xpu_readyq_take(s->priv, s->eng, u->index);
 }
 
+/* A unit failure stopped t on u: run it again wherever the policy now places it
+ * (a failed unit counts as busy until its expected repair, see xpu_unit_avail). */
+static int fifo_on_unit_failed(struct xpu_sched *s, const struct xpu_task *t, int u)
+{
+	(void)s;
+	(void)t;
+	(void)u;
+	return 1;
+}
+
 const struct xpu_sched_ops xpu_sched_fifo = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "fifo",
@@ -33,5 +43,6 @@ const struct xpu_sched_ops xpu_sched_fifo = {
     .init = fifo_init,
     .fini = fifo_fini,
     .on_ready = fifo_on_ready,
+    .on_unit_failed = fifo_on_unit_failed,
     .pick = fifo_pick,
 };

@@ -23,9 +23,20 @@ static void ll_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 		xpu_place(s->eng, t, best, xpu_now(s->eng));
 }
 
+/* A unit failure stopped t on u: run it again wherever the policy now places it
+ * (a failed unit counts as busy until its expected repair, see xpu_unit_avail). */
+static int ll_on_unit_failed(struct xpu_sched *s, const struct xpu_task *t, int u)
+{
+	(void)s;
+	(void)t;
+	(void)u;
+	return 1;
+}
+
 const struct xpu_sched_ops xpu_sched_least_loaded = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "least-loaded",
              .description = "ready tasks to the unit predicted free first (queued + running work)"},
     .on_ready = ll_on_ready,
+    .on_unit_failed = ll_on_unit_failed,
 };

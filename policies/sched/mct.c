@@ -28,10 +28,21 @@ static void mct_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 		xpu_place(e, t, best, xpu_now(e));
 }
 
+/* A unit failure stopped t on u: run it again wherever the policy now places it
+ * (a failed unit counts as busy until its expected repair, see xpu_unit_avail). */
+static int mct_on_unit_failed(struct xpu_sched *s, const struct xpu_task *t, int u)
+{
+	(void)s;
+	(void)t;
+	(void)u;
+	return 1;
+}
+
 const struct xpu_sched_ops xpu_sched_mct = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "mct",
              .description =
                  "each ready task to the unit of minimum completion time (Maheswaran 1999)"},
     .on_ready = mct_on_ready,
+    .on_unit_failed = mct_on_unit_failed,
 };

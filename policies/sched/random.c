@@ -35,10 +35,21 @@ static void rnd_on_ready(struct xpu_sched *s, const struct xpu_task *t)
 	xpu_place(e, t, pick, xpu_now(e));
 }
 
+/* A unit failure stopped t on u: run it again wherever the policy now places it
+ * (a failed unit counts as busy until its expected repair, see xpu_unit_avail). */
+static int rnd_on_unit_failed(struct xpu_sched *s, const struct xpu_task *t, int u)
+{
+	(void)s;
+	(void)t;
+	(void)u;
+	return 1;
+}
+
 const struct xpu_sched_ops xpu_sched_random = {
     .head = {.version = XPU_SCHED_VERSION,
              .name = "random",
              .description =
                  "ready tasks to a random unit weighted by its speed for the task (seeded)"},
     .on_ready = rnd_on_ready,
+    .on_unit_failed = rnd_on_unit_failed,
 };

@@ -1,0 +1,128 @@
+/* failures.c — simulated unit failures: when each unit fails and when it is repaired.
+ *
+ * A unit's availability (struct xpu_avail, given by the driver from --failures or the
+ * platform's xpu.mtbf, xpu.mttr and xpu.availability) is either a rate model, failures
+ * and repairs at exponentially distributed times of means mtbf and mttr, or a profile
+ * of state changes, possibly repeated. The schedule depends only on the availability
+ * and the seed, drawn from its own random stream in time order, and every change is
+ * timed from the previous change rather than from when the engine saw it: the same
+ * units fail at the same instants under every policy, which a comparison of policies
+ * needs. The engine applies the changes (eng_unit_down, eng_unit_up in engine.c). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "engine_impl.h"
+
+/* xoshiro256** (Blackman and Vigna, 2018), the failure schedule's own stream. */
+static uint64_t draw(uint64_t *s)
+{
+	uint64_t x = s[1] * 5;
+	uint64_t result = ((x << 7) | (x >> 57)) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = (s[3] << 45) | (s[3] >> 19);
+	return result;
+}
+
+/* Exponentially distributed, of the given mean: -mean ln U with U in (0, 1). */
+static double expo(struct xpu_engine *e, double mean)
+{
+	double u = ((double)(draw(e->fail_rng) >> 11) + 0.5) * 0x1.0p-53;
+	return -mean * log(u);
+}
+
+/* Unit u's next change after the one at time `from` (its state is already the new
+ * one): INFINITY when it has none. */
+static double next_change(struct xpu_engine *e, int u, double from)
+{
+	const struct xpu_avail *a = &e->avail[u];
+	struct unit_rt *r = &e->u[u];
+	if (a->n > 0) {
+		/* the profile's next entry that changes the state; one whole repetition
+		 * without one means none ever will */
+		for (uint32_t seen = 0; seen <= a->n; seen++) {
+			if (r->prof_i >= a->n) {
+				if (!(a->period > 0))
+					return INFINITY;
+				r->prof_base += a->period;
+				r->prof_i = 0;
+			}
+			if ((a->up[r->prof_i] != 0) == r->down)
+				return r->prof_base + a->at[r->prof_i];
+			r->prof_i++;
+		}
+		return INFINITY;
+	}
+	if (a->mtbf > 0 && a->mttr > 0)
+		return from + expo(e, r->down ? a->mttr : a->mtbf);
+	return INFINITY;
+}
+
+static int schedule(struct xpu_engine *e, int u, double from)
+{
+	double t = next_change(e, u, from);
+	e->u[u].next_change = t;
+	if (!isfinite(t))
+		return 0;
+	return xpu_heap_push(&e->fail_q, t, e->seq++, (uint32_t)u);
+}
+
+int xpu_fail_setup(struct xpu_engine *e)
+{
+	int n = e->pf->nunits;
+	for (int u = 0; u < n; u++)
+		e->u[u].next_change = INFINITY;
+	if (!e->avail)
+		return 0;
+	/* splitmix64 from the seed, offset from the policies' stream */
+	uint64_t z = e->rng[0] ^ 0x6661696c75726573ULL; /* "failures" */
+	for (int i = 0; i < 4; i++) {
+		z += 0x9e3779b97f4a7c15ULL;
+		uint64_t x = z;
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+		e->fail_rng[i] = x ^ (x >> 31);
+	}
+	for (int u = 0; u < n; u++) {
+		int rc = schedule(e, u, 0);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+double xpu_fail_next(const struct xpu_engine *e)
+{
+	const struct xpu_hent *h = e->avail ? xpu_heap_top(&e->fail_q) : NULL;
+	return h ? h->key : INFINITY;
+}
+
+void xpu_fail_due(struct xpu_engine *e)
+{
+	const struct xpu_hent *h;
+	while (!e->rc && (h = xpu_heap_top(&e->fail_q)) && h->key <= e->now) {
+		struct xpu_hent top = xpu_heap_remove(&e->fail_q, 0);
+		int u = (int)top.task;
+		if (e->u[u].down)
+			eng_unit_up(e, u);
+		else
+			eng_unit_down(e, u);
+		if (e->avail[u].n > 0)
+			e->u[u].prof_i++; /* that entry is applied */
+		if (schedule(e, u, top.key))
+			eng_fatal(e, -ENOMEM, "failure schedule");
+	}
+}
+
+void xpu_fail_teardown(struct xpu_engine *e)
+{
+	xpu_heap_free(&e->fail_q);
+	free(e->run_next);
+	free(e->run_prev);
+	e->run_next = e->run_prev = NULL;
+}
