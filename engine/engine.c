@@ -9,6 +9,8 @@
 #include "engine_impl.h"
 
 #define MAX_EVENTS 256
+/* A task stopped by unit failures this many times fails: the livelock guard. */
+#define XPU_MAX_ATTEMPTS 1000
 
 /* ------------------------------------------------------------------ task states */
 
@@ -535,6 +537,37 @@ static void task_done(struct xpu_engine *e, struct xpu_task *t)
 	}
 }
 
+/* Completions and copies the backend reported. */
+static void handle_events(struct xpu_engine *e, const struct xpu_event *ev, int n)
+{
+	for (int i = 0; i < n; i++) {
+		e->in_flight--;
+		if (ev[i].type == XPU_EV_DONE) {
+			struct xpu_task *t = &e->w->tasks[ev[i].cookie];
+			t->parts = 0;
+			run_unlink(e, t);
+			if (ev[i].status) {
+				int u = t->unit;
+				release(e, t);
+				if (e->sched.ops->on_failed &&
+				    e->sched.ops->on_failed(&e->sched, t, u)) {
+					/* the policy tries elsewhere: unplace, ready again */
+					xpu_data_unplaced(e, t, u);
+					t->unit = -1;
+					t->bytes_in = 0;
+					make_ready(e, t);
+					continue;
+				}
+				fail_task(e, t);
+				continue;
+			}
+			task_done(e, t);
+			continue;
+		}
+		xpu_data_copy_done(e, ev[i].cookie, ev[i].status);
+	}
+}
+
 /* ------------------------------------------------------------------ unit failures */
 
 /* Unit u fails now: the backend stops its launches; each task running there loses
@@ -556,6 +589,11 @@ void eng_unit_down(struct xpu_engine *e, int u)
 		fatal(e, n, "backend cancel_unit");
 		return;
 	}
+	/* Work that ended in this very instant ended before the failure: the backend
+	 * reported it while stopping the rest; those tasks are done, not lost. */
+	struct xpu_event ev[MAX_EVENTS];
+	while ((n = e->be->ops->wait(e->be, e->now, ev, MAX_EVENTS)) > 0)
+		handle_events(e, ev, n);
 	while (r->run_head != XPU_NO_TASK) {
 		struct xpu_task *t = &e->w->tasks[r->run_head];
 		run_unlink(e, t);
@@ -565,6 +603,12 @@ void eng_unit_down(struct xpu_engine *e, int u)
 		t->lost_s += lost;
 		e->us[u].lost_s += lost * t->width;
 		release(e, t);
+		if (t->attempts >= XPU_MAX_ATTEMPTS) {
+			/* it never fits between this unit's failures: give up rather than
+			 * loop for ever (a profile that repeats a gap too short for it) */
+			fail_task(e, t);
+			continue;
+		}
 		int elsewhere =
 		    e->sched.ops->on_unit_failed && e->sched.ops->on_unit_failed(&e->sched, t, u);
 		if (elsewhere) {
@@ -891,33 +935,7 @@ void xpu_engine_loop(void *arg)
 		 * would never advance it. */
 		if (n == 0 && e->now < until && isfinite(until))
 			e->now = until;
-		for (int i = 0; i < n; i++) {
-			e->in_flight--;
-			if (ev[i].type == XPU_EV_DONE) {
-				struct xpu_task *t = &e->w->tasks[ev[i].cookie];
-				t->parts = 0;
-				run_unlink(e, t);
-				if (ev[i].status) {
-					int u = t->unit;
-					release(e, t);
-					if (e->sched.ops->on_failed &&
-					    e->sched.ops->on_failed(&e->sched, t, u)) {
-						/* the policy tries elsewhere: unplace, ready again
-						 */
-						xpu_data_unplaced(e, t, u);
-						t->unit = -1;
-						t->bytes_in = 0;
-						make_ready(e, t);
-						continue;
-					}
-					fail_task(e, t);
-					continue;
-				}
-				task_done(e, t);
-				continue;
-			}
-			xpu_data_copy_done(e, ev[i].cookie, ev[i].status);
-		}
+		handle_events(e, ev, n);
 		if (e->now >= next_fail)
 			xpu_fail_due(e);
 		if (e->now >= e->next_gov) {

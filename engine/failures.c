@@ -36,9 +36,9 @@ static double expo(struct xpu_engine *e, double mean)
 	return -mean * log(u);
 }
 
-/* Unit u's next change after the one at time `from` (its state is already the new
- * one): INFINITY when it has none. */
-static double next_change(struct xpu_engine *e, int u, double from)
+/* Unit u's next change after the one at time `from`, which leaves it down or up:
+ * INFINITY when it has none. */
+static double next_change(struct xpu_engine *e, int u, double from, int down)
 {
 	const struct xpu_avail *a = &e->avail[u];
 	struct unit_rt *r = &e->u[u];
@@ -52,20 +52,20 @@ static double next_change(struct xpu_engine *e, int u, double from)
 				r->prof_base += a->period;
 				r->prof_i = 0;
 			}
-			if ((a->up[r->prof_i] != 0) == r->down)
+			if ((a->up[r->prof_i] != 0) == down)
 				return r->prof_base + a->at[r->prof_i];
 			r->prof_i++;
 		}
 		return INFINITY;
 	}
 	if (a->mtbf > 0 && a->mttr > 0)
-		return from + expo(e, r->down ? a->mttr : a->mtbf);
+		return from + expo(e, down ? a->mttr : a->mtbf);
 	return INFINITY;
 }
 
-static int schedule(struct xpu_engine *e, int u, double from)
+static int schedule(struct xpu_engine *e, int u, double from, int down)
 {
-	double t = next_change(e, u, from);
+	double t = next_change(e, u, from, down);
 	e->u[u].next_change = t;
 	if (!isfinite(t))
 		return 0;
@@ -89,7 +89,7 @@ int xpu_fail_setup(struct xpu_engine *e)
 		e->fail_rng[i] = x ^ (x >> 31);
 	}
 	for (int u = 0; u < n; u++) {
-		int rc = schedule(e, u, 0);
+		int rc = schedule(e, u, 0, 0);
 		if (rc)
 			return rc;
 	}
@@ -108,14 +108,18 @@ void xpu_fail_due(struct xpu_engine *e)
 	while (!e->rc && (h = xpu_heap_top(&e->fail_q)) && h->key <= e->now) {
 		struct xpu_hent top = xpu_heap_remove(&e->fail_q, 0);
 		int u = (int)top.task;
-		if (e->u[u].down)
-			eng_unit_up(e, u);
-		else
-			eng_unit_down(e, u);
+		int down = !e->u[u].down;
 		if (e->avail[u].n > 0)
 			e->u[u].prof_i++; /* that entry is applied */
-		if (schedule(e, u, top.key))
+		/* the next change first: policies asked during this one see the repair */
+		if (schedule(e, u, top.key, down)) {
 			eng_fatal(e, -ENOMEM, "failure schedule");
+			return;
+		}
+		if (down)
+			eng_unit_down(e, u);
+		else
+			eng_unit_up(e, u);
 	}
 }
 

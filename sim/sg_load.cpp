@@ -39,9 +39,6 @@ int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, cha
 int xpu_sg_run(char *msg, size_t len);
 int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
 void xpu_sg_execute_threads(double flops_per_thread, int threads);
-sg_exec_t xpu_sg_exec_start(double flops_per_thread, int threads);
-int xpu_sg_exec_wait(sg_exec_t exec);
-void xpu_sg_exec_cancel(sg_exec_t exec);
 }
 
 namespace
@@ -167,40 +164,4 @@ int xpu_sg_host_prop_names(sg_host_t host, const char ***names)
 void xpu_sg_execute_threads(double flops_per_thread, int threads)
 {
 	simgrid::s4u::this_actor::exec_init(flops_per_thread)->set_thread_count(threads)->wait();
-}
-
-/* A cancellable execution on the calling actor's host: started here, its reference
- * held by the caller until xpu_sg_exec_wait returns (SimGrid's C sg_exec_cancel drops
- * a reference too, which a waiting actor still holds, so cancelling goes through
- * xpu_sg_exec_cancel instead). */
-sg_exec_t xpu_sg_exec_start(double flops_per_thread, int threads)
-{
-	simgrid::s4u::ExecPtr e = simgrid::s4u::this_actor::exec_init(flops_per_thread);
-	if (threads > 1)
-		e->set_thread_count(threads);
-	e->start();
-	simgrid::s4u::Exec *raw = e.get();
-	intrusive_ptr_add_ref(raw); /* the caller's reference */
-	return raw;
-}
-
-/* Waits for it and gives the caller's reference up: 0 when it ran to completion,
- * -ECANCELED when xpu_sg_exec_cancel stopped it, -EIO on another failure. */
-int xpu_sg_exec_wait(sg_exec_t exec)
-{
-	simgrid::s4u::ExecPtr e(exec, false);
-	try {
-		e->wait();
-		return 0;
-	} catch (const simgrid::CancelException &) {
-		return -ECANCELED;
-	} catch (const std::exception &) {
-		return -EIO;
-	}
-}
-
-/* Stops an execution an actor waits for; that actor's wait returns -ECANCELED. */
-void xpu_sg_exec_cancel(sg_exec_t exec)
-{
-	exec->cancel();
 }

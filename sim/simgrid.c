@@ -54,9 +54,7 @@ int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, cha
                          int *line);
 int xpu_sg_run(char *msg, size_t len);
 int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
-sg_exec_t xpu_sg_exec_start(double flops_per_thread, int threads);
-int xpu_sg_exec_wait(sg_exec_t exec);
-void xpu_sg_exec_cancel(sg_exec_t exec);
+void xpu_sg_execute_threads(double flops_per_thread, int threads);
 void xpu_sg_routes_record(void);
 int xpu_sg_route(sg_host_t src, sg_host_t dst, double *latency, double *bandwidth);
 
@@ -82,8 +80,9 @@ struct worker {
 	struct worker *next_idle;
 	struct worker *next_all;
 	struct worker *next_of_unit; /* the unit's workers, for a failure */
-	sg_exec_t exec;              /* the execution it waits for, NULL when none */
-	int cancelled;               /* its job was stopped by a unit failure */
+	sg_actor_t actor;
+	int busy;   /* holds a job (not on the idle list) */
+	int killed; /* by a unit failure */
 	struct job job;
 };
 
@@ -177,19 +176,18 @@ static void worker_main(int argc, char **argv)
 	struct sim_unit *u = w->unit;
 	sg_sem_acquire(w->wake);
 	for (;;) {
-		int status = 0;
 		if (u) {
-			/* cancellable, for simulated unit failures (sim_cancel_unit) */
-			w->exec = xpu_sg_exec_start(w->job.amount, w->job.threads);
-			status = xpu_sg_exec_wait(w->exec);
-			w->exec = NULL;
+			if (w->job.threads > 1)
+				xpu_sg_execute_threads(w->job.amount, w->job.threads);
+			else
+				sg_actor_execute(w->job.amount);
 		} else
 			sg_host_sendto(w->job.src, w->job.dst, w->job.amount);
+		/* Killed by a unit failure in the instant its work ended: SimGrid may let
+		 * it resume once before it dies, and the engine has taken the task back. */
+		if (w->killed)
+			return;
 		uint64_t cookie = w->job.cookie;
-		/* Stopped by a failure (even one that came as the work ended, before this
-		 * actor ran again): the engine has taken the task back; nothing to report. */
-		int cancelled = w->cancelled;
-		w->cancelled = 0;
 		/* Take the next waiting launch at once, or go idle, before reporting: the
 		 * engine may launch again as soon as it hears of this completion. */
 		int more = u && u->qlen > 0;
@@ -198,16 +196,15 @@ static void worker_main(int argc, char **argv)
 			u->qhead = (u->qhead + 1) % u->qcap;
 			u->qlen--;
 		} else if (u) {
+			w->busy = 0;
 			w->next_idle = u->idle;
 			u->idle = w;
 		} else {
 			w->next_idle = s->xfer_idle;
 			s->xfer_idle = w;
 		}
-		if (!cancelled) {
-			s->inflight--;
-			push_event(s, u ? XPU_EV_DONE : XPU_EV_COPY, cookie, status ? -EIO : 0);
-		}
+		s->inflight--;
+		push_event(s, u ? XPU_EV_DONE : XPU_EV_COPY, cookie, 0);
 		if (!more)
 			sg_sem_acquire(w->wake);
 	}
@@ -247,6 +244,8 @@ static struct worker *spawn(struct sim *s, struct sim_unit *u, sg_host_t host,
 	else
 		snprintf(name, sizeof(name), "xpu-transfer:%d", s->nxfer);
 	sg_actor_t a = sg_actor_init(name, host);
+	w->actor = a;
+	w->busy = 1;
 	sg_actor_set_data(a, w);
 	sg_actor_set_stacksize(a, WORKER_STACK_KIB);
 	sg_actor_start(a, worker_main, 0, NULL);
@@ -626,6 +625,7 @@ static int sim_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	struct worker *w = u->idle;
 	if (w) {
 		u->idle = w->next_idle;
+		w->busy = 1;
 		w->job = j;
 		s->inflight++;
 		sg_sem_release(w->wake);
@@ -714,25 +714,37 @@ static int sim_wait(struct xpu_backend *be, double until, struct xpu_event *ev, 
 	return n;
 }
 
-/* A unit failure: its executions stop now (their workers hear of it and report
- * nothing), and the launches waiting for one of its cores are dropped. */
+/* A unit failure: the workers running its launches are killed at once, as SimGrid
+ * kills the actors of a host that fails (their executions stop, and no event is ever
+ * reported for them), and the launches waiting for one of its cores are dropped. Its
+ * idle workers live on; new ones replace the dead when work comes back. */
 static int sim_cancel_unit(struct xpu_backend *be, int unit)
 {
 	struct sim *s = be->priv;
 	if (unit < 0 || unit >= s->nunits)
 		return -EINVAL;
+	/* First let the actors whose work ended in this instant report it: that work
+	 * ended before the failure. */
+	sg_actor_yield();
 	struct sim_unit *u = &s->u[unit];
 	int n = (int)u->qlen;
 	s->inflight -= (long)u->qlen;
 	u->qlen = 0;
 	u->qhead = 0;
-	for (struct worker *w = u->workers; w; w = w->next_of_unit)
-		if (w->exec && !w->cancelled) {
-			w->cancelled = 1;
-			xpu_sg_exec_cancel(w->exec);
-			s->inflight--;
-			n++;
+	struct worker **link = &u->workers;
+	while (*link) {
+		struct worker *w = *link;
+		if (!w->busy) {
+			link = &w->next_of_unit;
+			continue;
 		}
+		*link = w->next_of_unit; /* off the unit's list; freed at close */
+		w->killed = 1;
+		sg_actor_kill(w->actor);
+		u->nworkers--;
+		s->inflight--;
+		n++;
+	}
 	return n;
 }
 
