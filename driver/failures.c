@@ -2,6 +2,7 @@
  * engine's engine/failures.c draws and applies the schedule). */
 #include <errno.h>
 #include <limits.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,7 +169,12 @@ int xpu_failures_build(const char *spec, const struct xpu_platform *pf, struct x
 			char path[PATH_MAX];
 			struct profile *p;
 			beside(pf->path, un->availability, path, sizeof(path));
-			if (!(rc = profile_of(f, path, &p, err)))
+			if (access(path, R_OK))
+				rc = xpu_errf(err, pf->path, un->line,
+				              "host '%s': property 'xpu.availability': cannot read "
+				              "\"%s\": %s",
+				              un->name, path, strerror(errno));
+			else if (!(rc = profile_of(f, path, &p, err)))
 				set_profile(&f->avail[u], p);
 		}
 	}
@@ -263,7 +269,10 @@ int xpu_failures_build(const char *spec, const struct xpu_platform *pf, struct x
 			              "--failures: expected mtbf=...,mttr=... or profile=FILE (or "
 			              "'none')");
 		struct profile *p = NULL;
-		if (!rc && pname)
+		if (!rc && pname && access(pname, R_OK))
+			rc = xpu_errf(err, NULL, 0, "--failures: profile: cannot read \"%s\": %s",
+			              pname, strerror(errno));
+		else if (!rc && pname)
 			rc = profile_of(f, pname, &p, err);
 		free(pname);
 		for (int u = 0; u < n && !rc; u++) {

@@ -220,6 +220,14 @@ static int check_tag(const struct tag *t, const char *path, struct idset *hosts,
 {
 	const char *v;
 	double d;
+	if ((!strcmp(t->name, "host") || !strcmp(t->name, "link") || !strcmp(t->name, "cluster")) &&
+	    (v = attr(t, "state_file")))
+		return bad(err, path, t, "state_file",
+		           "no SimGrid state profile: SimGrid would turn the resource off under "
+		           "xpuopt's feet; give a unit's failures as <prop id=\"xpu.availability\" "
+		           "value=\"FILE\"/> (same format) or xpu.mtbf and xpu.mttr "
+		           "(platforms/README.md, \"Unit failures\")",
+		           v);
 	if (!strcmp(t->name, "host") || !strcmp(t->name, "cluster")) {
 		int rc = strcmp(t->name, "host") ? 0 : first_of_name(t, hosts, path, err);
 		if (rc)
