@@ -967,6 +967,8 @@ static void cpu_close(struct xpu_backend *be)
 	free_list(c->ev_head);
 	free(c->w);
 	free(c->snap);
+	free(c->ubusy_mark);
+	free(c->ujoules);
 	free(c->cpuid);
 	pthread_cond_destroy(&c->done);
 	pthread_mutex_destroy(&c->lock);
