@@ -53,6 +53,9 @@ extern const struct xpu_sched_ops xpu_sched_cpop, xpu_sched_peft, xpu_sched_mct,
     xpu_sched_ws, xpu_sched_priority, xpu_sched_random, xpu_sched_edf, xpu_sched_energy,
     xpu_sched_fallback, xpu_sched_fcfs, xpu_sched_easy, xpu_sched_conservative;
 extern const struct xpu_mem_ops xpu_mem_first_fit;
+extern const struct xpu_mem_ops xpu_mem_best_fit;
+extern const struct xpu_mem_ops xpu_mem_buddy;
+extern const struct xpu_mem_ops xpu_mem_tlsf;
 extern const struct xpu_power_ops xpu_power_performance, xpu_power_powersave;
 extern const struct xpu_offload_ops xpu_offload_local;
 

@@ -27,7 +27,7 @@ extern "C" {
 /* Versions of the ops tables. Tables only grow at their end: version N+1 is version
  * N plus members appended. */
 #define XPU_SCHED_VERSION   3 /* 2: on_inputs; 3: on_unit_failed */
-#define XPU_MEM_VERSION     1
+#define XPU_MEM_VERSION     2 /* 2: where, free_space */
 #define XPU_POWER_VERSION   1
 #define XPU_OFFLOAD_VERSION 1
 #define XPU_BACKEND_VERSION 1
@@ -447,6 +447,13 @@ struct xpu_mem_ops {
 	void (*free)(struct xpu_mem *m, int pool, uint64_t handle);
 	/* Bytes in use in pool. */
 	double (*used)(struct xpu_mem *m, int pool);
+	/* Version 2. Where block handle lies in pool: its offset from the pool's start
+	 * and its length in bytes (allocators round requests up). -ENOENT when handle is
+	 * not allocated. NULL: the policy places nothing at an address. */
+	int (*where)(struct xpu_mem *m, int pool, uint64_t handle, uint64_t *off, uint64_t *len);
+	/* Version 2. Free bytes of pool and its largest free block (the largest request
+	 * that would fit now): fragmentation is 1 - largest / free. */
+	void (*free_space)(struct xpu_mem *m, int pool, double *free_bytes, double *largest);
 };
 
 struct xpu_mem {

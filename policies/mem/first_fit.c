@@ -176,6 +176,28 @@ static double ff_used(struct xpu_mem *m, int pool)
 	return (double)((struct ff *)m->priv)->pools[pool].used;
 }
 
+static int ff_where(struct xpu_mem *m, int pool, uint64_t handle, uint64_t *off, uint64_t *len)
+{
+	struct ff *f = m->priv;
+	(void)pool;
+	if (handle == 0 || handle > f->nblocks || !f->blocks[handle - 1].len)
+		return -ENOENT;
+	*off = f->blocks[handle - 1].off;
+	*len = f->blocks[handle - 1].len;
+	return 0;
+}
+
+static void ff_free_space(struct xpu_mem *m, int pool, double *free_bytes, double *largest)
+{
+	struct pool *p = &((struct ff *)m->priv)->pools[pool];
+	uint64_t big = 0;
+	for (size_t i = 0; i < p->nfree; i++)
+		if (p->free[i].len > big)
+			big = p->free[i].len;
+	*free_bytes = (double)(p->capacity - p->used);
+	*largest = (double)big;
+}
+
 const struct xpu_mem_ops xpu_mem_first_fit = {
     .head = {.version = XPU_MEM_VERSION,
              .name = "first-fit",
@@ -185,4 +207,6 @@ const struct xpu_mem_ops xpu_mem_first_fit = {
     .alloc = ff_alloc,
     .free = ff_free,
     .used = ff_used,
+    .where = ff_where,
+    .free_space = ff_free_space,
 };

@@ -1,0 +1,152 @@
+/* test_alloc.c — the address-range allocators (first-fit, best-fit, buddy, tlsf) under
+ * seeded random allocate/free sequences of 64 B to 64 MiB: blocks never overlap and stay
+ * inside their pool, every byte is accounted for, freed space is reused, a refusal
+ * means no free block is large enough, and everything freed coalesces back. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_impl.h"
+#include "registry.h"
+
+struct live {
+	uint64_t h, off, len;
+	int pool;
+};
+
+static int by_off(const void *a, const void *b)
+{
+	const struct live *x = a, *y = b;
+	if (x->pool != y->pool)
+		return x->pool - y->pool;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *s >> 11;
+}
+
+/* 64 B .. 64 MiB, log-uniform. */
+static double rand_size(uint64_t *s)
+{
+	double u = (double)(rng_next(s) & ((1ULL << 52) - 1)) / (double)(1ULL << 52);
+	return floor(exp(log(64.0) + u * (log(64.0 * 1048576) - log(64.0))));
+}
+
+static void check_disjoint(const struct xpu_mem *m, struct live *v, size_t n,
+                           const struct xpu_platform *pf)
+{
+	struct live *c = malloc((n ? n : 1) * sizeof(*c));
+	memcpy(c, v, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), by_off);
+	double used[2] = {0, 0};
+	for (size_t i = 0; i < n; i++) {
+		uint64_t off, len;
+		cr_assert_eq(m->ops->where((struct xpu_mem *)m, c[i].pool, c[i].h, &off, &len), 0);
+		cr_assert_eq(off, c[i].off, "a block moved");
+		cr_assert_leq(off + len, (uint64_t)pf->pools[c[i].pool].capacity,
+		              "past the pool's end");
+		if (i > 0 && c[i - 1].pool == c[i].pool)
+			cr_assert_leq(c[i - 1].off + c[i - 1].len, c[i].off,
+			              "blocks [%llu, +%llu) and [%llu, +%llu) overlap",
+			              (unsigned long long)c[i - 1].off,
+			              (unsigned long long)c[i - 1].len,
+			              (unsigned long long)c[i].off, (unsigned long long)c[i].len);
+		used[c[i].pool] += (double)len;
+	}
+	for (int p = 0; p < pf->npools; p++)
+		cr_assert_eq(m->ops->used((struct xpu_mem *)m, p), used[p], "pool %d: used", p);
+	free(c);
+}
+
+struct acase {
+	char name[16];
+};
+
+ParameterizedTestParameters(alloc, random_sequences)
+{
+	static struct acase c[] = {{"first-fit"}, {"best-fit"}, {"buddy"}, {"tlsf"}};
+	return cr_make_param_array(struct acase, c, sizeof(c) / sizeof(c[0]));
+}
+
+ParameterizedTest(struct acase *ac, alloc, random_sequences)
+{
+	const struct xpu_mem_ops *ops = NULL;
+	for (int i = 0; xpu_mem_registry[i]; i++)
+		if (!strcmp(xpu_mem_registry[i]->head.name, ac->name))
+			ops = xpu_mem_registry[i];
+	cr_assert_not_null(ops, "%s is not registered", ac->name);
+	cr_assert_not_null(ops->where);
+	cr_assert_not_null(ops->free_space);
+	/* two pools: 1 GiB, and 3 GiB + 5 KiB (no power of two) */
+	struct xpu_mempool pools[2] = {{"a", 1073741824.0}, {"b", 3221225472.0 + 5120}};
+	struct xpu_platform pf = {.npools = 2, .pools = pools};
+	struct xpu_engine e = {.pf = &pf};
+	struct xpu_mem m = {.ops = ops, .eng = &e};
+	cr_assert_eq(ops->init(&m), 0);
+
+	size_t cap = 100000, n = 0;
+	struct live *v = malloc(cap * sizeof(*v));
+	uint64_t seed = 12345;
+	long refused = 0;
+	double granted = 0;
+	for (int step = 0; step < 60000; step++) {
+		int pool = (int)(rng_next(&seed) % 2);
+		if (n > 0 && rng_next(&seed) % 100 < 45) {
+			size_t k = rng_next(&seed) % n;
+			ops->free(&m, v[k].pool, v[k].h);
+			uint64_t off, len;
+			cr_assert_eq(ops->where(&m, v[k].pool, v[k].h, &off, &len), -ENOENT,
+			             "freed handle still allocated");
+			v[k] = v[--n];
+			continue;
+		}
+		double sz = rand_size(&seed);
+		uint64_t h;
+		int rc = ops->alloc(&m, pool, sz, &h);
+		if (rc == -ENOSPC) {
+			double fb, largest;
+			ops->free_space(&m, pool, &fb, &largest);
+			cr_assert_lt(largest, sz, "%s refused %.0f B with a free block of %.0f B",
+			             ac->name, sz, largest);
+			refused++;
+			continue;
+		}
+		cr_assert_eq(rc, 0, "alloc: %d", rc);
+		uint64_t off, len;
+		cr_assert_eq(ops->where(&m, pool, h, &off, &len), 0);
+		cr_assert_geq(len, (uint64_t)sz, "a block smaller than asked");
+		granted += (double)len;
+		v[n++] = (struct live){h, off, len, pool};
+		if (step % 2000 == 0)
+			check_disjoint(&m, v, n, &pf);
+	}
+	check_disjoint(&m, v, n, &pf);
+	cr_assert_gt(refused, 0, "the pools never filled: the test proves little");
+	/* the blocks granted add up to many times the 4 GiB of the pools: freed space
+	 * was reused */
+	cr_assert_gt(granted, 10 * 4294967296.0, "%.3g bytes granted in all", granted);
+	/* free everything: the pools coalesce back */
+	for (size_t i = 0; i < n; i++)
+		ops->free(&m, v[i].pool, v[i].h);
+	for (int p = 0; p < 2; p++) {
+		double fb, largest;
+		ops->free_space(&m, p, &fb, &largest);
+		cr_assert_eq(ops->used(&m, p), 0);
+		cr_assert_eq(fb, (double)(uint64_t)pools[p].capacity);
+		/* the largest power of two, 64-byte grain, or the whole pool */
+		cr_assert_geq(largest, p == 0 ? 1073741824.0 : 2147483648.0, "%s: pool %d: %.0f",
+		              ac->name, p, largest);
+	}
+	/* a request of the whole pool a fits again; one larger never fits */
+	uint64_t h;
+	cr_assert_eq(ops->alloc(&m, 0, 1073741824.0, &h), 0);
+	cr_assert_eq(ops->alloc(&m, 1, 4e9, &h), -E2BIG);
+	free(v);
+	ops->fini(&m);
+}
