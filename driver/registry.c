@@ -33,8 +33,8 @@ const struct xpu_sched_ops *const xpu_sched_registry[] = {
     &xpu_sched_conservative,
     NULL,
 };
-const struct xpu_mem_ops *const xpu_mem_registry[] = {&xpu_mem_first_fit, &xpu_mem_best_fit,
-                                                       &xpu_mem_buddy, &xpu_mem_tlsf, NULL};
+const struct xpu_mem_ops *const xpu_mem_registry[] = {
+    &xpu_mem_first_fit, &xpu_mem_best_fit, &xpu_mem_buddy, &xpu_mem_tlsf, &xpu_mem_caching, NULL};
 const struct xpu_power_ops *const xpu_power_registry[] = {
     &xpu_power_performance,
     &xpu_power_powersave,
@@ -91,7 +91,8 @@ static size_t size_of(int kind, int version)
 		       : version == 2 ? offsetof(struct xpu_sched_ops, on_unit_failed)
 		                      : sizeof(struct xpu_sched_ops);
 	case XPU_POLICY_MEM:
-		return version == 1 ? offsetof(struct xpu_mem_ops, where) : sizeof(struct xpu_mem_ops);
+		return version == 1 ? offsetof(struct xpu_mem_ops, where)
+		                    : sizeof(struct xpu_mem_ops);
 	case XPU_POLICY_POWER:
 		return sizeof(struct xpu_power_ops);
 	default:

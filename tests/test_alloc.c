@@ -70,7 +70,7 @@ struct acase {
 
 ParameterizedTestParameters(alloc, random_sequences)
 {
-	static struct acase c[] = {{"first-fit"}, {"best-fit"}, {"buddy"}, {"tlsf"}};
+	static struct acase c[] = {{"first-fit"}, {"best-fit"}, {"buddy"}, {"tlsf"}, {"caching"}};
 	return cr_make_param_array(struct acase, c, sizeof(c) / sizeof(c[0]));
 }
 
@@ -112,8 +112,12 @@ ParameterizedTest(struct acase *ac, alloc, random_sequences)
 		if (rc == -ENOSPC) {
 			double fb, largest;
 			ops->free_space(&m, pool, &fb, &largest);
-			cr_assert_lt(largest, sz, "%s refused %.0f B with a free block of %.0f B",
-			             ac->name, sz, largest);
+			/* caching keeps small and large blocks apart (PyTorch's design): a
+			 * small request may be refused while a large cached block is free */
+			if (strcmp(ac->name, "caching") || sz > 1048576)
+				cr_assert_lt(largest, sz,
+				             "%s refused %.0f B with a free block of %.0f B", ac->name,
+				             sz, largest);
 			refused++;
 			continue;
 		}
@@ -139,9 +143,11 @@ ParameterizedTest(struct acase *ac, alloc, random_sequences)
 		ops->free_space(&m, p, &fb, &largest);
 		cr_assert_eq(ops->used(&m, p), 0);
 		cr_assert_eq(fb, (double)(uint64_t)pools[p].capacity);
-		/* the largest power of two, 64-byte grain, or the whole pool */
-		cr_assert_geq(largest, p == 0 ? 1073741824.0 : 2147483648.0, "%s: pool %d: %.0f",
-		              ac->name, p, largest);
+		/* the largest power of two, 64-byte grain, or the whole pool (caching keeps
+		 * its segments until the memory runs out: the request below checks it) */
+		if (strcmp(ac->name, "caching"))
+			cr_assert_geq(largest, p == 0 ? 1073741824.0 : 2147483648.0,
+			              "%s: pool %d: %.0f", ac->name, p, largest);
 	}
 	/* a request of the whole pool a fits again; one larger never fits */
 	uint64_t h;
