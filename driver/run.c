@@ -144,6 +144,66 @@ static int check_runnable(const struct xpu_engine *e, struct xpu_err *err)
 	return 0;
 }
 
+/* A task's data must fit in one memory while it runs, beside its footprint: every datum
+ * it reads or writes plus its `mem`. Refused before the run when no memory of a unit
+ * that runs its class could ever hold them (checked against the largest such memory,
+ * so the check costs one pass over the tasks' accesses whatever the platform's size). */
+static int check_data_fits(const struct xpu_engine *e, struct xpu_err *err)
+{
+	const struct xpu_platform *pf = e->pf;
+	double biggest[XPU_CLASS_COUNT];
+	for (int c = 0; c < XPU_CLASS_COUNT; c++)
+		biggest[c] = 0;
+	for (int u = 0; u < pf->nunits; u++) {
+		const struct xpu_unit *un = &pf->units[u];
+		double cap = pf->pools[un->mem_pool].capacity;
+		for (int c = 0; c < XPU_CLASS_COUNT; c++)
+			if (!un->has_class_props || un->cls[c].supported)
+				if (cap <= 0 || cap > biggest[c])
+					biggest[c] = cap <= 0 ? INFINITY : cap;
+	}
+	for (uint32_t i = 0; i < e->w->ntasks; i++) {
+		const struct xpu_task *t = &e->w->tasks[i];
+		double cap = biggest[t->cls];
+		if (!isfinite(cap) || t->naccess == 0)
+			continue;
+		double need = t->mem;
+		uint32_t big = UINT32_MAX;
+		for (uint32_t k = 0; k < t->naccess; k++) {
+			const struct xpu_datum *d = &e->w->data[t->access[k].datum];
+			need += d->size;
+			if (big == UINT32_MAX || d->size > e->w->data[big].size)
+				big = t->access[k].datum;
+		}
+		if (need <= cap)
+			continue;
+		const struct xpu_datum *d = &e->w->data[big];
+		const char *field = "deps";
+		for (uint32_t k = 0; k < t->naccess; k++)
+			if (t->access[k].datum == big && d->producer == UINT32_MAX)
+				field = t->access[k].mode & XPU_ACCESS_WRITE ? "writes" : "reads";
+		/* an output's size is given where a consumer names it: that line */
+		int line = t->line;
+		for (uint32_t j = 0; d->producer == t->index && j < e->w->ntasks; j++) {
+			const struct xpu_task *c = &e->w->tasks[j];
+			for (uint32_t k = 0; c != t && k < c->naccess; k++)
+				if (c->access[k].datum == big) {
+					line = c->line;
+					j = e->w->ntasks;
+					break;
+				}
+		}
+		return xpu_errf(err, e->w->path, line,
+		                "field '%s': task \"%s\" needs %.17g bytes in one memory while it "
+		                "runs (its %u data, the largest \"%s\" of %.17g bytes, and its mem "
+		                "%.17g); the largest memory of a unit of platform %s that runs class "
+		                "%s holds %.17g",
+		                field, t->id, need, t->naccess, d->name, d->size, t->mem, pf->path,
+		                xpu_class_name(t->cls), cap);
+	}
+	return 0;
+}
+
 /* What decides where a task may run, for the route check's cache: tasks alike in these
  * can run on the same units. Tasks with explicit costs are not cached. */
 struct runsig {
@@ -432,7 +492,8 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	e.progress = o->progress;
 	e.progress_ctx = o->progress_ctx;
 	res.tl.nunits = res.pf.nunits;
-	if ((rc = check_runnable(&e, err)) || (rc = check_data_routes(&e, err)))
+	if ((rc = check_runnable(&e, err)) || (rc = check_data_fits(&e, err)) ||
+	    (rc = check_data_routes(&e, err)))
 		goto out_close;
 	/* Simulated unit failures: the platform's and --failures. */
 	if ((rc = xpu_failures_build(o->failures, &res.pf, &fl, err)))
