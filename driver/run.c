@@ -193,13 +193,14 @@ static int check_data_fits(const struct xpu_engine *e, struct xpu_err *err)
 					break;
 				}
 		}
-		return xpu_errf(err, e->w->path, line,
-		                "field '%s': task \"%s\" needs %.17g bytes in one memory while it "
-		                "runs (its %u data, the largest \"%s\" of %.17g bytes, and its mem "
-		                "%.17g); the largest memory of a unit of platform %s that runs class "
-		                "%s holds %.17g",
-		                field, t->id, need, t->naccess, d->name, d->size, t->mem, pf->path,
-		                xpu_class_name(t->cls), cap);
+		return xpu_errf(
+		    err, e->w->path, line,
+		    "field '%s': task \"%s\" needs %.17g bytes in one memory while it "
+		    "runs (its %u data, the largest \"%s\" of %.17g bytes, and its mem "
+		    "%.17g); the largest memory of a unit of platform %s that runs class "
+		    "%s holds %.17g",
+		    field, t->id, need, t->naccess, d->name, d->size, t->mem, pf->path,
+		    xpu_class_name(t->cls), cap);
 	}
 	return 0;
 }

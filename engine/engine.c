@@ -174,6 +174,25 @@ static void busy_update(struct xpu_engine *e, int u)
 
 /* ------------------------------------------------------------------ recorder */
 
+/* Fragmentation of memory pool p now: 1 - largest free block / free bytes, from the
+ * memory policy (0 when it places nothing at addresses), recomputed only after the
+ * pool's use changed. */
+static double pool_frag(struct xpu_engine *e, int p)
+{
+	if (e->pool_frag[p] >= 0)
+		return e->pool_frag[p];
+	double f = 0;
+	if (e->mem.ops->free_space) {
+		double fb = 0, largest = 0;
+		e->mem.ops->free_space(&e->mem, p, &fb, &largest);
+		f = fb > 0 && largest < fb ? 1 - largest / fb : 0;
+	}
+	e->pool_frag[p] = f;
+	if (f > e->pool_frag_peak[p])
+		e->pool_frag_peak[p] = f;
+	return f;
+}
+
 /* Unit u's state may have changed now: append a change point to the timeline (or
  * update the one it already has at this instant). The row's power, the mean over the
  * span until the unit's next row, is filled in when that row comes, from the backend's
@@ -184,17 +203,20 @@ static void note_unit(struct xpu_engine *e, int u)
 	const struct xpu_unit *un = &e->pf->units[u];
 	double util = (double)e->u[u].running / un->cores;
 	double mem = e->pool_used[un->mem_pool] + xpu_data_pool_used(e, un->mem_pool);
+	double frag = pool_frag(e, un->mem_pool);
 	size_t k = e->tl_last[u];
 	if (k != SIZE_MAX) {
 		if (tl->t[k] == e->now) { /* one row per unit and instant */
 			tl->util[k] = util;
 			tl->pstate[k] = un->pstate;
 			tl->mem[k] = mem;
+			tl->frag[k] = frag;
 			/* A task ending and the next starting at one instant leave the unit
 			 * as it was: the row is dropped again while it is the newest. */
 			size_t p = e->tl_prev[u];
 			if (k == tl->n - 1 && p != SIZE_MAX && tl->util[p] == util &&
-			    tl->pstate[p] == un->pstate && tl->mem[p] == mem && !e->force_row) {
+			    tl->pstate[p] == un->pstate && tl->mem[p] == mem &&
+			    tl->frag[p] == frag && !e->force_row) {
 				tl->n--;
 				tl->power[p] = NAN;
 				e->tl_last[u] = p;
@@ -204,7 +226,7 @@ static void note_unit(struct xpu_engine *e, int u)
 			return;
 		}
 		if (tl->util[k] == util && tl->pstate[k] == un->pstate && tl->mem[k] == mem &&
-		    !e->force_row)
+		    tl->frag[k] == frag && !e->force_row)
 			return;
 	}
 	double joules = 0;
@@ -213,7 +235,7 @@ static void note_unit(struct xpu_engine *e, int u)
 		e->be->ops->read_energy(e->be, u, &joules, &modeled);
 	if (k != SIZE_MAX)
 		tl->power[k] = (joules - e->tl_energy[u]) / (e->now - tl->t[k]);
-	if (xpu_timeline_add(tl, e->now, u, NAN, un->pstate, util, mem)) {
+	if (xpu_timeline_add(tl, e->now, u, NAN, un->pstate, util, mem, frag)) {
 		fatal(e, -ENOMEM, "timeline");
 		return;
 	}
@@ -226,6 +248,7 @@ static void note_unit(struct xpu_engine *e, int u)
 /* Every unit of memory pool `pool`: its use changed. */
 static void note_pool(struct xpu_engine *e, int pool)
 {
+	e->pool_frag[pool] = -1;
 	for (int i = e->pool_first[pool]; i < e->pool_first[pool + 1]; i++)
 		note_unit(e, e->pool_unit[i]);
 }
@@ -735,6 +758,8 @@ int xpu_engine_setup(struct xpu_engine *e)
 	e->dirty = calloc((size_t)n, sizeof(int));
 	e->pool_used = calloc((size_t)e->pf->npools + 1, sizeof(double));
 	e->pool_peak = calloc((size_t)e->pf->npools + 1, sizeof(double));
+	e->pool_frag = malloc(((size_t)e->pf->npools + 1) * sizeof(double));
+	e->pool_frag_peak = calloc((size_t)e->pf->npools + 1, sizeof(double));
 	e->tl_last = malloc(((size_t)n + 1) * sizeof(size_t));
 	e->tl_prev = malloc(((size_t)n + 1) * sizeof(size_t));
 	e->tl_prev_energy = calloc((size_t)n + 1, sizeof(double));
@@ -745,8 +770,11 @@ int xpu_engine_setup(struct xpu_engine *e)
 	e->central = xpu_readyq_new();
 	if (!e->u || !e->idle_bits || !e->pool_blocked || !e->fail_stack || !e->dirty ||
 	    !e->pool_used || !e->pool_peak || !e->tl_last || !e->tl_prev || !e->tl_prev_energy ||
-	    !e->tl_energy || !e->pool_first || !e->pool_unit || !e->arrivals || !e->central)
+	    !e->tl_energy || !e->pool_first || !e->pool_unit || !e->arrivals || !e->central ||
+	    !e->pool_frag || !e->pool_frag_peak)
 		return -ENOMEM;
+	for (int p = 0; p <= e->pf->npools; p++)
+		e->pool_frag[p] = -1;
 	for (int i = 0; i < n; i++) {
 		e->u[i].idle_pos = -1;
 		e->u[i].blocked_next = -1;
@@ -823,6 +851,8 @@ void xpu_engine_teardown(struct xpu_engine *e)
 	free(e->dirty);
 	free(e->pool_used);
 	free(e->pool_peak);
+	free(e->pool_frag);
+	free(e->pool_frag_peak);
 	free(e->tl_last);
 	free(e->tl_prev);
 	free(e->tl_prev_energy);
@@ -968,6 +998,7 @@ void xpu_engine_loop(void *arg)
 		e->us[u].residency_s[un->pstate] += e->now - e->u[u].pstate_since;
 		e->u[u].pstate_since = e->now;
 		e->us[u].peak_mem = e->pool_peak[un->mem_pool];
+		e->us[u].peak_frag = e->pool_frag_peak[un->mem_pool];
 		if (e->u[u].down) /* down at the end: its downtime so far */
 			e->us[u].down_s += e->now - e->u[u].down_since;
 		e->us[u].peak_data = xpu_data_pool_peak(e, un->mem_pool);

@@ -109,6 +109,9 @@ struct xpu_engine {
 	struct xpu_heap fail_q;   /* units by their next change */
 	uint32_t *run_next, *run_prev; /* per task: the running list of its unit */
 	int ndown;                /* units down now */
+	/* Fragmentation per pool (the memory policy's free_space), recomputed when the
+	 * pool's use changes: its value now (negative: to recompute) and its peak. */
+	double *pool_frag, *pool_frag_peak;
 };
 
 /* services.c, for engine.c: a task's explicit duration on u (-1 when the trace gives

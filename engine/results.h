@@ -60,6 +60,7 @@ struct xpu_unit_stats {
 	uint64_t failures;
 	double down_s;
 	double lost_s;
+	double peak_frag; /* peak fragmentation of its memory pool */
 };
 
 /* Change points: one row each time a unit's state changes (a task starts or ends on
@@ -74,11 +75,13 @@ struct xpu_timeline {
 	int32_t *pstate;
 	double *util; /* busy cores / cores */
 	double *mem;  /* bytes in use in the unit's memory pool */
+	double *frag; /* its fragmentation: 1 - largest free block / free bytes (0 when
+	               * the memory policy places nothing at addresses) */
 };
 
 /* Append a row. Returns 0 or -ENOMEM (the timeline is then unchanged). */
 int xpu_timeline_add(struct xpu_timeline *tl, double t, int unit, double power, int pstate,
-                     double util, double mem);
+                     double util, double mem, double frag);
 void xpu_timeline_free(struct xpu_timeline *tl);
 
 /* One summary metric. */

@@ -23,7 +23,7 @@ static int grow(void **a, size_t cap, size_t elem)
 }
 
 int xpu_timeline_add(struct xpu_timeline *tl, double t, int unit, double power, int pstate,
-                     double util, double mem)
+                     double util, double mem, double frag)
 {
 	if (tl->n == tl->cap) {
 		size_t cap = tl->cap ? tl->cap * 2 : 256;
@@ -35,7 +35,8 @@ int xpu_timeline_add(struct xpu_timeline *tl, double t, int unit, double power, 
 		    grow((void **)&tl->power, cap, sizeof(double)) ||
 		    grow((void **)&tl->pstate, cap, sizeof(int32_t)) ||
 		    grow((void **)&tl->util, cap, sizeof(double)) ||
-		    grow((void **)&tl->mem, cap, sizeof(double)))
+		    grow((void **)&tl->mem, cap, sizeof(double)) ||
+		    grow((void **)&tl->frag, cap, sizeof(double)))
 			return -ENOMEM;
 		tl->cap = cap;
 	}
@@ -46,6 +47,7 @@ int xpu_timeline_add(struct xpu_timeline *tl, double t, int unit, double power, 
 	tl->pstate[k] = pstate;
 	tl->util[k] = util;
 	tl->mem[k] = mem;
+	tl->frag[k] = frag;
 	return 0;
 }
 
@@ -57,7 +59,8 @@ void xpu_timeline_free(struct xpu_timeline *tl)
 	free(tl->pstate);
 	free(tl->util);
 	free(tl->mem);
-	tl->t = tl->power = tl->util = tl->mem = NULL;
+	free(tl->frag);
+	tl->t = tl->power = tl->util = tl->mem = tl->frag = NULL;
 	tl->unit = tl->pstate = NULL;
 	tl->n = tl->cap = 0;
 }
@@ -163,6 +166,10 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 		}
 		cores += pf->units[u].cores;
 	}
+	double frag = 0;
+	for (int u = 0; us && u < nunits; u++)
+		if (us[u].peak_frag > frag)
+			frag = us[u].peak_frag;
 	double reexec = 0;
 	for (uint32_t i = 0; i < ntasks; i++)
 		reexec += w->tasks[i].attempts > 1;
@@ -192,6 +199,8 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 	put(s, "unavailability_s", down);
 	put(s, "lost_work_s", lost);
 	put(s, "tasks_reexecuted", reexec);
+	/* the worst fragmentation of any memory (the memory policy's allocator) */
+	put(s, "peak_fragmentation", frag);
 }
 
 double xpu_summary_get(const struct xpu_summary *s, const char *key)

@@ -383,6 +383,7 @@ static int write_units(struct writer *w, hid_t file, const struct xpu_platform *
 	UNIT_COL(peak_data);
 	UNIT_COL(down_s);
 	UNIT_COL(lost_s);
+	UNIT_COL(peak_frag);
 #undef UNIT_COL
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].tasks : 0;
@@ -435,6 +436,8 @@ static int write_timeline(struct writer *w, hid_t file, const struct xpu_platfor
 	             1);
 	dset_write_p(w, g, "mem_bytes", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n,
 	             n ? tl->mem : NULL, 1);
+	dset_write_p(w, g, "frag", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, n ? tl->frag : NULL,
+	             1);
 	H5Gclose(g);
 	return w->rc;
 }

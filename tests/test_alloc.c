@@ -5,11 +5,14 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
+#include <hdf5.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine_impl.h"
+#include "helpers.h"
 #include "registry.h"
 
 struct live {
@@ -116,8 +119,8 @@ ParameterizedTest(struct acase *ac, alloc, random_sequences)
 			 * small request may be refused while a large cached block is free */
 			if (strcmp(ac->name, "caching") || sz > 1048576)
 				cr_assert_lt(largest, sz,
-				             "%s refused %.0f B with a free block of %.0f B", ac->name,
-				             sz, largest);
+				             "%s refused %.0f B with a free block of %.0f B",
+				             ac->name, sz, largest);
 			refused++;
 			continue;
 		}
@@ -155,4 +158,57 @@ ParameterizedTest(struct acase *ac, alloc, random_sequences)
 	cr_assert_eq(ops->alloc(&m, 1, 4e9, &h), -E2BIG);
 	free(v);
 	ops->fini(&m);
+}
+
+/* A run records each memory's fragmentation over time: tasks with footprints of mixed
+ * sizes on a small memory leave holes under first-fit. */
+Test(alloc, fragmentation_in_results)
+{
+	const char *dir = xt_tmpdir();
+	char pf[512], tr[512], h5[512];
+	snprintf(pf, sizeof(pf), "%s/p.xml", dir);
+	snprintf(tr, sizeof(tr), "%s/t.csv", dir);
+	snprintf(h5, sizeof(h5), "%s/r.h5", dir);
+	FILE *f = fopen(pf, "w");
+	fputs("<?xml version='1.0'?>\n"
+	      "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	      "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	      "<host id=\"a\" speed=\"1Gf\" core=\"8\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+	      "<prop id=\"xpu.mem\" value=\"1GiB\"/></host>\n"
+	      "</zone></platform>\n",
+	      f);
+	fclose(f);
+	f = fopen(tr, "w");
+	fputs("id,submit,flops,mem\n", f);
+	/* short and long tasks of mixed footprints: the short ones leave holes */
+	for (int i = 0; i < 64; i++)
+		fprintf(f, "t%d,%d,%s,%dMiB\n", i, i / 8, i % 2 ? "1e9" : "5e9", 50 + 37 * (i % 7));
+	fclose(f);
+	struct xpu_run_opts o = {.platform = pf, .trace = tr, .sched = "fifo", .mem = "first-fit"};
+	cr_assert_eq(xt_run_forked(&o, h5), 0);
+	double *frag = NULL;
+	hid_t file = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	cr_assert_geq(file, 0);
+	hid_t d = H5Dopen2(file, "/timeline/frag", H5P_DEFAULT);
+	cr_assert_geq(d, 0, "no /timeline/frag");
+	hid_t sp = H5Dget_space(d);
+	hssize_t n = H5Sget_simple_extent_npoints(sp);
+	frag = malloc((size_t)n * sizeof(double));
+	cr_assert_geq(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, frag), 0);
+	double peak = 0;
+	for (hssize_t i = 0; i < n; i++) {
+		cr_assert(frag[i] >= 0 && frag[i] <= 1, "frag %g", frag[i]);
+		if (frag[i] > peak)
+			peak = frag[i];
+	}
+	cr_assert_gt(peak, 0, "first-fit with holes never fragmented");
+	H5Sclose(sp);
+	H5Dclose(d);
+	d = H5Dopen2(file, "/summary/peak_fragmentation", H5P_DEFAULT);
+	double s = -1;
+	cr_assert_geq(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s), 0);
+	cr_assert_float_eq(s, peak, 1e-12);
+	H5Dclose(d);
+	H5Fclose(file);
+	free(frag);
 }

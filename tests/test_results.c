@@ -107,8 +107,8 @@ static void res_build(struct res_run *r)
 
 	r->tl.nunits = 2;
 	for (int i = 0; i < 3; i++) { /* a row for each unit at t = 0, 1, 2 */
-		cr_assert_eq(xpu_timeline_add(&r->tl, i, 0, 10 + i, 0, 0.25 * i, 1e6), 0);
-		cr_assert_eq(xpu_timeline_add(&r->tl, i, 1, 20 + i, 1, 0.5, 2e6), 0);
+		cr_assert_eq(xpu_timeline_add(&r->tl, i, 0, 10 + i, 0, 0.25 * i, 1e6, 0), 0);
+		cr_assert_eq(xpu_timeline_add(&r->tl, i, 1, 20 + i, 1, 0.5, 2e6, 0.1), 0);
 	}
 	r->ri = (struct xpu_run_info){.version = "0.1.0",
 	                              .platform = "two.xml",
@@ -228,7 +228,7 @@ Test(results, summary_of_nothing_is_zeros)
 	struct xpu_workload w = {0};
 	struct xpu_summary s;
 	xpu_summary_compute(&w, NULL, NULL, 0, &s);
-	cr_assert_eq(s.n, 19);
+	cr_assert_eq(s.n, 20);
 	for (int i = 0; i < s.n; i++)
 		cr_expect_eq(s.m[i].value, 0, "%s = %g", s.m[i].key, s.m[i].value);
 }
@@ -238,7 +238,7 @@ Test(results, timeline_grows_and_keeps_change_points)
 	struct xpu_timeline tl = {.nunits = 3};
 	for (int i = 0; i < 1000; i++)
 		cr_assert_eq(
-		    xpu_timeline_add(&tl, i * 0.5, i % 3, i, i % 2, 0.1 * (i % 3), i * 1e3), 0);
+		    xpu_timeline_add(&tl, i * 0.5, i % 3, i, i % 2, 0.1 * (i % 3), i * 1e3, 0), 0);
 	cr_assert_eq(tl.n, 1000);
 	cr_expect_eq(tl.t[999], 499.5);
 	cr_expect_eq(tl.unit[999], 0);
