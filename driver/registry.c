@@ -9,29 +9,12 @@
 #include "registry.h"
 
 const struct xpu_sched_ops *const xpu_sched_registry[] = {
-    &xpu_sched_fifo,
-    &xpu_sched_round_robin,
-    &xpu_sched_least_loaded,
-    &xpu_sched_heft,
-    &xpu_sched_cpop,
-    &xpu_sched_peft,
-    &xpu_sched_mct,
-    &xpu_sched_olb,
-    &xpu_sched_minmin,
-    &xpu_sched_maxmin,
-    &xpu_sched_sufferage,
-    &xpu_sched_dmda,
-    &xpu_sched_dmdar,
-    &xpu_sched_ws,
-    &xpu_sched_priority,
-    &xpu_sched_random,
-    &xpu_sched_edf,
-    &xpu_sched_energy,
-    &xpu_sched_fallback,
-    &xpu_sched_fcfs,
-    &xpu_sched_easy,
-    &xpu_sched_conservative,
-    NULL,
+    &xpu_sched_fifo,   &xpu_sched_round_robin, &xpu_sched_least_loaded, &xpu_sched_heft,
+    &xpu_sched_cpop,   &xpu_sched_peft,        &xpu_sched_mct,          &xpu_sched_olb,
+    &xpu_sched_minmin, &xpu_sched_maxmin,      &xpu_sched_sufferage,    &xpu_sched_dmda,
+    &xpu_sched_dmdar,  &xpu_sched_dmdas,       &xpu_sched_ws,           &xpu_sched_priority,
+    &xpu_sched_random, &xpu_sched_edf,         &xpu_sched_energy,       &xpu_sched_fallback,
+    &xpu_sched_fcfs,   &xpu_sched_easy,        &xpu_sched_conservative, NULL,
 };
 const struct xpu_mem_ops *const xpu_mem_registry[] = {
     &xpu_mem_first_fit, &xpu_mem_best_fit, &xpu_mem_buddy, &xpu_mem_tlsf, &xpu_mem_caching, NULL};

@@ -123,6 +123,36 @@ static int misses_of(const char *policy, const char *plat, const char *trace, co
 	return miss;
 }
 
+/* dmdas runs a unit's queue by priority: behind a 5 s task, low-priority tasks readied
+ * first wait for a high-priority one readied after them; dmda keeps readiness order. */
+Test(dmdas, sorts_a_unit_queue_by_priority)
+{
+	const char *dir = xt_tmpdir(), *plat = one_core(dir);
+	char trace[256], h5[256];
+	snprintf(trace, sizeof(trace), "%s/p.csv", dir);
+	FILE *f = fopen(trace, "w");
+	fprintf(f, "id,submit,flops,priority\nfirst,0,5e9,0\nlow1,1,1e9,0\nlow2,1.5,1e9,0\n"
+	           "high,2,1e9,7\n");
+	fclose(f);
+	double *start;
+	const char *pol[] = {"dmdas", "dmda"};
+	for (int k = 0; k < 2; k++) {
+		snprintf(h5, sizeof(h5), "%s/%s.h5", dir, pol[k]);
+		struct xpu_run_opts o = {.platform = plat, .trace = trace, .sched = pol[k]};
+		cr_assert_eq(xt_run_forked(&o, h5), 0);
+		cr_assert_eq(xt_read_column(h5, "start", &start), 4);
+		if (k == 0) {
+			cr_assert_float_eq(start[3], 5, 1e-9, "dmdas: high starts at %g", start[3]);
+			cr_assert_float_eq(start[1], 6, 1e-9);
+			cr_assert_float_eq(start[2], 7, 1e-9);
+		} else {
+			cr_assert_float_eq(start[1], 5, 1e-9, "dmda: low1 starts at %g", start[1]);
+			cr_assert_float_eq(start[3], 7, 1e-9);
+		}
+		free(start);
+	}
+}
+
 Test(edf, meets_every_deadline_of_a_feasible_set)
 {
 	/* 10 tasks of 1 s at time 0 on one core, listed in reverse deadline order: task i
