@@ -302,6 +302,29 @@ double xpu_unit_rate(const struct xpu_unit *u, int cls, int pstate);
  * memory, else route latency + bytes / bottleneck bandwidth; INFINITY without a route. */
 double xpu_comm_time(const struct xpu_engine *e, int src, int dst, double bytes);
 
+/* Paged memory (engine/pages.c): a memory's capacity cut into blocks of block_bytes,
+ * for caches that grow a block at a time (an LLM request's KV cache, as vLLM's block
+ * manager). Owners are any 64-bit ids but UINT64_MAX. watermark in [0, 1): the share of
+ * blocks kept for the growth of owners already admitted. NULL on a bad argument
+ * (block_bytes <= 0, capacity below one block, more than 4e9 blocks) or no memory. */
+struct xpu_pages;
+struct xpu_pages *xpu_pages_new(double capacity, double block_bytes, double watermark);
+void xpu_pages_free(struct xpu_pages *p);
+/* A new owner with its first nblocks: 0; -ENOSPC when the free blocks would fall below
+ * the watermark (admit it later); -E2BIG when it could never get in; -EEXIST when
+ * admitted already. */
+int xpu_pages_admit(struct xpu_pages *p, uint64_t owner, uint32_t nblocks);
+/* nblocks more for an owner admitted: 0, or -ENOSPC when fewer blocks are free (the
+ * reserve may be used up); -ENOENT for an unknown owner. */
+int xpu_pages_grow(struct xpu_pages *p, uint64_t owner, uint32_t nblocks);
+/* Every block of owner back to the free blocks. */
+void xpu_pages_release(struct xpu_pages *p, uint64_t owner);
+/* The blocks an owner holds (its block table, in the order it got them; *blocks may be
+ * NULL) and their count. */
+uint32_t xpu_pages_held(const struct xpu_pages *p, uint64_t owner, const uint32_t **blocks);
+uint32_t xpu_pages_free_blocks(const struct xpu_pages *p);
+uint32_t xpu_pages_total(const struct xpu_pages *p);
+
 /* Earliest time unit u is predicted to be free: now, plus what is left of its running
  * tasks, plus the predictions of the tasks queued on it, spread over its cores. */
 double xpu_unit_avail(const struct xpu_engine *e, int u);

@@ -212,3 +212,68 @@ Test(alloc, fragmentation_in_results)
 	H5Fclose(file);
 	free(frag);
 }
+
+/* Paged memory: admission keeps the watermark, growth may use the reserve, blocks are
+ * never given twice, release returns them; a seeded random run checks the counts. */
+Test(pages, watermark_growth_and_release)
+{
+	/* 100 blocks of 16 KiB, 10% kept for growth */
+	struct xpu_pages *p = xpu_pages_new(100 * 16384.0, 16384, 0.1);
+	cr_assert_not_null(p);
+	cr_assert_eq(xpu_pages_total(p), 100);
+	cr_assert_eq(xpu_pages_admit(p, 1, 50), 0);
+	cr_assert_eq(xpu_pages_admit(p, 1, 1), -EEXIST);
+	cr_assert_eq(xpu_pages_admit(p, 2, 41), -ENOSPC, "9 left < the 10 reserved");
+	cr_assert_eq(xpu_pages_admit(p, 2, 40), 0);
+	cr_assert_eq(xpu_pages_admit(p, 3, 1), -ENOSPC);
+	cr_assert_eq(xpu_pages_grow(p, 1, 10), 0, "growth may use the reserve");
+	cr_assert_eq(xpu_pages_free_blocks(p), 0);
+	cr_assert_eq(xpu_pages_grow(p, 2, 1), -ENOSPC);
+	cr_assert_eq(xpu_pages_grow(p, 9, 1), -ENOENT);
+	cr_assert_eq(xpu_pages_admit(p, 3, 91), -E2BIG);
+	/* every block held once */
+	int seen[100] = {0};
+	for (uint64_t o = 1; o <= 2; o++) {
+		const uint32_t *b;
+		uint32_t n = xpu_pages_held(p, o, &b);
+		cr_assert_eq(n, o == 1 ? 60 : 40);
+		for (uint32_t i = 0; i < n; i++) {
+			cr_assert_lt(b[i], 100);
+			cr_assert_eq(seen[b[i]]++, 0, "block %u given twice", b[i]);
+		}
+	}
+	xpu_pages_release(p, 1);
+	cr_assert_eq(xpu_pages_free_blocks(p), 60);
+	cr_assert_eq(xpu_pages_held(p, 1, NULL), 0);
+	cr_assert_eq(xpu_pages_admit(p, 1, 50), 0, "an owner id comes back after release");
+	xpu_pages_free(p);
+	cr_assert_null(xpu_pages_new(100, 0, 0.1));
+	cr_assert_null(xpu_pages_new(10, 16, 0.1));
+	cr_assert_null(xpu_pages_new(1e6, 16, 1));
+
+	/* many owners coming and going */
+	p = xpu_pages_new(4096 * 64.0, 64, 0.05);
+	uint64_t s = 7, live[512];
+	uint32_t held = 0, nlive = 0;
+	for (int step = 0; step < 200000; step++) {
+		uint64_t r = (s = s * 6364136223846793005ULL + 1442695040888963407ULL) >> 33;
+		if (nlive && r % 3 == 0) {
+			uint32_t k = (uint32_t)(r % nlive);
+			held -= xpu_pages_held(p, live[k], NULL);
+			xpu_pages_release(p, live[k]);
+			live[k] = live[--nlive];
+		} else if (nlive && r % 3 == 1) {
+			uint64_t o = live[r % nlive];
+			if (xpu_pages_grow(p, o, 1 + (uint32_t)(r % 4)) == 0)
+				held += 1 + (uint32_t)(r % 4);
+		} else if (nlive < 512) {
+			uint64_t o = r << 8 | (uint64_t)step;
+			if (xpu_pages_admit(p, o, 1 + (uint32_t)(r % 16)) == 0) {
+				live[nlive++] = o;
+				held += 1 + (uint32_t)(r % 16);
+			}
+		}
+		cr_assert_eq(held + xpu_pages_free_blocks(p), 4096, "step %d", step);
+	}
+	xpu_pages_free(p);
+}
