@@ -810,15 +810,7 @@ int xpu_engine_setup(struct xpu_engine *e)
 		sorted = e->w->tasks[i - 1].submit <= e->w->tasks[i].submit;
 	if (!sorted)
 		qsort_r(e->arrivals, e->w->ntasks, sizeof(uint32_t), cmp_arrival, e->w->tasks);
-	/* splitmix64 seeds the generator's four words from the one seed */
-	uint64_t z = e->rng[0];
-	for (int i = 0; i < 4; i++) {
-		z += 0x9e3779b97f4a7c15ULL;
-		uint64_t x = z;
-		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-		e->rng[i] = x ^ (x >> 31);
-	}
+	eng_seed(e->rng, e->rng[0]); /* the policies' stream, from the seed */
 	int rc = xpu_data_setup(e);
 	if (rc || !e->avail)
 		return rc;

@@ -38,12 +38,12 @@ struct unit_rt {
 	int mem_blocked;     /* its head waits for memory (on its pool's list) */
 	int blocked_next;    /* next unit on that list, -1 at its end */
 	/* simulated failures */
-	int down;            /* failed, until its repair */
-	double down_since;   /* when it failed */
-	double next_change;  /* its next failure or repair, INFINITY when none */
-	uint32_t prof_i;     /* profile: its next entry */
-	double prof_base;    /* profile: start of the current repetition */
-	uint32_t run_head;   /* its running tasks (run_next links), XPU_NO_TASK when none */
+	int down;           /* failed, until its repair */
+	double down_since;  /* when it failed */
+	double next_change; /* its next failure or repair, INFINITY when none */
+	uint32_t prof_i;    /* profile: its next entry */
+	double prof_base;   /* profile: start of the current repetition */
+	uint32_t run_head;  /* its running tasks (run_next links), XPU_NO_TASK when none */
 };
 
 struct xpu_engine {
@@ -105,14 +105,42 @@ struct xpu_engine {
 	                              * pool_first[p + 1]) */
 	/* Simulated failures (failures.c): per unit, NULL when every unit stays up. */
 	const struct xpu_avail *avail;
-	uint64_t fail_rng[4];     /* the failure draws' own stream (seeded from seed) */
-	struct xpu_heap fail_q;   /* units by their next change */
+	uint64_t fail_rng[4];          /* the failure draws' own stream (seeded from seed) */
+	struct xpu_heap fail_q;        /* units by their next change */
 	uint32_t *run_next, *run_prev; /* per task: the running list of its unit */
-	int ndown;                /* units down now */
+	int ndown;                     /* units down now */
 	/* Fragmentation per pool (the memory policy's free_space), recomputed when the
 	 * pool's use changes: its value now (negative: to recompute) and its peak. */
 	double *pool_frag, *pool_frag_peak;
 };
+
+/* The engine's random streams: xoshiro256** (Blackman and Vigna, 2018), its four words
+ * seeded from one by splitmix64. */
+static inline uint64_t eng_xoshiro(uint64_t *s)
+{
+	uint64_t x = s[1] * 5;
+	uint64_t result = ((x << 7) | (x >> 57)) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = (s[3] << 45) | (s[3] >> 19);
+	return result;
+}
+
+static inline void eng_seed(uint64_t *s, uint64_t seed)
+{
+	uint64_t z = seed;
+	for (int i = 0; i < 4; i++) {
+		z += 0x9e3779b97f4a7c15ULL;
+		uint64_t x = z;
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+		s[i] = x ^ (x >> 31);
+	}
+}
 
 /* services.c, for engine.c: a task's explicit duration on u (-1 when the trace gives
  * none), and the FPGA reconfiguration it would pay there. */

@@ -14,25 +14,10 @@
 
 #include "engine_impl.h"
 
-/* xoshiro256** (Blackman and Vigna, 2018), the failure schedule's own stream. */
-static uint64_t draw(uint64_t *s)
-{
-	uint64_t x = s[1] * 5;
-	uint64_t result = ((x << 7) | (x >> 57)) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = (s[3] << 45) | (s[3] >> 19);
-	return result;
-}
-
 /* Exponentially distributed, of the given mean: -mean ln U with U in (0, 1). */
 static double expo(struct xpu_engine *e, double mean)
 {
-	double u = ((double)(draw(e->fail_rng) >> 11) + 0.5) * 0x1.0p-53;
+	double u = ((double)(eng_xoshiro(e->fail_rng) >> 11) + 0.5) * 0x1.0p-53;
 	return -mean * log(u);
 }
 
@@ -79,15 +64,9 @@ int xpu_fail_setup(struct xpu_engine *e)
 		e->u[u].next_change = INFINITY;
 	if (!e->avail)
 		return 0;
-	/* splitmix64 from the seed, offset from the policies' stream */
-	uint64_t z = e->rng[0] ^ 0x6661696c75726573ULL; /* "failures" */
-	for (int i = 0; i < 4; i++) {
-		z += 0x9e3779b97f4a7c15ULL;
-		uint64_t x = z;
-		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-		e->fail_rng[i] = x ^ (x >> 31);
-	}
+	/* its own stream, from the seed offset by "failures": the policies' draws do
+	 * not move it */
+	eng_seed(e->fail_rng, e->rng[0] ^ 0x6661696c75726573ULL);
 	for (int u = 0; u < n; u++) {
 		int rc = schedule(e, u, 0, 0);
 		if (rc)

@@ -180,16 +180,5 @@ double xpu_data_ready(const struct xpu_engine *e, const struct xpu_task *t, int 
 
 uint64_t xpu_random(struct xpu_engine *e)
 {
-	/* xoshiro256** (Blackman and Vigna, 2018). */
-	uint64_t *s = e->rng;
-	uint64_t x = s[1] * 5;
-	uint64_t result = ((x << 7) | (x >> 57)) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = (s[3] << 45) | (s[3] >> 19);
-	return result;
+	return eng_xoshiro(e->rng);
 }
