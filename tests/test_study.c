@@ -304,6 +304,11 @@ Test(study, interrupted_stops_cleanly_and_resumes, .timeout = 180)
 		pid_t pid = fork();
 		cr_assert_geq(pid, 0);
 		if (pid == 0) {
+			/* a signal ignored here (the suite run under nohup) would stay ignored
+			 * by the study, by design: give it the default disposition */
+			signal(SIGHUP, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
 			int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 			dup2(fd, 1);
 			dup2(fd, 2);
