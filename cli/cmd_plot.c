@@ -359,10 +359,13 @@ out:
 
 int xpu_plot_timeline(const char *h5path, const char *what, const char *out, struct xpu_err *err)
 {
-	int power = !strcmp(what, "power");
-	if (!power && strcmp(what, "util"))
-		return xpu_errf(err, NULL, 0, "timeline: expected 'util' or 'power', got \"%s\"",
-		                what);
+	int power = !strcmp(what, "power"), memory = !strcmp(what, "memory");
+	if (!power && !memory && strcmp(what, "util"))
+		return xpu_errf(err, NULL, 0,
+		                "timeline: expected 'util', 'power' or 'memory', got \"%s\"", what);
+	/* memory: bytes in use in each unit's memory, in GiB (units that share a
+	 * memory draw the same line) */
+	double scale = memory ? 1.0 / 1073741824.0 : 1.0;
 	struct h5 h;
 	int rc = h5_open(&h, h5path, err);
 	if (rc)
@@ -370,7 +373,11 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	hsize_t dt[2], dv[2], du[2];
 	size_t nunits = 0;
 	double *t = h5_doubles(&h, "timeline/t", dt);
-	double *v = h5_doubles(&h, power ? "timeline/power_w" : "timeline/util", dv);
+	double *v = h5_doubles(&h,
+	                       power    ? "timeline/power_w"
+	                       : memory ? "timeline/mem_bytes"
+	                                : "timeline/util",
+	                       dv);
 	double *un = h5_doubles(&h, "timeline/unit", du);
 	char **names = h5_strings(&h, "units/name", &nunits);
 	h5_close(&h);
@@ -382,7 +389,10 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 		goto out;
 	}
 	char title[PATH_MAX + 32], dpath[128];
-	snprintf(title, sizeof(title), "%s: %s", power ? "Power" : "Utilisation",
+	snprintf(title, sizeof(title), "%s: %s",
+	         power    ? "Power"
+	         : memory ? "Memory in use"
+	                  : "Utilisation",
 	         base_name(h5path));
 	if ((rc = plot_begin(&p, out, title, err)))
 		goto out;
@@ -407,7 +417,7 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	for (hsize_t i = 0; i < dt[0]; i++) {
 		size_t u = (size_t)un[i];
 		if (u < nunits)
-			cur[u] = isnan(v[i]) ? 0 : v[i];
+			cur[u] = isnan(v[i]) ? 0 : v[i] * scale;
 		int last_of_time = i + 1 == dt[0] || t[i + 1] != t[i];
 		if (!last_of_time)
 			continue;
@@ -430,8 +440,10 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	fclose(d);
 	FILE *g = p.gp;
 	fprintf(g, "set xlabel 'time (s)'\nset ylabel '%s'\n",
-	        power ? "power (W)" : "busy cores / cores");
-	if (!power)
+	        power    ? "power (W)"
+	        : memory ? "bytes in use (GiB)"
+	                 : "busy cores / cores");
+	if (!power && !memory)
 		fprintf(g, "set yrange [0:1.05]\n");
 	fprintf(g, "plot ");
 	for (size_t u = 0; u < nunits; u++) {
@@ -606,21 +618,22 @@ out:
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "Usage: xpuopt plot gantt RESULT.h5 [-o OUT]\n"
-	        "       xpuopt plot util RESULT.h5 [-o OUT]\n"
-	        "       xpuopt plot power RESULT.h5 [-o OUT]\n"
-	        "       xpuopt plot cdf RESULT.h5 ... [-o OUT]\n"
-	        "       xpuopt plot bars STUDY_DIR [-m METRIC] [-o OUT]\n\n"
-	        "Draw one plot with gnuplot: a Gantt chart of a run (units by time, tasks\n"
-	        "coloured by class), its utilisation or power timeline, the CDF of waiting\n"
-	        "times of one or more runs, or a study's per-policy-set metric bars with 95%%\n"
-	        "confidence whiskers. The format follows OUT's extension: .png or .svg.\n\n"
-	        "  -o, --output OUT    image file (default: KIND.png)\n"
-	        "  -m, --metric NAME   bars: the metric (default: makespan_s)\n"
-	        "  -h, --help          this help\n\n"
-	        "Needs gnuplot (Debian: gnuplot-nox). Exit status: 0 success, 1 gnuplot\n"
-	        "failed or missing, 2 bad usage or input.\n");
+	fprintf(out, "Usage: xpuopt plot gantt RESULT.h5 [-o OUT]\n"
+	             "       xpuopt plot util RESULT.h5 [-o OUT]\n"
+	             "       xpuopt plot power RESULT.h5 [-o OUT]\n"
+	             "       xpuopt plot memory RESULT.h5 [-o OUT]\n"
+	             "       xpuopt plot cdf RESULT.h5 ... [-o OUT]\n"
+	             "       xpuopt plot bars STUDY_DIR [-m METRIC] [-o OUT]\n\n"
+	             "Draw one plot with gnuplot: a Gantt chart of a run (units by time, tasks\n"
+	             "coloured by class), its utilisation, power or memory-in-use timeline (per\n"
+	             "unit; units sharing a memory draw one line), the CDF of waiting times of\n"
+	             "one or more runs, or a study's per-policy-set metric bars with 95%%\n"
+	             "confidence whiskers. The format follows OUT's extension: .png or .svg.\n\n"
+	             "  -o, --output OUT    image file (default: KIND.png)\n"
+	             "  -m, --metric NAME   bars: the metric (default: makespan_s)\n"
+	             "  -h, --help          this help\n\n"
+	             "Needs gnuplot (Debian: gnuplot-nox). Exit status: 0 success, 1 gnuplot\n"
+	             "failed or missing, 2 bad usage or input.\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -658,7 +671,8 @@ int xpu_cmd_plot(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return bad_usage("%s", "expected a plot kind: gantt, util, power, cdf or bars");
+		return bad_usage("%s",
+		                 "expected a plot kind: gantt, util, power, memory, cdf or bars");
 	const char *kind = argv[optind++];
 	int nin = argc - optind;
 	char def[64];
@@ -672,7 +686,7 @@ int xpu_cmd_plot(int argc, char **argv)
 			return bad_usage("%s", "cdf: expected one or more result files");
 		rc = xpu_plot_cdf((const char *const *)argv + optind, NULL, nin, out, &err);
 	} else if (!strcmp(kind, "gantt") || !strcmp(kind, "util") || !strcmp(kind, "power") ||
-	           !strcmp(kind, "bars")) {
+	           !strcmp(kind, "memory") || !strcmp(kind, "bars")) {
 		if (nin != 1)
 			return bad_usage("%s: expected one input", kind);
 		if (!strcmp(kind, "gantt"))
@@ -682,8 +696,9 @@ int xpu_cmd_plot(int argc, char **argv)
 		else
 			rc = xpu_plot_timeline(argv[optind], kind, out, &err);
 	} else {
-		return bad_usage("unknown plot kind '%s'; expected gantt, util, power, cdf or bars",
-		                 kind);
+		return bad_usage(
+		    "unknown plot kind '%s'; expected gantt, util, power, memory, cdf or bars",
+		    kind);
 	}
 	if (rc) {
 		fprintf(stderr, "xpuopt: %s\n", err.msg);
