@@ -543,6 +543,27 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 				    at * XPU_TICKS_PER_RUN / MAX_PERIODIC);
 				goto out_close;
 			}
+		/* Failures and repairs so frequent that the run would never end in
+		 * practice (mtbf=1ns): refused the same way. */
+		double span = at * XPU_TICKS_PER_RUN, changes = 0;
+		for (int u = 0; fl.avail && u < res.pf.nunits; u++) {
+			const struct xpu_avail *a = &fl.avail[u];
+			if (a->n > 0)
+				changes += a->period > 0 ? a->n * (span / a->period + 1) : a->n;
+			else if (a->mtbf > 0)
+				changes += 2 * span / (a->mtbf + a->mttr);
+		}
+		if (changes > MAX_PERIODIC) {
+			rc = xpu_errf(err, NULL, 0,
+			              "%s: about %.3g unit failures and repairs over the run's "
+			              "estimated span (%.3g s), more than %.0e: give longer times "
+			              "between failures",
+			              o->failures ? "--failures"
+			                          : "the platform's xpu.mtbf, xpu.mttr "
+			                            "or xpu.availability",
+			              changes, span, MAX_PERIODIC);
+			goto out_close;
+		}
 		if (!(e.tick > 0)) {
 			e.tick = at;
 			e.tick_auto = 1;

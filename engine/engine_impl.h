@@ -22,6 +22,8 @@ struct xpu_avail {
 };
 
 #define XPU_NO_TASK UINT32_MAX
+/* A run with more failures and repairs than this stops (failures.c). */
+#define XPU_MAX_FAIL_CHANGES 1000000000ULL
 
 /* Per-unit run-time state. */
 struct unit_rt {
@@ -109,6 +111,7 @@ struct xpu_engine {
 	struct xpu_heap fail_q;        /* units by their next change */
 	uint32_t *run_next, *run_prev; /* per task: the running list of its unit */
 	int ndown;                     /* units down now */
+	uint64_t nchanges;             /* failures and repairs so far */
 	/* Fragmentation per pool (the memory policy's free_space), recomputed when the
 	 * pool's use changes: its value now (negative: to recompute) and its peak. */
 	double *pool_frag, *pool_frag_peak;

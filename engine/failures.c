@@ -85,6 +85,11 @@ void xpu_fail_due(struct xpu_engine *e)
 {
 	const struct xpu_hent *h;
 	while (!e->rc && (h = xpu_heap_top(&e->fail_q)) && h->key <= e->now) {
+		if (++e->nchanges > XPU_MAX_FAIL_CHANGES) {
+			/* the run outgrew its estimate many times over: it would not end */
+			eng_fatal(e, -E2BIG, "unit failures: more than 1e9 failures and repairs");
+			return;
+		}
 		struct xpu_hent top = xpu_heap_remove(&e->fail_q, 0);
 		int u = (int)top.task;
 		int down = !e->u[u].down;
