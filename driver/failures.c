@@ -2,6 +2,7 @@
  * engine's engine/failures.c draws and applies the schedule). */
 #include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <math.h>
 #include <stdio.h>
@@ -129,6 +130,20 @@ static int profile_of(struct xpu_failures *f, const char *path, struct profile *
 	return read_profile(path, p, err);
 }
 
+/* 0 when path names a readable file, else -1 with errno set (EISDIR for a
+ * directory). */
+static int readable(const char *path)
+{
+	struct stat st;
+	if (access(path, R_OK) || stat(path, &st))
+		return -1;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return -1;
+	}
+	return 0;
+}
+
 /* A platform's profile name, relative to the platform file's directory. */
 static void beside(const char *platform, const char *name, char *out, size_t len)
 {
@@ -169,7 +184,7 @@ int xpu_failures_build(const char *spec, const struct xpu_platform *pf, struct x
 			char path[PATH_MAX];
 			struct profile *p;
 			beside(pf->path, un->availability, path, sizeof(path));
-			if (access(path, R_OK))
+			if (readable(path))
 				rc = xpu_errf(err, pf->path, un->line,
 				              "host '%s': property 'xpu.availability': cannot read "
 				              "\"%s\": %s",
@@ -182,6 +197,8 @@ int xpu_failures_build(const char *spec, const struct xpu_platform *pf, struct x
 	double mtbf = 0, mttr = 0;
 	const char *profile = NULL;
 	int kind = -1, unit = -1;
+	char seen[8][8] = {{0}};
+	int nseen = 0;
 	char *copy = spec ? strdup(spec) : NULL;
 	if (spec && !copy)
 		rc = -ENOMEM;
@@ -194,6 +211,13 @@ int xpu_failures_build(const char *spec, const struct xpu_platform *pf, struct x
 			break;
 		}
 		*eq++ = '\0';
+		for (int k = 0; k < nseen && !rc; k++)
+			if (!strcmp(seen[k], kv))
+				rc = xpu_errf(err, NULL, 0, "--failures: %s given twice", kv);
+		if (rc)
+			break;
+		if (nseen < 8 && strlen(kv) < sizeof(seen[0]))
+			strcpy(seen[nseen++], kv);
 		if (!strcmp(kv, "mtbf") || !strcmp(kv, "mttr")) {
 			double *v = kv[2] == 'b' ? &mtbf : &mttr;
 			if (xpu_parse_seconds(eq, v) || !(*v > 0))
@@ -269,7 +293,7 @@ int xpu_failures_build(const char *spec, const struct xpu_platform *pf, struct x
 			              "--failures: expected mtbf=...,mttr=... or profile=FILE (or "
 			              "'none')");
 		struct profile *p = NULL;
-		if (!rc && pname && access(pname, R_OK))
+		if (!rc && pname && readable(pname))
 			rc = xpu_errf(err, NULL, 0, "--failures: profile: cannot read \"%s\": %s",
 			              pname, strerror(errno));
 		else if (!rc && pname)
