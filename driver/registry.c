@@ -21,6 +21,10 @@ const struct xpu_mem_ops *const xpu_mem_registry[] = {
 const struct xpu_power_ops *const xpu_power_registry[] = {
     &xpu_power_performance,
     &xpu_power_powersave,
+    &xpu_power_userspace,
+    &xpu_power_ondemand,
+    &xpu_power_conservative,
+    &xpu_power_schedutil,
     NULL,
 };
 const struct xpu_offload_ops *const xpu_offload_registry[] = {&xpu_offload_local, NULL};
@@ -215,6 +219,37 @@ static int check_param(const char *what, int kind, const char *policy,
 {
 	if (ps->type == XPU_PARAM_TEXT)
 		return 0;
+	if (ps->type == XPU_PARAM_KIND || ps->type == XPU_PARAM_KINDS) {
+		/* kinds are checked here, when the option is read, not by the policy
+		 * once the run has started */
+		char kinds[256] = "";
+		for (int k = 0; k < XPU_KIND_COUNT; k++)
+			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
+			         k ? ", " : "", xpu_kind_name(k));
+		unsigned seen = 0;
+		const char *p = value;
+		do {
+			size_t n = ps->type == XPU_PARAM_KINDS ? strcspn(p, "/") : strlen(p);
+			char one[32] = "";
+			if (n < sizeof(one))
+				memcpy(one, p, n), one[n] = 0;
+			int k = n < sizeof(one) ? xpu_kind_parse(one) : -1;
+			if (k < 0 || (seen >> k) & 1)
+				return xpu_errf(
+				    err, NULL, 0,
+				    "%s: %s%s '%s': parameter '%s': expected %s (%s), got "
+				    "\"%s\"%s",
+				    what, kind_label(kind), kind >= 0 ? " policy" : "", policy,
+				    ps->name,
+				    ps->type == XPU_PARAM_KINDS
+				        ? "unit kinds separated by '/', each once"
+				        : "a unit kind",
+				    kinds, value, k >= 0 ? " (a kind named twice)" : "");
+			seen |= 1u << k;
+			p += n;
+		} while (ps->type == XPU_PARAM_KINDS && *p++ == '/');
+		return 0;
+	}
 	char *end;
 	errno = 0;
 	double v = strtod(value, &end);
@@ -312,14 +347,15 @@ void xpu_policy_list(int kind, FILE *out)
 
 static void list_params(const struct xpu_param_spec *ps, FILE *out)
 {
-	static const char *const type[] = {"number", "integer", "text"};
+	static const char *const type[] = {"number", "integer", "text", "kind", "kinds"};
 	for (int k = 0; ps && ps[k].name; k++) {
 		const struct xpu_param_spec *p = &ps[k];
 		fprintf(out, "      %-10s %s", p->name,
-		        p->type >= 0 && p->type < 3 ? type[p->type] : "?");
-		if (p->type != XPU_PARAM_TEXT && p->max < 1e300)
+		        p->type >= 0 && p->type < 5 ? type[p->type] : "?");
+		int num = p->type == XPU_PARAM_NUMBER || p->type == XPU_PARAM_INT;
+		if (num && p->max < 1e300)
 			fprintf(out, " in [%g, %g]", p->min, p->max);
-		else if (p->type != XPU_PARAM_TEXT)
+		else if (num)
 			fprintf(out, " >= %g", p->min);
 		fprintf(out, "%s%s\n", p->help ? ": " : "", p->help ? p->help : "");
 	}

@@ -367,7 +367,9 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	r->queued_pred -= t->predicted;
 	if (r->queue.n == 0)
 		r->queued_pred = 0; /* no drift from adding and removing doubles */
-	if (e->power.ops->select) {
+	if (e->power.ops->select && !(e->gov_period > 0)) {
+		/* a governor without a period decides as tasks start; a periodic one
+		 * (cpufreq's ondemand, schedutil...) only at its period, on the load then */
 		double util = (double)(r->running + 1) / un->cores;
 		set_pstate(e, u, e->power.ops->select(&e->power, un, util));
 	}

@@ -381,7 +381,9 @@ struct xpu_param {
 enum xpu_param_type {
 	XPU_PARAM_NUMBER, /* a finite decimal number within [min, max] */
 	XPU_PARAM_INT,    /* a whole number within [min, max] */
-	XPU_PARAM_TEXT    /* free text, checked by the policy */
+	XPU_PARAM_TEXT,   /* free text, checked by the policy */
+	XPU_PARAM_KIND,   /* a unit kind: cpu, gpu, tpu, npu, lpu, fpga, vpu or dsp */
+	XPU_PARAM_KINDS   /* unit kinds separated by '/', each at most once */
 };
 
 /* One parameter a table accepts: its name, type and range, checked when the spec is

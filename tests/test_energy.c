@@ -66,3 +66,44 @@ Test(energy, powersave_runs_slower_and_cheaper_on_b)
 	cr_assert(fabs(res.us[1].residency_s[1] - 4) < 1e-9);
 	xpu_run_result_free(&res);
 }
+
+/* The cpufreq governors on a bursty trace of the laptop SoC: powersave spends the least
+ * energy and takes the longest, performance the opposite, and schedutil, ondemand and
+ * conservative lie between them; userspace pins the P-state it is given. */
+static void governor_run(const char *power, const char *trace, double *makespan, double *energy)
+{
+	char h5[512];
+	snprintf(h5, sizeof(h5), "%s/g.h5", xt_tmpdir());
+	struct xpu_run_opts o = {.platform = xt_src("platforms/default.xml"),
+	                         .trace = trace,
+	                         .sched = "fifo",
+	                         .power = power};
+	cr_assert_eq(xt_run_forked(&o, h5), 0, "%s", power);
+	struct xpu_summary s = {0};
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_results_read_summary(h5, &s, &err), 0, "%s", err.msg);
+	*makespan = xpu_summary_get(&s, "makespan_s");
+	*energy = xpu_summary_get(&s, "energy_j");
+	xpu_summary_clear(&s);
+}
+
+Test(energy, governors_order_on_a_bursty_trace, .timeout = 120)
+{
+	char trace[512], buf[1024];
+	snprintf(trace, sizeof(trace), "%s/bursty.csv", xt_tmpdir());
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "gen bursty --count 400 --seed 3 -o %s 2>&1", trace),
+	             0, "%s", buf);
+	double pm, pe, sm, se, m, e;
+	governor_run("performance", trace, &pm, &pe);
+	governor_run("powersave", trace, &sm, &se);
+	cr_assert_lt(se, pe, "powersave %g J, performance %g J", se, pe);
+	cr_assert_gt(sm, pm, "powersave %g s, performance %g s", sm, pm);
+	const char *between[] = {"schedutil", "ondemand", "conservative", "userspace:pstate=1"};
+	for (int i = 0; i < 4; i++) {
+		governor_run(between[i], trace, &m, &e);
+		cr_assert(e < pe && e > se, "%s: %g J not between %g and %g", between[i], e, se,
+		          pe);
+		cr_assert(m >= pm - 1e-9 && m <= sm + 1e-9, "%s: %g s not between %g and %g",
+		          between[i], m, pm, sm);
+	}
+}

@@ -96,7 +96,7 @@ static int fb_on_failed(struct xpu_sched *s, const struct xpu_task *t, int u)
 }
 
 static const struct xpu_param_spec fb_params[] = {
-    {"order", XPU_PARAM_TEXT, 0, 0, "kinds to try, '/'-separated (default npu/gpu/cpu)"},
+    {"order", XPU_PARAM_KINDS, 0, 0, "kinds to try, '/'-separated (default npu/gpu/cpu)"},
     {NULL, 0, 0, 0, NULL},
 };
 
