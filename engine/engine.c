@@ -1004,4 +1004,6 @@ void xpu_engine_loop(void *arg)
 			e->tl->power[k] =
 			    (e->us[u].energy_j - e->tl_energy[u]) / (e->now - e->tl->t[k]);
 	}
+	if (xpu_thermal_pass(e) && !e->rc)
+		fatal(e, -ENOMEM, "thermal model");
 }

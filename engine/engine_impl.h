@@ -183,6 +183,10 @@ void xpu_fail_teardown(struct xpu_engine *e);
 void eng_unit_down(struct xpu_engine *e, int u);
 void eng_unit_up(struct xpu_engine *e, int u);
 
+/* thermal.c: every unit's temperature from its thermal node and the timeline's power,
+ * once the run has ended: /timeline temp, the units' peak and time over thresholds. */
+int xpu_thermal_pass(struct xpu_engine *e);
+
 /* The event loop, run inside the backend (body of xpu_backend_ops.run). */
 void xpu_engine_loop(void *arg);
 int xpu_engine_setup(struct xpu_engine *e);

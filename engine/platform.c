@@ -161,9 +161,23 @@ bad:
 }
 
 static const char *const known_keys[] = {
-    "xpu.kind",   "xpu.mem",  "xpu.mem.shared",    "xpu.mem.bw",
-    "xpu.launch", "xpu.wake", "xpu.fpga.reconfig", "xpu.soc.budget",
-    "xpu.mtbf",   "xpu.mttr", "xpu.availability",  NULL,
+    "xpu.kind",
+    "xpu.mem",
+    "xpu.mem.shared",
+    "xpu.mem.bw",
+    "xpu.launch",
+    "xpu.wake",
+    "xpu.fpga.reconfig",
+    "xpu.soc.budget",
+    "xpu.mtbf",
+    "xpu.mttr",
+    "xpu.availability",
+    "xpu.thermal.r",
+    "xpu.thermal.c",
+    "xpu.thermal.ambient",
+    "xpu.thermal.warning",
+    "xpu.thermal.limit",
+    NULL,
 };
 
 #define BITSTREAM_PREFIX "xpu.fpga.bitstream."
@@ -210,7 +224,7 @@ static int check_keys(const struct xpu_platform *pf, const struct xpu_host_desc 
 			                "xpu.mem.shared, xpu.mem.bw, xpu.launch, xpu.wake, "
 			                "xpu.class.CLASS, xpu.fpga.reconfig, "
 			                "xpu.fpga.bitstream.NAME, xpu.soc.budget, xpu.mtbf, "
-			                "xpu.mttr or xpu.availability)",
+			                "xpu.mttr, xpu.availability or xpu.thermal.*)",
 			                k);
 	}
 	return 0;
@@ -330,6 +344,57 @@ static int read_fpga(const struct xpu_platform *pf, const struct xpu_host_desc *
 }
 
 /* xpu.soc.budget: watts, a positive number with an optional "W". */
+/* The thermal node: xpu.thermal.r (K/W) and xpu.thermal.c (J/K), both or neither,
+ * positive; xpu.thermal.ambient (degrees C, default 25), .warning and .limit. */
+static int read_thermal(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
+                        struct xpu_unit *u, struct xpu_err *err)
+{
+	static const struct {
+		const char *key, *want;
+		double lo, hi;
+	} k[] = {
+	    {"xpu.thermal.r", "a positive thermal resistance in K/W such as 0.5", 1e-12, 1e12},
+	    {"xpu.thermal.c", "a positive heat capacity in J/K such as 20", 1e-12, 1e15},
+	    {"xpu.thermal.ambient", "an ambient temperature in degrees C such as 25", -273.15, 1e4},
+	    {"xpu.thermal.warning", "a temperature in degrees C such as 80", -273.15, 1e4},
+	    {"xpu.thermal.limit", "a temperature in degrees C such as 85", -273.15, 1e4}};
+	double v[5] = {0, 0, 25, NAN, NAN};
+	int given[5] = {0};
+	for (int i = 0; i < 5; i++) {
+		const char *s = h->prop(h->ctx, k[i].key), *rest;
+		if (!s)
+			continue;
+		if (xpu_parse_number(s, &v[i], &rest) < 0 || *rest || !(v[i] >= k[i].lo) ||
+		    !(v[i] <= k[i].hi))
+			return host_err(err, pf, line, h->name,
+			                "property '%s': expected %s, got \"%s\"", k[i].key,
+			                k[i].want, s);
+		given[i] = 1;
+	}
+	if (given[0] != given[1])
+		return host_err(err, pf, line, h->name,
+		                "property '%s': given without '%s' (a thermal node needs both)",
+		                given[0] ? "xpu.thermal.r" : "xpu.thermal.c",
+		                given[0] ? "xpu.thermal.c" : "xpu.thermal.r");
+	if (!given[0] && (given[2] || given[3] || given[4]))
+		return host_err(err, pf, line, h->name,
+		                "property 'xpu.thermal.%s': the unit has no thermal node (give "
+		                "xpu.thermal.r and xpu.thermal.c)",
+		                given[2]   ? "ambient"
+		                : given[3] ? "warning"
+		                           : "limit");
+	if (given[3] && given[4] && v[3] > v[4])
+		return host_err(err, pf, line, h->name,
+		                "property 'xpu.thermal.warning': %g C is above the limit, %g C",
+		                v[3], v[4]);
+	u->th_r = v[0];
+	u->th_c = v[1];
+	u->th_ambient = v[2];
+	u->th_warning = v[3];
+	u->th_limit = v[4];
+	return 0;
+}
+
 static int read_budget(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
                        struct xpu_unit *u, struct xpu_err *err)
 {
@@ -469,7 +534,8 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 			return rc;
 	}
 	u.has_class_props = named;
-	if ((rc = read_budget(pf, h, line, &u, err)) < 0)
+	if ((rc = read_budget(pf, h, line, &u, err)) < 0 ||
+	    (rc = read_thermal(pf, h, line, &u, err)) < 0)
 		return rc;
 
 	/* Memory: a shared pool is found by name; pool names are unique, and a

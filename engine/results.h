@@ -61,6 +61,9 @@ struct xpu_unit_stats {
 	double down_s;
 	double lost_s;
 	double peak_frag; /* peak fragmentation of its memory pool */
+	/* Thermal node (NaN and 0 without one): peak temperature, time above the
+	 * warning and above the limit. */
+	double max_temp_c, over_warning_s, over_limit_s;
 };
 
 /* Change points: one row each time a unit's state changes (a task starts or ends on
@@ -77,6 +80,8 @@ struct xpu_timeline {
 	double *mem;  /* bytes in use in the unit's memory pool */
 	double *frag; /* its fragmentation: 1 - largest free block / free bytes (0 when
 	               * the memory policy places nothing at addresses) */
+	double *temp; /* degrees C at t (its thermal node), NaN without one; NULL until
+	               * the run's end computes it */
 };
 
 /* Append a row. Returns 0 or -ENOMEM (the timeline is then unchanged). */

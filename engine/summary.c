@@ -60,7 +60,8 @@ void xpu_timeline_free(struct xpu_timeline *tl)
 	free(tl->util);
 	free(tl->mem);
 	free(tl->frag);
-	tl->t = tl->power = tl->util = tl->mem = tl->frag = NULL;
+	free(tl->temp);
+	tl->t = tl->power = tl->util = tl->mem = tl->frag = tl->temp = NULL;
 	tl->unit = tl->pstate = NULL;
 	tl->n = tl->cap = 0;
 }
@@ -166,10 +167,14 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 		}
 		cores += pf->units[u].cores;
 	}
-	double frag = 0;
-	for (int u = 0; us && u < nunits; u++)
+	double frag = 0, tmax = NAN, over = 0;
+	for (int u = 0; us && u < nunits; u++) {
 		if (us[u].peak_frag > frag)
 			frag = us[u].peak_frag;
+		if (us[u].max_temp_c > tmax || (isnan(tmax) && !isnan(us[u].max_temp_c)))
+			tmax = us[u].max_temp_c;
+		over += us[u].over_limit_s;
+	}
 	double reexec = 0;
 	for (uint32_t i = 0; i < ntasks; i++)
 		reexec += w->tasks[i].attempts > 1;
@@ -201,6 +206,10 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 	put(s, "tasks_reexecuted", reexec);
 	/* the worst fragmentation of any memory (the memory policy's allocator) */
 	put(s, "peak_fragmentation", frag);
+	/* thermal nodes (xpu.thermal.*): the hottest any unit got (NaN without any), and
+	 * the unit-seconds spent above a limit */
+	put(s, "max_temp_c", tmax);
+	put(s, "time_over_limit_s", over);
 }
 
 double xpu_summary_get(const struct xpu_summary *s, const char *key)

@@ -127,6 +127,10 @@ struct xpu_unit {
 	 * written; the driver reads it). --failures overrides them. */
 	double mtbf, mttr;
 	char *availability;
+	/* Thermal node (xpu.thermal.*): resistance to ambient (K/W) and capacitance (J/K),
+	 * 0 = none; ambient, warning and limit temperatures in degrees C (warning and
+	 * limit NaN when not given). */
+	double th_r, th_c, th_ambient, th_warning, th_limit;
 };
 
 struct xpu_mempool {

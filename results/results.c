@@ -384,6 +384,9 @@ static int write_units(struct writer *w, hid_t file, const struct xpu_platform *
 	UNIT_COL(down_s);
 	UNIT_COL(lost_s);
 	UNIT_COL(peak_frag);
+	UNIT_COL(max_temp_c);
+	UNIT_COL(over_warning_s);
+	UNIT_COL(over_limit_s);
 #undef UNIT_COL
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].tasks : 0;
@@ -438,6 +441,24 @@ static int write_timeline(struct writer *w, hid_t file, const struct xpu_platfor
 	             n ? tl->mem : NULL, 1);
 	dset_write_p(w, g, "frag", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, n ? tl->frag : NULL,
 	             1);
+	{
+		/* temperatures: NaN where a unit has no thermal node, or for a timeline not
+		 * computed (a run that stopped early) */
+		double *temp = tl ? tl->temp : NULL;
+		double *nans = NULL;
+		if (!temp && n) {
+			nans = malloc(n * sizeof(double));
+			for (size_t i = 0; nans && i < n; i++)
+				nans[i] = NAN;
+			temp = nans;
+		}
+		if (n && !temp)
+			out_of_memory(w);
+		else
+			dset_write_p(w, g, "temp_c", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n,
+			             n ? temp : NULL, 1);
+		free(nans);
+	}
 	H5Gclose(g);
 	return w->rc;
 }

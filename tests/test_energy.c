@@ -1,7 +1,9 @@
 /* test_energy.c — simulated energy against hand computations from the wattages. */
 #include <criterion/criterion.h>
+#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "helpers.h"
 
@@ -106,4 +108,78 @@ Test(energy, governors_order_on_a_bursty_trace, .timeout = 120)
 		cr_assert(m >= pm - 1e-9 && m <= sm + 1e-9, "%s: %g s not between %g and %g",
 		          between[i], m, pm, sm);
 	}
+}
+
+/* The thermal node's step response: a 30 s task at 50 W on a node of R = 0.5 K/W and
+ * C = 40 J/K (tau 20 s) from 25 C heads for 50 C; at 30 s it is at
+ * 50 - 25 e^-1.5, and it passed the 40 C limit at -20 ln(0.4) s. */
+Test(thermal, step_response_matches_the_closed_form)
+{
+	const char *dir = xt_tmpdir();
+	char pf[512], tr[512], h5[512];
+	snprintf(pf, sizeof(pf), "%s/p.xml", dir);
+	snprintf(tr, sizeof(tr), "%s/t.csv", dir);
+	snprintf(h5, sizeof(h5), "%s/r.h5", dir);
+	FILE *f = fopen(pf, "w");
+	fputs("<?xml version='1.0'?>\n"
+	      "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	      "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	      "<host id=\"a\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+	      "<prop id=\"wattage_per_state\" value=\"10:50\"/>"
+	      "<prop id=\"xpu.thermal.r\" value=\"0.5\"/><prop id=\"xpu.thermal.c\" value=\"40\"/>"
+	      "<prop id=\"xpu.thermal.ambient\" value=\"25\"/>"
+	      "<prop id=\"xpu.thermal.warning\" value=\"35\"/>"
+	      "<prop id=\"xpu.thermal.limit\" value=\"40\"/></host>\n"
+	      "<host id=\"b\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"gpu\"/></host>\n"
+	      "</zone></platform>\n",
+	      f);
+	fclose(f);
+	f = fopen(tr, "w");
+	fputs("id,submit,class,flops,cost\nx,0,generic,3e10,cpu=30\n", f);
+	fclose(f);
+	struct xpu_run_opts o = {.platform = pf, .trace = tr, .sched = "fifo"};
+	cr_assert_eq(xt_run_forked(&o, h5), 0);
+	struct xpu_summary s = {0};
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_results_read_summary(h5, &s, &err), 0, "%s", err.msg);
+	double want = 50 - 25 * exp(-1.5);
+	double got = xpu_summary_get(&s, "max_temp_c");
+	cr_assert(fabs(got - want) <= 1e-9 * want, "max %.12g, closed form %.12g", got, want);
+	double over = 30 + 20 * log(0.4);
+	double got_over = xpu_summary_get(&s, "time_over_limit_s");
+	cr_assert(fabs(got_over - over) <= 1e-9 * over, "over %.12g, closed form %.12g", got_over,
+	          over);
+	xpu_summary_clear(&s);
+	/* the timeline: the first row at ambient, the one at 30 s at the closed form; the
+	 * unit without a node has NaN */
+	hid_t file = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	hid_t d = H5Dopen2(file, "/timeline/temp_c", H5P_DEFAULT),
+	      dt = H5Dopen2(file, "/timeline/t", H5P_DEFAULT),
+	      du = H5Dopen2(file, "/timeline/unit", H5P_DEFAULT);
+	cr_assert(d >= 0 && dt >= 0 && du >= 0);
+	hid_t sp = H5Dget_space(d);
+	hssize_t n = H5Sget_simple_extent_npoints(sp);
+	double *temp = malloc((size_t)n * sizeof(double)), *t = malloc((size_t)n * sizeof(double));
+	int *u = malloc((size_t)n * sizeof(int));
+	H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, temp);
+	H5Dread(dt, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, t);
+	H5Dread(du, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, u);
+	int seen30 = 0;
+	for (hssize_t i = 0; i < n; i++) {
+		if (u[i] == 1) {
+			cr_assert(isnan(temp[i]), "unit b has no node, yet %g C", temp[i]);
+			continue;
+		}
+		if (t[i] == 0)
+			cr_assert_float_eq(temp[i], 25, 1e-12);
+		if (fabs(t[i] - 30) < 1e-9) {
+			cr_assert(fabs(temp[i] - want) <= 1e-9 * want, "%.12g", temp[i]);
+			seen30 = 1;
+		}
+	}
+	cr_assert(seen30, "no row at 30 s");
+	free(temp), free(t), free(u);
+	H5Sclose(sp);
+	H5Dclose(d), H5Dclose(dt), H5Dclose(du);
+	H5Fclose(file);
 }
