@@ -164,26 +164,23 @@ ParameterizedTest(struct acase *ac, alloc, random_sequences)
  * sizes on a small memory leave holes under first-fit. */
 Test(alloc, fragmentation_in_results)
 {
-	const char *dir = xt_tmpdir();
-	char pf[512], tr[512], h5[512];
-	snprintf(pf, sizeof(pf), "%s/p.xml", dir);
-	snprintf(tr, sizeof(tr), "%s/t.csv", dir);
-	snprintf(h5, sizeof(h5), "%s/r.h5", dir);
-	FILE *f = fopen(pf, "w");
-	fputs("<?xml version='1.0'?>\n"
-	      "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
-	      "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
-	      "<host id=\"a\" speed=\"1Gf\" core=\"8\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
-	      "<prop id=\"xpu.mem\" value=\"1GiB\"/></host>\n"
-	      "</zone></platform>\n",
-	      f);
-	fclose(f);
-	f = fopen(tr, "w");
-	fputs("id,submit,flops,mem\n", f);
+	char pf[512], h5[512];
+	snprintf(pf, sizeof(pf), "%s",
+	         xt_write_file(
+	             "p.xml",
+	             "<?xml version='1.0'?>\n"
+	             "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	             "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	             "<host id=\"a\" speed=\"1Gf\" core=\"8\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+	             "<prop id=\"xpu.mem\" value=\"1GiB\"/></host>\n"
+	             "</zone></platform>\n"));
+	snprintf(h5, sizeof(h5), "%s/r.h5", xt_tmpdir());
 	/* short and long tasks of mixed footprints: the short ones leave holes */
+	char text[4096] = "id,submit,flops,mem\n";
 	for (int i = 0; i < 64; i++)
-		fprintf(f, "t%d,%d,%s,%dMiB\n", i, i / 8, i % 2 ? "1e9" : "5e9", 50 + 37 * (i % 7));
-	fclose(f);
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "t%d,%d,%s,%dMiB\n", i,
+		         i / 8, i % 2 ? "1e9" : "5e9", 50 + 37 * (i % 7));
+	const char *tr = xt_write_file("t.csv", text);
 	struct xpu_run_opts o = {.platform = pf, .trace = tr, .sched = "fifo", .mem = "first-fit"};
 	cr_assert_eq(xt_run_forked(&o, h5), 0);
 	double *frag = NULL;

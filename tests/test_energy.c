@@ -115,28 +115,25 @@ Test(energy, governors_order_on_a_bursty_trace, .timeout = 120)
  * 50 - 25 e^-1.5, and it passed the 40 C limit at -20 ln(0.4) s. */
 Test(thermal, step_response_matches_the_closed_form)
 {
-	const char *dir = xt_tmpdir();
-	char pf[512], tr[512], h5[512];
-	snprintf(pf, sizeof(pf), "%s/p.xml", dir);
-	snprintf(tr, sizeof(tr), "%s/t.csv", dir);
-	snprintf(h5, sizeof(h5), "%s/r.h5", dir);
-	FILE *f = fopen(pf, "w");
-	fputs("<?xml version='1.0'?>\n"
-	      "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
-	      "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
-	      "<host id=\"a\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
-	      "<prop id=\"wattage_per_state\" value=\"10:50\"/>"
-	      "<prop id=\"xpu.thermal.r\" value=\"0.5\"/><prop id=\"xpu.thermal.c\" value=\"40\"/>"
-	      "<prop id=\"xpu.thermal.ambient\" value=\"25\"/>"
-	      "<prop id=\"xpu.thermal.warning\" value=\"35\"/>"
-	      "<prop id=\"xpu.thermal.limit\" value=\"40\"/></host>\n"
-	      "<host id=\"b\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"gpu\"/></host>\n"
-	      "</zone></platform>\n",
-	      f);
-	fclose(f);
-	f = fopen(tr, "w");
-	fputs("id,submit,class,flops,cost\nx,0,generic,3e10,cpu=30\n", f);
-	fclose(f);
+	char pf[512], h5[512];
+	snprintf(pf, sizeof(pf), "%s",
+	         xt_write_file(
+	             "p.xml",
+	             "<?xml version='1.0'?>\n"
+	             "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	             "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	             "<host id=\"a\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+	             "<prop id=\"wattage_per_state\" value=\"10:50\"/>"
+	             "<prop id=\"xpu.thermal.r\" value=\"0.5\"/><prop id=\"xpu.thermal.c\" "
+	             "value=\"40\"/>"
+	             "<prop id=\"xpu.thermal.ambient\" value=\"25\"/>"
+	             "<prop id=\"xpu.thermal.warning\" value=\"35\"/>"
+	             "<prop id=\"xpu.thermal.limit\" value=\"40\"/></host>\n"
+	             "<host id=\"b\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"gpu\"/></host>\n"
+	             "</zone></platform>\n"));
+	snprintf(h5, sizeof(h5), "%s/r.h5", xt_tmpdir());
+	const char *tr =
+	    xt_write_file("t.csv", "id,submit,class,flops,cost\nx,0,generic,3e10,cpu=30\n");
 	struct xpu_run_opts o = {.platform = pf, .trace = tr, .sched = "fifo"};
 	cr_assert_eq(xt_run_forked(&o, h5), 0);
 	struct xpu_summary s = {0};

@@ -37,7 +37,8 @@ extern const struct xpu_mem_ops xpu_mem_tlsf;
 struct binfo {
 	uint64_t seg;
 	uint32_t prev, next;
-	uint8_t free, small;
+	int32_t pool;
+	uint8_t free, small; /* free: cached (a live node in its pool's cache) */
 };
 
 struct caching {
@@ -137,55 +138,20 @@ static void ca_fini(struct xpu_mem *m)
 }
 
 /* Give every wholly free segment of pool back to the device: PyTorch's empty_cache,
- * done when the device is full. Returns the bytes released. */
+ * done when the device is full. One pass over the blocks (a dropped node is never
+ * marked free). Returns the bytes released. */
 static uint64_t empty_cache(struct caching *c, int pool)
 {
 	uint64_t released = 0;
-	for (int small = 0; small < 2; small++) {
-		uint32_t *root = cache_of(c, pool, small);
-		/* collect the whole segments first: the tree changes as they leave it */
-		uint32_t *todo = NULL, *whole = NULL;
-		size_t nt = 0, nw = 0, cap = 0;
-		if (*root) {
-			cap = 64;
-			todo = malloc(cap * sizeof(*todo));
-			whole = malloc(cap * sizeof(*whole));
-			if (!todo || !whole) {
-				free(todo);
-				free(whole);
-				return released;
-			}
-			todo[nt++] = *root;
-		}
-		while (nt) {
-			uint32_t i = todo[--nt];
-			if (nt + 2 >= cap || nw + 1 >= cap) {
-				uint32_t *t2 = realloc(todo, 2 * cap * sizeof(*t2));
-				if (t2)
-					todo = t2;
-				uint32_t *w2 = realloc(whole, 2 * cap * sizeof(*w2));
-				if (w2)
-					whole = w2;
-				if (!t2 || !w2)
-					break;
-				cap *= 2;
-			}
-			if (!c->bi[i].prev && !c->bi[i].next)
-				whole[nw++] = i;
-			for (int k = 0; k < 2; k++)
-				if (c->x.n[i].kid[1][k])
-					todo[nt++] = c->x.n[i].kid[1][k];
-		}
-		for (size_t k = 0; k < nw; k++) {
-			uint32_t i = whole[k];
-			cache_take(c, pool, i);
-			released += c->x.n[i].len;
-			c->held[pool] -= c->x.n[i].len;
-			c->dev.ops->free(&c->dev, pool, c->bi[i].seg);
-			ext_drop(&c->x, i);
-		}
-		free(todo);
-		free(whole);
+	for (uint32_t i = 1; i <= c->x.nn; i++) {
+		struct binfo *b = &c->bi[i];
+		if (!b->free || b->pool != pool || b->prev || b->next)
+			continue;
+		cache_take(c, pool, i);
+		released += c->x.n[i].len;
+		c->held[pool] -= c->x.n[i].len;
+		c->dev.ops->free(&c->dev, pool, b->seg);
+		ext_drop(&c->x, i);
 	}
 	return released;
 }
@@ -220,6 +186,7 @@ static int ca_alloc(struct xpu_mem *m, int pool, double bytes, uint64_t *handle)
 			return -ENOMEM;
 		}
 		c->bi[i].seg = sh;
+		c->bi[i].pool = pool;
 		c->bi[i].small = (uint8_t)small;
 		c->held[pool] += slen;
 	}
@@ -231,6 +198,7 @@ static int ca_alloc(struct xpu_mem *m, int pool, double bytes, uint64_t *handle)
 			c->bi[j] = (struct binfo){.seg = c->bi[i].seg,
 			                          .prev = i,
 			                          .next = c->bi[i].next,
+			                          .pool = pool,
 			                          .small = c->bi[i].small};
 			if (c->bi[i].next)
 				c->bi[c->bi[i].next].prev = j;
