@@ -43,7 +43,7 @@ static void usage(FILE *out)
 	        "  -t, --trace FILE        trace (default: the bundled traces/default.csv)\n"
 	        "      --trace-format F    reader to use (default: by file extension)\n"
 	        "  -s, --sched SPEC        scheduling policy (default: fifo)\n"
-	        "  -m, --mem SPEC          memory policy (default: first-fit)\n"
+	        "  -m, --mem SPEC          memory policy (default: lru, over first-fit)\n"
 	        "  -w, --power SPEC        power governor (default: performance)\n"
 	        "      --offload SPEC      offload policy (default: local)\n"
 	        "      --seed N            seed for policies that draw (default: 0)\n"

@@ -17,7 +17,9 @@ const struct xpu_sched_ops *const xpu_sched_registry[] = {
     &xpu_sched_fcfs,   &xpu_sched_easy,        &xpu_sched_conservative, NULL,
 };
 const struct xpu_mem_ops *const xpu_mem_registry[] = {
-    &xpu_mem_first_fit, &xpu_mem_best_fit, &xpu_mem_buddy, &xpu_mem_tlsf, &xpu_mem_caching, NULL};
+    &xpu_mem_lru,       &xpu_mem_lru_clean, &xpu_mem_belady,
+    &xpu_mem_first_fit, &xpu_mem_best_fit,  &xpu_mem_buddy,
+    &xpu_mem_tlsf,      &xpu_mem_caching,   NULL};
 const struct xpu_power_ops *const xpu_power_registry[] = {
     &xpu_power_performance,
     &xpu_power_powersave,
@@ -78,8 +80,9 @@ static size_t size_of(int kind, int version)
 		       : version == 2 ? offsetof(struct xpu_sched_ops, on_unit_failed)
 		                      : sizeof(struct xpu_sched_ops);
 	case XPU_POLICY_MEM:
-		return version == 1 ? offsetof(struct xpu_mem_ops, where)
-		                    : sizeof(struct xpu_mem_ops);
+		return version == 1   ? offsetof(struct xpu_mem_ops, where)
+		       : version == 2 ? offsetof(struct xpu_mem_ops, note)
+		                      : sizeof(struct xpu_mem_ops);
 	case XPU_POLICY_POWER:
 		return sizeof(struct xpu_power_ops);
 	default:
@@ -219,6 +222,17 @@ static int check_param(const char *what, int kind, const char *policy,
 {
 	if (ps->type == XPU_PARAM_TEXT)
 		return 0;
+	if (ps->type == XPU_PARAM_WORD) {
+		const char *h = ps->help ? ps->help : "";
+		size_t words = strcspn(h, ":"), n = strlen(value);
+		for (const char *w = h; w < h + words; w += strcspn(w, "|:") + 1)
+			if (strcspn(w, "|:") == n && !strncmp(w, value, n))
+				return 0;
+		return xpu_errf(err, NULL, 0,
+		                "%s: %s%s '%s': parameter '%s': expected one of %.*s, got \"%s\"",
+		                what, kind_label(kind), kind >= 0 ? " policy" : "", policy,
+		                ps->name, (int)words, h, value);
+	}
 	if (ps->type == XPU_PARAM_KIND || ps->type == XPU_PARAM_KINDS) {
 		/* kinds are checked here, when the option is read, not by the policy
 		 * once the run has started */

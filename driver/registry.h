@@ -57,6 +57,9 @@ extern const struct xpu_mem_ops xpu_mem_best_fit;
 extern const struct xpu_mem_ops xpu_mem_buddy;
 extern const struct xpu_mem_ops xpu_mem_tlsf;
 extern const struct xpu_mem_ops xpu_mem_caching;
+extern const struct xpu_mem_ops xpu_mem_lru;
+extern const struct xpu_mem_ops xpu_mem_lru_clean;
+extern const struct xpu_mem_ops xpu_mem_belady;
 extern const struct xpu_power_ops xpu_power_performance, xpu_power_powersave,
     xpu_power_userspace, xpu_power_ondemand, xpu_power_conservative, xpu_power_schedutil;
 extern const struct xpu_offload_ops xpu_offload_local;

@@ -395,7 +395,7 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	                                    "--sched", &ss, &sops, err))) {
 		return rc;
 	}
-	if ((rc = xpu_policy_resolve(XPU_POLICY_MEM, o->mem ? o->mem : "first-fit", "--mem", &ms,
+	if ((rc = xpu_policy_resolve(XPU_POLICY_MEM, o->mem ? o->mem : "lru", "--mem", &ms,
 	                             &mops, err)))
 		goto out_specs;
 	if ((rc = xpu_policy_resolve(XPU_POLICY_POWER, o->power ? o->power : "performance",

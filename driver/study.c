@@ -224,7 +224,7 @@ static int read_seeds(struct parser *p, config_t *cfg, struct xpu_study *st)
 /* ---------------------------------------------------------------- policy sets */
 
 static const char *const kind_keys[4] = {"sched", "mem", "power", "offload"};
-static const char *const kind_defaults[4] = {"fifo", "first-fit", "performance", "local"};
+static const char *const kind_defaults[4] = {"fifo", "lru", "performance", "local"};
 
 /* One swept parameter: a policy kind, a key, and the values it takes. */
 struct axis {

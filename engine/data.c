@@ -1,23 +1,32 @@
 /* data.c — the engine's data: the copy of each datum in each memory and its state
  * (modified, shared, invalid: StarPU's MSI), the copies that move data to the tasks
- * that read it, and where data occupies memory.
+ * that read it, where data occupy memory, and eviction.
  *
  * A copy is valid (shared), valid and modified (the only up-to-date copy, written
  * there), or invalid. A datum's version counts its completed writes; an access reads
  * the version of the writes before it in trace order, so a reader placed early never
- * takes a copy that a write it waits for will replace. A task reads a datum from a valid copy in
- * its unit's memory; when there is none, one copy operation brings it from the valid copy with the
- * shortest predicted transfer, and every task of that memory waiting for the datum waits for that
- * one operation. A write leaves one modified copy, in the writer's memory, and invalidates the
- * others. Units that share a memory never copy.
+ * takes a copy that a write it waits for will replace. A task reads a datum from a
+ * valid copy in its unit's memory; when there is none, one copy operation brings it
+ * from the valid copy with the shortest predicted transfer, and every task of that
+ * memory waiting for the datum waits for that one operation. A write leaves one
+ * modified copy, in the writer's memory, and invalidates the others. Units that share
+ * a memory never copy.
  *
- * Memory: a producer's output occupies its memory from the producer's start; a copy
- * occupies its memory from the start of the operation that makes it; shared data
- * occupies its home memory (the memory of the platform's first CPU, else of its first
- * unit) from the start. An invalidated copy is freed at once; a valid copy stays until
- * no task will access the datum any more (choosing victims earlier is a memory
- * policy's work, with eviction). Data are counted in each memory's use, not refused
- * for its capacity.
+ * Memory. Every copy holds a block of its memory from the memory policy (alloc), as a
+ * task's footprint does. Shared data start in the home memory (the platform's first
+ * CPU's, else its first unit's), the backing store. A task at the head of its unit's
+ * queue is staged in one step: the copies it reads and writes there are pinned, and
+ * blocks for the missing inputs, its outputs and its footprint are all reserved, or
+ * none is (it then waits for memory: no task holds part of what it needs while
+ * waiting for the rest, so two tasks never wait for each other). When a request does
+ * not fit, the policy's victim leaves: a copy that another memory also holds is
+ * dropped; the only valid copy of a datum still needed is first written back home
+ * (its space frees when the write-back ends). Copies in the home memory, moving,
+ * being written back or pinned by a staged or running task are never victims. A
+ * prefetch (inputs moving when a task is placed, before it reaches the head) evicts
+ * only copies no task placed in that memory needs, and gives up rather than wait.
+ * An invalidated copy is freed at once; a valid copy stays until it is evicted or no
+ * task will access the datum any more.
  */
 #include <errno.h>
 #include <math.h>
@@ -27,16 +36,25 @@
 #include "engine_impl.h"
 
 #define NONE UINT32_MAX
+/* Candidates a prefetch looks at before giving up (each is one a placed task needs). */
+#define PREFETCH_LOOK 16
 
 struct dcopy {
 	int32_t pool;
-	int32_t unit;     /* the unit whose host holds it, for routing */
-	uint8_t valid;    /* holds the current value */
-	uint8_t modified; /* the only valid copy, written here */
-	uint8_t moving;   /* a copy operation into this memory is under way */
-	uint8_t counted;  /* its bytes are counted in the memory's use */
-	uint32_t refs;    /* placed, unfinished tasks of this memory that access it */
-	uint32_t waiters; /* first wait record, NONE when nobody waits */
+	int32_t unit;      /* the unit whose host holds it, for routing */
+	uint32_t id;       /* the copy's id (xpu_candidate.id) */
+	uint8_t valid;     /* holds the current value */
+	uint8_t modified;  /* the only valid copy, written here */
+	uint8_t moving;    /* a copy operation into this memory is under way */
+	uint8_t counted;   /* holds a block of its memory (handle) */
+	uint8_t inset;     /* reported to the memory policy as a candidate */
+	uint8_t rep_dirty; /* dirty, as last reported */
+	uint8_t leaving;   /* being written back home before it is freed */
+	uint32_t refs;     /* placed, unfinished tasks of this memory that access it */
+	uint32_t pins;     /* staged or running tasks of this memory that access it */
+	uint32_t waiters;  /* first wait record, NONE when nobody waits */
+	uint32_t rep_next; /* next use, as last reported */
+	uint64_t handle;
 };
 
 struct datum_rt {
@@ -44,6 +62,7 @@ struct datum_rt {
 	uint32_t n, cap;
 	uint32_t left;    /* accessing tasks not yet ended */
 	uint32_t version; /* writes completed: an access reads the value of its version */
+	uint32_t cursor;  /* its next use: position in its list of accessing tasks */
 	uint8_t exists;   /* has a value: shared data from the start, an output once written */
 };
 
@@ -53,9 +72,10 @@ struct waitrec {
 
 struct xfer {
 	uint32_t datum;
-	int32_t pool;
+	int32_t pool, src_pool;
 	int32_t src_unit, dst_unit;
-	uint32_t task; /* the task that asked for it: it is charged the bytes */
+	uint32_t task;    /* the task that asked for it (charged the bytes); NONE: write-back */
+	uint32_t version; /* the datum's version it carries */
 	uint32_t next_free;
 };
 
@@ -66,6 +86,10 @@ struct link_ent {
 	uint64_t count;
 };
 
+struct copy_ref {
+	uint32_t datum, slot;
+};
+
 struct xpu_data_rt {
 	struct link_ent *links;
 	size_t nlinks, lcap;
@@ -74,64 +98,201 @@ struct xpu_data_rt {
 	uint32_t nw, wcap, wfree;
 	struct xfer *x;
 	uint32_t nx, xcap, xfree;
-	double *used; /* per pool: bytes of data */
-	double *peak; /* per pool: peak of used */
+	double *used;       /* per pool: bytes of data */
+	double *peak;       /* per pool: peak of used */
+	double *leaving;    /* per pool: bytes being written back, freed when they end */
+	uint32_t *inflight; /* per pool: copy operations arriving */
+	uint64_t *evictions, *writebacks; /* per pool */
+	uint32_t *acc_first, *acc_task;   /* per datum: its accessing tasks, index order */
+	struct copy_ref *cid;             /* copy id -> datum and slot */
+	uint32_t ncid, cidcap;
+	uint32_t *aside; /* candidates a prefetch passed over, reported again after */
+	uint32_t naside, asidecap;
+	uint64_t *scratch; /* blocks reserved while staging, one per access */
+	uint8_t *got;      /* which of them were reserved */
+	uint32_t scratch_cap;
 	int home_pool, home_unit;
+	int evicting; /* the memory policy chooses victims */
+	int prefetch; /* enum xpu_prefetch */
+	int quiet;    /* no wake-ups of units waiting for memory */
 };
 
 /* ------------------------------------------------------------------ copies */
 
-static struct dcopy *find_copy(struct datum_rt *d, int pool)
+static int find_slot(const struct datum_rt *d, int pool)
 {
 	for (uint32_t i = 0; i < d->n; i++)
 		if (d->c[i].pool == pool)
-			return &d->c[i];
-	return NULL;
+			return (int)i;
+	return -1;
 }
 
-static struct dcopy *get_copy(struct datum_rt *d, int pool, int unit)
+static struct dcopy *find_copy(struct datum_rt *d, int pool)
 {
-	struct dcopy *c = find_copy(d, pool);
-	if (c)
-		return c;
+	int s = find_slot(d, pool);
+	return s >= 0 ? &d->c[s] : NULL;
+}
+
+/* The slot of datum di's copy in pool, made (invalid, empty) when there is none; -1
+ * when out of memory. The array may move: take pointers into it after. */
+static int get_slot(struct xpu_engine *e, uint32_t di, int pool, int unit)
+{
+	struct xpu_data_rt *D = e->data;
+	struct datum_rt *d = &D->d[di];
+	int s = find_slot(d, pool);
+	if (s >= 0)
+		return s;
 	if (d->n == d->cap) {
 		uint32_t cap = d->cap ? 2 * d->cap : 2;
 		struct dcopy *nc = realloc(d->c, cap * sizeof(*nc));
 		if (!nc)
-			return NULL;
+			return -1;
 		d->c = nc;
 		d->cap = cap;
 	}
-	c = &d->c[d->n++];
-	*c = (struct dcopy){.pool = pool, .unit = unit, .waiters = NONE};
-	return c;
+	if (D->ncid == D->cidcap) {
+		uint32_t cap = D->cidcap ? 2 * D->cidcap : 256;
+		struct copy_ref *r = realloc(D->cid, cap * sizeof(*r));
+		if (!r)
+			return -1;
+		D->cid = r;
+		D->cidcap = cap;
+	}
+	D->cid[D->ncid] = (struct copy_ref){di, d->n};
+	d->c[d->n] = (struct dcopy){
+	    .pool = pool, .unit = unit, .id = D->ncid++, .waiters = NONE, .rep_next = NONE};
+	return (int)d->n++;
 }
 
-static void count(struct xpu_engine *e, struct dcopy *c, double size, int on)
+static int valid_copies(const struct datum_rt *d)
+{
+	int n = 0;
+	for (uint32_t i = 0; i < d->n; i++)
+		n += d->c[i].valid;
+	return n;
+}
+
+/* The index of the next task to access datum di (one not yet started), NONE when
+ * none: the accessing tasks in index order, past those that started or ended. */
+static uint32_t next_use(struct xpu_engine *e, uint32_t di)
 {
 	struct xpu_data_rt *D = e->data;
-	if (c->counted == on)
+	struct datum_rt *d = &D->d[di];
+	uint32_t end = D->acc_first[di + 1] - D->acc_first[di];
+	while (d->cursor < end) {
+		const struct xpu_task *t = &e->w->tasks[D->acc_task[D->acc_first[di] + d->cursor]];
+		if (t->attempts == 0 && t->state != XPU_TASK_DONE && t->state != XPU_TASK_FAILED)
+			return t->index;
+		d->cursor++;
+	}
+	return NONE;
+}
+
+static void pool_changed(struct xpu_engine *e, int pool)
+{
+	if (!e->data->quiet)
+		eng_pool_changed(e, pool);
+}
+
+static void report(struct xpu_engine *e, uint32_t di, const struct dcopy *c, int event)
+{
+	uint32_t nx = c->rep_next;
+	struct xpu_candidate k = {.id = c->id,
+	                          .datum = di,
+	                          .pool = c->pool,
+	                          .dirty = c->rep_dirty,
+	                          .bytes = e->w->data[di].size,
+	                          .next_use = nx == NONE ? INFINITY : (double)nx};
+	e->mem.ops->note(&e->mem, &k, event);
+}
+
+/* Keep the policy's view of copy slot of datum di up to date: a candidate when it is
+ * valid, holds a block, is neither moving, leaving nor pinned, lies outside the home
+ * memory and a task will still access the datum. */
+static void sync(struct xpu_engine *e, uint32_t di, int slot)
+{
+	struct xpu_data_rt *D = e->data;
+	if (!D->evicting)
 		return;
-	c->counted = (uint8_t)on;
-	D->used[c->pool] += on ? size : -size;
-	if (D->used[c->pool] < 0) /* rounding */
-		D->used[c->pool] = 0;
+	struct datum_rt *d = &D->d[di];
+	struct dcopy *c = &d->c[slot];
+	int cand = c->counted && c->valid && !c->moving && !c->pins && !c->leaving &&
+	           c->pool != D->home_pool && d->left > 0;
+	if (!cand) {
+		if (c->inset) {
+			c->inset = 0;
+			report(e, di, c, XPU_CAND_DEL);
+		}
+		return;
+	}
+	uint8_t dirty = valid_copies(d) == 1;
+	uint32_t nx = next_use(e, di);
+	if (!c->inset) {
+		c->inset = 1;
+		c->rep_dirty = dirty;
+		c->rep_next = nx;
+		report(e, di, c, XPU_CAND_ADD);
+		pool_changed(e, c->pool); /* a request waiting there may evict it now */
+	} else if (dirty != c->rep_dirty || nx != c->rep_next) {
+		c->rep_dirty = dirty;
+		c->rep_next = nx;
+		report(e, di, c, XPU_CAND_UPDATE);
+	}
+}
+
+static void sync_datum(struct xpu_engine *e, uint32_t di)
+{
+	if (!e->data->evicting)
+		return;
+	for (uint32_t i = 0; i < e->data->d[di].n; i++)
+		sync(e, di, (int)i);
+}
+
+/* Copy slot of datum di now holds block h of its memory. */
+static void take_block(struct xpu_engine *e, uint32_t di, int slot, uint64_t h)
+{
+	struct xpu_data_rt *D = e->data;
+	struct dcopy *c = &D->d[di].c[slot];
+	c->handle = h;
+	c->counted = 1;
+	D->used[c->pool] += e->w->data[di].size;
 	if (D->used[c->pool] > D->peak[c->pool])
 		D->peak[c->pool] = D->used[c->pool];
 	eng_note_pool(e, c->pool);
 }
 
+static void free_block(struct xpu_engine *e, uint32_t di, int slot)
+{
+	struct xpu_data_rt *D = e->data;
+	struct dcopy *c = &D->d[di].c[slot];
+	if (!c->counted)
+		return;
+	c->counted = 0;
+	if (c->pool != D->home_pool)
+		e->mem.ops->free(&e->mem, c->pool, c->handle);
+	c->handle = 0;
+	D->used[c->pool] -= e->w->data[di].size;
+	if (D->used[c->pool] < 0) /* rounding */
+		D->used[c->pool] = 0;
+	eng_note_pool(e, c->pool);
+	pool_changed(e, c->pool);
+}
+
 /* Free what no task needs: invalid copies at once, valid ones once no task will
- * access the datum again. */
+ * access the datum again; never one that moves, leaves or is pinned. */
 static void release_copies(struct xpu_engine *e, uint32_t di)
 {
 	struct datum_rt *d = &e->data->d[di];
-	double size = e->w->data[di].size;
 	for (uint32_t i = 0; i < d->n; i++) {
 		struct dcopy *c = &d->c[i];
-		if (c->counted && !c->moving && (!c->valid || d->left == 0))
-			count(e, c, size, 0);
+		if (c->counted && !c->moving && !c->leaving && !c->pins &&
+		    (!c->valid || d->left == 0)) {
+			if (d->left == 0)
+				c->valid = c->modified = 0;
+			free_block(e, di, (int)i);
+		}
 	}
+	sync_datum(e, di);
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -143,31 +304,67 @@ int xpu_data_setup(struct xpu_engine *e)
 	if (!D)
 		return -ENOMEM;
 	e->data = D;
+	size_t np = (size_t)e->pf->npools + 1;
 	D->d = calloc((size_t)w->ndata + 1, sizeof(*D->d));
-	D->used = calloc((size_t)e->pf->npools + 1, sizeof(double));
-	D->peak = calloc((size_t)e->pf->npools + 1, sizeof(double));
+	D->used = calloc(np, sizeof(double));
+	D->peak = calloc(np, sizeof(double));
+	D->leaving = calloc(np, sizeof(double));
+	D->inflight = calloc(np, sizeof(uint32_t));
+	D->evictions = calloc(np, sizeof(uint64_t));
+	D->writebacks = calloc(np, sizeof(uint64_t));
+	D->acc_first = calloc((size_t)w->ndata + 2, sizeof(uint32_t));
+	D->acc_task = malloc((w->naccesses + 1) * sizeof(uint32_t));
 	e->datum_bytes = calloc((size_t)w->ndata + 1, sizeof(double));
 	e->datum_copies = calloc((size_t)w->ndata + 1, sizeof(uint32_t));
-	if (!D->d || !D->used || !D->peak || !e->datum_bytes || !e->datum_copies)
+	if (!D->d || !D->used || !D->peak || !D->leaving || !D->inflight || !D->evictions ||
+	    !D->writebacks || !D->acc_first || !D->acc_task || !e->datum_bytes || !e->datum_copies)
 		return -ENOMEM;
 	D->wfree = D->xfree = NONE;
+	/* Each datum's accessing tasks, in index order (for next use). */
+	for (uint32_t i = 0; i < w->ntasks; i++)
+		for (uint32_t k = 0; k < w->tasks[i].naccess; k++)
+			D->acc_first[w->tasks[i].access[k].datum + 2]++;
+	for (uint32_t i = 0; i < w->ndata; i++)
+		D->acc_first[i + 2] += D->acc_first[i + 1];
+	for (uint32_t i = 0; i < w->ntasks; i++)
+		for (uint32_t k = 0; k < w->tasks[i].naccess; k++)
+			D->acc_task[D->acc_first[w->tasks[i].access[k].datum + 1]++] = i;
 	/* Shared data start in host memory: the first CPU's, else the first unit's. */
 	D->home_unit = 0;
 	for (int u = e->pf->nunits - 1; u >= 0; u--)
 		if (e->pf->units[u].kind == XPU_KIND_CPU)
 			D->home_unit = u;
 	D->home_pool = e->pf->nunits ? e->pf->units[D->home_unit].mem_pool : 0;
+	e->home_pool = D->home_pool;
+	for (uint32_t i = 0; i < w->ndata; i++)
+		D->d[i].left = w->data[i].naccess;
+	e->task_data = calloc((size_t)w->ntasks + 1, sizeof(double));
+	if (!e->task_data)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < w->ntasks; i++)
+		for (uint32_t k = 0; k < w->tasks[i].naccess; k++)
+			e->task_data[i] += w->data[w->tasks[i].access[k].datum].size;
+	return 0;
+}
+
+/* Once the memory policy is up: its eviction and prefetch, and the shared data's
+ * blocks in the home memory. 0, or a negative errno with the error set. */
+int xpu_data_start(struct xpu_engine *e)
+{
+	struct xpu_data_rt *D = e->data;
+	const struct xpu_workload *w = e->w;
+	D->evicting = e->mem.ops->note && e->mem.ops->victim;
+	D->prefetch = e->mem.ops->prefetch ? e->mem.ops->prefetch(&e->mem) : XPU_PREFETCH_PLACE;
 	for (uint32_t i = 0; i < w->ndata; i++) {
-		struct datum_rt *d = &D->d[i];
-		d->left = w->data[i].naccess;
 		if (w->data[i].producer != NONE)
 			continue;
-		struct dcopy *c = get_copy(d, D->home_pool, D->home_unit);
-		if (!c)
+		int s = get_slot(e, i, D->home_pool, D->home_unit);
+		if (s < 0)
 			return -ENOMEM;
-		c->valid = 1;
-		d->exists = 1;
-		count(e, c, w->data[i].size, 1);
+		uint64_t h = 0;
+		take_block(e, i, s, h);
+		D->d[i].c[s].valid = 1;
+		D->d[i].exists = 1;
 	}
 	return 0;
 }
@@ -184,9 +381,21 @@ void xpu_data_teardown(struct xpu_engine *e)
 	free(D->x);
 	free(D->used);
 	free(D->peak);
+	free(D->leaving);
+	free(D->inflight);
+	free(D->evictions);
+	free(D->writebacks);
+	free(D->acc_first);
+	free(D->acc_task);
+	free(D->cid);
+	free(D->aside);
+	free(D->scratch);
+	free(D->got);
 	free(D->links);
 	free(D);
 	e->data = NULL;
+	free(e->task_data);
+	e->task_data = NULL;
 }
 
 double xpu_data_pool_used(const struct xpu_engine *e, int pool)
@@ -197,6 +406,13 @@ double xpu_data_pool_used(const struct xpu_engine *e, int pool)
 double xpu_data_pool_peak(const struct xpu_engine *e, int pool)
 {
 	return e->data ? e->data->peak[pool] : 0;
+}
+
+void xpu_data_pool_counts(const struct xpu_engine *e, int pool, uint64_t *evictions,
+                          uint64_t *writebacks)
+{
+	*evictions = e->data ? e->data->evictions[pool] : 0;
+	*writebacks = e->data ? e->data->writebacks[pool] : 0;
 }
 
 static size_t link_slot(const struct link_ent *t, size_t cap, uint64_t k)
@@ -302,89 +518,267 @@ static uint32_t new_xfer(struct xpu_data_rt *D)
 	return D->nx++;
 }
 
-/* Task t (placed on a unit) reads access a: make sure a valid copy is, or will be, in
- * its memory. Returns 0, or a negative errno (the run stops, err set). */
-static int want(struct xpu_engine *e, struct xpu_task *t, struct xpu_access *a)
+/* The valid copy of datum di that reaches unit u fastest, -1 when none has a route
+ * (the run stops with an error naming task t). */
+static int best_source(struct xpu_engine *e, uint32_t di, int u, const struct xpu_task *t)
+{
+	struct datum_rt *d = &e->data->d[di];
+	const struct xpu_datum *dm = &e->w->data[di];
+	int src = -1;
+	double best = INFINITY;
+	for (uint32_t i = 0; i < d->n; i++)
+		if (d->c[i].valid) {
+			double tt = xpu_comm_time(e, d->c[i].unit, u, dm->size);
+			if (src < 0 || tt < best) {
+				src = (int)i;
+				best = tt;
+			}
+		}
+	if (src >= 0 && isfinite(best))
+		return src;
+	if (!e->rc) {
+		int from = src >= 0 ? d->c[src].unit : -1;
+		e->rc = -EHOSTUNREACH;
+		xpu_errf(e->err, e->w->path, t ? t->line : 0,
+		         "task \"%s\" needs datum \"%s\" (%.17g bytes) on unit '%s', but no "
+		         "memory holding it has a route there (from '%s')",
+		         t ? t->id : "?", dm->name, dm->size, e->pf->units[u].name,
+		         from >= 0 ? e->pf->units[from].name : "?");
+	}
+	return -1;
+}
+
+/* Start the copy operation of datum di from copy src to copy dst (which holds its
+ * block already), for task (NONE: a write-back). */
+static int start_copy(struct xpu_engine *e, uint32_t di, int src, int dst, uint32_t task)
 {
 	struct xpu_data_rt *D = e->data;
-	struct datum_rt *d = &D->d[a->datum];
-	const struct xpu_datum *dm = &e->w->data[a->datum];
-	int u = t->unit, pool = e->pf->units[u].mem_pool;
-	/* the value it reads must be written first: the writer is one of its
-	 * dependencies, and asks again for it when done */
-	if (a->have || !(a->mode & XPU_ACCESS_READ) || !d->exists || d->version < a->version)
-		return 0;
-	struct dcopy *c = get_copy(d, pool, u);
-	if (!c)
+	struct datum_rt *d = &D->d[di];
+	uint32_t k = new_xfer(D);
+	if (k == NONE)
 		return -ENOMEM;
-	if (c->valid) {
-		a->have = 2;
+	struct dcopy *s = &d->c[src], *c = &d->c[dst];
+	D->x[k] = (struct xfer){.datum = di,
+	                        .pool = c->pool,
+	                        .src_pool = s->pool,
+	                        .src_unit = s->unit,
+	                        .dst_unit = c->unit,
+	                        .task = task,
+	                        .version = d->version,
+	                        .next_free = NONE};
+	struct xpu_copy op = {.cookie = k,
+	                      .datum = di,
+	                      .bytes = e->w->data[di].size,
+	                      .src_unit = s->unit,
+	                      .dst_unit = c->unit,
+	                      .src_pool = s->pool,
+	                      .dst_pool = c->pool};
+	int rc = e->be->ops->copy(e->be, &op);
+	if (rc) {
+		D->x[k].next_free = D->xfree;
+		D->xfree = k;
+		return rc;
+	}
+	c->moving = 1;
+	e->in_flight++;
+	D->inflight[c->pool]++;
+	sync(e, di, dst);
+	return 0;
+}
+
+static int evict(struct xpu_engine *e, uint32_t di, int slot);
+
+static int policy_error(struct xpu_engine *e, uint32_t id, int pool)
+{
+	if (!e->rc) {
+		e->rc = -EPROTO;
+		xpu_errf(e->err, NULL, 0,
+		         "mem policy '%s': its victim (copy %u) is not a candidate of memory %d",
+		         e->mem.ops->head.name, id, pool);
+	}
+	return -EPROTO;
+}
+
+/* Room for bytes in pool: the memory policy's block, evicting its victims while the
+ * request does not fit. prefetch: only copies no placed task of this memory needs may
+ * go, and the search gives up after PREFETCH_LOOK others. Returns 0 with *h, -ENOSPC
+ * (not now: wait for a completion), -E2BIG (never), or another negative errno. */
+static int reserve(struct xpu_engine *e, int pool, double bytes, uint64_t *h, int prefetch)
+{
+	struct xpu_data_rt *D = e->data;
+	uint32_t base = D->naside, looked = 0;
+	int rc;
+	for (;;) {
+		rc = e->mem.ops->alloc(&e->mem, pool, bytes, h);
+		if (rc != -ENOSPC || !D->evicting)
+			break;
+		if (D->leaving[pool] > 0) {
+			/* write-backs under way free enough: wait for them, evict no more */
+			double fb = 0, lg = 0;
+			if (e->mem.ops->free_space)
+				e->mem.ops->free_space(&e->mem, pool, &fb, &lg);
+			if (fb + D->leaving[pool] >= bytes)
+				break;
+		}
+		uint32_t id;
+		if (e->mem.ops->victim(&e->mem, pool, &id) || id >= D->ncid)
+			break;
+		struct copy_ref r = D->cid[id];
+		struct dcopy *c = &D->d[r.datum].c[r.slot];
+		if (!c->inset || c->pool != pool) {
+			rc = policy_error(e, id, pool);
+			break;
+		}
+		if (!(prefetch && c->refs) && evict(e, r.datum, (int)r.slot) == 0) {
+			if (D->d[r.datum].c[r.slot].inset) { /* evict takes it out */
+				rc = policy_error(e, id, pool);
+				break;
+			}
+			continue;
+		}
+		if (prefetch && ++looked > PREFETCH_LOOK)
+			break;
+		/* passed over: out of the policy's view until this request ends */
+		if (D->naside == D->asidecap) {
+			uint32_t cap = D->asidecap ? 2 * D->asidecap : 64;
+			uint32_t *a = realloc(D->aside, cap * sizeof(*a));
+			if (!a) {
+				rc = -ENOMEM;
+				break;
+			}
+			D->aside = a;
+			D->asidecap = cap;
+		}
+		D->aside[D->naside++] = id;
+		c = &D->d[r.datum].c[r.slot];
+		if (c->inset) {
+			c->inset = 0;
+			report(e, r.datum, c, XPU_CAND_DEL);
+		}
+	}
+	/* the ones passed over are candidates again */
+	while (D->naside > base) {
+		struct copy_ref r = D->cid[D->aside[--D->naside]];
+		sync(e, r.datum, (int)r.slot);
+	}
+	return rc;
+}
+
+/* Room for a copy of bytes in pool: none needed in the home memory, the backing store
+ * (data there are counted in its use, and hold no block), else reserve's. */
+static int reserve_data(struct xpu_engine *e, int pool, double bytes, uint64_t *h, int prefetch)
+{
+	if (pool == e->data->home_pool) {
+		*h = 0;
 		return 0;
 	}
-	if (!c->moving) {
-		/* the valid copy the data comes from fastest */
-		int src = -1;
-		double best = INFINITY;
-		for (uint32_t i = 0; i < d->n; i++)
-			if (d->c[i].valid) {
-				double tt = xpu_comm_time(e, d->c[i].unit, u, dm->size);
-				if (src < 0 || tt < best) {
-					src = (int)i;
-					best = tt;
-				}
-			}
-		if (src < 0 || !isfinite(best)) {
-			int from = src >= 0 ? d->c[src].unit : -1;
-			if (!e->rc) {
-				e->rc = -EHOSTUNREACH;
-				xpu_errf(e->err, e->w->path, t->line,
-				         "task \"%s\" needs datum \"%s\" (%.17g bytes) on unit "
-				         "'%s', but "
-				         "no memory holding it has a route there (from '%s')",
-				         t->id, dm->name, dm->size, e->pf->units[u].name,
-				         from >= 0 ? e->pf->units[from].name : "?");
-			}
-			return -EHOSTUNREACH;
+	return reserve(e, pool, bytes, h, prefetch);
+}
+
+/* Copy slot of datum di leaves its memory: dropped when another copy is valid, else
+ * written back home first. 0, or -1 when it cannot leave now (the home memory is full,
+ * or a copy home is already moving). */
+static int evict(struct xpu_engine *e, uint32_t di, int slot)
+{
+	struct xpu_data_rt *D = e->data;
+	struct datum_rt *d = &D->d[di];
+	int pool = d->c[slot].pool;
+	double size = e->w->data[di].size;
+	if (valid_copies(d) == 1) {
+		int hs = get_slot(e, di, D->home_pool, D->home_unit);
+		if (hs < 0) {
+			eng_fatal(e, -ENOMEM, "data");
+			return -1;
 		}
-		uint32_t k = new_xfer(D);
-		if (k == NONE)
-			return -ENOMEM;
-		struct dcopy *s = &d->c[src];
-		D->x[k] = (struct xfer){a->datum, pool, s->unit, u, t->index, NONE};
-		struct xpu_copy op = {.cookie = k,
-		                      .datum = a->datum,
-		                      .bytes = dm->size,
-		                      .src_unit = s->unit,
-		                      .dst_unit = u,
-		                      .src_pool = s->pool,
-		                      .dst_pool = pool};
-		int rc = e->be->ops->copy(e->be, &op);
+		if (d->c[hs].moving || d->c[hs].counted)
+			return -1;
+		uint64_t h = 0;
+		if (reserve_data(e, D->home_pool, size, &h, 0))
+			return -1;
+		take_block(e, di, hs, h);
+		int rc = start_copy(e, di, slot, hs, NONE);
 		if (rc) {
-			D->x[k].next_free = D->xfree;
-			D->xfree = k;
-			return rc;
+			free_block(e, di, hs);
+			eng_fatal(e, rc, "write-back");
+			return -1;
 		}
-		c = find_copy(d, pool); /* get_copy may have moved the array */
-		c->moving = 1;
-		c->unit = u;
-		count(e, c, dm->size, 1);
-		e->in_flight++;
+		d->c[slot].leaving = 1;
+		D->leaving[pool] += size;
+		D->writebacks[pool]++;
+	} else {
+		d->c[slot].valid = d->c[slot].modified = 0;
+		free_block(e, di, slot);
 	}
-	if (add_waiter(D, c, t->index))
+	D->evictions[pool]++;
+	sync_datum(e, di);
+	return 0;
+}
+
+static int readable(const struct datum_rt *d, const struct xpu_access *a)
+{
+	return (a->mode & XPU_ACCESS_READ) && d->exists && d->version >= a->version;
+}
+
+/* Datum di's copy slot becomes task t's input: valid (present), or moving (t waits for
+ * it). Returns 0 or a negative errno. */
+static int wait_for(struct xpu_engine *e, struct xpu_task *t, struct xpu_access *a, int slot)
+{
+	struct dcopy *c = &e->data->d[a->datum].c[slot];
+	if (c->valid && !c->moving) {
+		if (a->have != 1)
+			a->have = 2;
+		return 0;
+	}
+	if (a->have == 1)
+		return 0;
+	if (add_waiter(e->data, c, t->index))
 		return -ENOMEM;
 	a->have = 1;
 	t->nxfers++;
 	return 0;
 }
 
-/* Ask for every input of t that exists now; the others are asked for once written. */
-static void want_all(struct xpu_engine *e, struct xpu_task *t)
+/* Prefetch t's inputs that exist now into its unit's memory, as far as memory allows
+ * without taking what placed tasks need; the rest move when t is staged. */
+static void prefetch_all(struct xpu_engine *e, struct xpu_task *t)
 {
+	struct xpu_data_rt *D = e->data;
+	int u = t->unit, pool = e->pf->units[u].mem_pool;
 	for (uint32_t i = 0; i < t->naccess && !e->rc; i++) {
-		int rc = want(e, t, &t->access[i]);
-		if (rc && !e->rc) {
-			e->rc = rc;
-			xpu_errf(e->err, NULL, 0, "moving data: %s", strerror(-rc));
+		struct xpu_access *a = &t->access[i];
+		struct datum_rt *d = &D->d[a->datum];
+		if (a->have || !readable(d, a))
+			continue;
+		int s = get_slot(e, a->datum, pool, u);
+		if (s < 0) {
+			eng_fatal(e, -ENOMEM, "data");
+			return;
+		}
+		struct dcopy *c = &d->c[s];
+		if (!c->valid && !c->moving && !c->counted) {
+			uint64_t h = 0;
+			int rc = reserve_data(e, pool, e->w->data[a->datum].size, &h, 1);
+			if (rc == -ENOSPC || rc == -E2BIG)
+				continue; /* no room now: it moves at the head */
+			if (rc) {
+				eng_fatal(e, rc, "data");
+				return;
+			}
+			take_block(e, a->datum, s, h);
+			int src = best_source(e, a->datum, u, t);
+			if (src < 0 || (rc = start_copy(e, a->datum, src, s, t->index))) {
+				free_block(e, a->datum, s);
+				if (rc)
+					eng_fatal(e, rc, "data copy");
+				return;
+			}
+		}
+		if (d->c[s].valid || d->c[s].moving) {
+			int rc = wait_for(e, t, a, s);
+			if (rc) {
+				eng_fatal(e, rc, "data");
+				return;
+			}
 		}
 	}
 	if (t->nxfers && t->state == XPU_TASK_PLACED)
@@ -395,14 +789,15 @@ void xpu_data_placed(struct xpu_engine *e, struct xpu_task *t)
 {
 	int pool = e->pf->units[t->unit].mem_pool;
 	for (uint32_t i = 0; i < t->naccess; i++) {
-		struct dcopy *c = get_copy(&e->data->d[t->access[i].datum], pool, t->unit);
-		if (!c) {
+		int s = get_slot(e, t->access[i].datum, pool, t->unit);
+		if (s < 0) {
 			eng_fatal(e, -ENOMEM, "data");
 			return;
 		}
-		c->refs++;
+		e->data->d[t->access[i].datum].c[s].refs++;
 	}
-	want_all(e, t);
+	if (e->data->prefetch == XPU_PREFETCH_PLACE)
+		prefetch_all(e, t);
 }
 
 void xpu_data_unplaced(struct xpu_engine *e, struct xpu_task *t, int unit)
@@ -416,20 +811,177 @@ void xpu_data_unplaced(struct xpu_engine *e, struct xpu_task *t, int unit)
 	}
 }
 
-void xpu_data_started(struct xpu_engine *e, struct xpu_task *t)
+void xpu_data_wanted(struct xpu_engine *e, struct xpu_task *t)
 {
+	if (e->data->prefetch == XPU_PREFETCH_PLACE && !t->staged)
+		prefetch_all(e, t);
+}
+
+/* Nothing under way in pool that would free memory there: no task running on its
+ * units, no copy arriving, no write-back leaving. */
+static int pool_idle(struct xpu_engine *e, int pool)
+{
+	if (e->data->inflight[pool] || e->data->leaving[pool] > 0)
+		return 0;
+	for (int k = e->pool_first[pool]; k < e->pool_first[pool + 1]; k++)
+		if (e->u[e->pool_unit[k]].running)
+			return 0;
+	return 1;
+}
+
+/* Evict t's own copies in its memory (their place may be what keeps its footprint out:
+ * the memory is fragmented around them). 1 when one left. */
+static int evict_own(struct xpu_engine *e, struct xpu_task *t)
+{
+	struct xpu_data_rt *D = e->data;
+	int pool = e->pf->units[t->unit].mem_pool, any = 0;
+	for (uint32_t i = 0; i < t->naccess; i++) {
+		uint32_t di = t->access[i].datum;
+		int s = find_slot(&D->d[di], pool);
+		const struct dcopy *c = s >= 0 ? &D->d[di].c[s] : NULL;
+		if (c && c->counted && c->valid && !c->moving && !c->leaving && !c->pins &&
+		    D->evicting)
+			any |= evict(e, di, s) == 0;
+	}
+	return any;
+}
+
+/* One attempt at staging t: its copies pinned, then its footprint, its missing
+ * inputs and its outputs reserved, all or none. */
+static int stage_try(struct xpu_engine *e, struct xpu_task *t)
+{
+	struct xpu_data_rt *D = e->data;
+	int u = t->unit, pool = e->pf->units[u].mem_pool;
+	uint64_t *hs = D->scratch;
+	uint8_t *got = D->got;
+	/* pinned first, so that this task's own inputs are never its victims */
+	for (uint32_t i = 0; i < t->naccess; i++) {
+		uint32_t di = t->access[i].datum;
+		int s = get_slot(e, di, pool, u);
+		if (s < 0)
+			return -ENOMEM; /* the run stops: pins do not matter */
+		D->d[di].c[s].pins++;
+		sync(e, di, s);
+	}
+	int rc = 0, mem_now = 0;
+	uint32_t i;
+	memset(got, 0, (size_t)t->naccess + 1);
+	/* the footprint first: the largest block, placed before small ones split the
+	 * memory */
+	if (t->mem > 0 && !t->mem_held) {
+		rc = reserve(e, pool, t->mem, &t->mem_handle, 0);
+		mem_now = !rc;
+	}
+	for (i = 0; i < t->naccess && !rc; i++) {
+		struct xpu_access *a = &t->access[i];
+		struct datum_rt *d = &D->d[a->datum];
+		const struct dcopy *c = find_copy(d, pool);
+		int need = readable(d, a) ? !c->valid && !c->moving && !c->counted
+		                          : (a->mode & XPU_ACCESS_WRITE) && !c->counted;
+		if (need) {
+			rc = reserve_data(e, pool, e->w->data[a->datum].size, &hs[i], 0);
+			got[i] = !rc;
+		}
+	}
+	if (rc) {
+		/* all or none: give back what this attempt took. Quietly: what it
+		 * unpins was there before, and waking the units waiting in this memory
+		 * for it would only have them evict each other's inputs in turn */
+		D->quiet = 1;
+		if (mem_now)
+			e->mem.ops->free(&e->mem, pool, t->mem_handle);
+		for (uint32_t k = 0; k < t->naccess; k++)
+			if (got[k] && pool != D->home_pool)
+				e->mem.ops->free(&e->mem, pool, hs[k]);
+		for (uint32_t k = 0; k < t->naccess; k++) {
+			uint32_t di = t->access[k].datum;
+			int s = find_slot(&D->d[di], pool);
+			if (D->d[di].c[s].pins)
+				D->d[di].c[s].pins--;
+			release_copies(e, di);
+		}
+		D->quiet = 0;
+		return rc;
+	}
+	if (mem_now) {
+		t->mem_held = 1;
+		e->pool_used[pool] += t->mem;
+		if (e->pool_used[pool] > e->pool_peak[pool])
+			e->pool_peak[pool] = e->pool_used[pool];
+		eng_note_pool(e, pool);
+	}
+	for (i = 0; i < t->naccess && !e->rc; i++) {
+		struct xpu_access *a = &t->access[i];
+		struct datum_rt *d = &D->d[a->datum];
+		int s = find_slot(d, pool);
+		if (got[i])
+			take_block(e, a->datum, s, hs[i]);
+		if (!readable(d, a))
+			continue;
+		if (got[i]) {
+			int src = best_source(e, a->datum, u, t);
+			if (src < 0)
+				return e->rc;
+			if ((rc = start_copy(e, a->datum, src, s, t->index)))
+				return rc;
+		}
+		if ((rc = wait_for(e, t, a, s)))
+			return rc;
+	}
+	t->staged = 1;
+	return e->rc;
+}
+
+/* Stage t at the head of its unit's queue: pin its copies there, reserve blocks for
+ * its missing inputs, its outputs and its footprint, all or none, and start the
+ * copies. 0 (t->nxfers copies to wait for), -ENOSPC (wait for memory: nothing held),
+ * -E2BIG or another negative errno (t cannot run). */
+int xpu_data_stage(struct xpu_engine *e, struct xpu_task *t)
+{
+	struct xpu_data_rt *D = e->data;
+	if (t->staged)
+		return 0;
+	int pool = e->pf->units[t->unit].mem_pool;
+	if (t->naccess >= D->scratch_cap) {
+		uint64_t *s = realloc(D->scratch, ((size_t)t->naccess + 1) * sizeof(*s));
+		if (s)
+			D->scratch = s;
+		uint8_t *g = realloc(D->got, (size_t)t->naccess + 1);
+		if (g)
+			D->got = g;
+		if (!s || !g)
+			return -ENOMEM;
+		D->scratch_cap = t->naccess + 1;
+	}
+	int rc = stage_try(e, t);
+	if (rc == -ENOSPC && pool != D->home_pool && pool_idle(e, pool) && evict_own(e, t))
+		rc = stage_try(e, t); /* its own copies split the memory: fetched again */
+	return rc;
+}
+
+/* t leaves the head without running to its end (a unit failure stopped it): its pins
+ * and unwritten output blocks go. */
+void xpu_data_unstage(struct xpu_engine *e, struct xpu_task *t)
+{
+	if (!t->staged)
+		return;
+	t->staged = 0;
 	int pool = e->pf->units[t->unit].mem_pool;
 	for (uint32_t i = 0; i < t->naccess; i++) {
-		const struct xpu_access *a = &t->access[i];
-		if (!(a->mode & XPU_ACCESS_WRITE))
-			continue;
-		struct dcopy *c = get_copy(&e->data->d[a->datum], pool, t->unit);
-		if (!c) {
-			eng_fatal(e, -ENOMEM, "data");
-			return;
-		}
-		count(e, c, e->w->data[a->datum].size, 1); /* its output takes room now */
+		uint32_t di = t->access[i].datum;
+		struct dcopy *c = find_copy(&e->data->d[di], pool);
+		if (c && c->pins)
+			c->pins--;
+		if (t->access[i].have == 2)
+			t->access[i].have = 0; /* checked again when it is staged */
+		release_copies(e, di);
 	}
+}
+
+void xpu_data_started(struct xpu_engine *e, struct xpu_task *t)
+{
+	for (uint32_t i = 0; i < t->naccess; i++)
+		sync_datum(e, t->access[i].datum); /* its next use moved on */
 }
 
 void xpu_data_ended(struct xpu_engine *e, struct xpu_task *t, int unit, int done)
@@ -438,36 +990,38 @@ void xpu_data_ended(struct xpu_engine *e, struct xpu_task *t, int unit, int done
 	int pool = unit >= 0 ? e->pf->units[unit].mem_pool : -1;
 	for (uint32_t i = 0; i < t->naccess; i++) {
 		const struct xpu_access *a = &t->access[i];
-		struct datum_rt *d = &D->d[a->datum];
-		if (done && (a->mode & XPU_ACCESS_WRITE)) {
+		uint32_t di = a->datum;
+		struct datum_rt *d = &D->d[di];
+		int s = pool >= 0 ? find_slot(d, pool) : -1;
+		if (done && (a->mode & XPU_ACCESS_WRITE) && s >= 0) {
 			/* the writer's copy becomes the only valid one */
 			for (uint32_t k = 0; k < d->n; k++)
 				d->c[k].valid = d->c[k].modified = 0;
-			struct dcopy *c = get_copy(d, pool, unit);
-			if (!c) {
-				eng_fatal(e, -ENOMEM, "data");
-				return;
-			}
+			struct dcopy *c = &d->c[s];
 			c->valid = c->modified = 1;
 			c->unit = unit;
-			count(e, c, e->w->data[a->datum].size, 1);
 			d->exists = 1;
 			d->version++;
+			if (!c->counted) {
+				/* staged before it wrote: always true but for a backend that
+				 * ran a task the engine never staged */
+				uint64_t h = 0;
+				if (!reserve_data(e, pool, e->w->data[di].size, &h, 0))
+					take_block(e, di, s, h);
+			}
 		}
-		if (pool >= 0) {
-			struct dcopy *c = find_copy(d, pool);
-			if (c && c->refs)
+		if (s >= 0) {
+			struct dcopy *c = &d->c[s];
+			if (t->staged && c->pins)
+				c->pins--;
+			if (c->refs)
 				c->refs--;
 		}
 		if (d->left)
 			d->left--;
-		release_copies(e, a->datum);
+		release_copies(e, di);
 	}
-}
-
-void xpu_data_wanted(struct xpu_engine *e, struct xpu_task *t)
-{
-	want_all(e, t);
+	t->staged = 0;
 }
 
 void xpu_data_copy_done(struct xpu_engine *e, uint64_t cookie, int status)
@@ -480,22 +1034,48 @@ void xpu_data_copy_done(struct xpu_engine *e, uint64_t cookie, int status)
 	D->xfree = (uint32_t)cookie;
 	struct datum_rt *d = &D->d[x.datum];
 	const struct xpu_datum *dm = &e->w->data[x.datum];
-	struct dcopy *c = find_copy(d, x.pool);
-	if (!c)
+	int slot = find_slot(d, x.pool);
+	if (slot < 0)
 		return;
+	struct dcopy *c = &d->c[slot];
 	c->moving = 0;
-	if (!status) {
+	if (D->inflight[x.pool])
+		D->inflight[x.pool]--;
+	int fresh = x.version == d->version; /* no write since it started */
+	if (x.task == NONE) {
+		/* a write-back: the evicted copy's space frees now, unless a task took it
+		 * back in the meantime */
+		int ss = find_slot(d, x.src_pool);
+		struct dcopy *s = &d->c[ss];
+		s->leaving = 0;
+		D->leaving[x.src_pool] -= dm->size;
+		if (D->leaving[x.src_pool] < 0)
+			D->leaving[x.src_pool] = 0;
+		if (!status && fresh) {
+			c->valid = 1;
+			if (!s->pins)
+				s->valid = 0;
+		}
+		for (uint32_t k = 0; k < d->n; k++)
+			d->c[k].modified = 0;
+		if (!s->valid)
+			free_block(e, x.datum, ss);
+		pool_changed(e, x.src_pool);
+	} else if (!status) {
 		c->valid = 1;
 		for (uint32_t k = 0; k < d->n; k++)
 			d->c[k].modified = 0; /* two valid copies: both shared */
+		e->w->tasks[x.task].bytes_in += dm->size;
+	}
+	if (!status) {
 		e->datum_bytes[x.datum] += dm->size;
 		e->datum_copies[x.datum]++;
-		e->w->tasks[x.task].bytes_in += dm->size;
 		e->us[x.dst_unit].bytes_in += dm->size;
 		e->us[x.src_unit].bytes_out += dm->size;
 		note_link(e, x.src_unit, x.dst_unit, dm->size);
 	}
 	/* every task waiting for it goes on (or fails with it) */
+	c = &d->c[slot];
 	uint32_t k = c->waiters;
 	c->waiters = NONE;
 	while (k != NONE) {

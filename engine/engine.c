@@ -21,8 +21,8 @@ static const unsigned allowed[XPU_TASK_NSTATES] = {
     [XPU_TASK_SUBMITTED] = B(READY) | B(PLACED) | B(STAGING) | B(FAILED),
     [XPU_TASK_READY] = B(PLACED) | B(STAGING) | B(FAILED),
     [XPU_TASK_PLACED] = B(STAGING) | B(WAITING_MEM) | B(RUNNING) | B(FAILED),
-    [XPU_TASK_STAGING] = B(PLACED) | B(FAILED),
-    [XPU_TASK_WAITING_MEM] = B(RUNNING) | B(FAILED),
+    [XPU_TASK_STAGING] = B(PLACED) | B(WAITING_MEM) | B(FAILED),
+    [XPU_TASK_WAITING_MEM] = B(STAGING) | B(RUNNING) | B(FAILED),
     [XPU_TASK_RUNNING] = B(DONE) | B(FAILED) | B(READY) | B(PLACED),
     [XPU_TASK_DONE] = 0,
     [XPU_TASK_FAILED] = 0,
@@ -72,6 +72,8 @@ static int set_state(struct xpu_engine *e, struct xpu_task *t, int to)
 static void mark_dirty(struct xpu_engine *e, int u);
 static void fail_task(struct xpu_engine *e, struct xpu_task *t);
 static void note_pool(struct xpu_engine *e, int pool);
+static void wake_memory_waiters(struct xpu_engine *e, int pool);
+static void free_task_mem(struct xpu_engine *e, struct xpu_task *t);
 
 int eng_set_state(struct xpu_engine *e, struct xpu_task *t, int to)
 {
@@ -97,6 +99,11 @@ void eng_inputs_arrived(struct xpu_engine *e, struct xpu_task *t)
 {
 	if (e->sched.ops->on_inputs)
 		e->sched.ops->on_inputs(&e->sched, t, t->unit);
+}
+
+void eng_pool_changed(struct xpu_engine *e, int pool)
+{
+	wake_memory_waiters(e, pool);
 }
 
 void eng_note_pool(struct xpu_engine *e, int pool)
@@ -330,6 +337,7 @@ static void fail_task(struct xpu_engine *e, struct xpu_task *t)
 		struct xpu_task *f = &e->w->tasks[e->fail_stack[--n]];
 		f->end_t = e->now;
 		e->nended++;
+		free_task_mem(e, f);
 		xpu_data_ended(e, f, f->unit, 0);
 		if (e->sched.ops->on_done)
 			e->sched.ops->on_done(&e->sched, f);
@@ -375,6 +383,7 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	}
 	set_state(e, t, XPU_TASK_RUNNING);
 	t->start_t = e->now;
+	t->in_wait_s += e->now - t->wait_t;
 	xpu_data_started(e, t);
 	t->predicted = xpu_predict(e, t, u); /* includes a reconfiguration, if any */
 	r->running += (int)t->width;
@@ -463,27 +472,35 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 			update_idle(e, u);
 			continue;
 		}
-		if (t->npending || t->nxfers || r->running + (int)t->width > un->cores)
+		if (t->npending || r->running + (int)t->width > un->cores)
 			break;
-		if (t->mem > 0) {
-			int pool = un->mem_pool;
-			int rc = e->mem.ops->alloc(&e->mem, pool, t->mem, &t->mem_handle);
+		if (!t->staged) {
+			/* its turn: inputs pinned, memory reserved, copies started */
+			int rc = xpu_data_stage(e, t);
 			if (rc == -ENOSPC) {
-				set_state(e, t, XPU_TASK_WAITING_MEM);
+				if (t->state != XPU_TASK_WAITING_MEM) {
+					t->wait_t = e->now;
+					set_state(e, t, XPU_TASK_WAITING_MEM);
+				}
 				block_on_memory(e, u);
 				break;
 			}
-			if (rc) {
+			if (rc || e->rc) {
+				if (e->rc)
+					break;
 				xpu_heap_remove(&r->queue, 0);
 				r->queued_pred -= t->predicted;
 				fail_task(e, t);
 				update_idle(e, u);
 				continue;
 			}
-			e->pool_used[pool] += t->mem;
-			if (e->pool_used[pool] > e->pool_peak[pool])
-				e->pool_peak[pool] = e->pool_used[pool];
-			note_pool(e, pool);
+			if (t->state == XPU_TASK_WAITING_MEM)
+				t->mem_wait_s += e->now - t->wait_t;
+			t->wait_t = e->now;
+		}
+		if (t->nxfers) {
+			set_state(e, t, XPU_TASK_STAGING);
+			break;
 		}
 		xpu_heap_remove(&r->queue, 0);
 		start_task(e, t, u);
@@ -513,6 +530,21 @@ static void dispatch(struct xpu_engine *e)
 	}
 }
 
+/* Give back t's footprint, when it holds one. */
+static void free_task_mem(struct xpu_engine *e, struct xpu_task *t)
+{
+	if (!t->mem_held)
+		return;
+	int pool = e->pf->units[t->unit].mem_pool;
+	e->mem.ops->free(&e->mem, pool, t->mem_handle);
+	t->mem_held = 0;
+	e->pool_used[pool] -= t->mem;
+	if (e->pool_used[pool] < 0)
+		e->pool_used[pool] = 0;
+	wake_memory_waiters(e, pool); /* they may go on now */
+	note_pool(e, pool);
+}
+
 /* Give back the cores and memory of a task that stopped running. */
 static void release(struct xpu_engine *e, struct xpu_task *t)
 {
@@ -523,13 +555,7 @@ static void release(struct xpu_engine *e, struct xpu_task *t)
 	r->running_end -= t->width * (t->start_t + t->predicted);
 	if (r->running == 0)
 		r->running_end = 0;
-	if (t->mem > 0) {
-		int pool = e->pf->units[u].mem_pool;
-		e->mem.ops->free(&e->mem, pool, t->mem_handle);
-		e->pool_used[pool] -= t->mem;
-		wake_memory_waiters(e, pool); /* they may go on now */
-		note_pool(e, pool);
-	}
+	free_task_mem(e, t);
 	note_unit(e, u);
 	mark_dirty(e, u);
 }
@@ -576,6 +602,7 @@ static void handle_events(struct xpu_engine *e, const struct xpu_event *ev, int 
 				release(e, t);
 				if (e->sched.ops->on_failed &&
 				    e->sched.ops->on_failed(&e->sched, t, u)) {
+					xpu_data_unstage(e, t);
 					/* the policy tries elsewhere: unplace, ready again */
 					xpu_data_unplaced(e, t, u);
 					t->unit = -1;
@@ -628,6 +655,7 @@ void eng_unit_down(struct xpu_engine *e, int u)
 		t->lost_s += lost;
 		e->us[u].lost_s += lost * t->width;
 		release(e, t);
+		xpu_data_unstage(e, t); /* staged again when its turn comes */
 		if (t->attempts >= XPU_MAX_ATTEMPTS) {
 			/* it never fits between this unit's failures: give up rather than
 			 * loop for ever (a profile that repeats a gap too short for it) */
@@ -917,6 +945,9 @@ void xpu_engine_loop(void *arg)
 		if (e->power.ops->select)
 			set_pstate(e, u, e->power.ops->select(&e->power, &e->pf->units[u], 0));
 	}
+	int rc0 = xpu_data_start(e);
+	if (rc0 && !e->rc)
+		e->rc = rc0; /* the error names the datum */
 	int stuck_ticks = 0;
 	while (!e->rc) {
 		admit(e);

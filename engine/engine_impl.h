@@ -86,6 +86,8 @@ struct xpu_engine {
 	uint64_t rng[4];
 	struct xpu_data_rt *data; /* data.c */
 	double *datum_bytes;      /* per datum: bytes copied (results) */
+	double *task_data;        /* per task: bytes of the data it accesses */
+	int home_pool;            /* the backing store: data there hold no block */
 	uint32_t *datum_copies;   /* per datum: copy operations (results) */
 	int started;              /* the loop runs: state changes reach the timeline */
 	int rc;                   /* first fatal error */
@@ -157,11 +159,16 @@ void eng_fatal(struct xpu_engine *e, int rc, const char *what);
 void eng_fail_task(struct xpu_engine *e, struct xpu_task *t);
 void eng_note_pool(struct xpu_engine *e, int pool);
 void eng_inputs_arrived(struct xpu_engine *e, struct xpu_task *t);
+/* Memory of pool was freed or can be evicted: units whose head waits there retry. */
+void eng_pool_changed(struct xpu_engine *e, int pool);
 
 /* data.c: the copies of every datum (see the file's comment). */
 int xpu_data_setup(struct xpu_engine *e);
 void xpu_data_teardown(struct xpu_engine *e);
+int xpu_data_start(struct xpu_engine *e);
 void xpu_data_placed(struct xpu_engine *e, struct xpu_task *t);
+int xpu_data_stage(struct xpu_engine *e, struct xpu_task *t);
+void xpu_data_unstage(struct xpu_engine *e, struct xpu_task *t);
 void xpu_data_unplaced(struct xpu_engine *e, struct xpu_task *t, int unit);
 void xpu_data_started(struct xpu_engine *e, struct xpu_task *t);
 void xpu_data_ended(struct xpu_engine *e, struct xpu_task *t, int unit, int done);
@@ -171,6 +178,8 @@ double xpu_data_arrival(const struct xpu_engine *e, uint32_t datum, int u, doubl
                         int producer_unit);
 double xpu_data_pool_used(const struct xpu_engine *e, int pool);
 double xpu_data_pool_peak(const struct xpu_engine *e, int pool);
+void xpu_data_pool_counts(const struct xpu_engine *e, int pool, uint64_t *evictions,
+                          uint64_t *writebacks);
 int xpu_data_links(const struct xpu_engine *e, struct xpu_link_stats *out);
 
 /* failures.c: the failure and repair schedule. Setup draws the first changes (after

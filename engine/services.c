@@ -62,8 +62,10 @@ int xpu_can_run(const struct xpu_engine *e, const struct xpu_task *t, int u)
 	if (t->ncosts && eng_explicit_cost(t, un) < 0)
 		return 0;
 	double cap = e->pf->pools[un->mem_pool].capacity;
-	if (cap > 0 && t->mem > cap)
-		return 0; /* could never be granted its memory there */
+	if (cap > 0 &&
+	    t->mem + (un->mem_pool != e->home_pool && e->task_data ? e->task_data[t->index] : 0) >
+	        cap)
+		return 0; /* could never be granted its memory (and its data) there */
 	return 1;
 }
 

@@ -27,7 +27,7 @@ extern "C" {
 /* Versions of the ops tables. Tables only grow at their end: version N+1 is version
  * N plus members appended. */
 #define XPU_SCHED_VERSION   3 /* 2: on_inputs; 3: on_unit_failed */
-#define XPU_MEM_VERSION     2 /* 2: where, free_space */
+#define XPU_MEM_VERSION     3 /* 2: where, free_space; 3: note, victim, prefetch */
 #define XPU_POWER_VERSION   1
 #define XPU_OFFLOAD_VERSION 1
 #define XPU_BACKEND_VERSION 1
@@ -169,6 +169,8 @@ int xpu_platform_route(const struct xpu_platform *pf, int src, int dst, double *
  *                 |                   ^  |  \            ^
  *                 +-------------------+  |   +-> STAGING -+  (inputs moving)
  *                                        +-> WAITING_MEM -+  (at the head, no memory)
+ *   STAGING -> WAITING_MEM when its turn comes before its prefetched inputs arrived and
+ *   memory is full; WAITING_MEM -> STAGING once memory is granted and inputs move.
  *   any state before DONE -> FAILED; RUNNING -> READY when a failed launch is retried
  *   or a unit failure stops it and the policy re-executes it elsewhere; RUNNING ->
  *   PLACED when a unit failure stops it and it waits for the unit's repair. */
@@ -267,9 +269,14 @@ struct xpu_task {
 	double predicted; /* predicted duration on its unit when it started */
 	double order;     /* order key in its unit's queue */
 	uint64_t mem_handle;
-	void *sched_data; /* the sched policy's: set with xpu_task_set_sched_data */
+	void *sched_data;  /* the sched policy's: set with xpu_task_set_sched_data */
 	uint32_t attempts; /* times it started: more than 1 after unit failures */
 	double lost_s;     /* seconds of its runs stopped by unit failures */
+	uint8_t staged;    /* at its queue's head: inputs pinned, memory reserved */
+	uint8_t mem_held;  /* its mem footprint is allocated (mem_handle) */
+	double wait_t;     /* when its wait for memory, then for its inputs, began */
+	double mem_wait_s; /* seconds in WAITING_MEM (memory full at its queue's head) */
+	double in_wait_s;  /* seconds in STAGING (inputs moving) */
 };
 
 /* ------------------------------------------------------------------ engine services */
@@ -373,6 +380,7 @@ void xpu_task_set_sched_data(struct xpu_engine *e, const struct xpu_task *t, voi
 
 struct xpu_sched;
 struct xpu_mem;
+struct xpu_candidate;
 struct xpu_power;
 struct xpu_offload;
 
@@ -387,7 +395,9 @@ enum xpu_param_type {
 	XPU_PARAM_INT,    /* a whole number within [min, max] */
 	XPU_PARAM_TEXT,   /* free text, checked by the policy */
 	XPU_PARAM_KIND,   /* a unit kind: cpu, gpu, tpu, npu, lpu, fpga, vpu or dsp */
-	XPU_PARAM_KINDS   /* unit kinds separated by '/', each at most once */
+	XPU_PARAM_KINDS,  /* unit kinds separated by '/', each at most once */
+	XPU_PARAM_WORD    /* one of the words that open help, separated by '|' and ended by
+	                   * ':' ("head|place: when inputs move (default place)") */
 };
 
 /* One parameter a table accepts: its name, type and range, checked when the spec is
@@ -483,6 +493,36 @@ struct xpu_mem_ops {
 	/* Version 2. Free bytes of pool and its largest free block (the largest request
 	 * that would fit now): fragmentation is 1 - largest / free. */
 	void (*free_space)(struct xpu_mem *m, int pool, double *free_bytes, double *largest);
+	/* Version 3. Eviction. A candidate is a copy of a datum that could leave its
+	 * memory now: valid, not moving, pinned by no staged or running task, and not in
+	 * the home memory (the backing store every write-back goes to). The engine
+	 * reports candidates as they come (XPU_CAND_ADD), change (XPU_CAND_UPDATE: dirty
+	 * or next_use) and go (XPU_CAND_DEL, also after victim chose one); victim names
+	 * the candidate of pool to evict when a request does not fit. NULL: nothing is
+	 * evicted, requests wait for data no task needs any more to be freed. */
+	void (*note)(struct xpu_mem *m, const struct xpu_candidate *c, int event);
+	/* 0 with *id, a candidate of pool (its id), or -ENOENT when there is none. */
+	int (*victim)(struct xpu_mem *m, int pool, uint32_t *id);
+	/* When a placed task's inputs start moving: XPU_PREFETCH_PLACE (when it is
+	 * placed, StarPU dmda's prefetch; also when NULL) or XPU_PREFETCH_HEAD (when it
+	 * reaches the head of its unit's queue). A prefetch never evicts a copy that a
+	 * task placed in that memory needs, and gives up when nothing else can go. */
+	int (*prefetch)(struct xpu_mem *m);
+};
+
+enum xpu_cand_event { XPU_CAND_ADD, XPU_CAND_UPDATE, XPU_CAND_DEL };
+enum xpu_prefetch { XPU_PREFETCH_PLACE, XPU_PREFETCH_HEAD };
+
+/* An eviction candidate (xpu_mem_ops.note). */
+struct xpu_candidate {
+	uint32_t id;    /* the copy: one datum in one memory, the same for the whole run */
+	uint32_t datum; /* index into xpu_workload.data */
+	int32_t pool;
+	uint8_t dirty;   /* the datum's only valid copy: evicting it writes it back home */
+	double bytes;    /* the datum's size */
+	double next_use; /* the index of the next task (trace order) that will access the
+	                  * datum, INFINITY when none: known in simulation, where the
+	                  * whole trace is (Belady's optimum needs it) */
 };
 
 struct xpu_mem {

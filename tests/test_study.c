@@ -66,7 +66,7 @@ Test(study_file, expands_the_matrix)
 	cr_assert_eq(st.seeds[1], 4);
 	cr_assert_eq(st.nsets, 4);
 	cr_assert_str_eq(st.sets[1].power, "powersave");
-	cr_assert_str_eq(st.sets[1].mem, "first-fit");
+	cr_assert_str_eq(st.sets[1].mem, "lru");
 	cr_assert_str_eq(st.sets[2].name, "energy[gamma=1,mode=x]");
 	cr_assert_str_eq(st.sets[2].sched, "energy:beta=2,gamma=1,mode=x");
 	cr_assert_str_eq(st.sets[3].sched, "energy:beta=2,gamma=10.5,mode=x");
