@@ -490,6 +490,7 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	e.tl = &res.tl;
 	e.observe = o->observe;
 	e.observe_ctx = o->observe_ctx;
+	e.check_coherence = o->check_coherence;
 	e.progress = o->progress;
 	e.progress_ctx = o->progress_ctx;
 	res.tl.nunits = res.pf.nunits;

@@ -41,6 +41,9 @@ struct xpu_run_opts {
 	 * "profile=FILE[,unit=N]" or "none"; NULL: the platform's, if any. */
 	const char *failures;
 	int nbackend_params;
+	/* 1: check the data's coherence after every change (at most one modified copy
+	 * of a datum, and none beside it valid); a breach stops the run. For tests. */
+	int check_coherence;
 	/* Called at every task state change (tests, tools): from and to are enum
 	 * xpu_task_state values; NULL for none. */
 	void (*observe)(void *ctx, const struct xpu_task *t, int from, int to, double now);

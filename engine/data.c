@@ -38,6 +38,10 @@
 #define NONE UINT32_MAX
 /* Candidates a prefetch looks at before giving up (each is one a placed task needs). */
 #define PREFETCH_LOOK 16
+/* Prefetch copies under way into one memory at a time (a GPU's two copy engines);
+ * further prefetches wait in placement order, so that the first placed task's inputs
+ * arrive first instead of every input sharing the link and all arriving late. */
+#define PREFETCH_COPIES 2
 
 struct dcopy {
 	int32_t pool;
@@ -77,6 +81,7 @@ struct xfer {
 	uint32_t task;    /* the task that asked for it (charged the bytes); NONE: write-back */
 	uint32_t version; /* the datum's version it carries */
 	uint32_t next_free;
+	uint8_t prefetch; /* counted in its memory's prefetches under way */
 };
 
 /* Bytes moved between two units' hosts: an open-addressing hash on the ordered pair. */
@@ -98,10 +103,14 @@ struct xpu_data_rt {
 	uint32_t nw, wcap, wfree;
 	struct xfer *x;
 	uint32_t nx, xcap, xfree;
-	double *used;       /* per pool: bytes of data */
-	double *peak;       /* per pool: peak of used */
-	double *leaving;    /* per pool: bytes being written back, freed when they end */
-	uint32_t *inflight; /* per pool: copy operations arriving */
+	double *used;                /* per pool: bytes of data */
+	double *peak;                /* per pool: peak of used */
+	double *leaving;             /* per pool: bytes being written back, freed when they end */
+	uint32_t *inflight;          /* per pool: copy operations arriving */
+	uint32_t *pf_inflight;       /* per pool: prefetch copies arriving */
+	uint32_t *pf_head, *pf_tail; /* per pool: tasks waiting to prefetch, in order */
+	uint32_t *pf_next;           /* per task: the next in its pool's queue */
+	uint8_t *pf_queued;          /* per task: in a queue */
 	uint64_t *evictions, *writebacks; /* per pool */
 	uint32_t *acc_first, *acc_task;   /* per datum: its accessing tasks, index order */
 	struct copy_ref *cid;             /* copy id -> datum and slot */
@@ -240,8 +249,27 @@ static void sync(struct xpu_engine *e, uint32_t di, int slot)
 	}
 }
 
+/* The MSI invariant: at most one modified copy, and none valid beside it. */
+static void check_datum(struct xpu_engine *e, uint32_t di)
+{
+	const struct datum_rt *d = &e->data->d[di];
+	int modified = 0, valid = 0;
+	for (uint32_t i = 0; i < d->n; i++) {
+		modified += d->c[i].modified;
+		valid += d->c[i].valid;
+	}
+	if ((modified > 1 || (modified && valid > 1)) && !e->rc) {
+		e->rc = -EPROTO;
+		xpu_errf(e->err, NULL, 0,
+		         "coherence: datum \"%s\" has %d modified and %d valid copies",
+		         e->w->data[di].name, modified, valid);
+	}
+}
+
 static void sync_datum(struct xpu_engine *e, uint32_t di)
 {
+	if (e->check_coherence)
+		check_datum(e, di);
 	if (!e->data->evicting)
 		return;
 	for (uint32_t i = 0; i < e->data->d[di].n; i++)
@@ -310,16 +338,24 @@ int xpu_data_setup(struct xpu_engine *e)
 	D->peak = calloc(np, sizeof(double));
 	D->leaving = calloc(np, sizeof(double));
 	D->inflight = calloc(np, sizeof(uint32_t));
+	D->pf_inflight = calloc(np, sizeof(uint32_t));
+	D->pf_head = malloc(np * sizeof(uint32_t));
+	D->pf_tail = malloc(np * sizeof(uint32_t));
+	D->pf_next = malloc(((size_t)w->ntasks + 1) * sizeof(uint32_t));
+	D->pf_queued = calloc((size_t)w->ntasks + 1, 1);
 	D->evictions = calloc(np, sizeof(uint64_t));
 	D->writebacks = calloc(np, sizeof(uint64_t));
 	D->acc_first = calloc((size_t)w->ndata + 2, sizeof(uint32_t));
 	D->acc_task = malloc((w->naccesses + 1) * sizeof(uint32_t));
 	e->datum_bytes = calloc((size_t)w->ndata + 1, sizeof(double));
 	e->datum_copies = calloc((size_t)w->ndata + 1, sizeof(uint32_t));
-	if (!D->d || !D->used || !D->peak || !D->leaving || !D->inflight || !D->evictions ||
+	if (!D->d || !D->used || !D->peak || !D->leaving || !D->inflight || !D->pf_inflight ||
+	    !D->pf_head || !D->pf_tail || !D->pf_next || !D->pf_queued || !D->evictions ||
 	    !D->writebacks || !D->acc_first || !D->acc_task || !e->datum_bytes || !e->datum_copies)
 		return -ENOMEM;
 	D->wfree = D->xfree = NONE;
+	for (size_t p = 0; p < np; p++)
+		D->pf_head[p] = D->pf_tail[p] = NONE;
 	/* Each datum's accessing tasks, in index order (for next use). */
 	for (uint32_t i = 0; i < w->ntasks; i++)
 		for (uint32_t k = 0; k < w->tasks[i].naccess; k++)
@@ -383,6 +419,11 @@ void xpu_data_teardown(struct xpu_engine *e)
 	free(D->peak);
 	free(D->leaving);
 	free(D->inflight);
+	free(D->pf_inflight);
+	free(D->pf_head);
+	free(D->pf_tail);
+	free(D->pf_next);
+	free(D->pf_queued);
 	free(D->evictions);
 	free(D->writebacks);
 	free(D->acc_first);
@@ -550,7 +591,8 @@ static int best_source(struct xpu_engine *e, uint32_t di, int u, const struct xp
 
 /* Start the copy operation of datum di from copy src to copy dst (which holds its
  * block already), for task (NONE: a write-back). */
-static int start_copy(struct xpu_engine *e, uint32_t di, int src, int dst, uint32_t task)
+static int start_copy(struct xpu_engine *e, uint32_t di, int src, int dst, uint32_t task,
+                      int prefetch)
 {
 	struct xpu_data_rt *D = e->data;
 	struct datum_rt *d = &D->d[di];
@@ -565,7 +607,8 @@ static int start_copy(struct xpu_engine *e, uint32_t di, int src, int dst, uint3
 	                        .dst_unit = c->unit,
 	                        .task = task,
 	                        .version = d->version,
-	                        .next_free = NONE};
+	                        .next_free = NONE,
+	                        .prefetch = (uint8_t)prefetch};
 	struct xpu_copy op = {.cookie = k,
 	                      .datum = di,
 	                      .bytes = e->w->data[di].size,
@@ -582,6 +625,7 @@ static int start_copy(struct xpu_engine *e, uint32_t di, int src, int dst, uint3
 	c->moving = 1;
 	e->in_flight++;
 	D->inflight[c->pool]++;
+	D->pf_inflight[c->pool] += prefetch != 0;
 	sync(e, di, dst);
 	return 0;
 }
@@ -696,7 +740,7 @@ static int evict(struct xpu_engine *e, uint32_t di, int slot)
 		if (reserve_data(e, D->home_pool, size, &h, 0))
 			return -1;
 		take_block(e, di, hs, h);
-		int rc = start_copy(e, di, slot, hs, NONE);
+		int rc = start_copy(e, di, slot, hs, NONE, 0);
 		if (rc) {
 			free_block(e, di, hs);
 			eng_fatal(e, rc, "write-back");
@@ -739,12 +783,13 @@ static int wait_for(struct xpu_engine *e, struct xpu_task *t, struct xpu_access 
 }
 
 /* Prefetch t's inputs that exist now into its unit's memory, as far as memory allows
- * without taking what placed tasks need; the rest move when t is staged. */
-static void prefetch_all(struct xpu_engine *e, struct xpu_task *t)
+ * without taking what placed tasks need; the rest move when t is staged. Returns 1
+ * when it stopped because PREFETCH_COPIES are under way into that memory. */
+static int prefetch_all(struct xpu_engine *e, struct xpu_task *t)
 {
 	struct xpu_data_rt *D = e->data;
-	int u = t->unit, pool = e->pf->units[u].mem_pool;
-	for (uint32_t i = 0; i < t->naccess && !e->rc; i++) {
+	int u = t->unit, pool = e->pf->units[u].mem_pool, blocked = 0;
+	for (uint32_t i = 0; i < t->naccess && !e->rc && !blocked; i++) {
 		struct xpu_access *a = &t->access[i];
 		struct datum_rt *d = &D->d[a->datum];
 		if (a->have || !readable(d, a))
@@ -752,37 +797,78 @@ static void prefetch_all(struct xpu_engine *e, struct xpu_task *t)
 		int s = get_slot(e, a->datum, pool, u);
 		if (s < 0) {
 			eng_fatal(e, -ENOMEM, "data");
-			return;
+			return 0;
 		}
 		struct dcopy *c = &d->c[s];
 		if (!c->valid && !c->moving && !c->counted) {
+			if (D->pf_inflight[pool] >= PREFETCH_COPIES) {
+				blocked = 1;
+				break;
+			}
 			uint64_t h = 0;
 			int rc = reserve_data(e, pool, e->w->data[a->datum].size, &h, 1);
 			if (rc == -ENOSPC || rc == -E2BIG)
 				continue; /* no room now: it moves at the head */
 			if (rc) {
 				eng_fatal(e, rc, "data");
-				return;
+				return 0;
 			}
 			take_block(e, a->datum, s, h);
 			int src = best_source(e, a->datum, u, t);
-			if (src < 0 || (rc = start_copy(e, a->datum, src, s, t->index))) {
+			if (src < 0 || (rc = start_copy(e, a->datum, src, s, t->index, 1))) {
 				free_block(e, a->datum, s);
 				if (rc)
 					eng_fatal(e, rc, "data copy");
-				return;
+				return 0;
 			}
 		}
 		if (d->c[s].valid || d->c[s].moving) {
 			int rc = wait_for(e, t, a, s);
 			if (rc) {
 				eng_fatal(e, rc, "data");
-				return;
+				return 0;
 			}
 		}
 	}
 	if (t->nxfers && t->state == XPU_TASK_PLACED)
 		eng_set_state(e, t, XPU_TASK_STAGING);
+	return blocked;
+}
+
+/* Prefetch for t now, or queue it behind the tasks of its memory that wait. */
+static void prefetch_or_queue(struct xpu_engine *e, struct xpu_task *t)
+{
+	struct xpu_data_rt *D = e->data;
+	int pool = e->pf->units[t->unit].mem_pool;
+	if (D->pf_queued[t->index])
+		return;
+	if (D->pf_head[pool] == NONE && !prefetch_all(e, t))
+		return;
+	D->pf_queued[t->index] = 1;
+	D->pf_next[t->index] = NONE;
+	if (D->pf_tail[pool] == NONE)
+		D->pf_head[pool] = t->index;
+	else
+		D->pf_next[D->pf_tail[pool]] = t->index;
+	D->pf_tail[pool] = t->index;
+}
+
+/* A prefetch into pool ended: the waiting tasks go on, in order. */
+static void prefetch_more(struct xpu_engine *e, int pool)
+{
+	struct xpu_data_rt *D = e->data;
+	while (D->pf_head[pool] != NONE && D->pf_inflight[pool] < PREFETCH_COPIES && !e->rc) {
+		struct xpu_task *t = &e->w->tasks[D->pf_head[pool]];
+		int go = t->unit >= 0 && e->pf->units[t->unit].mem_pool == pool && !t->staged &&
+		         (t->state == XPU_TASK_PLACED || t->state == XPU_TASK_STAGING ||
+		          t->state == XPU_TASK_SUBMITTED);
+		if (go && prefetch_all(e, t))
+			break; /* stays first */
+		D->pf_queued[t->index] = 0;
+		D->pf_head[pool] = D->pf_next[t->index];
+		if (D->pf_head[pool] == NONE)
+			D->pf_tail[pool] = NONE;
+	}
 }
 
 void xpu_data_placed(struct xpu_engine *e, struct xpu_task *t)
@@ -797,7 +883,7 @@ void xpu_data_placed(struct xpu_engine *e, struct xpu_task *t)
 		e->data->d[t->access[i].datum].c[s].refs++;
 	}
 	if (e->data->prefetch == XPU_PREFETCH_PLACE)
-		prefetch_all(e, t);
+		prefetch_or_queue(e, t);
 }
 
 void xpu_data_unplaced(struct xpu_engine *e, struct xpu_task *t, int unit)
@@ -814,7 +900,7 @@ void xpu_data_unplaced(struct xpu_engine *e, struct xpu_task *t, int unit)
 void xpu_data_wanted(struct xpu_engine *e, struct xpu_task *t)
 {
 	if (e->data->prefetch == XPU_PREFETCH_PLACE && !t->staged)
-		prefetch_all(e, t);
+		prefetch_or_queue(e, t);
 }
 
 /* Nothing under way in pool that would free memory there: no task running on its
@@ -922,7 +1008,7 @@ static int stage_try(struct xpu_engine *e, struct xpu_task *t)
 			int src = best_source(e, a->datum, u, t);
 			if (src < 0)
 				return e->rc;
-			if ((rc = start_copy(e, a->datum, src, s, t->index)))
+			if ((rc = start_copy(e, a->datum, src, s, t->index, 0)))
 				return rc;
 		}
 		if ((rc = wait_for(e, t, a, s)))
@@ -1041,6 +1127,8 @@ void xpu_data_copy_done(struct xpu_engine *e, uint64_t cookie, int status)
 	c->moving = 0;
 	if (D->inflight[x.pool])
 		D->inflight[x.pool]--;
+	if (x.prefetch && D->pf_inflight[x.pool])
+		D->pf_inflight[x.pool]--;
 	int fresh = x.version == d->version; /* no write since it started */
 	if (x.task == NONE) {
 		/* a write-back: the evicted copy's space frees now, unless a task took it
@@ -1103,6 +1191,8 @@ void xpu_data_copy_done(struct xpu_engine *e, uint64_t cookie, int status)
 		}
 	}
 	release_copies(e, x.datum);
+	if (x.prefetch)
+		prefetch_more(e, x.pool);
 }
 
 /* ------------------------------------------------------------------ predictions */

@@ -1027,6 +1027,7 @@ void xpu_engine_loop(void *arg)
 		if (e->u[u].down) /* down at the end: its downtime so far */
 			e->us[u].down_s += e->now - e->u[u].down_since;
 		e->us[u].peak_data = xpu_data_pool_peak(e, un->mem_pool);
+		xpu_data_pool_counts(e, un->mem_pool, &e->us[u].evictions, &e->us[u].writebacks);
 		int modeled = 0;
 		if (e->be->ops->read_energy)
 			e->be->ops->read_energy(e->be, u, &e->us[u].energy_j, &modeled);

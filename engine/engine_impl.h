@@ -88,6 +88,7 @@ struct xpu_engine {
 	double *datum_bytes;      /* per datum: bytes copied (results) */
 	double *task_data;        /* per task: bytes of the data it accesses */
 	int home_pool;            /* the backing store: data there hold no block */
+	int check_coherence;      /* xpu_run_opts.check_coherence */
 	uint32_t *datum_copies;   /* per datum: copy operations (results) */
 	int started;              /* the loop runs: state changes reach the timeline */
 	int rc;                   /* first fatal error */

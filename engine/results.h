@@ -64,6 +64,9 @@ struct xpu_unit_stats {
 	/* Thermal node (NaN and 0 without one): peak temperature, time above the
 	 * warning and above the limit. */
 	double max_temp_c, over_warning_s, over_limit_s;
+	/* Its memory pool's copies evicted, and those written back home first (units
+	 * sharing a pool show the pool's counts). */
+	uint64_t evictions, writebacks;
 };
 
 /* Change points: one row each time a unit's state changes (a task starts or ends on

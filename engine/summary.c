@@ -175,9 +175,24 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 			tmax = us[u].max_temp_c;
 		over += us[u].over_limit_s;
 	}
-	double reexec = 0;
-	for (uint32_t i = 0; i < ntasks; i++)
+	double reexec = 0, mem_wait = 0, in_wait = 0;
+	for (uint32_t i = 0; i < ntasks; i++) {
 		reexec += w->tasks[i].attempts > 1;
+		mem_wait += w->tasks[i].mem_wait_s;
+		in_wait += w->tasks[i].in_wait_s;
+	}
+	/* evictions per memory: units sharing one report its counts once */
+	double evictions = 0, writebacks = 0;
+	uint8_t *seen = us && pf->npools > 0 ? calloc((size_t)pf->npools, 1) : NULL;
+	for (int u = 0; seen && u < nunits; u++) {
+		int p = pf->units[u].mem_pool;
+		if (p < 0 || p >= pf->npools || seen[p])
+			continue;
+		seen[p] = 1;
+		evictions += (double)us[u].evictions;
+		writebacks += (double)us[u].writebacks;
+	}
+	free(seen);
 	double util = makespan > 0 && cores > 0 ? busy / (makespan * cores) : 0;
 
 	s->n = 0;
@@ -206,6 +221,12 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 	put(s, "tasks_reexecuted", reexec);
 	/* the worst fragmentation of any memory (the memory policy's allocator) */
 	put(s, "peak_fragmentation", frag);
+	/* data leaving full memories (the only valid copy written back home first), and
+	 * the task-seconds spent at a queue's head waiting for memory, then for inputs */
+	put(s, "evictions", evictions);
+	put(s, "writebacks", writebacks);
+	put(s, "mem_wait_s", mem_wait);
+	put(s, "input_wait_s", in_wait);
 	/* thermal nodes (xpu.thermal.*): the hottest any unit got (NaN without any), and
 	 * the unit-seconds spent above a limit */
 	put(s, "max_temp_c", tmax);

@@ -14,7 +14,7 @@
 #include "results.h"
 
 /* Bumped when a reader of version N could misread a file of version N+1. */
-#define XPU_RESULTS_SCHEMA 3
+#define XPU_RESULTS_SCHEMA 4
 
 /* ------------------------------------------------------------------ HDF5 errors */
 
@@ -230,8 +230,9 @@ static int write_run(struct writer *w, hid_t file, const struct xpu_run_info *ri
 }
 
 static const char *const task_columns[] = {
-    "id",       "unit",      "class",  "submit",   "ready",    "start", "end",      "energy",
-    "bytes_in", "predicted", "status", "deadline", "priority", "width", "attempts", "lost_s",
+    "id",       "unit",   "class",    "submit",    "ready",      "start",
+    "end",      "energy", "bytes_in", "predicted", "status",     "deadline",
+    "priority", "width",  "attempts", "lost_s",    "mem_wait_s", "input_wait_s",
 };
 #define NTASK_COLUMNS (sizeof(task_columns) / sizeof(task_columns[0]))
 
@@ -325,6 +326,13 @@ static int write_tasks(struct writer *w, hid_t file, const struct xpu_workload *
 	for (size_t i = 0; i < n; i++)
 		d[i] = tk[i].lost_s;
 	col_f64(w, g, "lost_s", n, d);
+	/* memory: seconds at its queue's head waiting for memory, then for its inputs */
+	for (size_t i = 0; i < n; i++)
+		d[i] = tk[i].mem_wait_s;
+	col_f64(w, g, "mem_wait_s", n, d);
+	for (size_t i = 0; i < n; i++)
+		d[i] = tk[i].in_wait_s;
+	col_f64(w, g, "input_wait_s", n, d);
 out:
 	free(d);
 	free(iv);
@@ -394,6 +402,12 @@ static int write_units(struct writer *w, hid_t file, const struct xpu_platform *
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].failures : 0;
 	dset_write(w, g, "failures", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);
+	for (size_t u = 0; u < n; u++)
+		cnt[u] = us ? us[u].evictions : 0;
+	dset_write(w, g, "evictions", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);
+	for (size_t u = 0; u < n; u++)
+		cnt[u] = us ? us[u].writebacks : 0;
+	dset_write(w, g, "writebacks", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);
 
 	for (size_t u = 0; u < n; u++)
 		for (int p = 0; p < maxp; p++) {

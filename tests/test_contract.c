@@ -56,6 +56,7 @@ ParameterizedTest(struct pcase *pc, contract, every_policy)
 	    .seed = 42,
 	    .observe = xt_observe,
 	    .observe_ctx = &states,
+	    .check_coherence = 1,
 	};
 	struct xpu_run_result res;
 	struct xpu_err err = {{0}};

@@ -1,0 +1,277 @@
+/* test_evict.c — data in memory: eviction under oversubscription (lru, lru-clean,
+ * belady), the livelock guard, prefetch, coherence of a read after a write. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "results.h"
+
+/* A host CPU (the home memory) and a GPU of gpu_mem bytes behind a PCIe 4.0 x16 link
+ * (about 25 GB/s of the 32 GB/s raw; 1 us). */
+static const char *platform(const char *gpu_mem)
+{
+	static char text[2048];
+	snprintf(text, sizeof(text),
+	         "<?xml version=\"1.0\"?>\n"
+	         "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	         "<platform version=\"4.1\">\n"
+	         "  <zone id=\"z\" routing=\"Full\">\n"
+	         "    <host id=\"cpu\" speed=\"50Gf\" core=\"4\">\n"
+	         "      <prop id=\"xpu.kind\" value=\"cpu\"/>\n"
+	         "      <prop id=\"xpu.mem\" value=\"64GiB\"/>\n"
+	         "    </host>\n"
+	         "    <host id=\"gpu\" speed=\"10Tf\" core=\"%s\">\n"
+	         "      <prop id=\"xpu.kind\" value=\"gpu\"/>\n"
+	         "      <prop id=\"xpu.mem\" value=\"%s\"/>\n"
+	         "    </host>\n"
+	         "    <link id=\"pcie\" bandwidth=\"25GBps\" latency=\"1us\"/>\n"
+	         "    <route src=\"cpu\" dst=\"gpu\"><link_ctn id=\"pcie\"/></route>\n"
+	         "  </zone>\n"
+	         "</platform>\n",
+	         "1", gpu_mem);
+	return xt_write_file("gpu.xml", text);
+}
+
+/* n tasks that run on the GPU only (explicit cost), each reading two of k shared 8 MiB
+ * data and, every fourth, updating a third in place: 64 MiB of GPU memory against
+ * k x 8 MiB of data. */
+static const char *oversubscribed_trace(int n, int k, unsigned seed)
+{
+	static char path[512];
+	const char *dir = xt_tmpdir();
+	snprintf(path, sizeof(path), "%s/over.csv", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops,cost,reads,writes\n");
+	uint64_t x = seed * 2654435761u + 1;
+	for (int i = 0; i < n; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		int a = (int)((x >> 33) % (uint64_t)k), b = (int)((x >> 45) % (uint64_t)k);
+		if (b == a)
+			b = (a + 1) % k;
+		fprintf(f, "t%d,gemm,1e9,gpu=0.002,d%d:8MiB;d%d:8MiB,", i, a, b);
+		if (i % 4 == 3) {
+			int c = (a + 2) % k;
+			if (c == b)
+				c = (c + 1) % k;
+			fprintf(f, "d%d:8MiB", c);
+		}
+		fprintf(f, "\n");
+	}
+	fclose(f);
+	return path;
+}
+
+struct outcome {
+	double done, bytes, evictions, writebacks, makespan;
+	int rc;
+};
+
+/* One run in a child process (SimGrid allows one engine per process), with the
+ * coherence check on: its summary figures through a pipe. */
+static struct outcome run(const char *pf, const char *trace, const char *mem, const char *sched)
+{
+	int fd[2];
+	cr_assert_eq(pipe(fd), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		close(fd[0]);
+		struct xpu_run_opts o = {.platform = pf,
+		                         .trace = trace,
+		                         .sched = sched,
+		                         .mem = mem,
+		                         .seed = 1,
+		                         .quiet = 1,
+		                         .check_coherence = 1};
+		struct xpu_run_result res;
+		struct xpu_err err = {{0}};
+		struct outcome out = {.rc = xpu_run(&o, &res, &err)};
+		if (out.rc)
+			fprintf(stderr, "%s: %s\n", mem, err.msg);
+		else {
+			out.done = xpu_summary_get(&res.summary, "tasks_done");
+			out.bytes = xpu_summary_get(&res.summary, "bytes_transferred");
+			out.evictions = xpu_summary_get(&res.summary, "evictions");
+			out.writebacks = xpu_summary_get(&res.summary, "writebacks");
+			out.makespan = xpu_summary_get(&res.summary, "makespan_s");
+		}
+		_exit(write(fd[1], &out, sizeof(out)) == (ssize_t)sizeof(out) ? 0 : 1);
+	}
+	close(fd[1]);
+	struct outcome out = {.rc = -1};
+	ssize_t got = read(fd[0], &out, sizeof(out));
+	close(fd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && got == (ssize_t)sizeof(out), "%s: child crashed", mem);
+	cr_assert_eq(out.rc, 0, "%s: run failed", mem);
+	return out;
+}
+
+/* The contract and the lifecycle, in this process, for one oversubscribed run. */
+static void contract(const char *mem)
+{
+	struct xt_states states = {0};
+	struct xpu_run_opts o = {.platform = platform("64MiB"),
+	                         .trace = oversubscribed_trace(200, 24, 5),
+	                         .sched = "fifo",
+	                         .mem = mem,
+	                         .seed = 1,
+	                         .check_coherence = 1,
+	                         .observe = xt_observe,
+	                         .observe_ctx = &states};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s: %s", mem, err.msg);
+	xt_check_contract(&res);
+	xt_check_states(&states, res.w);
+	cr_assert_gt(xpu_summary_get(&res.summary, "evictions"), 0);
+	cr_assert_gt(xpu_summary_get(&res.summary, "mem_wait_s") +
+	                 xpu_summary_get(&res.summary, "input_wait_s"),
+	             0);
+	xpu_run_result_free(&res);
+}
+
+Test(evict, contract_with_lru)
+{
+	contract("lru");
+}
+
+Test(evict, contract_with_lru_clean)
+{
+	contract("lru-clean:alloc=buddy");
+}
+
+Test(evict, contract_with_belady)
+{
+	contract("belady:alloc=caching");
+}
+
+Test(evict, an_oversubscribed_gpu_finishes_with_every_policy)
+{
+	const char *pf = platform("64MiB");
+	for (unsigned seed = 1; seed <= 4; seed++) {
+		const char *tr = oversubscribed_trace(300, 24, seed); /* 192 MiB: 3x */
+		struct outcome lru = run(pf, tr, "lru", "fifo");
+		struct outcome clean = run(pf, tr, "lru-clean:alloc=tlsf", "fifo");
+		struct outcome bel = run(pf, tr, "belady:alloc=best-fit", "fifo");
+		struct outcome *all[] = {&lru, &clean, &bel};
+		for (int i = 0; i < 3; i++) {
+			cr_assert_eq(all[i]->done, 300, "policy %d, seed %u", i, seed);
+			cr_assert_gt(all[i]->evictions, 0);
+			cr_assert_gt(all[i]->writebacks, 0, "updated data leave through home");
+			cr_assert_leq(all[i]->writebacks, all[i]->evictions);
+			/* every datum reaches the GPU at least once */
+			cr_assert_geq(all[i]->bytes, 24 * 8.0 * 1048576 - 1);
+		}
+		cr_assert_leq(bel.bytes, lru.bytes, "seed %u: belady %.0f > lru %.0f", seed,
+		              bel.bytes, lru.bytes);
+		cr_assert_leq(clean.writebacks, lru.writebacks, "clean victims first");
+	}
+}
+
+/* Memory large enough for everything: nothing leaves. */
+Test(evict, nothing_leaves_a_memory_that_holds_everything)
+{
+	const char *pf = platform("1GiB");
+	const char *tr = oversubscribed_trace(200, 24, 9);
+	struct outcome lru = run(pf, tr, "lru", "fifo");
+	cr_assert_eq(lru.done, 200);
+	cr_assert_eq(lru.evictions, 0);
+	cr_assert_eq(lru.writebacks, 0);
+}
+
+/* The livelock case: two tasks on a two-core GPU whose inputs together exceed its
+ * memory, each needing what the other's inputs would push out. Staging all or nothing
+ * lets one run while the other waits; both end, in bounded time (without the guard
+ * they would evict each other's inputs forever and this test would never return). */
+Test(evict, two_tasks_needing_each_others_victims_finish, .timeout = 60)
+{
+	char text[2048];
+	snprintf(text, sizeof(text), "%s", platform("40MiB"));
+	/* the same platform with two GPU cores */
+	FILE *f = fopen(text, "r");
+	cr_assert_not_null(f);
+	char xml[4096];
+	size_t n = fread(xml, 1, sizeof(xml) - 1, f);
+	fclose(f);
+	xml[n] = 0;
+	char *core = strstr(xml, "core=\"1\"");
+	cr_assert_not_null(core);
+	core[6] = '2';
+	const char *pf = xt_write_file("gpu2.xml", xml);
+	const char *tr = xt_write_file("live.csv", "id,class,flops,cost,reads\n"
+	                                           "a,gemm,1e9,gpu=0.01,x:12MiB;y:12MiB\n"
+	                                           "b,gemm,1e9,gpu=0.01,z:12MiB;w:12MiB\n"
+	                                           "c,gemm,1e9,gpu=0.01,x;z\n"
+	                                           "d,gemm,1e9,gpu=0.01,y;w\n");
+	const char *pols[] = {"lru", "lru-clean", "belady", "lru:prefetch=head"};
+	for (int i = 0; i < 4; i++) {
+		struct outcome o = run(pf, tr, pols[i], "fifo");
+		cr_assert_eq(o.done, 4, "%s", pols[i]);
+		cr_assert_lt(o.makespan, 1.0, "%s: %g s", pols[i], o.makespan);
+	}
+}
+
+/* A read after a write on another unit moves exactly the datum's bytes. */
+Test(evict, a_read_after_a_write_elsewhere_moves_the_datum_once)
+{
+	const char *pf = platform("1GiB");
+	const char *tr = xt_write_file("rw.csv", "id,class,flops,cost,reads,writes\n"
+	                                         "w,gemm,1e9,gpu=0.01,,buf:3MiB\n"
+	                                         "r,gemm,1e9,cpu=0.01,buf,\n");
+	const char *h5 = xt_write_file("rw.h5", "");
+	struct xpu_run_opts o = {.platform = pf, .trace = tr, .sched = "fifo", .seed = 1};
+	cr_assert_eq(xt_run_forked(&o, h5), 0);
+	double *bytes_in;
+	size_t n = xt_read_column(h5, "bytes_in", &bytes_in);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(bytes_in[0], 3.0 * 1048576, "home to GPU for the update");
+	cr_assert_eq(bytes_in[1], 3.0 * 1048576, "GPU to home for the read");
+	free(bytes_in);
+}
+
+/* Prefetch (inputs move when a task is placed) overlaps each transfer with the tasks
+ * before it; without it (head) each transfer waits for the unit's turn. The
+ * workstation's GPU behind PCIe 4.0 (31.5 GB/s): 40 tasks of 8 ms, each reading its own
+ * 256 MiB (8.5 ms), placed at once by dmda. */
+Test(evict, prefetch_shortens_a_transfer_bound_dag)
+{
+	const char *pf = xt_src("platforms/workstation.xml");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/chain.csv", xt_tmpdir());
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops,cost,reads\n");
+	for (int i = 0; i < 40; i++)
+		fprintf(f, "t%d,gemm,1e9,gpu=0.008,in%d:256MiB\n", i, i);
+	fclose(f);
+	struct outcome place = run(pf, path, "lru:prefetch=place", "dmda");
+	struct outcome head = run(pf, path, "lru:prefetch=head", "dmda");
+	cr_assert_eq(place.done, 40);
+	cr_assert_eq(head.done, 40);
+	cr_assert_eq(place.bytes, head.bytes);
+	cr_assert_lt(place.makespan, 0.75 * head.makespan, "place %g s, head %g s", place.makespan,
+	             head.makespan);
+}
+
+/* Without an eviction policy, nothing leaves: an oversubscribed GPU waits, and the
+ * run ends with the tasks that could not get memory failed rather than hanging. */
+Test(evict, a_plain_allocator_never_evicts, .timeout = 60)
+{
+	const char *pf = platform("64MiB");
+	const char *tr = oversubscribed_trace(100, 24, 3);
+	struct xpu_run_opts o = {.platform = pf, .trace = tr, .sched = "fifo", .mem = "tlsf"};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
+	cr_assert_eq(xpu_summary_get(&res.summary, "evictions"), 0);
+	xpu_run_result_free(&res);
+}
