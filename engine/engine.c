@@ -381,6 +381,9 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 		double util = (double)(r->running + 1) / un->cores;
 		set_pstate(e, u, e->power.ops->select(&e->power, un, util));
 	}
+	uint32_t share = 1; /* tasks streaming through its memory, itself included */
+	if (eng_shares_bw(e, t, u))
+		share = ++e->pool_mem_tasks[un->mem_pool];
 	set_state(e, t, XPU_TASK_RUNNING);
 	t->start_t = e->now;
 	t->in_wait_s += e->now - t->wait_t;
@@ -398,7 +401,7 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 		l.delay = rc_s;
 	} else {
 		l.flops = t->flops;
-		l.bytes = t->bytes;
+		l.bytes = t->bytes * share; /* its share of a unified memory's bandwidth */
 		l.delay = un->launch_latency + rc_s;
 	}
 	if (un->bitstream[t->cls] >= 0)
@@ -553,6 +556,8 @@ static void release(struct xpu_engine *e, struct xpu_task *t)
 	busy_update(e, u);
 	r->running -= (int)t->width;
 	r->running_end -= t->width * (t->start_t + t->predicted);
+	if (eng_shares_bw(e, t, u) && e->pool_mem_tasks[e->pf->units[u].mem_pool])
+		e->pool_mem_tasks[e->pf->units[u].mem_pool]--;
 	if (r->running == 0)
 		r->running_end = 0;
 	free_task_mem(e, t);
@@ -790,6 +795,7 @@ int xpu_engine_setup(struct xpu_engine *e)
 	e->pool_peak = calloc((size_t)e->pf->npools + 1, sizeof(double));
 	e->pool_frag = malloc(((size_t)e->pf->npools + 1) * sizeof(double));
 	e->pool_frag_peak = calloc((size_t)e->pf->npools + 1, sizeof(double));
+	e->pool_mem_tasks = calloc((size_t)e->pf->npools + 1, sizeof(uint32_t));
 	e->tl_last = malloc(((size_t)n + 1) * sizeof(size_t));
 	e->tl_prev = malloc(((size_t)n + 1) * sizeof(size_t));
 	e->tl_prev_energy = calloc((size_t)n + 1, sizeof(double));
@@ -801,7 +807,7 @@ int xpu_engine_setup(struct xpu_engine *e)
 	if (!e->u || !e->idle_bits || !e->pool_blocked || !e->fail_stack || !e->dirty ||
 	    !e->pool_used || !e->pool_peak || !e->tl_last || !e->tl_prev || !e->tl_prev_energy ||
 	    !e->tl_energy || !e->pool_first || !e->pool_unit || !e->arrivals || !e->central ||
-	    !e->pool_frag || !e->pool_frag_peak)
+	    !e->pool_frag || !e->pool_frag_peak || !e->pool_mem_tasks)
 		return -ENOMEM;
 	for (int p = 0; p <= e->pf->npools; p++)
 		e->pool_frag[p] = -1;
@@ -875,6 +881,7 @@ void xpu_engine_teardown(struct xpu_engine *e)
 	free(e->pool_peak);
 	free(e->pool_frag);
 	free(e->pool_frag_peak);
+	free(e->pool_mem_tasks);
 	free(e->tl_last);
 	free(e->tl_prev);
 	free(e->tl_prev_energy);

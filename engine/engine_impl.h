@@ -89,9 +89,12 @@ struct xpu_engine {
 	double *task_data;        /* per task: bytes of the data it accesses */
 	int home_pool;            /* the backing store: data there hold no block */
 	int check_coherence;      /* xpu_run_opts.check_coherence */
-	uint32_t *datum_copies;   /* per datum: copy operations (results) */
-	int started;              /* the loop runs: state changes reach the timeline */
-	int rc;                   /* first fatal error */
+	/* Unified memory: per pool shared by several units, the running tasks that move
+	 * bytes through it (they share its bandwidth). */
+	uint32_t *pool_mem_tasks;
+	uint32_t *datum_copies; /* per datum: copy operations (results) */
+	int started;            /* the loop runs: state changes reach the timeline */
+	int rc;                 /* first fatal error */
 	/* Observer of every task state change (xpu_run_opts.observe), or NULL. */
 	void (*observe)(void *ctx, const struct xpu_task *t, int from, int to, double now);
 	void *observe_ctx;
@@ -152,6 +155,9 @@ static inline void eng_seed(uint64_t *s, uint64_t seed)
  * none), and the FPGA reconfiguration it would pay there. */
 double eng_explicit_cost(const struct xpu_task *t, const struct xpu_unit *u);
 double eng_reconfig(const struct xpu_task *t, const struct xpu_unit *un);
+/* 1 when t, on unit u, streams bytes through a memory other units share (unified
+ * memory): its memory term shares that memory's bandwidth. */
+int eng_shares_bw(const struct xpu_engine *e, const struct xpu_task *t, int u);
 
 /* engine.c services for data.c. */
 int eng_set_state(struct xpu_engine *e, struct xpu_task *t, int to);

@@ -93,7 +93,22 @@ static double predict_at(const struct xpu_engine *e, const struct xpu_task *t, i
 	double rate = xpu_unit_rate(un, t->cls, ps);
 	double compute = t->flops > 0 ? t->flops / t->width / rate : 0; /* work shared */
 	double memory = (t->bytes > 0 && un->mem_bw > 0) ? t->bytes / un->mem_bw : 0;
+	if (memory > 0 && eng_shares_bw(e, t, u)) {
+		/* unified memory: its bandwidth is shared with the tasks streaming through
+		 * it now (t itself counted once: already when it runs) */
+		int pool = un->mem_pool;
+		uint32_t k = e->pool_mem_tasks[pool] + (t->state == XPU_TASK_RUNNING ? 0 : 1);
+		memory *= k > 1 ? k : 1;
+	}
 	return (compute > memory ? compute : memory) + un->launch_latency + eng_reconfig(t, un);
+}
+
+int eng_shares_bw(const struct xpu_engine *e, const struct xpu_task *t, int u)
+{
+	const struct xpu_unit *un = &e->pf->units[u];
+	int p = un->mem_pool;
+	return e->pool_mem_tasks && t->bytes > 0 && un->mem_bw > 0 &&
+	       e->pool_first[p + 1] - e->pool_first[p] > 1 && eng_explicit_cost(t, un) < 0;
 }
 
 double xpu_predict(const struct xpu_engine *e, const struct xpu_task *t, int u)

@@ -275,3 +275,42 @@ Test(evict, a_plain_allocator_never_evicts, .timeout = 60)
 	cr_assert_eq(xpu_summary_get(&res.summary, "evictions"), 0);
 	xpu_run_result_free(&res);
 }
+
+/* Unified memory: two units on one memory share its bandwidth. Two memory-bound tasks
+ * (10 GB each through 100 GB/s) on the CPU and the NPU of one SoC end at 0.2 s, the
+ * time the memory needs for both; on two units with memories of their own, at 0.1 s. */
+static double two_streams(int shared)
+{
+	char xml[2048];
+	snprintf(xml, sizeof(xml),
+	         "<?xml version=\"1.0\"?>\n"
+	         "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	         "<platform version=\"4.1\">\n"
+	         "  <zone id=\"z\" routing=\"Full\">\n"
+	         "    <host id=\"cpu\" speed=\"100Gf\">\n"
+	         "      <prop id=\"xpu.kind\" value=\"cpu\"/>\n"
+	         "      <prop id=\"xpu.mem.bw\" value=\"100GBps\"/>%s\n"
+	         "    </host>\n"
+	         "    <host id=\"npu\" speed=\"100Gf\">\n"
+	         "      <prop id=\"xpu.kind\" value=\"npu\"/>\n"
+	         "      <prop id=\"xpu.mem.bw\" value=\"100GBps\"/>%s\n"
+	         "    </host>\n"
+	         "    <link id=\"l\" bandwidth=\"10GBps\" latency=\"1us\"/>\n"
+	         "    <route src=\"cpu\" dst=\"npu\"><link_ctn id=\"l\"/></route>\n"
+	         "  </zone>\n"
+	         "</platform>\n",
+	         shared ? "\n      <prop id=\"xpu.mem.shared\" value=\"lpddr\"/>" : "",
+	         shared ? "\n      <prop id=\"xpu.mem.shared\" value=\"lpddr\"/>" : "");
+	const char *pf = xt_write_file(shared ? "soc.xml" : "two.xml", xml);
+	const char *tr = xt_write_file("streams.csv", "id,class,flops,bytes\n"
+	                                              "a,generic,1e6,1e10\n"
+	                                              "b,generic,1e6,1e10\n");
+	return run(pf, tr, "lru", "round-robin").makespan;
+}
+
+Test(evict, units_on_one_memory_share_its_bandwidth)
+{
+	double own = two_streams(0), soc = two_streams(1);
+	cr_assert_float_eq(own, 0.1, 1e-3, "own memories: %g s", own);
+	cr_assert_float_eq(soc, 0.2, 1e-3, "one memory: %g s", soc);
+}
