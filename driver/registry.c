@@ -31,7 +31,7 @@ const struct xpu_power_ops *const xpu_power_registry[] = {
 };
 const struct xpu_offload_ops *const xpu_offload_registry[] = {&xpu_offload_local, NULL};
 const struct xpu_backend_ops *const xpu_backend_registry[] = {&xpu_backend_sim, &xpu_backend_cpu,
-                                                              NULL};
+                                                              &xpu_backend_opencl, NULL};
 
 /* What the registry needs of any ops table: its head. */
 struct entry {

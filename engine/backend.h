@@ -98,10 +98,15 @@ struct xpu_backend {
 	const struct xpu_param *param;
 };
 
-/* Backends, registered by name in the driver (driver/registry.c): "sim" (SimGrid) and
- * "cpu" (host CPU threads; --live). */
+/* Backends, registered by name in the driver (driver/registry.c): "sim" (SimGrid),
+ * "cpu" (host CPU threads; --live) and "opencl" (OpenCL devices). */
 extern const struct xpu_backend_ops xpu_backend_sim;
 extern const struct xpu_backend_ops xpu_backend_cpu;
+extern const struct xpu_backend_ops xpu_backend_opencl;
+
+/* hw/opencl.c: every OpenCL device's kernels against host references on small inputs.
+ * 0, -ENODEV without a device, or -EIO with err naming the kernel and element. */
+int xpu_opencl_selftest(struct xpu_err *err);
 
 #ifdef __cplusplus
 }

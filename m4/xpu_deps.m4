@@ -41,8 +41,11 @@ AC_DEFUN([XPU_CHECK_CRITERION], [
   AM_CONDITIONAL([HAVE_CRITERION], [test "x$have_criterion" = xyes])
 ])
 
-dnl OpenCL ICD loader (Debian: ocl-icd-opencl-dev), optional for now.
+dnl OpenCL ICD loader (Debian: ocl-icd-opencl-dev, opencl-c-headers): the live opencl
+dnl backend (hw/opencl.c). Devices come at run time through ICDs (pocl-opencl-icd gives
+dnl one on any CPU); building needs only the loader and headers.
 AC_DEFUN([XPU_CHECK_OPENCL], [
-  PKG_CHECK_MODULES([OPENCL], [OpenCL], [have_opencl=yes], [have_opencl=no])
+  PKG_CHECK_MODULES([OPENCL], [OpenCL], [have_opencl=yes],
+    [AC_MSG_ERROR([OpenCL ICD loader not found: install ocl-icd-opencl-dev and opencl-c-headers (tools/setup.sh)])])
   AM_CONDITIONAL([HAVE_OPENCL], [test "x$have_opencl" = xyes])
 ])

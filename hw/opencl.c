@@ -1,0 +1,933 @@
+/* opencl.c — the live OpenCL backend: one unit per OpenCL device found through the ICD
+ * loader (pocl's CPU device on any machine, GPUs through their vendors' ICDs). Each
+ * launch runs a real kernel sized from the task's flops; data are cl_mem buffers that
+ * follow the engine's copies; completions arrive through event callbacks, so launches
+ * are enqueued without waiting and a device never idles between tasks. */
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "platform.h"
+#include "xpu.h"
+
+#define LABEL       "live:opencl"
+#define MAX_DEVICES 64
+
+/* The generic kernel: GEN_ITEMS work-items each run a chain of fused multiply-adds
+ * (2 flop each); the matrix kernel multiplies n x n single-precision matrices (2 n^3
+ * flop). A launch of F flop runs the class's kernel sized to F. */
+#define GEN_ITEMS 4096
+#define GEMM_MIN  16
+#define GEMM_MAX  1024
+
+/* Modeled device power when no counter is readable: estimates, labelled modeled in the
+ * result. A CPU device spends about a desktop part's TDP at full load (65 W) and a
+ * quarter idle; other devices get a midrange discrete GPU's (70 W idle is too high: 15 W
+ * idle, 150 W busy). Parameters idle_w and full_w override both. */
+#define CPU_IDLE_W 16.0
+#define CPU_FULL_W 65.0
+#define DEV_IDLE_W 15.0
+#define DEV_FULL_W 150.0
+
+/* Kernels compiled once per context at open. */
+static const char kernel_src[] =
+    "__kernel void xpu_generic(__global float *buf, uint iters)\n"
+    "{\n"
+    "\tsize_t i = get_global_id(0);\n"
+    "\tfloat a = buf[i];\n"
+    "\tfor (uint k = 0; k < iters; k++)\n"
+    "\t\ta = mad(a, 0.999999f, 0.000001f);\n"
+    "\tbuf[i] = a;\n"
+    "}\n"
+    "__kernel void xpu_gemm(__global const float *A, __global const float *B,\n"
+    "                       __global float *C, uint n)\n"
+    "{\n"
+    "\tsize_t i = get_global_id(0), j = get_global_id(1);\n"
+    "\tfloat s = 0.0f;\n"
+    "\tfor (uint k = 0; k < n; k++)\n"
+    "\t\ts = mad(A[i * n + k], B[k * n + j], s);\n"
+    "\tC[i * n + j] = s;\n"
+    "}\n";
+
+struct ocl_node {
+	struct xpu_event ev;
+	struct ocl *o;
+	int unit;
+	double busy_s; /* device time of the launch, from profiling */
+	struct ocl_node *next;
+};
+
+struct ocl_dev {
+	cl_device_id id;
+	cl_context ctx;
+	cl_command_queue q;
+	cl_program prog;
+	cl_kernel generic, gemm;
+	cl_mem gen_buf, a, b, c; /* the kernels' working buffers */
+	double speed;            /* flop/s of the generic kernel, measured at open */
+	double gemm_rate;        /* flop/s of the matrix kernel, measured at open */
+	double busy_s;           /* device time of finished launches */
+	int kind;
+	double mem;
+	char name[64];
+	int ctx_owner; /* it releases the context (its platform's first device) */
+	int plat;      /* index of its platform: devices of one share a context */
+};
+
+/* A datum's buffer in one device's memory. */
+struct ocl_buf {
+	uint64_t key; /* datum << 8 | device + 1; 0 = empty */
+	cl_mem m;
+	size_t bytes;
+};
+
+struct ocl {
+	int n;
+	struct ocl_dev d[MAX_DEVICES];
+	double idle_w, full_w; /* < 0: by kind */
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	struct ocl_node *ev_head, *ev_tail;
+	uint64_t inflight;
+	struct timespec t0;
+	double t_end;
+	int running;
+	struct ocl_buf *bufs; /* open addressing on key */
+	size_t nbufs, bcap;
+	/* copy paths, measured at open: within a platform's context, and across (through
+	 * host memory); latency in seconds, bandwidth in bytes/s */
+	double lat_in, bw_in, lat_x, bw_x;
+};
+
+static double since_t0(const struct ocl *o)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)(ts.tv_sec - o->t0.tv_sec) + (ts.tv_nsec - o->t0.tv_nsec) * 1e-9;
+}
+
+static struct ocl *ocl_of(struct xpu_backend *be)
+{
+	return be->priv;
+}
+
+static int cl_errno(cl_int e)
+{
+	switch (e) {
+	case CL_SUCCESS:
+		return 0;
+	case CL_OUT_OF_HOST_MEMORY:
+	case CL_OUT_OF_RESOURCES:
+	case CL_MEM_OBJECT_ALLOCATION_FAILURE:
+		return -ENOMEM;
+	case CL_DEVICE_NOT_FOUND:
+	case CL_DEVICE_NOT_AVAILABLE:
+		return -ENODEV;
+	case CL_INVALID_BUFFER_SIZE:
+		return -E2BIG;
+	default:
+		return -EIO;
+	}
+}
+
+/* ------------------------------------------------------------------ completions */
+
+/* An event callback (an OpenCL runtime thread): the launch or copy is complete. */
+static void CL_CALLBACK on_complete(cl_event e, cl_int status, void *arg)
+{
+	struct ocl_node *nd = arg;
+	struct ocl *o = nd->o;
+	cl_ulong t0 = 0, t1 = 0;
+	if (status == CL_COMPLETE &&
+	    clGetEventProfilingInfo(e, CL_PROFILING_COMMAND_START, sizeof(t0), &t0, NULL) ==
+	        CL_SUCCESS &&
+	    clGetEventProfilingInfo(e, CL_PROFILING_COMMAND_END, sizeof(t1), &t1, NULL) ==
+	        CL_SUCCESS &&
+	    t1 > t0)
+		nd->busy_s = (double)(t1 - t0) * 1e-9;
+	clReleaseEvent(e);
+	pthread_mutex_lock(&o->lock);
+	nd->ev.status = status == CL_COMPLETE ? 0 : -EIO;
+	nd->ev.time = since_t0(o);
+	if (nd->ev.type == XPU_EV_DONE)
+		o->d[nd->unit].busy_s += nd->busy_s;
+	nd->next = NULL;
+	if (o->ev_tail)
+		o->ev_tail->next = nd;
+	else
+		o->ev_head = nd;
+	o->ev_tail = nd;
+	o->inflight--;
+	pthread_cond_signal(&o->done);
+	pthread_mutex_unlock(&o->lock);
+}
+
+/* Report nd when event e completes (e is released by the callback). */
+static int watch(struct ocl *o, struct ocl_node *nd, cl_event e)
+{
+	pthread_mutex_lock(&o->lock);
+	o->inflight++;
+	pthread_mutex_unlock(&o->lock);
+	cl_int err = clSetEventCallback(e, CL_COMPLETE, on_complete, nd);
+	if (err != CL_SUCCESS) {
+		pthread_mutex_lock(&o->lock);
+		o->inflight--;
+		pthread_mutex_unlock(&o->lock);
+		clReleaseEvent(e);
+		return cl_errno(err);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ kernels */
+
+/* Classes the matrix kernel runs; the others run the generic chain. */
+static int gemm_class(int cls)
+{
+	return cls == XPU_CLASS_GEMM || cls == XPU_CLASS_LLM_PREFILL ||
+	       cls == XPU_CLASS_ATTENTION || cls == XPU_CLASS_CONV;
+}
+
+/* Enqueue work of `flops` on device d as the class's kernel; *last is the event of the
+ * last enqueue. */
+static int enqueue_work(struct ocl_dev *d, int cls, double flops, cl_event *last)
+{
+	cl_int err;
+	if (gemm_class(cls)) {
+		/* n x n x n multiplies, n from the flops, repeated for the rest */
+		double n = cbrt(flops / 2.0);
+		cl_uint nn = (cl_uint)fmin(fmax(floor(n), GEMM_MIN), GEMM_MAX);
+		double each = 2.0 * nn * nn * (double)nn;
+		double reps = fmax(1.0, round(flops / each));
+		if (reps > 1e6)
+			return -E2BIG;
+		size_t g[2] = {nn, nn};
+		err = clSetKernelArg(d->gemm, 0, sizeof(cl_mem), &d->a);
+		err |= clSetKernelArg(d->gemm, 1, sizeof(cl_mem), &d->b);
+		err |= clSetKernelArg(d->gemm, 2, sizeof(cl_mem), &d->c);
+		err |= clSetKernelArg(d->gemm, 3, sizeof(cl_uint), &nn);
+		if (err != CL_SUCCESS)
+			return -EIO;
+		for (double r = 0; r < reps; r++) {
+			cl_event *ev = r + 1 >= reps ? last : NULL;
+			err = clEnqueueNDRangeKernel(d->q, d->gemm, 2, NULL, g, NULL, 0, NULL, ev);
+			if (err != CL_SUCCESS)
+				return cl_errno(err);
+		}
+		return 0;
+	}
+	double iters = fmax(1.0, ceil(flops / (2.0 * GEN_ITEMS)));
+	if (iters > 4e9)
+		return -E2BIG;
+	cl_uint it = (cl_uint)iters;
+	size_t g = GEN_ITEMS;
+	err = clSetKernelArg(d->generic, 0, sizeof(cl_mem), &d->gen_buf);
+	err |= clSetKernelArg(d->generic, 1, sizeof(cl_uint), &it);
+	if (err != CL_SUCCESS)
+		return -EIO;
+	err = clEnqueueNDRangeKernel(d->q, d->generic, 1, NULL, &g, NULL, 0, NULL, last);
+	return cl_errno(err);
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* A kernel's rate on d (the class's kernel): a warm-up, then the median of three runs
+ * sized to about 10 ms each. */
+static double calibrate(struct ocl_dev *d, int cls)
+{
+	double flops = cls == XPU_CLASS_GENERIC ? 2.0 * GEN_ITEMS * 1000 : 2.0 * 64 * 64 * 64,
+	       rate[3];
+	for (int i = -1; i < 3; i++) {
+		double t0 = mono();
+		cl_event e;
+		if (enqueue_work(d, cls, flops, &e))
+			return 1e9;
+		clWaitForEvents(1, &e);
+		clReleaseEvent(e);
+		double dt = mono() - t0;
+		if (i < 0) { /* warm-up: size the timed runs to ~10 ms */
+			flops = fmin(fmax(flops * 0.010 / fmax(dt, 1e-6), 2.0 * GEN_ITEMS), 1e12);
+			if (cls != XPU_CLASS_GENERIC) /* whole n^3 products: n from the flops */
+				flops = 2.0 * pow(fmin(fmax(floor(cbrt(flops / 2.0)), GEMM_MIN),
+				                       GEMM_MAX),
+				                  3);
+			continue;
+		}
+		rate[i] = flops / fmax(dt, 1e-9);
+	}
+	double a = rate[0], b = rate[1], c = rate[2];
+	return fmax(fmin(a, b), fmin(fmax(a, b), c)); /* median */
+}
+
+/* ------------------------------------------------------------------ open */
+
+static int set_up_device(struct ocl_dev *d, struct xpu_err *err)
+{
+	cl_int e;
+	d->q = clCreateCommandQueue(d->ctx, d->id, CL_QUEUE_PROFILING_ENABLE, &e);
+	if (e != CL_SUCCESS)
+		return xpu_errf(err, LABEL, 0, "device %s: clCreateCommandQueue failed (%d)",
+		                d->name, e);
+	const char *src = kernel_src;
+	d->prog = clCreateProgramWithSource(d->ctx, 1, &src, NULL, &e);
+	if (e == CL_SUCCESS)
+		e = clBuildProgram(d->prog, 1, &d->id, "", NULL, NULL);
+	if (e != CL_SUCCESS) {
+		char log[512] = "";
+		if (d->prog)
+			clGetProgramBuildInfo(d->prog, d->id, CL_PROGRAM_BUILD_LOG, sizeof(log) - 1,
+			                      log, NULL);
+		return xpu_errf(err, LABEL, 0, "device %s: building the kernels failed (%d): %s",
+		                d->name, e, log);
+	}
+	d->generic = clCreateKernel(d->prog, "xpu_generic", &e);
+	if (e == CL_SUCCESS)
+		d->gemm = clCreateKernel(d->prog, "xpu_gemm", &e);
+	size_t m = (size_t)GEMM_MAX * GEMM_MAX * sizeof(float);
+	if (e == CL_SUCCESS)
+		d->gen_buf =
+		    clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, GEN_ITEMS * sizeof(float), NULL, &e);
+	if (e == CL_SUCCESS)
+		d->a = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, m, NULL, &e);
+	if (e == CL_SUCCESS)
+		d->b = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, m, NULL, &e);
+	if (e == CL_SUCCESS)
+		d->c = clCreateBuffer(d->ctx, CL_MEM_READ_WRITE, m, NULL, &e);
+	if (e != CL_SUCCESS)
+		return xpu_errf(err, LABEL, 0, "device %s: kernel set-up failed (%d)", d->name, e);
+	/* defined inputs: zeros keep the chains and sums finite */
+	float zero = 0;
+	e = clEnqueueFillBuffer(d->q, d->gen_buf, &zero, sizeof(zero), 0, GEN_ITEMS * sizeof(float),
+	                        0, NULL, NULL);
+	e |= clEnqueueFillBuffer(d->q, d->a, &zero, sizeof(zero), 0, m, 0, NULL, NULL);
+	e |= clEnqueueFillBuffer(d->q, d->b, &zero, sizeof(zero), 0, m, 0, NULL, NULL);
+	if (e != CL_SUCCESS || clFinish(d->q) != CL_SUCCESS)
+		return xpu_errf(err, LABEL, 0, "device %s: clearing its buffers failed", d->name);
+	d->speed = calibrate(d, XPU_CLASS_GENERIC);
+	d->gemm_rate = calibrate(d, XPU_CLASS_GEMM);
+	return 0;
+}
+
+static void ocl_close(struct xpu_backend *be);
+
+static int param_num(struct xpu_backend *be, const char *key, double def, double *out,
+                     struct xpu_err *err)
+{
+	const char *s = xpu_param_str(be->param, be->nparams, key, NULL);
+	double v = xpu_param_num(be->param, be->nparams, key, NAN);
+	if (!s) {
+		*out = def;
+		return 0;
+	}
+	if (isnan(v) || v < 0 || v > 1e6)
+		return xpu_errf(err, LABEL, 0,
+		                "parameter '%s': expected a number in [0, 1e+06], got \"%s\"", key,
+		                s);
+	*out = v;
+	return 0;
+}
+
+/* Seconds to copy `bytes` from device s's buffer to device t's the way ocl_copy does. */
+static double time_copy(struct ocl *o, int s, int t, size_t bytes)
+{
+	cl_int e;
+	cl_mem a = clCreateBuffer(o->d[s].ctx, CL_MEM_READ_WRITE, bytes, NULL, &e);
+	cl_mem b = e == CL_SUCCESS ? clCreateBuffer(o->d[t].ctx, CL_MEM_READ_WRITE, bytes, NULL, &e)
+	                           : NULL;
+	void *host = malloc(bytes);
+	double best = INFINITY;
+	for (int r = 0; r < 4 && e == CL_SUCCESS && host; r++) { /* first: warm-up */
+		double t0 = mono();
+		if (o->d[s].ctx == o->d[t].ctx) {
+			e = clEnqueueCopyBuffer(o->d[t].q, a, b, 0, 0, bytes, 0, NULL, NULL);
+			e |= clFinish(o->d[t].q);
+		} else {
+			e = clEnqueueReadBuffer(o->d[s].q, a, CL_TRUE, 0, bytes, host, 0, NULL,
+			                        NULL);
+			e |= clEnqueueWriteBuffer(o->d[t].q, b, CL_TRUE, 0, bytes, host, 0, NULL,
+			                          NULL);
+		}
+		double dt = mono() - t0;
+		if (r > 0 && dt < best)
+			best = dt;
+	}
+	free(host);
+	if (a)
+		clReleaseMemObject(a);
+	if (b)
+		clReleaseMemObject(b);
+	return e == CL_SUCCESS ? best : INFINITY;
+}
+
+/* The copy paths: latency from a 4-byte copy, bandwidth from a 16 MiB one. */
+static void measure_paths(struct ocl *o)
+{
+	o->lat_in = o->lat_x = 1e-5;
+	o->bw_in = o->bw_x = 1e9;
+	for (int s = 0; s < o->n; s++)
+		for (int t = 0; t < o->n; t++) {
+			if (s == t)
+				continue;
+			int in = o->d[s].plat == o->d[t].plat;
+			double *lat = in ? &o->lat_in : &o->lat_x, *bw = in ? &o->bw_in : &o->bw_x;
+			double l = time_copy(o, s, t, 4), big = time_copy(o, s, t, 16u << 20);
+			if (isfinite(l) && isfinite(big) && big > l) {
+				*lat = l;
+				*bw = (16u << 20) / (big - l);
+			}
+			if (in)
+				s = t = o->n; /* one pair of each kind is enough */
+		}
+	for (int s = 0; s < o->n; s++) /* the cross-platform pair, when there is one */
+		for (int t = 0; t < o->n; t++)
+			if (o->d[s].plat != o->d[t].plat) {
+				double l = time_copy(o, s, t, 4),
+				       big = time_copy(o, s, t, 16u << 20);
+				if (isfinite(l) && isfinite(big) && big > l) {
+					o->lat_x = l;
+					o->bw_x = (16u << 20) / (big - l);
+				}
+				return;
+			}
+}
+
+static int route(void *ctx, int s, int t, double *latency, double *bandwidth)
+{
+	struct ocl *o = ctx;
+	if (s < 0 || t < 0 || s >= o->n || t >= o->n)
+		return -1;
+	int in = o->d[s].plat == o->d[t].plat;
+	*latency = in ? o->lat_in : o->lat_x;
+	*bandwidth = in ? o->bw_in : o->bw_x;
+	return 0;
+}
+
+static int build_platform(struct ocl *o, struct xpu_platform *pf)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->path = strdup(LABEL);
+	pf->units = calloc((size_t)o->n, sizeof(*pf->units));
+	pf->pools = calloc((size_t)o->n, sizeof(*pf->pools));
+	if (!pf->path || !pf->units || !pf->pools)
+		goto nomem;
+	for (int i = 0; i < o->n; i++) {
+		struct ocl_dev *d = &o->d[i];
+		struct xpu_unit *u = &pf->units[i];
+		pf->nunits = pf->npools = i + 1;
+		pf->pools[i].name = strdup(d->name);
+		pf->pools[i].capacity = d->mem;
+		u->name = strdup(d->name);
+		u->pstates = malloc(sizeof(*u->pstates));
+		if (!pf->pools[i].name || !u->name || !u->pstates)
+			goto nomem;
+		u->index = i;
+		u->kind = d->kind;
+		u->loaded_bitstream = -1;
+		for (int c = 0; c < XPU_CLASS_COUNT; c++)
+			u->bitstream[c] = -1;
+		/* one launch at a time on the device's in-order queue */
+		u->cores = 1;
+		int cpu = d->kind == XPU_KIND_CPU;
+		double idle = o->idle_w >= 0 ? o->idle_w : cpu ? CPU_IDLE_W : DEV_IDLE_W;
+		double full = o->full_w >= 0 ? o->full_w : cpu ? CPU_FULL_W : DEV_FULL_W;
+		u->npstates = 1;
+		u->pstates[0] = (struct xpu_pstate){
+		    .speed = d->speed, .idle_w = idle, .epsilon_w = idle, .full_w = full};
+		u->mem_pool = i;
+		/* each class at the measured rate of the kernel that runs it */
+		u->has_class_props = 1;
+		for (int k = 0; k < XPU_CLASS_COUNT; k++)
+			u->cls[k] =
+			    (struct xpu_class_cap){.supported = 1,
+			                           .peak = gemm_class(k) ? d->gemm_rate : d->speed,
+			                           .efficiency = 1.0};
+	}
+	if (xpu_platform_finish_units(pf, route, o))
+		goto nomem;
+	return 0;
+nomem:
+	xpu_platform_free(pf);
+	return -ENOMEM;
+}
+
+static int ocl_open(struct xpu_backend *be, const char *path, struct xpu_platform *pf,
+                    struct xpu_err *err)
+{
+	be->priv = NULL;
+	if (path)
+		return xpu_errf(
+		    err, path, 0,
+		    "live mode describes this machine itself; --platform applies to simulation");
+	for (int i = 0; i < be->nparams; i++)
+		if (strcmp(be->param[i].key, "idle_w") && strcmp(be->param[i].key, "full_w"))
+			return xpu_errf(err, LABEL, 0,
+			                "unknown parameter '%s': expected idle_w or full_w",
+			                be->param[i].key);
+	struct ocl *o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	be->priv = o;
+	pthread_mutex_init(&o->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&o->done, &ca);
+	pthread_condattr_destroy(&ca);
+	int rc = param_num(be, "idle_w", -1, &o->idle_w, err);
+	if (!rc)
+		rc = param_num(be, "full_w", -1, &o->full_w, err);
+	if (rc)
+		goto fail;
+
+	cl_platform_id plats[16];
+	cl_uint np = 0;
+	if (clGetPlatformIDs(16, plats, &np) != CL_SUCCESS || np == 0) {
+		rc = -ENODEV;
+		xpu_errf(err, LABEL, 0,
+		         "no OpenCL platform found (is an ICD such as pocl installed?)");
+		goto fail;
+	}
+	for (cl_uint p = 0; p < np && p < 16; p++) {
+		cl_device_id ids[MAX_DEVICES];
+		cl_uint nd = 0;
+		if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, ids, &nd) !=
+		    CL_SUCCESS)
+			continue;
+		if (nd > (cl_uint)(MAX_DEVICES - o->n))
+			nd = (cl_uint)(MAX_DEVICES - o->n);
+		if (nd == 0)
+			continue;
+		/* the devices of one platform share a context: copies between them are one
+		 * clEnqueueCopyBuffer */
+		cl_int ce;
+		cl_context ctx = clCreateContext(NULL, nd, ids, NULL, NULL, &ce);
+		if (ce != CL_SUCCESS) {
+			rc = xpu_errf(err, LABEL, 0,
+			              "OpenCL platform %u: clCreateContext failed (%d)", p, ce);
+			goto fail;
+		}
+		for (cl_uint k = 0; k < nd; k++) {
+			struct ocl_dev *d = &o->d[o->n];
+			d->id = ids[k];
+			cl_device_type type = 0;
+			cl_ulong mem = 0;
+			char dname[128] = "";
+			clGetDeviceInfo(ids[k], CL_DEVICE_TYPE, sizeof(type), &type, NULL);
+			clGetDeviceInfo(ids[k], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof(mem), &mem, NULL);
+			clGetDeviceInfo(ids[k], CL_DEVICE_NAME, sizeof(dname) - 1, dname, NULL);
+			d->kind = type & CL_DEVICE_TYPE_GPU           ? XPU_KIND_GPU
+			          : type & CL_DEVICE_TYPE_ACCELERATOR ? XPU_KIND_NPU
+			                                              : XPU_KIND_CPU;
+			d->mem = (double)mem;
+			snprintf(d->name, sizeof(d->name), "cl%d-%s", o->n, xpu_kind_name(d->kind));
+			d->ctx = ctx;
+			d->ctx_owner = k == 0;
+			d->plat = (int)p;
+			o->n++;
+			rc = set_up_device(d, err);
+			if (rc)
+				goto fail;
+		}
+	}
+	if (o->n == 0) {
+		rc = -ENODEV;
+		xpu_errf(err, LABEL, 0, "no OpenCL device found");
+		goto fail;
+	}
+	measure_paths(o);
+	if ((rc = build_platform(o, pf)))
+		goto fail;
+	return 0;
+fail:
+	ocl_close(be);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ run */
+
+static int ocl_run(struct xpu_backend *be, void (*body)(void *), void *arg)
+{
+	struct ocl *o = ocl_of(be);
+	if (!o || !body)
+		return -EINVAL;
+	if (o->running)
+		return -EBUSY;
+	clock_gettime(CLOCK_MONOTONIC, &o->t0);
+	for (int i = 0; i < o->n; i++)
+		o->d[i].busy_s = 0;
+	o->running = 1;
+	body(arg);
+	/* what is still enqueued finishes before the run's buffers go */
+	for (int i = 0; i < o->n; i++)
+		clFinish(o->d[i].q);
+	pthread_mutex_lock(&o->lock);
+	while (o->inflight)
+		pthread_cond_wait(&o->done, &o->lock);
+	while (o->ev_head) {
+		struct ocl_node *nd = o->ev_head;
+		o->ev_head = nd->next;
+		free(nd);
+	}
+	o->ev_tail = NULL;
+	pthread_mutex_unlock(&o->lock);
+	o->t_end = since_t0(o);
+	o->running = 0;
+	return 0;
+}
+
+static double ocl_now(struct xpu_backend *be)
+{
+	struct ocl *o = ocl_of(be);
+	return o->running ? since_t0(o) : o->t_end;
+}
+
+static int ocl_launch(struct xpu_backend *be, const struct xpu_launch *l)
+{
+	struct ocl *o = ocl_of(be);
+	if (!l || l->unit < 0 || l->unit >= o->n || !o->running)
+		return -EINVAL;
+	struct ocl_dev *d = &o->d[l->unit];
+	double flops = l->flops;
+	if (!(flops >= 0) || isinf(flops))
+		return -EINVAL;
+	if (flops <= 0) {
+		if (!(l->seconds >= 0) || isinf(l->seconds))
+			return -EINVAL;
+		flops = l->seconds * d->speed; /* a duration's worth of the generic kernel */
+	}
+	struct ocl_node *nd = calloc(1, sizeof(*nd));
+	if (!nd)
+		return -ENOMEM;
+	*nd = (struct ocl_node){
+	    .ev = {.type = XPU_EV_DONE, .cookie = l->cookie}, .o = o, .unit = l->unit};
+	cl_event last = NULL;
+	int rc = enqueue_work(d, l->cls, flops, &last);
+	if (!rc && !last)
+		rc = -EIO;
+	if (!rc)
+		rc = watch(o, nd, last);
+	if (rc) {
+		free(nd);
+		return rc;
+	}
+	clFlush(d->q);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ data */
+
+static struct ocl_buf *buf_slot(struct ocl *o, uint64_t key)
+{
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 17) & (o->bcap - 1);
+	while (o->bufs[i].key && o->bufs[i].key != key)
+		i = (i + 1) & (o->bcap - 1);
+	return &o->bufs[i];
+}
+
+/* Datum di's buffer on device u, created (zeroed: its content is the datum's bytes, not
+ * values the kernels use) when it has none. */
+static cl_mem datum_buf(struct ocl *o, uint32_t di, int u, size_t bytes, int *rc)
+{
+	if ((o->nbufs + 1) * 2 > o->bcap) {
+		size_t cap = o->bcap ? 2 * o->bcap : 64;
+		struct ocl_buf *t = calloc(cap, sizeof(*t)), *old = o->bufs;
+		size_t ocap = o->bcap;
+		if (!t) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+		o->bufs = t;
+		o->bcap = cap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].key)
+				*buf_slot(o, old[i].key) = old[i];
+		free(old);
+	}
+	uint64_t key = ((uint64_t)di << 8 | (uint64_t)(u + 1));
+	struct ocl_buf *b = buf_slot(o, key);
+	if (b->key)
+		return b->m;
+	cl_int e;
+	cl_mem m = clCreateBuffer(o->d[u].ctx, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &e);
+	if (e != CL_SUCCESS) {
+		*rc = cl_errno(e);
+		return NULL;
+	}
+	unsigned char zero = 0;
+	clEnqueueFillBuffer(o->d[u].q, m, &zero, 1, 0, bytes ? bytes : 1, 0, NULL, NULL);
+	*b = (struct ocl_buf){key, m, bytes};
+	o->nbufs++;
+	return m;
+}
+
+/* A copy between two devices' memories: one clEnqueueCopyBuffer within a context;
+ * across contexts, read into host memory on the source's queue, then write on the
+ * destination's once the read has completed. */
+static int ocl_copy(struct xpu_backend *be, const struct xpu_copy *cp)
+{
+	struct ocl *o = ocl_of(be);
+	if (!cp || cp->src_unit < 0 || cp->src_unit >= o->n || cp->dst_unit < 0 ||
+	    cp->dst_unit >= o->n || !(cp->bytes >= 0) || cp->bytes > 1e15 || !o->running)
+		return -EINVAL;
+	size_t bytes = (size_t)cp->bytes;
+	int s = cp->src_unit, t = cp->dst_unit, rc = 0;
+	cl_mem src = datum_buf(o, cp->datum, s, bytes, &rc);
+	cl_mem dst = src ? datum_buf(o, cp->datum, t, bytes, &rc) : NULL;
+	if (!dst)
+		return rc ? rc : -EIO;
+	struct ocl_node *nd = calloc(1, sizeof(*nd));
+	if (!nd)
+		return -ENOMEM;
+	*nd = (struct ocl_node){.ev = {.type = XPU_EV_COPY, .cookie = cp->cookie}, .o = o};
+	cl_event done = NULL;
+	cl_int e;
+	if (o->d[s].ctx == o->d[t].ctx) {
+		e = clEnqueueCopyBuffer(o->d[t].q, src, dst, 0, 0, bytes ? bytes : 1, 0, NULL,
+		                        &done);
+	} else {
+		/* blocking read into host memory, then an asynchronous write: the source
+		 * device's copy engine is not the destination's */
+		void *host = malloc(bytes ? bytes : 1);
+		if (!host) {
+			free(nd);
+			return -ENOMEM;
+		}
+		e = clEnqueueReadBuffer(o->d[s].q, src, CL_TRUE, 0, bytes ? bytes : 1, host, 0,
+		                        NULL, NULL);
+		if (e == CL_SUCCESS)
+			e = clEnqueueWriteBuffer(o->d[t].q, dst, CL_TRUE, 0, bytes ? bytes : 1,
+			                         host, 0, NULL, &done);
+		free(host);
+	}
+	if (e != CL_SUCCESS) {
+		free(nd);
+		return cl_errno(e);
+	}
+	if ((rc = watch(o, nd, done))) {
+		free(nd);
+		return rc;
+	}
+	clFlush(o->d[t].q);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ wait, energy */
+
+static void to_abs(const struct ocl *o, double t, struct timespec *ts)
+{
+	double s = floor(t);
+	long ns = (long)((t - s) * 1e9);
+	ts->tv_sec = o->t0.tv_sec + (time_t)s;
+	ts->tv_nsec = o->t0.tv_nsec + ns;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static int ocl_wait(struct xpu_backend *be, double until, struct xpu_event *ev, int max)
+{
+	struct ocl *o = ocl_of(be);
+	int n = 0;
+	if (!ev || max <= 0 || isnan(until) || !o->running)
+		return -EINVAL;
+	pthread_mutex_lock(&o->lock);
+	while (!o->ev_head) {
+		double t = since_t0(o);
+		if (t >= until)
+			break;
+		if (isinf(until) && o->inflight == 0) {
+			n = -EDEADLK;
+			break;
+		}
+		struct timespec ts;
+		to_abs(o, fmin(until, t + 3600.0), &ts);
+		pthread_cond_timedwait(&o->done, &o->lock, &ts);
+	}
+	while (n >= 0 && n < max && o->ev_head) {
+		struct ocl_node *nd = o->ev_head;
+		o->ev_head = nd->next;
+		if (!o->ev_head)
+			o->ev_tail = NULL;
+		ev[n++] = nd->ev;
+		free(nd);
+	}
+	pthread_mutex_unlock(&o->lock);
+	return n;
+}
+
+static int ocl_set_pstate(struct xpu_backend *be, int unit, int pstate)
+{
+	struct ocl *o = ocl_of(be);
+	return unit < 0 || unit >= o->n || pstate != 0 ? -EINVAL : 0;
+}
+
+/* Modeled: idle power all along, plus the dynamic part over the device time its
+ * launches took (OpenCL profiling events). */
+static int ocl_read_energy(struct xpu_backend *be, int unit, double *joules, int *modeled)
+{
+	struct ocl *o = ocl_of(be);
+	if (!o || unit < 0 || unit >= o->n || !joules || !be->pf)
+		return -EINVAL;
+	const struct xpu_pstate *p = &be->pf->units[unit].pstates[0];
+	pthread_mutex_lock(&o->lock);
+	double busy = o->d[unit].busy_s;
+	pthread_mutex_unlock(&o->lock);
+	*joules = p->idle_w * ocl_now(be) + (p->full_w - p->idle_w) * busy;
+	if (modeled)
+		*modeled = 1;
+	return 0;
+}
+
+static int ocl_read_link_energy(struct xpu_backend *be, double *joules)
+{
+	(void)be;
+	if (!joules)
+		return -EINVAL;
+	*joules = 0;
+	return 0;
+}
+
+static void ocl_close(struct xpu_backend *be)
+{
+	struct ocl *o = ocl_of(be);
+	if (!o)
+		return;
+	for (size_t i = 0; i < o->bcap; i++)
+		if (o->bufs[i].key)
+			clReleaseMemObject(o->bufs[i].m);
+	free(o->bufs);
+	for (int i = o->n - 1; i >= 0; i--) {
+		struct ocl_dev *d = &o->d[i];
+		if (d->q)
+			clFinish(d->q);
+		cl_mem *ms[] = {&d->gen_buf, &d->a, &d->b, &d->c};
+		for (size_t k = 0; k < 4; k++)
+			if (*ms[k])
+				clReleaseMemObject(*ms[k]);
+		if (d->generic)
+			clReleaseKernel(d->generic);
+		if (d->gemm)
+			clReleaseKernel(d->gemm);
+		if (d->prog)
+			clReleaseProgram(d->prog);
+		if (d->q)
+			clReleaseCommandQueue(d->q);
+		if (d->ctx && d->ctx_owner)
+			clReleaseContext(d->ctx);
+	}
+	while (o->ev_head) {
+		struct ocl_node *nd = o->ev_head;
+		o->ev_head = nd->next;
+		free(nd);
+	}
+	pthread_cond_destroy(&o->done);
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+	be->priv = NULL;
+}
+
+/* Check the kernels against host references on small inputs: the matrix product of two
+ * n x n matrices, and the generic kernel's chain. 0, or -EIO with err naming the
+ * kernel and the first wrong element; -ENODEV without a device. For tests. */
+int xpu_opencl_selftest(struct xpu_err *err)
+{
+	struct xpu_backend be = {.ops = &xpu_backend_opencl};
+	struct xpu_platform pf;
+	int rc = ocl_open(&be, NULL, &pf, err);
+	if (rc)
+		return rc;
+	xpu_platform_free(&pf);
+	struct ocl *o = ocl_of(&be);
+	for (int u = 0; u < o->n && !rc; u++) {
+		struct ocl_dev *d = &o->d[u];
+		enum { N = 37 };
+		static float A[N * N], B[N * N], C[N * N];
+		for (int i = 0; i < N * N; i++) {
+			A[i] = (float)((i * 7) % 13) - 6.0f;
+			B[i] = (float)((i * 5) % 11) - 5.0f;
+		}
+		cl_uint n = N;
+		cl_int e =
+		    clEnqueueWriteBuffer(d->q, d->a, CL_TRUE, 0, sizeof(A), A, 0, NULL, NULL);
+		e |= clEnqueueWriteBuffer(d->q, d->b, CL_TRUE, 0, sizeof(B), B, 0, NULL, NULL);
+		e |= clSetKernelArg(d->gemm, 0, sizeof(cl_mem), &d->a);
+		e |= clSetKernelArg(d->gemm, 1, sizeof(cl_mem), &d->b);
+		e |= clSetKernelArg(d->gemm, 2, sizeof(cl_mem), &d->c);
+		e |= clSetKernelArg(d->gemm, 3, sizeof(cl_uint), &n);
+		size_t g[2] = {N, N};
+		e |= clEnqueueNDRangeKernel(d->q, d->gemm, 2, NULL, g, NULL, 0, NULL, NULL);
+		e |= clEnqueueReadBuffer(d->q, d->c, CL_TRUE, 0, sizeof(C), C, 0, NULL, NULL);
+		if (e != CL_SUCCESS) {
+			rc = xpu_errf(err, LABEL, 0, "%s: gemm did not run", d->name);
+			break;
+		}
+		for (int i = 0; i < N && !rc; i++)
+			for (int j = 0; j < N && !rc; j++) {
+				float s = 0; /* small integers: exact in single precision */
+				for (int k = 0; k < N; k++)
+					s += A[i * N + k] * B[k * N + j];
+				if (C[i * N + j] != s)
+					rc = xpu_errf(err, LABEL, 0,
+					              "%s: gemm C[%d][%d] = %g, expected %g",
+					              d->name, i, j, C[i * N + j], s);
+			}
+		/* the generic chain from 0: a <- a * 0.999999 + 0.000001, 100 times */
+		float zero = 0, out[GEN_ITEMS];
+		cl_uint it = 100;
+		e = clEnqueueFillBuffer(d->q, d->gen_buf, &zero, sizeof(zero), 0, sizeof(out), 0,
+		                        NULL, NULL);
+		e |= clSetKernelArg(d->generic, 0, sizeof(cl_mem), &d->gen_buf);
+		e |= clSetKernelArg(d->generic, 1, sizeof(cl_uint), &it);
+		size_t gg = GEN_ITEMS;
+		e |= clEnqueueNDRangeKernel(d->q, d->generic, 1, NULL, &gg, NULL, 0, NULL, NULL);
+		e |= clEnqueueReadBuffer(d->q, d->gen_buf, CL_TRUE, 0, sizeof(out), out, 0, NULL,
+		                         NULL);
+		double want = 0;
+		for (int k = 0; k < 100; k++)
+			want = want * 0.999999 + 0.000001;
+		if (!rc && (e != CL_SUCCESS || fabs(out[GEN_ITEMS - 1] - want) > 1e-9))
+			rc = xpu_errf(err, LABEL, 0, "%s: generic gave %.9g, expected %.9g",
+			              d->name, out[GEN_ITEMS - 1], want);
+	}
+	ocl_close(&be);
+	return rc;
+}
+
+static const struct xpu_param_spec ocl_param_specs[] = {
+    {"idle_w", XPU_PARAM_NUMBER, 0, 1e6,
+     "modeled watts of an idle device (default 16 for a CPU device, 15 otherwise)"},
+    {"full_w", XPU_PARAM_NUMBER, 0, 1e6,
+     "modeled watts of a busy device (default 65 for a CPU device, 150 otherwise)"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+const struct xpu_backend_ops xpu_backend_opencl = {
+    .head = {.version = XPU_BACKEND_VERSION,
+             .name = "opencl",
+             .description = "every OpenCL device (ICD loader): real kernels, cl_mem data",
+             .params = ocl_param_specs},
+    .open = ocl_open,
+    .run = ocl_run,
+    .now = ocl_now,
+    .launch = ocl_launch,
+    .copy = ocl_copy,
+    .wait = ocl_wait,
+    .set_pstate = ocl_set_pstate,
+    .read_energy = ocl_read_energy,
+    .read_link_energy = ocl_read_link_energy,
+    .close = ocl_close,
+};

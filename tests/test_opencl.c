@@ -1,0 +1,136 @@
+/* test_opencl.c — the live OpenCL backend on whatever devices the ICD loader finds
+ * (pocl's CPU device in CI; POCL_DEVICES asks pocl for two, so that copies between
+ * device memories happen). Tests skip, with the reason, where no device exists. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "helpers.h"
+#include "results.h"
+
+/* Two pocl devices (no effect with other ICDs). */
+static void two_devices(void)
+{
+	setenv("POCL_DEVICES", "pthread pthread", 1);
+}
+
+static void skip_without_device(void)
+{
+	struct xpu_err err = {{0}};
+	int rc = xpu_opencl_selftest(&err);
+	if (rc == -ENODEV)
+		cr_skip_test("no OpenCL device: %s", err.msg);
+}
+
+Test(opencl, kernels_match_their_references, .init = two_devices)
+{
+	struct xpu_err err = {{0}};
+	int rc = xpu_opencl_selftest(&err);
+	if (rc == -ENODEV)
+		cr_skip_test("no OpenCL device: %s", err.msg);
+	cr_assert_eq(rc, 0, "%s", err.msg);
+}
+
+static const char *dag(int with_data)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/dag.csv", xt_tmpdir());
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops,deps\n");
+	for (int i = 0; i < 24; i++) {
+		static const char *const cls[] = {"gemm", "generic", "fft", "conv"};
+		fprintf(f, "t%d,%s,%d000000,", i, cls[i % 4], 5 + i % 7);
+		if (i >= 4 && with_data)
+			fprintf(f, "t%d:%d;t%d:%d", i - 4, 65536 * (1 + i % 3), i - 3,
+			        4096 * (1 + i % 5));
+		else if (i >= 4)
+			fprintf(f, "t%d;t%d", i - 4, i - 3);
+		fprintf(f, "\n");
+	}
+	fclose(f);
+	return path;
+}
+
+/* A DAG on two devices passes the contract checks simulation passes. */
+Test(opencl, a_dag_keeps_the_contract, .init = two_devices)
+{
+	skip_without_device();
+	struct xt_states states = {0};
+	struct xpu_run_opts o = {.backend = "opencl",
+	                         .trace = dag(0),
+	                         .sched = "round-robin",
+	                         .observe = xt_observe,
+	                         .observe_ctx = &states};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
+	xt_check_contract(&res);
+	xt_check_states(&states, res.w);
+	cr_assert_str_eq(res.pf.path, "live:opencl");
+	xpu_run_result_free(&res);
+}
+
+/* Data between two devices: every input moves once, as real cl_mem copies, and each
+ * consumer starts after its producers end. */
+Test(opencl, data_follow_the_copies_between_devices, .init = two_devices)
+{
+	skip_without_device();
+	struct xpu_run_opts o = {
+	    .backend = "opencl", .trace = dag(1), .sched = "round-robin", .check_coherence = 1};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
+	cr_assert_eq(xpu_summary_get(&res.summary, "tasks_done"), 24);
+	const struct xpu_workload *w = res.w;
+	double moved = 0;
+	for (uint32_t i = 0; i < w->ntasks; i++) {
+		const struct xpu_task *t = &w->tasks[i];
+		double want = 0;
+		for (uint32_t d = 0; d < t->ndeps; d++) {
+			const struct xpu_task *p = &w->tasks[t->deps[d].task];
+			cr_assert_geq(t->start_t, p->end_t, "%s starts before %s ends", t->id,
+			              p->id);
+			if (res.pf.units[p->unit].mem_pool != res.pf.units[t->unit].mem_pool)
+				want += t->deps[d].bytes;
+		}
+		cr_assert_eq(t->bytes_in, want, "%s: %g bytes in, expected %g", t->id, t->bytes_in,
+		             want);
+		moved += want;
+	}
+	if (res.pf.nunits > 1)
+		cr_assert_gt(moved, 0, "round-robin over two devices moves data");
+	cr_assert_eq(xpu_summary_get(&res.summary, "bytes_transferred"), moved);
+	xpu_run_result_free(&res);
+}
+
+/* Injected launch failures (every third launch): the run survives, every task is
+ * accounted for (done, or failed with the tasks that needed its output). */
+Test(opencl, injected_failures_are_survived, .init = two_devices)
+{
+	skip_without_device();
+	struct xpu_run_opts o = {
+	    .backend = "opencl", .trace = dag(0), .sched = "fifo", .faults = "every=3"};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
+	double done = xpu_summary_get(&res.summary, "tasks_done");
+	double failed = xpu_summary_get(&res.summary, "tasks_failed");
+	cr_assert_gt(failed, 0);
+	cr_assert_eq(done + failed, 24);
+	for (uint32_t i = 0; i < res.w->ntasks; i++)
+		cr_assert(res.w->tasks[i].state == XPU_TASK_DONE ||
+		          res.w->tasks[i].state == XPU_TASK_FAILED);
+	xpu_run_result_free(&res);
+}
+
+Test(opencl, an_unknown_parameter_is_bad_usage)
+{
+	char buf[4096];
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --backend opencl:bogus=1 --output - 2>&1"), 2,
+	             "%s", buf);
+	cr_assert_not_null(strstr(buf, "bogus"), "%s", buf);
+}
