@@ -27,6 +27,7 @@ const struct xpu_power_ops *const xpu_power_registry[] = {
     &xpu_power_ondemand,
     &xpu_power_conservative,
     &xpu_power_schedutil,
+    &xpu_power_powercap,
     NULL,
 };
 const struct xpu_offload_ops *const xpu_offload_registry[] = {&xpu_offload_local, NULL};

@@ -623,7 +623,7 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	if (res.pf.nunits && be.ops->read_energy)
 		be.ops->read_energy(&be, 0, &j, &modeled);
 	res.energy_source = live ? (modeled ? "modeled" : "rapl") : "simgrid";
-	xpu_summary_compute(res.w, &res.pf, res.us, res.link_energy_j, &res.summary);
+	xpu_summary_compute(res.w, &res.pf, res.us, res.link_energy_j, e.peak_power_w, &res.summary);
 	/* the data figures move from the engine to the result */
 	res.data.bytes = e.datum_bytes;
 	res.data.copies = e.datum_copies;

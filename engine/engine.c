@@ -928,6 +928,54 @@ static void progress(struct xpu_engine *e, int final)
 	e->progress(e->progress_ctx, e->nended, e->w->ntasks, e->now, final);
 }
 
+/* The peaks of summed power over the timeline: of every unit, and of each memory's
+ * units (a SoC's power domain). A unit's power holds from its row to its next; rows of
+ * one instant are all applied before the sums are compared, so a unit going down and
+ * another going up at once never count together. */
+static int power_peaks(struct xpu_engine *e)
+{
+	const struct xpu_timeline *tl = e->tl;
+	int n = e->pf->nunits, np = e->pf->npools;
+	double *cur = calloc((size_t)n + 1, sizeof(double));
+	double *dom = calloc((size_t)np + 1, sizeof(double));
+	double *peak = calloc((size_t)np + 1, sizeof(double));
+	size_t *touched = malloc(((size_t)n + 1) * sizeof(size_t)); /* rows of one instant */
+	if (!cur || !dom || !peak || !touched) {
+		free(cur);
+		free(dom);
+		free(peak);
+		free(touched);
+		return -ENOMEM;
+	}
+	double total = 0, best = 0;
+	for (size_t i = 0; i < tl->n;) {
+		size_t j = i, nt = 0;
+		for (; j < tl->n && tl->t[j] == tl->t[i]; j++) {
+			int u = tl->unit[j];
+			double w = isfinite(tl->power[j]) ? tl->power[j] : 0;
+			total += w - cur[u];
+			dom[e->pf->units[u].mem_pool] += w - cur[u];
+			cur[u] = w;
+			if (nt < (size_t)n)
+				touched[nt++] = (size_t)e->pf->units[u].mem_pool;
+		}
+		if (total > best)
+			best = total;
+		for (size_t k = 0; k < nt; k++)
+			if (dom[touched[k]] > peak[touched[k]])
+				peak[touched[k]] = dom[touched[k]];
+		i = j;
+	}
+	free(touched);
+	e->peak_power_w = best;
+	for (int u = 0; u < n; u++)
+		e->us[u].domain_peak_w = peak[e->pf->units[u].mem_pool];
+	free(cur);
+	free(dom);
+	free(peak);
+	return 0;
+}
+
 void xpu_engine_loop(void *arg)
 {
 	struct xpu_engine *e = arg;
@@ -1045,4 +1093,6 @@ void xpu_engine_loop(void *arg)
 	}
 	if (xpu_thermal_pass(e) && !e->rc)
 		fatal(e, -ENOMEM, "thermal model");
+	if (power_peaks(e) && !e->rc)
+		fatal(e, -ENOMEM, "power peaks");
 }

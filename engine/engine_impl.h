@@ -92,6 +92,7 @@ struct xpu_engine {
 	/* Unified memory: per pool shared by several units, the running tasks that move
 	 * bytes through it (they share its bandwidth). */
 	uint32_t *pool_mem_tasks;
+	double peak_power_w; /* the peak of all units' summed power (timeline) */
 	uint32_t *datum_copies; /* per datum: copy operations (results) */
 	int started;            /* the loop runs: state changes reach the timeline */
 	int rc;                 /* first fatal error */

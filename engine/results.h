@@ -67,6 +67,9 @@ struct xpu_unit_stats {
 	/* Its memory pool's copies evicted, and those written back home first (units
 	 * sharing a pool show the pool's counts). */
 	uint64_t evictions, writebacks;
+	/* The peak, over the run, of the summed power of the units on its memory (its
+	 * SoC or card: the power domain of xpu.soc.budget), in watts. */
+	double domain_peak_w;
 };
 
 /* Change points: one row each time a unit's state changes (a task starts or ends on
@@ -108,7 +111,7 @@ struct xpu_summary {
 /* Compute the summary metrics from the finished tasks and the units' figures. */
 void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform *pf,
                          const struct xpu_unit_stats *us, double link_energy_j,
-                         struct xpu_summary *s);
+                         double peak_power_w, struct xpu_summary *s);
 /* Value of a metric, NAN if absent. */
 double xpu_summary_get(const struct xpu_summary *s, const char *key);
 

@@ -97,7 +97,7 @@ static double nearest_rank(const double *sorted, size_t n, double p)
 /* The definitions are the contract documented in experiments/RESULTS.md; keep the two
  * together. One pass over the tasks plus one sort of the waits: O(n log n). */
 void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform *pf,
-                         const struct xpu_unit_stats *us, double link_energy_j,
+                         const struct xpu_unit_stats *us, double link_energy_j, double peak_power_w,
                          struct xpu_summary *s)
 {
 	uint32_t ntasks = w ? w->ntasks : 0;
@@ -223,6 +223,14 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 	put(s, "peak_fragmentation", frag);
 	/* data leaving full memories (the only valid copy written back home first), and
 	 * the task-seconds spent at a queue's head waiting for memory, then for inputs */
+	/* power: the peak of all units' summed power, and of the largest domain's (the
+	 * units on one memory: a SoC's xpu.soc.budget applies to it) */
+	double dom = 0;
+	for (int u = 0; us && u < nunits; u++)
+		if (us[u].domain_peak_w > dom)
+			dom = us[u].domain_peak_w;
+	put(s, "peak_power_w", peak_power_w);
+	put(s, "peak_domain_power_w", dom);
 	put(s, "evictions", evictions);
 	put(s, "writebacks", writebacks);
 	put(s, "mem_wait_s", mem_wait);

@@ -395,6 +395,7 @@ static int write_units(struct writer *w, hid_t file, const struct xpu_platform *
 	UNIT_COL(max_temp_c);
 	UNIT_COL(over_warning_s);
 	UNIT_COL(over_limit_s);
+	UNIT_COL(domain_peak_w);
 #undef UNIT_COL
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].tasks : 0;

@@ -180,3 +180,95 @@ Test(thermal, step_response_matches_the_closed_form)
 	H5Dclose(d), H5Dclose(dt), H5Dclose(du);
 	H5Fclose(file);
 }
+
+/* The summed power of the units of one memory, from the result's /timeline, at every
+ * change point (rows of one instant applied together): its largest value. A unit's
+ * power holds from its row to its next. */
+static double timeline_peak(const char *h5, int pool_of_all)
+{
+	hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	cr_assert_geq(f, 0);
+	double *t = NULL, *w = NULL;
+	int *u = NULL;
+	hsize_t n = 0;
+	const char *names[] = {"/timeline/t", "/timeline/power_w", "/timeline/unit"};
+	for (int c = 0; c < 3; c++) {
+		hid_t d = H5Dopen2(f, names[c], H5P_DEFAULT);
+		cr_assert_geq(d, 0, "%s", names[c]);
+		hid_t sp = H5Dget_space(d);
+		H5Sget_simple_extent_dims(sp, &n, NULL);
+		void *buf = malloc((n + 1) * sizeof(double));
+		H5Dread(d, c == 2 ? H5T_NATIVE_INT : H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+		        H5P_DEFAULT, buf);
+		*(c == 0 ? (void **)&t : c == 1 ? (void **)&w : (void **)&u) = buf;
+		H5Sclose(sp);
+		H5Dclose(d);
+	}
+	H5Fclose(f);
+	(void)pool_of_all;
+	double cur[64] = {0}, sum = 0, peak = 0;
+	for (hsize_t i = 0; i < n;) {
+		hsize_t j = i;
+		for (; j < n && t[j] == t[i]; j++) {
+			cr_assert(u[j] >= 0 && u[j] < 64);
+			double p = isfinite(w[j]) ? w[j] : 0;
+			sum += p - cur[u[j]];
+			cur[u[j]] = p;
+		}
+		if (sum > peak)
+			peak = sum;
+		i = j;
+	}
+	free(t);
+	free(w);
+	free(u);
+	return peak;
+}
+
+/* The Snapdragon 8 Gen 3's 10 W SoC budget: the bundled trace draws 25.6 W at its peak
+ * uncapped; under powercap no change point of the timeline exceeds 10 W, and the run
+ * takes longer. A platform cap does the same on the workstation. */
+Test(powercap, the_soc_budget_holds_at_every_change_point, .timeout = 120)
+{
+	char a[512], b[512];
+	snprintf(a, sizeof(a), "%s/free.h5", xt_tmpdir());
+	snprintf(b, sizeof(b), "%s/capped.h5", xt_tmpdir());
+	struct xpu_run_opts o = {.platform = xt_src("platforms/snapdragon-8gen3.xml"),
+	                         .trace = xt_src("traces/default.csv"),
+	                         .power = "performance"};
+	cr_assert_eq(xt_run_forked(&o, a), 0);
+	o.power = "powercap";
+	cr_assert_eq(xt_run_forked(&o, b), 0);
+	double free_peak = timeline_peak(a, 1), capped = timeline_peak(b, 1);
+	cr_assert_gt(free_peak, 10.0, "the trace must exceed the budget uncapped: %g W", free_peak);
+	cr_assert_leq(capped, 10.0 + 1e-9, "capped peak %g W", capped);
+	struct xpu_summary sa = {0}, sb = {0};
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_results_read_summary(a, &sa, &err), 0, "%s", err.msg);
+	cr_assert_eq(xpu_results_read_summary(b, &sb, &err), 0, "%s", err.msg);
+	cr_assert_float_eq(xpu_summary_get(&sa, "peak_power_w"), free_peak, 1e-9);
+	cr_assert_float_eq(xpu_summary_get(&sb, "peak_domain_power_w"), capped, 1e-9);
+	cr_assert_gt(xpu_summary_get(&sb, "makespan_s"), xpu_summary_get(&sa, "makespan_s"));
+	cr_assert_lt(xpu_summary_get(&sb, "energy_j"), xpu_summary_get(&sa, "energy_j"));
+	xpu_summary_clear(&sa);
+	xpu_summary_clear(&sb);
+}
+
+/* 250 W over the workstation's CPU (230 W at full load, fastest state) and GPU (450 W):
+ * shares of 84.6 W and 165.4 W, so both run at their slowest states (70 W and 150 W). */
+Test(powercap, a_platform_cap_holds_under_any_governor, .timeout = 120)
+{
+	const char *govs[] = {"performance", "schedutil", "ondemand"};
+	for (int g = 0; g < 3; g++) {
+		char h5[512], spec[128];
+		snprintf(h5, sizeof(h5), "%s/w%d.h5", xt_tmpdir(), g);
+		snprintf(spec, sizeof(spec), "powercap:cap=250,gov=%s", govs[g]);
+		struct xpu_run_opts o = {.platform = xt_src("platforms/workstation.xml"),
+		                         .trace = xt_src("traces/default.csv"),
+		                         .power = spec};
+		cr_assert_eq(xt_run_forked(&o, h5), 0, "%s", spec);
+		double peak = timeline_peak(h5, 1);
+		cr_assert_leq(peak, 250 + 1e-9, "%s: %g W", spec, peak);
+		cr_assert_gt(peak, 0);
+	}
+}

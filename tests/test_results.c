@@ -121,7 +121,7 @@ static void res_build(struct res_run *r)
 	                              .mode = "sim",
 	                              .host = "testhost",
 	                              .energy_source = "simgrid"};
-	xpu_summary_compute(&r->w, &r->pf, r->us, 5, &r->s);
+	xpu_summary_compute(&r->w, &r->pf, r->us, 5, 0, &r->s);
 }
 
 /* ------------------------------------------------------------------ temp directories */
@@ -216,7 +216,7 @@ Test(results, p99_is_nearest_rank)
 		res_task(&t[i], "x", 0, 0, N - i, N - i + 1, 0, XPU_TASK_DONE, INFINITY, 0);
 	struct xpu_workload w = {.ntasks = N, .tasks = t};
 	struct xpu_summary s;
-	xpu_summary_compute(&w, NULL, NULL, 0, &s);
+	xpu_summary_compute(&w, NULL, NULL, 0, 0, &s);
 	RES_EQ(&s, "p99_wait_s", 198);
 	RES_EQ(&s, "mean_wait_s", 100.5);
 	RES_EQ(&s, "mean_utilisation", 0); /* no units */
@@ -227,8 +227,8 @@ Test(results, summary_of_nothing_is_zeros)
 {
 	struct xpu_workload w = {0};
 	struct xpu_summary s;
-	xpu_summary_compute(&w, NULL, NULL, 0, &s);
-	cr_assert_eq(s.n, 26);
+	xpu_summary_compute(&w, NULL, NULL, 0, 0, &s);
+	cr_assert_eq(s.n, 28);
 	for (int i = 0; i < s.n; i++)
 		if (!strcmp(s.m[i].key, "max_temp_c")) /* no thermal node: no temperature */
 			cr_expect(isnan(s.m[i].value), "max_temp_c = %g", s.m[i].value);
