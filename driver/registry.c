@@ -28,6 +28,8 @@ const struct xpu_power_ops *const xpu_power_registry[] = {
     &xpu_power_conservative,
     &xpu_power_schedutil,
     &xpu_power_powercap,
+    &xpu_power_race_to_idle,
+    &xpu_power_menu,
     NULL,
 };
 const struct xpu_offload_ops *const xpu_offload_registry[] = {&xpu_offload_local, NULL};
@@ -85,7 +87,8 @@ static size_t size_of(int kind, int version)
 		       : version == 2 ? offsetof(struct xpu_mem_ops, note)
 		                      : sizeof(struct xpu_mem_ops);
 	case XPU_POLICY_POWER:
-		return sizeof(struct xpu_power_ops);
+		return version == 1 ? offsetof(struct xpu_power_ops, idle)
+		                    : sizeof(struct xpu_power_ops);
 	default:
 		return sizeof(struct xpu_offload_ops);
 	}

@@ -36,6 +36,8 @@ extern const struct xpu_sched_ops *const xpu_sched_registry[];
 extern const struct xpu_mem_ops *const xpu_mem_registry[];
 extern const struct xpu_power_ops *const xpu_power_registry[];
 extern const struct xpu_power_ops xpu_power_powercap;
+extern const struct xpu_power_ops xpu_power_race_to_idle;
+extern const struct xpu_power_ops xpu_power_menu;
 extern const struct xpu_offload_ops *const xpu_offload_registry[];
 extern const struct xpu_backend_ops *const xpu_backend_registry[];
 

@@ -204,6 +204,28 @@ static double pool_frag(struct xpu_engine *e, int p)
  * update the one it already has at this instant). The row's power, the mean over the
  * span until the unit's next row, is filled in when that row comes, from the backend's
  * energy counter: the simulated energy in sim mode, RAPL or the model live. */
+/* The energy an idle state saves per second on unit u now: its P-state's idle power
+ * (what the backend charges) less the state's. */
+static double idle_saving_w(const struct xpu_unit *un)
+{
+	return un->pstates[un->pstate].idle_w - un->idle[un->idle_state].power_w;
+}
+
+/* Unit u's energy so far: the backend's, less what idle states saved, plus wake-ups. */
+static double unit_energy(struct xpu_engine *e, int u)
+{
+	double joules = 0;
+	int modeled = 0;
+	if (e->be->ops->read_energy)
+		e->be->ops->read_energy(e->be, u, &joules, &modeled);
+	const struct xpu_unit *un = &e->pf->units[u];
+	const struct unit_rt *r = &e->u[u];
+	double saved = r->saved_j;
+	if (un->idle_state >= 0)
+		saved += idle_saving_w(un) * (e->now - r->saved_since);
+	return joules - saved;
+}
+
 static void note_unit(struct xpu_engine *e, int u)
 {
 	struct xpu_timeline *tl = e->tl;
@@ -236,10 +258,7 @@ static void note_unit(struct xpu_engine *e, int u)
 		    tl->frag[k] == frag && !e->force_row)
 			return;
 	}
-	double joules = 0;
-	int modeled = 0;
-	if (e->be->ops->read_energy)
-		e->be->ops->read_energy(e->be, u, &joules, &modeled);
+	double joules = unit_energy(e, u);
 	if (k != SIZE_MAX)
 		tl->power[k] = (joules - e->tl_energy[u]) / (e->now - tl->t[k]);
 	if (xpu_timeline_add(tl, e->now, u, NAN, un->pstate, util, mem, frag)) {
@@ -270,8 +289,61 @@ static void set_pstate(struct xpu_engine *e, int u, int ps)
 		return; /* the backend keeps its state; so do we */
 	e->us[u].residency_s[un->pstate] += e->now - e->u[u].pstate_since;
 	e->u[u].pstate_since = e->now;
+	if (un->idle_state >= 0) { /* the saving so far, at the old P-state's idle power */
+		e->u[u].saved_j += idle_saving_w(un) * (e->now - e->u[u].saved_since);
+		e->u[u].saved_since = e->now;
+	}
 	un->pstate = ps;
 	note_unit(e, u);
+}
+
+/* A unit with nothing to run enters the idle state its power policy chooses. Called
+ * once the instant's dispatching is over, so that a unit given work in the same instant
+ * never sleeps. */
+static void try_sleep(struct xpu_engine *e, int u)
+{
+	struct unit_rt *r = &e->u[u];
+	struct xpu_unit *un = &e->pf->units[u];
+	r->sleepy = 0;
+	if (r->down || r->running || r->queue.n || un->idle_state >= 0 || !un->nidle ||
+	    !e->power.ops->idle)
+		return;
+	int k = e->power.ops->idle(&e->power, un, r->last_idle);
+	if (k < 0 || k >= un->nidle)
+		return;
+	un->idle_state = k;
+	r->idle_enter = r->saved_since = e->now;
+	e->force_row = 1; /* its power changes: a row, though nothing else does */
+	note_unit(e, u);
+	e->force_row = 0;
+}
+
+/* Leave the idle state: the saving is counted, the wake energy paid; returns the exit
+ * latency the next task waits. */
+static double wake(struct xpu_engine *e, int u)
+{
+	struct unit_rt *r = &e->u[u];
+	struct xpu_unit *un = &e->pf->units[u];
+	if (un->idle_state < 0)
+		return 0;
+	const struct xpu_idle_state *st = &un->idle[un->idle_state];
+	r->saved_j += idle_saving_w(un) * (e->now - r->saved_since) - st->wake_j;
+	e->us[u].idle_state_s += e->now - r->idle_enter;
+	e->us[u].wakes++;
+	r->last_idle = e->now - r->idle_enter;
+	un->idle_state = -1;
+	e->force_row = 1;
+	note_unit(e, u);
+	e->force_row = 0;
+	return st->exit_latency;
+}
+
+static void mark_sleepy(struct xpu_engine *e, int u)
+{
+	if (!e->u[u].sleepy && e->sleepy) {
+		e->u[u].sleepy = 1;
+		e->sleepy[e->nsleepy++] = u;
+	}
 }
 
 /* ------------------------------------------------------------------ task life */
@@ -384,11 +456,12 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	uint32_t share = 1; /* tasks streaming through its memory, itself included */
 	if (eng_shares_bw(e, t, u))
 		share = ++e->pool_mem_tasks[un->mem_pool];
+	double exit = wake(e, u); /* an idle state's exit latency delays the task */
 	set_state(e, t, XPU_TASK_RUNNING);
 	t->start_t = e->now;
 	t->in_wait_s += e->now - t->wait_t;
 	xpu_data_started(e, t);
-	t->predicted = xpu_predict(e, t, u); /* includes a reconfiguration, if any */
+	t->predicted = xpu_predict(e, t, u) + exit; /* with a reconfiguration, a wake-up */
 	r->running += (int)t->width;
 	r->running_end += t->width * (e->now + t->predicted);
 	/* One launch carries the task's work, whatever its width: the backend runs it as
@@ -398,11 +471,11 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	double rc_s = eng_reconfig(t, un);
 	if (c >= 0) {
 		l.seconds = c;
-		l.delay = rc_s;
+		l.delay = rc_s + exit;
 	} else {
 		l.flops = t->flops;
 		l.bytes = t->bytes * share; /* its share of a unified memory's bandwidth */
-		l.delay = un->launch_latency + rc_s;
+		l.delay = un->launch_latency + rc_s + exit;
 	}
 	if (un->bitstream[t->cls] >= 0)
 		un->loaded_bitstream = un->bitstream[t->cls];
@@ -563,6 +636,8 @@ static void release(struct xpu_engine *e, struct xpu_task *t)
 	free_task_mem(e, t);
 	note_unit(e, u);
 	mark_dirty(e, u);
+	if (r->running == 0)
+		mark_sleepy(e, u);
 }
 
 static void task_done(struct xpu_engine *e, struct xpu_task *t)
@@ -796,6 +871,7 @@ int xpu_engine_setup(struct xpu_engine *e)
 	e->pool_frag = malloc(((size_t)e->pf->npools + 1) * sizeof(double));
 	e->pool_frag_peak = calloc((size_t)e->pf->npools + 1, sizeof(double));
 	e->pool_mem_tasks = calloc((size_t)e->pf->npools + 1, sizeof(uint32_t));
+	e->sleepy = malloc(((size_t)n + 1) * sizeof(int));
 	e->tl_last = malloc(((size_t)n + 1) * sizeof(size_t));
 	e->tl_prev = malloc(((size_t)n + 1) * sizeof(size_t));
 	e->tl_prev_energy = calloc((size_t)n + 1, sizeof(double));
@@ -807,13 +883,15 @@ int xpu_engine_setup(struct xpu_engine *e)
 	if (!e->u || !e->idle_bits || !e->pool_blocked || !e->fail_stack || !e->dirty ||
 	    !e->pool_used || !e->pool_peak || !e->tl_last || !e->tl_prev || !e->tl_prev_energy ||
 	    !e->tl_energy || !e->pool_first || !e->pool_unit || !e->arrivals || !e->central ||
-	    !e->pool_frag || !e->pool_frag_peak || !e->pool_mem_tasks)
+	    !e->pool_frag || !e->pool_frag_peak || !e->pool_mem_tasks || !e->sleepy)
 		return -ENOMEM;
 	for (int p = 0; p <= e->pf->npools; p++)
 		e->pool_frag[p] = -1;
 	for (int i = 0; i < n; i++) {
 		e->u[i].idle_pos = -1;
 		e->u[i].blocked_next = -1;
+		e->u[i].last_idle = INFINITY;
+		e->pf->units[i].idle_state = -1;
 	}
 	for (int p = 0; p <= e->pf->npools; p++)
 		e->pool_blocked[p] = -1;
@@ -882,6 +960,7 @@ void xpu_engine_teardown(struct xpu_engine *e)
 	free(e->pool_frag);
 	free(e->pool_frag_peak);
 	free(e->pool_mem_tasks);
+	free(e->sleepy);
 	free(e->tl_last);
 	free(e->tl_prev);
 	free(e->tl_prev_energy);
@@ -1004,9 +1083,13 @@ void xpu_engine_loop(void *arg)
 	if (rc0 && !e->rc)
 		e->rc = rc0; /* the error names the datum */
 	int stuck_ticks = 0;
+	for (int u = 0; u < e->pf->nunits; u++)
+		mark_sleepy(e, u);
 	while (!e->rc) {
 		admit(e);
 		dispatch(e);
+		while (e->nsleepy && !e->rc)
+			try_sleep(e, e->sleepy[--e->nsleepy]);
 		progress(e, 0);
 		if (e->nended == e->w->ntasks || e->rc)
 			break;
@@ -1083,9 +1166,9 @@ void xpu_engine_loop(void *arg)
 			e->us[u].down_s += e->now - e->u[u].down_since;
 		e->us[u].peak_data = xpu_data_pool_peak(e, un->mem_pool);
 		xpu_data_pool_counts(e, un->mem_pool, &e->us[u].evictions, &e->us[u].writebacks);
-		int modeled = 0;
-		if (e->be->ops->read_energy)
-			e->be->ops->read_energy(e->be, u, &e->us[u].energy_j, &modeled);
+		e->us[u].energy_j = unit_energy(e, u);
+		if (un->idle_state >= 0) /* still asleep at the end */
+			e->us[u].idle_state_s += e->now - e->u[u].idle_enter;
 		size_t k = e->tl_last[u];
 		if (k != SIZE_MAX && e->now > e->tl->t[k])
 			e->tl->power[k] =

@@ -46,6 +46,12 @@ struct unit_rt {
 	uint32_t prof_i;    /* profile: its next entry */
 	double prof_base;   /* profile: start of the current repetition */
 	uint32_t run_head;  /* its running tasks (run_next links), XPU_NO_TASK when none */
+	/* idle states (xpu_unit.idle_state >= 0 while in one) */
+	double idle_enter;  /* when it entered the state */
+	double saved_since; /* energy saved is counted up to here in saved_j */
+	double saved_j;     /* energy the idle states saved, less the wake energy */
+	double last_idle;   /* its previous idle period, INFINITY before the first */
+	int sleepy;         /* on the list of units that may go idle */
 };
 
 struct xpu_engine {
@@ -93,6 +99,8 @@ struct xpu_engine {
 	 * bytes through it (they share its bandwidth). */
 	uint32_t *pool_mem_tasks;
 	double peak_power_w; /* the peak of all units' summed power (timeline) */
+	int *sleepy;         /* units whose last task ended: idle states to consider */
+	int nsleepy;
 	uint32_t *datum_copies; /* per datum: copy operations (results) */
 	int started;            /* the loop runs: state changes reach the timeline */
 	int rc;                 /* first fatal error */

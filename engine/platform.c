@@ -167,6 +167,7 @@ static const char *const known_keys[] = {
     "xpu.mem.bw",
     "xpu.launch",
     "xpu.wake",
+    "xpu.idle",
     "xpu.fpga.reconfig",
     "xpu.soc.budget",
     "xpu.mtbf",
@@ -344,6 +345,86 @@ static int read_fpga(const struct xpu_platform *pf, const struct xpu_host_desc *
 }
 
 /* xpu.soc.budget: watts, a positive number with an optional "W". */
+/* xpu.idle: "NAME:EXIT:RESIDENCY:WATTS[:WAKE_J]" entries separated by ';', shallowest
+ * first (each deeper state saves more: less power, a longer exit). Without it, xpu.wake
+ * gives one gated-off state, "off": 0 W, exit latency xpu.wake, target residency three
+ * times that (the ratio of Intel's C6 in Linux intel_idle: 133 us exit, 400 us
+ * residency). */
+static int read_idle(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
+                     struct xpu_unit *u, struct xpu_err *err)
+{
+	const char *v = h->prop(h->ctx, "xpu.idle");
+	u->nidle = 0;
+	u->idle_state = -1;
+	if (!v) {
+		if (u->wake_latency > 0) {
+			u->nidle = 1;
+			u->idle[0] =
+			    (struct xpu_idle_state){.name = "off",
+			                            .exit_latency = u->wake_latency,
+			                            .target_residency = 3 * u->wake_latency};
+		}
+		return 0;
+	}
+	const char *p = v;
+	while (*p) {
+		if (u->nidle == XPU_MAX_IDLE)
+			return host_err(err, pf, line, h->name,
+			                "property 'xpu.idle': at most %d idle states, got more in "
+			                "\"%s\"",
+			                XPU_MAX_IDLE, v);
+		size_t len = strcspn(p, ";");
+		char entry[128], *f[5] = {0};
+		int nf = 0;
+		if (len >= sizeof(entry))
+			goto bad;
+		memcpy(entry, p, len);
+		entry[len] = 0;
+		for (char *q = entry, *tok; nf < 5 && (tok = strsep(&q, ":")) != NULL;)
+			f[nf++] = tok;
+		struct xpu_idle_state *st = &u->idle[u->nidle];
+		*st = (struct xpu_idle_state){0};
+		double w = 0;
+		const char *rest = NULL;
+		if (nf < 4 || nf > 5 || !f[0][0] || strlen(f[0]) >= sizeof(st->name) ||
+		    xpu_parse_seconds(f[1], &st->exit_latency) < 0 ||
+		    xpu_parse_seconds(f[2], &st->target_residency) < 0 ||
+		    xpu_parse_number(f[3], &w, &rest) < 0 || !(w >= 0) ||
+		    (*rest && strcmp(rest, "W")))
+			goto bad;
+		st->power_w = w;
+		if (nf == 5 && (xpu_parse_number(f[4], &st->wake_j, &rest) < 0 ||
+		                !(st->wake_j >= 0) || (*rest && strcmp(rest, "J"))))
+			goto bad;
+		snprintf(st->name, sizeof(st->name), "%s", f[0]);
+		if (u->nidle > 0) {
+			const struct xpu_idle_state *prev = &u->idle[u->nidle - 1];
+			if (!(st->power_w < prev->power_w) || st->exit_latency < prev->exit_latency)
+				return host_err(
+				    err, pf, line, h->name,
+				    "property 'xpu.idle': state '%s' must save more than '%s' "
+				    "(less power, an exit at least as long): deeper states "
+				    "come later",
+				    st->name, prev->name);
+		}
+		u->nidle++;
+		p += len;
+		if (*p == ';')
+			p++;
+		if (*p == 0 && p[-1] == ';')
+			goto bad;
+	}
+	if (u->nidle == 0)
+		goto bad;
+	return 0;
+bad:
+	return host_err(err, pf, line, h->name,
+	                "property 'xpu.idle': expected NAME:EXIT:RESIDENCY:WATTS[:WAKE_J] "
+	                "entries separated by ';' such as C1:2us:10us:8W;C6:133us:400us:1W, got "
+	                "\"%s\"",
+	                v);
+}
+
 /* The thermal node: xpu.thermal.r (K/W) and xpu.thermal.c (J/K), both or neither,
  * positive; xpu.thermal.ambient (degrees C, default 25), .warning and .limit. */
 static int read_thermal(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
@@ -535,7 +616,8 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 	}
 	u.has_class_props = named;
 	if ((rc = read_budget(pf, h, line, &u, err)) < 0 ||
-	    (rc = read_thermal(pf, h, line, &u, err)) < 0)
+	    (rc = read_thermal(pf, h, line, &u, err)) < 0 ||
+	    (rc = read_idle(pf, h, line, &u, err)) < 0)
 		return rc;
 
 	/* Memory: a shared pool is found by name; pool names are unique, and a

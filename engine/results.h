@@ -70,6 +70,9 @@ struct xpu_unit_stats {
 	/* The peak, over the run, of the summed power of the units on its memory (its
 	 * SoC or card: the power domain of xpu.soc.budget), in watts. */
 	double domain_peak_w;
+	/* Idle states: seconds spent in them, and wake-ups (each paid an exit latency). */
+	double idle_state_s;
+	uint64_t wakes;
 };
 
 /* Change points: one row each time a unit's state changes (a task starts or ends on

@@ -142,6 +142,9 @@ double xpu_unit_avail(const struct xpu_engine *e, int u)
 		from = a->n == 0 && a->mttr > 0 ? fmax(e->now, r->down_since + a->mttr)
 		                                : r->next_change;
 	}
+	const struct xpu_unit *un = &e->pf->units[u];
+	if (un->idle_state >= 0) /* asleep: its next task waits for it to wake */
+		from += un->idle[un->idle_state].exit_latency;
 	return from + (left + r->queued_pred) / cores;
 }
 

@@ -28,7 +28,7 @@ extern "C" {
  * N plus members appended. */
 #define XPU_SCHED_VERSION   3 /* 2: on_inputs; 3: on_unit_failed */
 #define XPU_MEM_VERSION     3 /* 2: where, free_space; 3: note, victim, prefetch */
-#define XPU_POWER_VERSION   1
+#define XPU_POWER_VERSION   2 /* 2: idle */
 #define XPU_OFFLOAD_VERSION 1
 #define XPU_BACKEND_VERSION 1
 
@@ -94,6 +94,17 @@ struct xpu_class_cap {
 	double efficiency; /* fraction of peak reached, in (0, 1] */
 };
 
+/* An idle state (cpuidle's C-states, a gated-off accelerator): entered when the unit
+ * has nothing to run, left at the next task's start, which waits exit_latency. */
+#define XPU_MAX_IDLE 8
+struct xpu_idle_state {
+	char name[16];
+	double exit_latency;     /* seconds to leave it, added to the next task's start */
+	double target_residency; /* seconds it must last to save energy (cpuidle's) */
+	double power_w;          /* the unit's power while in it */
+	double wake_j;           /* energy to leave it, joules */
+};
+
 struct xpu_unit {
 	int index;  /* position in the platform, 0..nunits-1 */
 	char *name; /* host name in the platform file */
@@ -131,6 +142,10 @@ struct xpu_unit {
 	 * 0 = none; ambient, warning and limit temperatures in degrees C (warning and
 	 * limit NaN when not given). */
 	double th_r, th_c, th_ambient, th_warning, th_limit;
+	/* Idle states, shallowest first (xpu.idle; or one gated-off state from xpu.wake). */
+	int nidle;
+	struct xpu_idle_state idle[XPU_MAX_IDLE];
+	int idle_state; /* run-time, kept by the engine: the state it is in, -1 = none */
 };
 
 struct xpu_mempool {
@@ -548,6 +563,12 @@ struct xpu_power_ops {
 	 * choice does not depend on past utilisation; < 0: the run's estimated tick
 	 * (about a thousandth of its span). --governor-period overrides it. */
 	double period;
+	/* Version 2. Unit u has nothing to run (no task running or queued): return the
+	 * index of the idle state it enters (u->idle[], shallowest first), or -1 to stay
+	 * in its P-state's idle. last_idle_s is how long its previous idle period lasted
+	 * (INFINITY before the first). It leaves the state when its next task starts,
+	 * which then waits the state's exit latency. Default (NULL): no idle state. */
+	int (*idle)(struct xpu_power *p, const struct xpu_unit *u, double last_idle_s);
 };
 
 struct xpu_power {

@@ -396,6 +396,7 @@ static int write_units(struct writer *w, hid_t file, const struct xpu_platform *
 	UNIT_COL(over_warning_s);
 	UNIT_COL(over_limit_s);
 	UNIT_COL(domain_peak_w);
+	UNIT_COL(idle_state_s);
 #undef UNIT_COL
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].tasks : 0;
@@ -403,6 +404,9 @@ static int write_units(struct writer *w, hid_t file, const struct xpu_platform *
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].failures : 0;
 	dset_write(w, g, "failures", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);
+	for (size_t u = 0; u < n; u++)
+		cnt[u] = us ? us[u].wakes : 0;
+	dset_write(w, g, "wakes", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].evictions : 0;
 	dset_write(w, g, "evictions", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);

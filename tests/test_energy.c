@@ -272,3 +272,89 @@ Test(powercap, a_platform_cap_holds_under_any_governor, .timeout = 120)
 		cr_assert_gt(peak, 0);
 	}
 }
+
+/* Idle states (xpu.idle) under race-to-idle: one 1-core unit (10 W idle, 50 W busy) with
+ * C1 (1 ms exit, 5 W) and C6 (10 ms exit, 1 W, 0.5 J to wake). Tasks a (0 s, 1 s),
+ * b (3 s, 1 s), c (3.2 s, 1 s, queued behind b) and d (10 s, 2 s): the unit sleeps in C6
+ * over [1, 3] and [5.01, 10]; b and d, the first tasks after a wake, take exactly 10 ms
+ * more; a and c do not. Energy by hand: busy (1 + 1.01 + 1 + 2.01) s x 50 W = 251 J, in
+ * C6 (2 + 4.99) s x 1 W = 6.99 J, two wake-ups 1 J: 258.99 J, against 320 J awake
+ * (250 J busy, 7 s x 10 W idle). */
+Test(idle, states_save_energy_and_delay_the_first_task_after_a_wake)
+{
+	const char *pf = xt_write_file(
+	    "idle.xml", "<?xml version='1.0'?>\n"
+	                "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	                "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	                "<host id=\"a\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+	                "<prop id=\"wattage_per_state\" value=\"10:10:50\"/>"
+	                "<prop id=\"xpu.idle\" value=\"C1:1ms:2ms:5W;C6:10ms:40ms:1W:0.5J\"/>"
+	                "</host>\n</zone></platform>\n");
+	const char *tr = xt_write_file("bursts.csv", "id,submit,class,flops,cost\n"
+	                                             "a,0,generic,1e9,cpu=1\n"
+	                                             "b,3,generic,1e9,cpu=1\n"
+	                                             "c,3.2,generic,1e9,cpu=1\n"
+	                                             "d,10,generic,2e9,cpu=2\n");
+	const char *govs[] = {"performance", "race-to-idle"};
+	double energy[2], *start, *end;
+	for (int g = 0; g < 2; g++) {
+		char h5[512];
+		snprintf(h5, sizeof(h5), "%s/i%d.h5", xt_tmpdir(), g);
+		struct xpu_run_opts o = {
+		    .platform = pf, .trace = tr, .sched = "fifo", .power = govs[g]};
+		cr_assert_eq(xt_run_forked(&o, h5), 0);
+		struct xpu_summary s = {0};
+		struct xpu_err err = {{0}};
+		cr_assert_eq(xpu_results_read_summary(h5, &s, &err), 0, "%s", err.msg);
+		energy[g] = xpu_summary_get(&s, "energy_j");
+		xpu_summary_clear(&s);
+		cr_assert_eq(xt_read_column(h5, "start", &start), 4);
+		cr_assert_eq(xt_read_column(h5, "end", &end), 4);
+		const double cost[] = {1, 1, 1, 2};
+		const double woke[] = {0, 0.010, 0, 0.010};
+		for (int i = 0; i < 4; i++)
+			cr_assert_float_eq(end[i] - start[i], cost[i] + (g ? woke[i] : 0), 1e-9,
+			                   "%s: task %d took %.12g s", govs[g], i,
+			                   end[i] - start[i]);
+		free(start);
+		free(end);
+	}
+	cr_assert_float_eq(energy[0], 320.0, 1e-9 * 320, "awake: %.12g J", energy[0]);
+	cr_assert_float_eq(energy[1], 258.99, 1e-9 * 259, "race-to-idle: %.12g J", energy[1]);
+}
+
+/* menu enters only states whose target residency fits the predicted idle span. With
+ * residencies of 2 ms and 40 ms it sleeps in C6 over both gaps ([1, 3] and [4.01, 10]).
+ * With residencies of 100 s and 200 s it sleeps over the first gap only (nothing is
+ * known yet: an idle span is predicted long), then, predicting 2 s, stays awake. */
+Test(idle, menu_skips_states_that_would_not_pay)
+{
+	const char *tr = xt_write_file("bursts2.csv", "id,submit,class,flops,cost\n"
+	                                              "a,0,generic,1e9,cpu=1\n"
+	                                              "b,3,generic,1e9,cpu=1\n"
+	                                              "d,10,generic,2e9,cpu=2\n");
+	const char *states[] = {"C1:1ms:2ms:5W;C6:10ms:40ms:1W", "C1:1ms:100s:5W;C6:10ms:200s:1W"};
+	for (int k = 0; k < 2; k++) {
+		char xml[1024], h5[512];
+		snprintf(xml, sizeof(xml),
+		         "<?xml version='1.0'?>\n"
+		         "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+		         "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+		         "<host id=\"a\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+		         "<prop id=\"wattage_per_state\" value=\"10:10:50\"/>"
+		         "<prop id=\"xpu.idle\" value=\"%s\"/></host>\n</zone></platform>\n",
+		         states[k]);
+		const char *pf = xt_write_file(k ? "menu2.xml" : "menu1.xml", xml);
+		snprintf(h5, sizeof(h5), "%s/m%d.h5", xt_tmpdir(), k);
+		struct xpu_run_opts o = {
+		    .platform = pf, .trace = tr, .sched = "fifo", .power = "menu"};
+		cr_assert_eq(xt_run_forked(&o, h5), 0);
+		struct xpu_summary s = {0};
+		struct xpu_err err = {{0}};
+		cr_assert_eq(xpu_results_read_summary(h5, &s, &err), 0, "%s", err.msg);
+		double e = xpu_summary_get(&s, "energy_j");
+		xpu_summary_clear(&s);
+		double want = k ? 4.01 * 50 + 2 * 1 + 5.99 * 10 : 4.02 * 50 + 7.99 * 1;
+		cr_assert_float_eq(e, want, 1e-9 * want, "case %d: %.12g J", k, e);
+	}
+}
