@@ -30,6 +30,7 @@ const struct xpu_power_ops *const xpu_power_registry[] = {
     &xpu_power_powercap,
     &xpu_power_race_to_idle,
     &xpu_power_menu,
+    &xpu_power_step_wise,
     NULL,
 };
 const struct xpu_offload_ops *const xpu_offload_registry[] = {&xpu_offload_local, NULL};

@@ -226,10 +226,49 @@ static double unit_energy(struct xpu_engine *e, int u)
 	return joules - saved;
 }
 
+/* The power the unit draws now, by the model the SimGrid energy plugin applies: its
+ * idle state's power, its P-state's idle power when nothing runs, else epsilon plus
+ * the dynamic part in proportion to its busy cores. For the online temperature; the
+ * recorded energy and the timeline come from the backend. */
+static double model_power(const struct xpu_engine *e, int u)
+{
+	const struct xpu_unit *un = &e->pf->units[u];
+	if (un->idle_state >= 0)
+		return un->idle[un->idle_state].power_w;
+	const struct xpu_pstate *ps = &un->pstates[un->pstate];
+	int run = e->u[u].running;
+	if (run <= 0)
+		return ps->idle_w;
+	double load = (double)run / un->cores;
+	return ps->epsilon_w + (ps->full_w - ps->epsilon_w) * (load > 1 ? 1 : load);
+}
+
+/* Bring unit u's online temperature up to now at the power it drew since, then take
+ * its power from its state now. Called at every change of its state (note_unit). */
+static void thermal_note(struct xpu_engine *e, int u)
+{
+	struct unit_rt *r = &e->u[u];
+	const struct xpu_unit *un = &e->pf->units[u];
+	if (!(un->th_r > 0))
+		return;
+	r->temp = xpu_thermal_step(un, r->temp, r->power_now, e->now - r->temp_t);
+	r->temp_t = e->now;
+	r->power_now = model_power(e, u);
+}
+
+double xpu_unit_temp(const struct xpu_engine *e, int u)
+{
+	if (!e || u < 0 || u >= e->pf->nunits || !(e->pf->units[u].th_r > 0))
+		return NAN;
+	const struct unit_rt *r = &e->u[u];
+	return xpu_thermal_step(&e->pf->units[u], r->temp, r->power_now, e->now - r->temp_t);
+}
+
 static void note_unit(struct xpu_engine *e, int u)
 {
 	struct xpu_timeline *tl = e->tl;
 	const struct xpu_unit *un = &e->pf->units[u];
+	thermal_note(e, u);
 	double util = (double)e->u[u].running / un->cores;
 	double mem = e->pool_used[un->mem_pool] + xpu_data_pool_used(e, un->mem_pool);
 	double frag = pool_frag(e, un->mem_pool);
@@ -891,6 +930,7 @@ int xpu_engine_setup(struct xpu_engine *e)
 		e->u[i].idle_pos = -1;
 		e->u[i].blocked_next = -1;
 		e->u[i].last_idle = INFINITY;
+		e->u[i].temp = e->pf->units[i].th_ambient;
 		e->pf->units[i].idle_state = -1;
 	}
 	for (int p = 0; p <= e->pf->npools; p++)

@@ -52,6 +52,8 @@ struct unit_rt {
 	double saved_j;     /* energy the idle states saved, less the wake energy */
 	double last_idle;   /* its previous idle period, INFINITY before the first */
 	int sleepy;         /* on the list of units that may go idle */
+	/* online temperature (thermal node): at temp_t, and the modeled power since */
+	double temp, temp_t, power_now;
 };
 
 struct xpu_engine {
@@ -211,6 +213,8 @@ void eng_unit_up(struct xpu_engine *e, int u);
 /* thermal.c: every unit's temperature from its thermal node and the timeline's power,
  * once the run has ended: /timeline temp, the units' peak and time over thresholds. */
 int xpu_thermal_pass(struct xpu_engine *e);
+/* The node's temperature after dt seconds at power P from T0 (the closed form). */
+double xpu_thermal_step(const struct xpu_unit *un, double T0, double P, double dt);
 
 /* The event loop, run inside the backend (body of xpu_backend_ops.run). */
 void xpu_engine_loop(void *arg);

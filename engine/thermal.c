@@ -7,7 +7,10 @@
  *
  * monotone on the interval: the peak is at an end, and a threshold is crossed at most
  * once, at t = -R C ln((L - T_amb - P R) / (T0 - T_amb - P R)). Computed once the run
- * has ended (every row's power is known then), in one pass over the timeline. */
+ * has ended (every row's power is known then), in one pass over the timeline: the
+ * recorded temperatures. During the run the engine keeps an online estimate with the
+ * same closed form (xpu_thermal_step) and the power its model gives each state
+ * (engine.c, model_power): what policies read through xpu_unit_temp. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -30,6 +33,16 @@ static double above(double T0, double Tinf, double tau, double dt, double L)
 	if (s > dt)
 		s = dt;
 	return T0 < L ? dt - s : s;
+}
+
+double xpu_thermal_step(const struct xpu_unit *un, double T0, double P, double dt)
+{
+	if (!(dt > 0) || !(un->th_r > 0))
+		return T0;
+	if (!isfinite(P))
+		P = 0;
+	double tau = un->th_r * un->th_c, Tinf = un->th_ambient + P * un->th_r;
+	return Tinf + (T0 - Tinf) * exp(-dt / tau);
 }
 
 /* Unit u's node over [0, dt] at power P: its temperature at the end. */

@@ -359,6 +359,10 @@ double xpu_unit_avail(const struct xpu_engine *e, int u);
  * xpu_unit_avail of a down unit counts from its expected repair. */
 int xpu_unit_up(const struct xpu_engine *e, int u);
 
+/* Unit u's temperature now, degrees C, by its thermal node (xpu.thermal.*) and the
+ * power its state draws (P-state, busy cores, idle state); NaN without a node. */
+double xpu_unit_temp(const struct xpu_engine *e, int u);
+
 /* Tasks waiting in u's queue, and tasks running on u. */
 int xpu_unit_queued(const struct xpu_engine *e, int u);
 int xpu_unit_running(const struct xpu_engine *e, int u);

@@ -358,3 +358,59 @@ Test(idle, menu_skips_states_that_would_not_pay)
 		cr_assert_float_eq(e, want, 1e-9 * want, "case %d: %.12g J", k, e);
 	}
 }
+
+/* step_wise throttling on a hot sustained trace: a 1-core unit (R 0.5 K/W, C 20 J/K:
+ * tau 10 s; ambient 25 C, warning 60 C, limit 70 C) whose fastest state draws 110 W
+ * (steady 80 C, over the limit) and next 60 W (steady 55 C). 100 s of work: unthrottled
+ * the node passes 70 C after about 17 s; under step-wise (period 0.1 s) it never does,
+ * and the work takes longer. */
+Test(thermal, step_wise_keeps_a_hot_unit_under_its_limit, .timeout = 120)
+{
+	const char *pf = xt_write_file(
+	    "hot.xml",
+	    "<?xml version='1.0'?>\n"
+	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	    "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	    "<host id=\"a\" speed=\"2Gf,1Gf,0.5Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+	    "<prop id=\"wattage_per_state\" value=\"10:10:110, 8:8:60, 5:5:30\"/>"
+	    "<prop id=\"xpu.thermal.r\" value=\"0.5\"/>"
+	    "<prop id=\"xpu.thermal.c\" value=\"20\"/>"
+	    "<prop id=\"xpu.thermal.ambient\" value=\"25\"/>"
+	    "<prop id=\"xpu.thermal.warning\" value=\"60\"/>"
+	    "<prop id=\"xpu.thermal.limit\" value=\"70\"/></host>\n"
+	    "</zone></platform>\n");
+	char tr[512];
+	snprintf(tr, sizeof(tr), "%s/hot.csv", xt_tmpdir());
+	FILE *f = fopen(tr, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops\n");
+	for (int i = 0; i < 10; i++)
+		fprintf(f, "t%d,generic,2e10\n", i);
+	fclose(f);
+	const char *govs[] = {"performance", "step-wise", "step-wise:gov=schedutil"};
+	double tmax[3], over[3], span[3];
+	for (int g = 0; g < 3; g++) {
+		char h5[512];
+		snprintf(h5, sizeof(h5), "%s/hot%d.h5", xt_tmpdir(), g);
+		struct xpu_run_opts o = {.platform = pf,
+		                         .trace = tr,
+		                         .sched = "fifo",
+		                         .power = govs[g],
+		                         .gov_period = 0.1};
+		cr_assert_eq(xt_run_forked(&o, h5), 0, "%s", govs[g]);
+		struct xpu_summary s = {0};
+		struct xpu_err err = {{0}};
+		cr_assert_eq(xpu_results_read_summary(h5, &s, &err), 0, "%s", err.msg);
+		tmax[g] = xpu_summary_get(&s, "max_temp_c");
+		over[g] = xpu_summary_get(&s, "time_over_limit_s");
+		span[g] = xpu_summary_get(&s, "makespan_s");
+		xpu_summary_clear(&s);
+	}
+	cr_assert_gt(tmax[0], 70, "unthrottled: %g C", tmax[0]);
+	cr_assert_gt(over[0], 0);
+	for (int g = 1; g < 3; g++) {
+		cr_assert_leq(tmax[g], 70, "%s: %g C", govs[g], tmax[g]);
+		cr_assert_eq(over[g], 0, "%s: %g s over the limit", govs[g], over[g]);
+		cr_assert_gt(span[g], span[0], "%s throttles, so it is slower", govs[g]);
+	}
+}
