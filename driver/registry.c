@@ -14,7 +14,8 @@ const struct xpu_sched_ops *const xpu_sched_registry[] = {
     &xpu_sched_minmin, &xpu_sched_maxmin,      &xpu_sched_sufferage,    &xpu_sched_dmda,
     &xpu_sched_dmdar,  &xpu_sched_dmdas,       &xpu_sched_ws,           &xpu_sched_priority,
     &xpu_sched_random, &xpu_sched_edf,         &xpu_sched_energy,       &xpu_sched_fallback,
-    &xpu_sched_fcfs,   &xpu_sched_easy,        &xpu_sched_conservative, NULL,
+    &xpu_sched_fcfs,   &xpu_sched_easy,        &xpu_sched_conservative, &xpu_sched_thermal,
+    NULL,
 };
 const struct xpu_mem_ops *const xpu_mem_registry[] = {
     &xpu_mem_lru,       &xpu_mem_lru_clean, &xpu_mem_belady,

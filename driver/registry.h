@@ -55,7 +55,8 @@ extern const struct xpu_sched_ops xpu_sched_fifo, xpu_sched_round_robin, xpu_sch
 extern const struct xpu_sched_ops xpu_sched_cpop, xpu_sched_peft, xpu_sched_mct, xpu_sched_olb,
     xpu_sched_minmin, xpu_sched_maxmin, xpu_sched_sufferage, xpu_sched_dmda, xpu_sched_dmdar,
     xpu_sched_dmdas, xpu_sched_ws, xpu_sched_priority, xpu_sched_random, xpu_sched_edf,
-    xpu_sched_energy, xpu_sched_fallback, xpu_sched_fcfs, xpu_sched_easy, xpu_sched_conservative;
+    xpu_sched_energy, xpu_sched_fallback, xpu_sched_fcfs, xpu_sched_easy, xpu_sched_conservative,
+    xpu_sched_thermal;
 extern const struct xpu_mem_ops xpu_mem_first_fit;
 extern const struct xpu_mem_ops xpu_mem_best_fit;
 extern const struct xpu_mem_ops xpu_mem_buddy;

@@ -414,3 +414,58 @@ Test(thermal, step_wise_keeps_a_hot_unit_under_its_limit, .timeout = 120)
 		cr_assert_gt(span[g], span[0], "%s throttles, so it is slower", govs[g]);
 	}
 }
+
+/* The thermal sched policy moves load off a hot NPU. An NPU (1 s per task, 12 W busy,
+ * R 4 K/W, C 2 J/K, warning 60 C) and a GPU taking twice as long, no thermal node; a
+ * task every 1.1 s. mct keeps every task on the NPU (it always finishes first), which
+ * heads for 69 C; thermal sends tasks to the GPU while the NPU is at or above 60 C. */
+Test(thermal, thermal_placement_moves_load_off_a_hot_npu, .timeout = 120)
+{
+	const char *pf = xt_write_file(
+	    "npu.xml",
+	    "<?xml version='1.0'?>\n"
+	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	    "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	    "<host id=\"npu\" speed=\"4Tf\"><prop id=\"xpu.kind\" value=\"npu\"/>"
+	    "<prop id=\"wattage_per_state\" value=\"2:2:12\"/>"
+	    "<prop id=\"xpu.mem.shared\" value=\"soc\"/>"
+	    "<prop id=\"xpu.thermal.r\" value=\"4\"/><prop id=\"xpu.thermal.c\" value=\"2\"/>"
+	    "<prop id=\"xpu.thermal.warning\" value=\"60\"/>"
+	    "<prop id=\"xpu.thermal.limit\" value=\"70\"/></host>\n"
+	    "<host id=\"gpu\" speed=\"2Tf\"><prop id=\"xpu.kind\" value=\"gpu\"/>"
+	    "<prop id=\"wattage_per_state\" value=\"5:5:30\"/>"
+	    "<prop id=\"xpu.mem.shared\" value=\"soc\"/></host>\n"
+	    "</zone></platform>\n");
+	char tr[512];
+	snprintf(tr, sizeof(tr), "%s/npu.csv", xt_tmpdir());
+	FILE *f = fopen(tr, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,submit,class,flops\n");
+	for (int i = 0; i < 120; i++)
+		fprintf(f, "t%d,%.1f,generic,4e12\n", i, 1.1 * i);
+	fclose(f);
+	const char *pols[] = {"mct", "thermal"};
+	double tmax[2], gpu_tasks[2];
+	for (int k = 0; k < 2; k++) {
+		char h5[512];
+		snprintf(h5, sizeof(h5), "%s/npu%d.h5", xt_tmpdir(), k);
+		struct xpu_run_opts o = {.platform = pf, .trace = tr, .sched = pols[k]};
+		cr_assert_eq(xt_run_forked(&o, h5), 0, "%s", pols[k]);
+		struct xpu_summary s = {0};
+		struct xpu_err err = {{0}};
+		cr_assert_eq(xpu_results_read_summary(h5, &s, &err), 0, "%s", err.msg);
+		tmax[k] = xpu_summary_get(&s, "max_temp_c");
+		cr_assert_eq(xpu_summary_get(&s, "tasks_done"), 120);
+		xpu_summary_clear(&s);
+		double *unit;
+		size_t n = xt_read_column(h5, "unit", &unit);
+		gpu_tasks[k] = 0;
+		for (size_t i = 0; i < n; i++)
+			gpu_tasks[k] += unit[i] == 1;
+		free(unit);
+	}
+	cr_assert_eq(gpu_tasks[0], 0, "mct keeps the NPU busy");
+	cr_assert_gt(tmax[0], 65, "mct: the NPU reaches %g C", tmax[0]);
+	cr_assert_gt(gpu_tasks[1], 0, "thermal moves work to the GPU");
+	cr_assert_lt(tmax[1], 62, "thermal: the NPU stays near its 60 C trip (%g C)", tmax[1]);
+}
