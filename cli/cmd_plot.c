@@ -360,9 +360,11 @@ out:
 int xpu_plot_timeline(const char *h5path, const char *what, const char *out, struct xpu_err *err)
 {
 	int power = !strcmp(what, "power"), memory = !strcmp(what, "memory");
-	if (!power && !memory && strcmp(what, "util"))
-		return xpu_errf(err, NULL, 0,
-		                "timeline: expected 'util', 'power' or 'memory', got \"%s\"", what);
+	int thermal = !strcmp(what, "thermal");
+	if (!power && !memory && !thermal && strcmp(what, "util"))
+		return xpu_errf(
+		    err, NULL, 0,
+		    "timeline: expected 'util', 'power', 'memory' or 'thermal', got \"%s\"", what);
 	/* memory: bytes in use in each unit's memory, in GiB (units that share a
 	 * memory draw the same line) */
 	double scale = memory ? 1.0 / 1073741824.0 : 1.0;
@@ -374,9 +376,10 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	size_t nunits = 0;
 	double *t = h5_doubles(&h, "timeline/t", dt);
 	double *v = h5_doubles(&h,
-	                       power    ? "timeline/power_w"
-	                       : memory ? "timeline/mem_bytes"
-	                                : "timeline/util",
+	                       power     ? "timeline/power_w"
+	                       : memory  ? "timeline/mem_bytes"
+	                       : thermal ? "timeline/temp_c"
+	                                 : "timeline/util",
 	                       dv);
 	double *un = h5_doubles(&h, "timeline/unit", du);
 	char **names = h5_strings(&h, "units/name", &nunits);
@@ -390,14 +393,17 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	}
 	char title[PATH_MAX + 32], dpath[128];
 	snprintf(title, sizeof(title), "%s: %s",
-	         power    ? "Power"
-	         : memory ? "Memory in use"
-	                  : "Utilisation",
+	         power     ? "Power"
+	         : memory  ? "Memory in use"
+	         : thermal ? "Temperature"
+	                   : "Utilisation",
 	         base_name(h5path));
 	if ((rc = plot_begin(&p, out, title, err)))
 		goto out;
 	FILE *d = plot_data(&p, "timeline.dat", dpath, sizeof(dpath));
 	cur = calloc(nunits + 1, sizeof(double));
+	for (size_t u = 0; thermal && cur && u < nunits; u++)
+		cur[u] = NAN;
 	if (!d || !cur) {
 		if (d)
 			fclose(d);
@@ -416,7 +422,9 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	double step = grid ? (t1 - t0) / (PLOT_POINTS - 1) : 0, next = t0;
 	for (hsize_t i = 0; i < dt[0]; i++) {
 		size_t u = (size_t)un[i];
-		if (u < nunits)
+		if (u < nunits && thermal) /* NaN: no thermal node, drawn as no line */
+			cur[u] = v[i];
+		else if (u < nunits)
 			cur[u] = isnan(v[i]) ? 0 : v[i] * scale;
 		int last_of_time = i + 1 == dt[0] || t[i + 1] != t[i];
 		if (!last_of_time)
@@ -440,16 +448,26 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 	fclose(d);
 	FILE *g = p.gp;
 	fprintf(g, "set xlabel 'time (s)'\nset ylabel '%s'\n",
-	        power    ? "power (W)"
-	        : memory ? "bytes in use (GiB)"
-	                 : "busy cores / cores");
-	if (!power && !memory)
+	        power     ? "power (W)"
+	        : memory  ? "bytes in use (GiB)"
+	        : thermal ? "temperature (C)"
+	                  : "busy cores / cores");
+	if (!power && !memory && !thermal)
 		fprintf(g, "set yrange [0:1.05]\n");
 	fprintf(g, "plot ");
+	size_t drawn = 0;
+	/* thermal: the units with a node (a finite temperature somewhere), in one pass */
+	unsigned char *has = calloc(nunits + 1, 1);
+	for (hsize_t i = 0; has && i < dt[0]; i++)
+		if ((size_t)un[i] < nunits && isfinite(v[i]))
+			has[(size_t)un[i]] = 1;
 	for (size_t u = 0; u < nunits; u++) {
-		fprintf(g, "%s", u ? ", \\\n  " : "");
+		if (thermal && (!has || !has[u]))
+			continue; /* a unit without a node */
+		fprintf(g, "%s", drawn++ ? ", \\\n  " : "");
 		gq(g, dpath);
-		fprintf(g, " using 1:%zu with steps lw 1.5 title ", u + 2);
+		fprintf(g, " using 1:%zu with %s lw 1.5 title ", u + 2,
+		        thermal ? "lines" : "steps");
 		gq(g, names[u]);
 	}
 	if (power) {
@@ -457,8 +475,9 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 		gq(g, dpath);
 		fprintf(g, " using 1:%zu with steps lw 2 lc rgb 'black' title 'total'", nunits + 2);
 	}
-	if (!nunits)
-		fprintf(g, "NaN title 'no units'");
+	free(has);
+	if (!drawn)
+		fprintf(g, "NaN title '%s'", thermal ? "no thermal node" : "no units");
 	fprintf(g, "\n");
 	rc = plot_end(&p);
 out:
@@ -618,22 +637,25 @@ out:
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: xpuopt plot gantt RESULT.h5 [-o OUT]\n"
-	             "       xpuopt plot util RESULT.h5 [-o OUT]\n"
-	             "       xpuopt plot power RESULT.h5 [-o OUT]\n"
-	             "       xpuopt plot memory RESULT.h5 [-o OUT]\n"
-	             "       xpuopt plot cdf RESULT.h5 ... [-o OUT]\n"
-	             "       xpuopt plot bars STUDY_DIR [-m METRIC] [-o OUT]\n\n"
-	             "Draw one plot with gnuplot: a Gantt chart of a run (units by time, tasks\n"
-	             "coloured by class), its utilisation, power or memory-in-use timeline (per\n"
-	             "unit; units sharing a memory draw one line), the CDF of waiting times of\n"
-	             "one or more runs, or a study's per-policy-set metric bars with 95%%\n"
-	             "confidence whiskers. The format follows OUT's extension: .png or .svg.\n\n"
-	             "  -o, --output OUT    image file (default: KIND.png)\n"
-	             "  -m, --metric NAME   bars: the metric (default: makespan_s)\n"
-	             "  -h, --help          this help\n\n"
-	             "Needs gnuplot (Debian: gnuplot-nox). Exit status: 0 success, 1 gnuplot\n"
-	             "failed or missing, 2 bad usage or input.\n");
+	fprintf(out,
+	        "Usage: xpuopt plot gantt RESULT.h5 [-o OUT]\n"
+	        "       xpuopt plot util RESULT.h5 [-o OUT]\n"
+	        "       xpuopt plot power RESULT.h5 [-o OUT]\n"
+	        "       xpuopt plot memory RESULT.h5 [-o OUT]\n"
+	        "       xpuopt plot thermal RESULT.h5 [-o OUT]\n"
+	        "       xpuopt plot cdf RESULT.h5 ... [-o OUT]\n"
+	        "       xpuopt plot bars STUDY_DIR [-m METRIC] [-o OUT]\n\n"
+	        "Draw one plot with gnuplot: a Gantt chart of a run (units by time, tasks\n"
+	        "coloured by class), its utilisation, power, memory-in-use or temperature\n"
+	        "timeline (per unit; units sharing a memory draw one line; temperature at\n"
+	        "each change point of units with a thermal node), the CDF of waiting times of\n"
+	        "one or more runs, or a study's per-policy-set metric bars with 95%%\n"
+	        "confidence whiskers. The format follows OUT's extension: .png or .svg.\n\n"
+	        "  -o, --output OUT    image file (default: KIND.png)\n"
+	        "  -m, --metric NAME   bars: the metric (default: makespan_s)\n"
+	        "  -h, --help          this help\n\n"
+	        "Needs gnuplot (Debian: gnuplot-nox). Exit status: 0 success, 1 gnuplot\n"
+	        "failed or missing, 2 bad usage or input.\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -671,8 +693,8 @@ int xpu_cmd_plot(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return bad_usage("%s",
-		                 "expected a plot kind: gantt, util, power, memory, cdf or bars");
+		return bad_usage(
+		    "%s", "expected a plot kind: gantt, util, power, memory, thermal, cdf or bars");
 	const char *kind = argv[optind++];
 	int nin = argc - optind;
 	char def[64];
@@ -686,7 +708,7 @@ int xpu_cmd_plot(int argc, char **argv)
 			return bad_usage("%s", "cdf: expected one or more result files");
 		rc = xpu_plot_cdf((const char *const *)argv + optind, NULL, nin, out, &err);
 	} else if (!strcmp(kind, "gantt") || !strcmp(kind, "util") || !strcmp(kind, "power") ||
-	           !strcmp(kind, "memory") || !strcmp(kind, "bars")) {
+	           !strcmp(kind, "memory") || !strcmp(kind, "thermal") || !strcmp(kind, "bars")) {
 		if (nin != 1)
 			return bad_usage("%s: expected one input", kind);
 		if (!strcmp(kind, "gantt"))
@@ -696,9 +718,9 @@ int xpu_cmd_plot(int argc, char **argv)
 		else
 			rc = xpu_plot_timeline(argv[optind], kind, out, &err);
 	} else {
-		return bad_usage(
-		    "unknown plot kind '%s'; expected gantt, util, power, memory, cdf or bars",
-		    kind);
+		return bad_usage("unknown plot kind '%s'; expected gantt, util, power, memory, "
+		                 "thermal, cdf or bars",
+		                 kind);
 	}
 	if (rc) {
 		fprintf(stderr, "xpuopt: %s\n", err.msg);

@@ -506,9 +506,9 @@ Test(plot, draws_every_kind_as_png_and_svg_and_a_report, .timeout = 120)
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "study -q -j 2 -o %s %s 2>&1", out, cfg), 0, "%s",
 	             buf);
 	snprintf(h5, sizeof(h5), "%s/cases/default.default.fifo.s1.h5", out);
-	static const char *const kinds[] = {"gantt", "util", "power", "memory", "cdf"};
+	static const char *const kinds[] = {"gantt", "util", "power", "memory", "thermal", "cdf"};
 	static const char *const exts[] = {"png", "svg"};
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < 6; k++)
 		for (int e = 0; e < 2; e++) {
 			snprintf(img, sizeof(img), "%s/%s.%s", dir, kinds[k], exts[e]);
 			int rc =
