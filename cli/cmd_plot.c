@@ -476,8 +476,11 @@ int xpu_plot_timeline(const char *h5path, const char *what, const char *out, str
 		fprintf(g, " using 1:%zu with steps lw 2 lc rgb 'black' title 'total'", nunits + 2);
 	}
 	free(has);
-	if (!drawn)
-		fprintf(g, "NaN title '%s'", thermal ? "no thermal node" : "no units");
+	if (!drawn && thermal)
+		fprintf(g, "0 with lines lc rgb 'grey' title 'no unit has a thermal node "
+		           "(xpu.thermal.r, xpu.thermal.c)'");
+	else if (!drawn)
+		fprintf(g, "NaN title 'no units'");
 	fprintf(g, "\n");
 	rc = plot_end(&p);
 out:
