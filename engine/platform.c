@@ -168,6 +168,7 @@ static const char *const known_keys[] = {
     "xpu.launch",
     "xpu.wake",
     "xpu.idle",
+    "xpu.modes",
     "xpu.fpga.reconfig",
     "xpu.soc.budget",
     "xpu.mtbf",
@@ -425,6 +426,56 @@ bad:
 	                v);
 }
 
+/* xpu.modes: "NAME:PSTATE[;NAME:PSTATE...]", each name once, each P-state one of the
+ * unit's (numbered as in the platform file, from 0). */
+static int read_modes(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
+                      struct xpu_unit *u, struct xpu_err *err)
+{
+	const char *v = h->prop(h->ctx, "xpu.modes");
+	u->nmodes = 0;
+	if (!v)
+		return 0;
+	for (const char *p = v; *p;) {
+		size_t len = strcspn(p, ";"), nl = strcspn(p, ":;");
+		if (u->nmodes == XPU_MAX_IDLE || nl == 0 || nl >= sizeof(u->mode_name[0]) ||
+		    nl >= len)
+			goto bad;
+		char num[32];
+		size_t dl = len - nl - 1;
+		if (dl == 0 || dl >= sizeof(num))
+			goto bad;
+		memcpy(num, p + nl + 1, dl);
+		num[dl] = 0;
+		char *end;
+		long ps = strtol(num, &end, 10);
+		if (*end || end == num || ps < 0)
+			goto bad;
+		if (ps >= u->npstates)
+			return host_err(
+			    err, pf, line, h->name,
+			    "property 'xpu.modes': mode '%.*s' names P-state %ld, but the "
+			    "unit has %d (0 to %d)",
+			    (int)nl, p, ps, u->npstates, u->npstates - 1);
+		memcpy(u->mode_name[u->nmodes], p, nl);
+		u->mode_name[u->nmodes][nl] = 0;
+		for (int k = 0; k < u->nmodes; k++)
+			if (!strcmp(u->mode_name[k], u->mode_name[u->nmodes]))
+				return host_err(err, pf, line, h->name,
+				                "property 'xpu.modes': mode '%s' is named twice",
+				                u->mode_name[k]);
+		u->mode_pstate[u->nmodes++] = (int)ps;
+		p += len;
+		if (*p == ';' && !*++p)
+			goto bad;
+	}
+	return 0;
+bad:
+	return host_err(err, pf, line, h->name,
+	                "property 'xpu.modes': expected NAME:PSTATE entries separated by ';' "
+	                "such as powersaver:2;balanced:1;performance:0, got \"%s\"",
+	                v);
+}
+
 /* The thermal node: xpu.thermal.r (K/W) and xpu.thermal.c (J/K), both or neither,
  * positive; xpu.thermal.ambient (degrees C, default 25), .warning and .limit. */
 static int read_thermal(const struct xpu_platform *pf, const struct xpu_host_desc *h, int line,
@@ -617,7 +668,8 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 	u.has_class_props = named;
 	if ((rc = read_budget(pf, h, line, &u, err)) < 0 ||
 	    (rc = read_thermal(pf, h, line, &u, err)) < 0 ||
-	    (rc = read_idle(pf, h, line, &u, err)) < 0)
+	    (rc = read_idle(pf, h, line, &u, err)) < 0 ||
+	    (rc = read_modes(pf, h, line, &u, err)) < 0)
 		return rc;
 
 	/* Memory: a shared pool is found by name; pool names are unique, and a

@@ -146,6 +146,11 @@ struct xpu_unit {
 	int nidle;
 	struct xpu_idle_state idle[XPU_MAX_IDLE];
 	int idle_state; /* run-time, kept by the engine: the state it is in, -1 = none */
+	/* Named power modes (xpu.modes: XRT's NPU modes powersaver, balanced, performance,
+	 * turbo...): each names the P-state the unit runs at in that mode. */
+	int nmodes;
+	char mode_name[XPU_MAX_IDLE][16];
+	int mode_pstate[XPU_MAX_IDLE];
 };
 
 struct xpu_mempool {

@@ -469,3 +469,43 @@ Test(thermal, thermal_placement_moves_load_off_a_hot_npu, .timeout = 120)
 	cr_assert_gt(gpu_tasks[1], 0, "thermal moves work to the GPU");
 	cr_assert_lt(tmax[1], 62, "thermal: the NPU stays near its 60 C trip (%g C)", tmax[1]);
 }
+
+/* NPU power modes (xpu.modes) through npu-mode: powersaver runs the NPU at its slowest
+ * state (slower, less energy), turbo at its fastest; the CPU, which defines no mode,
+ * keeps its governor's state. */
+Test(power, npu_modes_set_the_npu_state_for_the_run)
+{
+	const char *pf = xt_write_file(
+	    "modes.xml",
+	    "<?xml version='1.0'?>\n"
+	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	    "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	    "<host id=\"npu\" speed=\"4Gf,2Gf,1Gf\"><prop id=\"xpu.kind\" value=\"npu\"/>"
+	    "<prop id=\"wattage_per_state\" value=\"1:1:8, 1:1:3, 1:1:1.5\"/>"
+	    "<prop id=\"xpu.modes\" value=\"powersaver:2;balanced:1;performance:0;turbo:0\"/>"
+	    "</host>\n</zone></platform>\n");
+	const char *tr = xt_write_file("m.csv", "id,class,flops\na,gemm,4e9\nb,gemm,4e9\n");
+	const char *modes[] = {"npu-mode:mode=turbo", "npu-mode:mode=balanced",
+	                       "npu-mode:mode=powersaver"};
+	double span[3], energy[3];
+	for (int k = 0; k < 3; k++) {
+		char h5[512];
+		snprintf(h5, sizeof(h5), "%s/mode%d.h5", xt_tmpdir(), k);
+		struct xpu_run_opts o = {
+		    .platform = pf, .trace = tr, .sched = "fifo", .power = modes[k]};
+		cr_assert_eq(xt_run_forked(&o, h5), 0, "%s", modes[k]);
+		struct xpu_summary s = {0};
+		struct xpu_err err = {{0}};
+		cr_assert_eq(xpu_results_read_summary(h5, &s, &err), 0, "%s", err.msg);
+		span[k] = xpu_summary_get(&s, "makespan_s");
+		energy[k] = xpu_summary_get(&s, "energy_j");
+		xpu_summary_clear(&s);
+	}
+	/* 8e9 flop at 4, 2 and 1 Gflop/s; busy power 8, 3 and 1.5 W */
+	cr_assert_float_eq(span[0], 2, 1e-9);
+	cr_assert_float_eq(span[1], 4, 1e-9);
+	cr_assert_float_eq(span[2], 8, 1e-9);
+	cr_assert_float_eq(energy[0], 16, 1e-9);
+	cr_assert_float_eq(energy[1], 12, 1e-9);
+	cr_assert_float_eq(energy[2], 12, 1e-9);
+}
