@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xpu.h"
+#include "inner.h"
 
 extern const struct xpu_power_ops xpu_power_performance, xpu_power_powersave, xpu_power_ondemand,
     xpu_power_conservative, xpu_power_schedutil;
@@ -59,27 +59,12 @@ struct menu {
 	double latency; /* the longest exit latency allowed, seconds */
 };
 
-static const struct xpu_power_ops *governor(const char *name)
-{
-	static const struct xpu_power_ops *const all[] = {
-	    &xpu_power_performance, &xpu_power_powersave, &xpu_power_ondemand,
-	    &xpu_power_conservative, &xpu_power_schedutil};
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(all[i]->head.name, name))
-			return all[i];
-	return NULL;
-}
-
 static int menu_init(struct xpu_power *p)
 {
 	struct menu *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	p->priv = m;
-	const struct xpu_power_ops *g =
-	    governor(xpu_param_str(p->param, p->nparams, "gov", "performance"));
-	if (!g)
-		return -EINVAL; /* checked when the spec was read */
 	m->n = xpu_nunits(p->eng);
 	m->latency = xpu_param_num(p->param, p->nparams, "latency", INFINITY);
 	m->predict = malloc(((size_t)m->n + 1) * sizeof(*m->predict));
@@ -87,9 +72,7 @@ static int menu_init(struct xpu_power *p)
 		return -ENOMEM;
 	for (int u = 0; u < m->n; u++)
 		m->predict[u] = INFINITY;
-	m->inner =
-	    (struct xpu_power){.ops = g, .eng = p->eng, .nparams = p->nparams, .param = p->param};
-	return g->init ? g->init(&m->inner) : 0;
+	return pw_inner_init(p, &m->inner);
 }
 
 static void menu_fini(struct xpu_power *p)
@@ -97,8 +80,7 @@ static void menu_fini(struct xpu_power *p)
 	struct menu *m = p->priv;
 	if (!m)
 		return;
-	if (m->inner.ops && m->inner.ops->fini)
-		m->inner.ops->fini(&m->inner);
+	pw_inner_fini(&m->inner);
 	free(m->predict);
 	free(m);
 	p->priv = NULL;
@@ -107,7 +89,7 @@ static void menu_fini(struct xpu_power *p)
 static int menu_select(struct xpu_power *p, const struct xpu_unit *u, double util)
 {
 	struct menu *m = p->priv;
-	return m->inner.ops->select ? m->inner.ops->select(&m->inner, u, util) : u->pstate;
+	return pw_inner_select(&m->inner, u, util);
 }
 
 static int menu_idle(struct xpu_power *p, const struct xpu_unit *u, double last_idle_s)
@@ -126,9 +108,7 @@ static int menu_idle(struct xpu_power *p, const struct xpu_unit *u, double last_
 }
 
 static const struct xpu_param_spec menu_params[] = {
-    {"gov", XPU_PARAM_WORD, 0, 0,
-     "performance|powersave|ondemand|conservative|schedutil: the P-state governor (default "
-     "performance)"},
+    INNER_GOV_PARAM("the P-state governor"),
     {"latency", XPU_PARAM_NUMBER, 0, 1e9,
      "the longest exit latency allowed, in seconds (default: any)"},
     {NULL, 0, 0, 0, NULL},

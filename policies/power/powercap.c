@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xpu.h"
+#include "inner.h"
 
 extern const struct xpu_power_ops xpu_power_performance, xpu_power_powersave, xpu_power_ondemand,
     xpu_power_conservative, xpu_power_schedutil;
@@ -24,17 +24,6 @@ struct pc {
 	int *limit; /* per unit: the fastest P-state allowed */
 	int n;
 };
-
-static const struct xpu_power_ops *governor(const char *name)
-{
-	static const struct xpu_power_ops *const all[] = {
-	    &xpu_power_performance, &xpu_power_powersave, &xpu_power_ondemand,
-	    &xpu_power_conservative, &xpu_power_schedutil};
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(all[i]->head.name, name))
-			return all[i];
-	return NULL;
-}
 
 /* Full-load power of u at its fastest P-state: the weight of its share. */
 static double weight(const struct xpu_unit *u)
@@ -85,10 +74,6 @@ static int pc_init(struct xpu_power *p)
 		return -ENOMEM;
 	p->priv = c;
 	const struct xpu_platform *pf = xpu_platform_of(p->eng);
-	const struct xpu_power_ops *g =
-	    governor(xpu_param_str(p->param, p->nparams, "gov", "performance"));
-	if (!g)
-		return -EINVAL; /* checked when the spec was read */
 	c->n = pf->nunits;
 	c->limit = malloc(((size_t)pf->nunits + 1) * sizeof(*c->limit));
 	int *in = malloc(((size_t)pf->nunits + 1) * sizeof(*in));
@@ -117,9 +102,7 @@ static int pc_init(struct xpu_power *p)
 		apply(c, pf, in, pf->nunits, cap);
 	}
 	free(in);
-	c->inner =
-	    (struct xpu_power){.ops = g, .eng = p->eng, .nparams = p->nparams, .param = p->param};
-	return g->init ? g->init(&c->inner) : 0;
+	return pw_inner_init(p, &c->inner);
 }
 
 static void pc_fini(struct xpu_power *p)
@@ -127,8 +110,7 @@ static void pc_fini(struct xpu_power *p)
 	struct pc *c = p->priv;
 	if (!c)
 		return;
-	if (c->inner.ops && c->inner.ops->fini)
-		c->inner.ops->fini(&c->inner);
+	pw_inner_fini(&c->inner);
 	free(c->limit);
 	free(c);
 	p->priv = NULL;
@@ -137,7 +119,7 @@ static void pc_fini(struct xpu_power *p)
 static int pc_select(struct xpu_power *p, const struct xpu_unit *u, double util)
 {
 	struct pc *c = p->priv;
-	int want = c->inner.ops->select ? c->inner.ops->select(&c->inner, u, util) : u->pstate;
+	int want = pw_inner_select(&c->inner, u, util);
 	if (u->index < 0 || u->index >= c->n || c->limit[u->index] < 0 || want < 0 ||
 	    want >= u->npstates)
 		return want;
@@ -148,9 +130,7 @@ static int pc_select(struct xpu_power *p, const struct xpu_unit *u, double util)
 static const struct xpu_param_spec pc_params[] = {
     {"cap", XPU_PARAM_NUMBER, 0, 1e12,
      "watts the whole platform may draw (default 0: only the SoC budgets, xpu.soc.budget)"},
-    {"gov", XPU_PARAM_WORD, 0, 0,
-     "performance|powersave|ondemand|conservative|schedutil: the governor under the cap "
-     "(default performance)"},
+    INNER_GOV_PARAM("the governor under the cap"),
     {NULL, 0, 0, 0, NULL},
 };
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xpu.h"
+#include "inner.h"
 
 extern const struct xpu_power_ops xpu_power_performance, xpu_power_powersave, xpu_power_ondemand,
     xpu_power_conservative, xpu_power_schedutil;
@@ -25,27 +25,12 @@ struct sw {
 	double margin; /* trip = limit - margin when a unit gives no warning */
 };
 
-static const struct xpu_power_ops *governor(const char *name)
-{
-	static const struct xpu_power_ops *const all[] = {
-	    &xpu_power_performance, &xpu_power_powersave, &xpu_power_ondemand,
-	    &xpu_power_conservative, &xpu_power_schedutil};
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(all[i]->head.name, name))
-			return all[i];
-	return NULL;
-}
-
 static int sw_init(struct xpu_power *p)
 {
 	struct sw *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	p->priv = w;
-	const struct xpu_power_ops *g =
-	    governor(xpu_param_str(p->param, p->nparams, "gov", "performance"));
-	if (!g)
-		return -EINVAL; /* checked when the spec was read */
 	w->n = xpu_nunits(p->eng);
 	w->margin = xpu_param_num(p->param, p->nparams, "margin", 5);
 	w->level = calloc((size_t)w->n + 1, sizeof(*w->level));
@@ -54,9 +39,7 @@ static int sw_init(struct xpu_power *p)
 		return -ENOMEM;
 	for (int u = 0; u < w->n; u++)
 		w->last[u] = NAN;
-	w->inner =
-	    (struct xpu_power){.ops = g, .eng = p->eng, .nparams = p->nparams, .param = p->param};
-	return g->init ? g->init(&w->inner) : 0;
+	return pw_inner_init(p, &w->inner);
 }
 
 static void sw_fini(struct xpu_power *p)
@@ -64,8 +47,7 @@ static void sw_fini(struct xpu_power *p)
 	struct sw *w = p->priv;
 	if (!w)
 		return;
-	if (w->inner.ops && w->inner.ops->fini)
-		w->inner.ops->fini(&w->inner);
+	pw_inner_fini(&w->inner);
 	free(w->level);
 	free(w->last);
 	free(w);
@@ -92,7 +74,7 @@ static int slower_by(const struct xpu_unit *u, int steps)
 static int sw_select(struct xpu_power *p, const struct xpu_unit *u, double util)
 {
 	struct sw *w = p->priv;
-	int want = w->inner.ops->select ? w->inner.ops->select(&w->inner, u, util) : u->pstate;
+	int want = pw_inner_select(&w->inner, u, util);
 	double T = xpu_unit_temp(p->eng, u->index);
 	if (u->index < 0 || u->index >= w->n || isnan(T) || want < 0 || want >= u->npstates)
 		return want;
@@ -111,9 +93,7 @@ static int sw_select(struct xpu_power *p, const struct xpu_unit *u, double util)
 }
 
 static const struct xpu_param_spec sw_params[] = {
-    {"gov", XPU_PARAM_WORD, 0, 0,
-     "performance|powersave|ondemand|conservative|schedutil: the governor under the "
-     "throttle (default performance)"},
+    INNER_GOV_PARAM("the governor under the throttle"),
     {"margin", XPU_PARAM_NUMBER, 0, 1000,
      "degrees under xpu.thermal.limit where throttling starts when a unit gives no "
      "xpu.thermal.warning (default 5)"},
