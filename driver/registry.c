@@ -33,6 +33,7 @@ const struct xpu_power_ops *const xpu_power_registry[] = {
     &xpu_power_menu,
     &xpu_power_step_wise,
     &xpu_power_npu_mode,
+    &xpu_power_ipa,
     NULL,
 };
 const struct xpu_offload_ops *const xpu_offload_registry[] = {&xpu_offload_local, NULL};

@@ -40,6 +40,7 @@ extern const struct xpu_power_ops xpu_power_race_to_idle;
 extern const struct xpu_power_ops xpu_power_menu;
 extern const struct xpu_power_ops xpu_power_step_wise;
 extern const struct xpu_power_ops xpu_power_npu_mode;
+extern const struct xpu_power_ops xpu_power_ipa;
 extern const struct xpu_offload_ops *const xpu_offload_registry[];
 extern const struct xpu_backend_ops *const xpu_backend_registry[];
 

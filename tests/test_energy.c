@@ -509,3 +509,72 @@ Test(power, npu_modes_set_the_npu_state_for_the_run)
 	cr_assert_float_eq(energy[1], 12, 1e-9);
 	cr_assert_float_eq(energy[2], 12, 1e-9);
 }
+
+/* A /timeline column of a result file (doubles), malloc'ed; returns its length. */
+static size_t timeline_column(const char *h5, const char *name, double **out)
+{
+	hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	cr_assert_geq(f, 0);
+	char path[128];
+	snprintf(path, sizeof(path), "/timeline/%s", name);
+	hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+	cr_assert_geq(d, 0, "%s", path);
+	hid_t sp = H5Dget_space(d);
+	hsize_t n = 0;
+	H5Sget_simple_extent_dims(sp, &n, NULL);
+	*out = malloc((n + 1) * sizeof(double));
+	H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out);
+	H5Sclose(sp);
+	H5Dclose(d);
+	H5Fclose(f);
+	return n;
+}
+
+/* The power allocator (IPA) on the hot unit of step_wise's test (limit 70 C, a fastest
+ * state heading for 80 C): it never passes the limit, and over the second half of the
+ * run the temperature stays within 2 C of its control temperature (the limit). */
+Test(thermal, power_allocator_settles_near_its_control_temperature, .timeout = 120)
+{
+	const char *pf = xt_write_file(
+	    "hot2.xml",
+	    "<?xml version='1.0'?>\n"
+	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	    "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	    "<host id=\"a\" speed=\"2Gf,1Gf,0.5Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+	    "<prop id=\"wattage_per_state\" value=\"10:10:110, 8:8:60, 5:5:30\"/>"
+	    "<prop id=\"xpu.thermal.r\" value=\"0.5\"/>"
+	    "<prop id=\"xpu.thermal.c\" value=\"20\"/>"
+	    "<prop id=\"xpu.thermal.ambient\" value=\"25\"/>"
+	    "<prop id=\"xpu.thermal.warning\" value=\"60\"/>"
+	    "<prop id=\"xpu.thermal.limit\" value=\"70\"/></host>\n"
+	    "</zone></platform>\n");
+	char tr[512], h5[512];
+	snprintf(tr, sizeof(tr), "%s/hot2.csv", xt_tmpdir());
+	snprintf(h5, sizeof(h5), "%s/ipa.h5", xt_tmpdir());
+	FILE *f = fopen(tr, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops\n");
+	for (int i = 0; i < 10; i++)
+		fprintf(f, "t%d,generic,2e10\n", i);
+	fclose(f);
+	struct xpu_run_opts o = {.platform = pf,
+	                         .trace = tr,
+	                         .sched = "fifo",
+	                         .power = "power-allocator",
+	                         .gov_period = 0.1};
+	cr_assert_eq(xt_run_forked(&o, h5), 0);
+	double *t, *temp;
+	size_t n = timeline_column(h5, "t", &t);
+	cr_assert_eq(timeline_column(h5, "temp_c", &temp), n);
+	double end = t[n - 1], lo = INFINITY, hi = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_leq(temp[i], 70, "over the limit at %g s: %g C", t[i], temp[i]);
+		if (t[i] >= end / 2) {
+			lo = fmin(lo, temp[i]);
+			hi = fmax(hi, temp[i]);
+		}
+	}
+	cr_assert(lo >= 68 && hi <= 72, "second half between %g and %g C", lo, hi);
+	free(t);
+	free(temp);
+}
