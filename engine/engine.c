@@ -251,6 +251,10 @@ static void thermal_note(struct xpu_engine *e, int u)
 	const struct xpu_unit *un = &e->pf->units[u];
 	if (!(un->th_r > 0))
 		return;
+	if (xpu_thermal_net(e, u) >= 0) { /* on a heat sink: its network moves */
+		xpu_thermal_net_note(e, u, model_power(e, u));
+		return;
+	}
 	r->temp = xpu_thermal_step(un, r->temp, r->power_now, e->now - r->temp_t);
 	r->temp_t = e->now;
 	r->power_now = model_power(e, u);
@@ -260,6 +264,8 @@ double xpu_unit_temp(const struct xpu_engine *e, int u)
 {
 	if (!e || u < 0 || u >= e->pf->nunits || !(e->pf->units[u].th_r > 0))
 		return NAN;
+	if (xpu_thermal_net(e, u) >= 0)
+		return xpu_thermal_net_temp(e, u);
 	const struct unit_rt *r = &e->u[u];
 	return xpu_thermal_step(&e->pf->units[u], r->temp, r->power_now, e->now - r->temp_t);
 }
@@ -966,6 +972,8 @@ int xpu_engine_setup(struct xpu_engine *e)
 		qsort_r(e->arrivals, e->w->ntasks, sizeof(uint32_t), cmp_arrival, e->w->tasks);
 	eng_seed(e->rng, e->rng[0]); /* the policies' stream, from the seed */
 	int rc = xpu_data_setup(e);
+	if (!rc)
+		rc = xpu_thermal_setup(e);
 	if (rc || !e->avail)
 		return rc;
 	/* simulated failures need a backend that can stop work in progress */
@@ -1010,6 +1018,7 @@ void xpu_engine_teardown(struct xpu_engine *e)
 	free(e->arrivals);
 	xpu_readyq_free(e->central);
 	xpu_data_teardown(e);
+	xpu_thermal_teardown(e);
 	xpu_fail_teardown(e);
 	free(e->datum_bytes);
 	free(e->datum_copies);

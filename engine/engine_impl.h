@@ -102,6 +102,7 @@ struct xpu_engine {
 	uint32_t *pool_mem_tasks;
 	double peak_power_w; /* the peak of all units' summed power (timeline) */
 	int *sleepy;         /* units whose last task ended: idle states to consider */
+	struct xpu_th_nets *thn; /* heat sinks' networks (thermal.c), NULL when none */
 	int nsleepy;
 	uint32_t *datum_copies; /* per datum: copy operations (results) */
 	int started;            /* the loop runs: state changes reach the timeline */
@@ -213,6 +214,14 @@ void eng_unit_up(struct xpu_engine *e, int u);
 /* thermal.c: every unit's temperature from its thermal node and the timeline's power,
  * once the run has ended: /timeline temp, the units' peak and time over thresholds. */
 int xpu_thermal_pass(struct xpu_engine *e);
+/* Heat sinks (xpu.thermal.sink): their networks, set up once per run; a unit's network
+ * (-1 when it has none); online, bring its network to now and set its power; its
+ * temperature now. */
+int xpu_thermal_setup(struct xpu_engine *e);
+void xpu_thermal_teardown(struct xpu_engine *e);
+int xpu_thermal_net(const struct xpu_engine *e, int u);
+void xpu_thermal_net_note(struct xpu_engine *e, int u, double P);
+double xpu_thermal_net_temp(const struct xpu_engine *e, int u);
 /* The node's temperature after dt seconds at power P from T0 (the closed form). */
 double xpu_thermal_step(const struct xpu_unit *un, double T0, double P, double dt);
 

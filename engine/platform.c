@@ -179,6 +179,9 @@ static const char *const known_keys[] = {
     "xpu.thermal.ambient",
     "xpu.thermal.warning",
     "xpu.thermal.limit",
+    "xpu.thermal.sink",
+    "xpu.thermal.sink.r",
+    "xpu.thermal.sink.c",
     NULL,
 };
 
@@ -524,6 +527,44 @@ static int read_thermal(const struct xpu_platform *pf, const struct xpu_host_des
 	u->th_ambient = v[2];
 	u->th_warning = v[3];
 	u->th_limit = v[4];
+	/* a shared heat sink: its name, resistance to ambient and capacitance, the same on
+	 * every unit that names it (checked once every unit is read) */
+	const char *sink = h->prop(h->ctx, "xpu.thermal.sink");
+	const char *sr = h->prop(h->ctx, "xpu.thermal.sink.r");
+	const char *sc = h->prop(h->ctx, "xpu.thermal.sink.c");
+	u->th_sink[0] = 0;
+	if (!sink && !sr && !sc)
+		return 0;
+	if (!given[0])
+		return host_err(err, pf, line, h->name,
+		                "property 'xpu.thermal.sink': the unit has no thermal node (give "
+		                "xpu.thermal.r, its resistance to the sink, and xpu.thermal.c)");
+	if (!sink || !sr || !sc)
+		return host_err(err, pf, line, h->name,
+		                "property '%s': a heat sink needs xpu.thermal.sink (its name), "
+		                "xpu.thermal.sink.r and xpu.thermal.sink.c",
+		                !sink ? "xpu.thermal.sink"
+		                : !sr ? "xpu.thermal.sink.r"
+		                      : "xpu.thermal.sink.c");
+	if (!*sink || strlen(sink) >= sizeof(u->th_sink))
+		return host_err(err, pf, line, h->name,
+		                "property 'xpu.thermal.sink': expected a name of 1 to %zu "
+		                "characters, got \"%s\"",
+		                sizeof(u->th_sink) - 1, sink);
+	const char *rest;
+	if (xpu_parse_number(sr, &u->th_sink_r, &rest) < 0 || *rest || !(u->th_sink_r >= 1e-12) ||
+	    !(u->th_sink_r <= 1e12))
+		return host_err(err, pf, line, h->name,
+		                "property 'xpu.thermal.sink.r': expected a positive thermal "
+		                "resistance in K/W such as 0.2, got \"%s\"",
+		                sr);
+	if (xpu_parse_number(sc, &u->th_sink_c, &rest) < 0 || *rest || !(u->th_sink_c >= 1e-12) ||
+	    !(u->th_sink_c <= 1e15))
+		return host_err(err, pf, line, h->name,
+		                "property 'xpu.thermal.sink.c': expected a positive heat capacity "
+		                "in J/K such as 200, got \"%s\"",
+		                sc);
+	snprintf(u->th_sink, sizeof(u->th_sink), "%s", sink);
 	return 0;
 }
 

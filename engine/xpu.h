@@ -142,6 +142,11 @@ struct xpu_unit {
 	 * 0 = none; ambient, warning and limit temperatures in degrees C (warning and
 	 * limit NaN when not given). */
 	double th_r, th_c, th_ambient, th_warning, th_limit;
+	/* A heat sink shared with other units (xpu.thermal.sink, .sink.r, .sink.c): th_r is
+	 * then the unit's resistance to the sink, and the sink's own to ambient is
+	 * th_sink_r, its capacitance th_sink_c; th_sink names it ("" = none). */
+	char th_sink[32];
+	double th_sink_r, th_sink_c;
 	/* Idle states, shallowest first (xpu.idle; or one gated-off state from xpu.wake). */
 	int nidle;
 	struct xpu_idle_state idle[XPU_MAX_IDLE];

@@ -578,3 +578,62 @@ Test(thermal, power_allocator_settles_near_its_control_temperature, .timeout = 1
 	free(t);
 	free(temp);
 }
+
+static size_t units_column(const char *h5, const char *name, double **out)
+{
+	hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	cr_assert_geq(f, 0);
+	char path[128];
+	snprintf(path, sizeof(path), "/units/%s", name);
+	hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+	cr_assert_geq(d, 0, "%s", path);
+	hid_t sp = H5Dget_space(d);
+	hsize_t n = 0;
+	H5Sget_simple_extent_dims(sp, &n, NULL);
+	*out = malloc((n + 1) * sizeof(double));
+	H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out);
+	H5Sclose(sp);
+	H5Dclose(d);
+	H5Fclose(f);
+	return n;
+}
+
+/* Two units on one heat sink heat each other as the resistances say. a (0.5 K/W to the
+ * sink) draws 50 W, b (1 K/W) 20 W, for 800 s; the sink (0.2 K/W to 25 C ambient, 100
+ * J/K) settles at 25 + 0.2 x 70 = 39 C, a at 39 + 0.5 x 50 = 64 C, b at 39 + 20 = 59 C,
+ * where alone each would settle at 50 and 45 C. */
+Test(thermal, units_on_one_heat_sink_heat_each_other)
+{
+	const char *host = "<host id=\"%s\" speed=\"1Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+	                   "<prop id=\"wattage_per_state\" value=\"%s\"/>"
+	                   "<prop id=\"xpu.thermal.r\" value=\"%s\"/>"
+	                   "<prop id=\"xpu.thermal.c\" value=\"%s\"/>%s</host>\n";
+	const char *sink = "<prop id=\"xpu.thermal.sink\" value=\"hs\"/>"
+	                   "<prop id=\"xpu.thermal.sink.r\" value=\"0.2\"/>"
+	                   "<prop id=\"xpu.thermal.sink.c\" value=\"100\"/>";
+	double want[2][2] = {{50, 45}, {64, 59}};
+	for (int shared = 0; shared < 2; shared++) {
+		char xml[4096], ha[1024], hb[1024], h5[512];
+		snprintf(ha, sizeof(ha), host, "a", "50:50:50", "0.5", "10", shared ? sink : "");
+		snprintf(hb, sizeof(hb), host, "b", "20:20:20", "1", "5", shared ? sink : "");
+		snprintf(xml, sizeof(xml),
+		         "<?xml version='1.0'?>\n"
+		         "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+		         "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n%s%s"
+		         "</zone></platform>\n",
+		         ha, hb);
+		const char *pf = xt_write_file(shared ? "sink.xml" : "nosink.xml", xml);
+		const char *tr = xt_write_file("long.csv", "id,class,flops,cost\n"
+		                                           "x,generic,1e9,a=800\n"
+		                                           "y,generic,1e9,b=800\n");
+		snprintf(h5, sizeof(h5), "%s/sink%d.h5", xt_tmpdir(), shared);
+		struct xpu_run_opts o = {.platform = pf, .trace = tr, .sched = "fifo"};
+		cr_assert_eq(xt_run_forked(&o, h5), 0);
+		double *tmax;
+		cr_assert_eq(units_column(h5, "max_temp_c", &tmax), 2);
+		for (int u = 0; u < 2; u++)
+			cr_assert_float_eq(tmax[u], want[shared][u], 1e-6, "%s unit %d: %.9g C",
+			                   shared ? "sink" : "alone", u, tmax[u]);
+		free(tmax);
+	}
+}
