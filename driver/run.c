@@ -395,8 +395,8 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	                                    "--sched", &ss, &sops, err))) {
 		return rc;
 	}
-	if ((rc = xpu_policy_resolve(XPU_POLICY_MEM, o->mem ? o->mem : "lru", "--mem", &ms,
-	                             &mops, err)))
+	if ((rc = xpu_policy_resolve(XPU_POLICY_MEM, o->mem ? o->mem : "lru", "--mem", &ms, &mops,
+	                             err)))
 		goto out_specs;
 	if ((rc = xpu_policy_resolve(XPU_POLICY_POWER, o->power ? o->power : "performance",
 	                             "--power", &ps, &pops, err)))
@@ -623,7 +623,8 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	if (res.pf.nunits && be.ops->read_energy)
 		be.ops->read_energy(&be, 0, &j, &modeled);
 	res.energy_source = live ? (modeled ? "modeled" : "rapl") : "simgrid";
-	xpu_summary_compute(res.w, &res.pf, res.us, res.link_energy_j, e.peak_power_w, &res.summary);
+	xpu_summary_compute(res.w, &res.pf, res.us, res.link_energy_j, e.peak_power_w,
+	                    &res.summary);
 	/* the data figures move from the engine to the result */
 	res.data.bytes = e.datum_bytes;
 	res.data.copies = e.datum_copies;
@@ -649,6 +650,12 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 		    .mode = live ? "live" : "sim",
 		    .host = host,
 		    .energy_source = res.energy_source,
+		    .controls = be.ops->controls
+		                    ? be.ops->controls(&be)
+		                    : "pstate=unsupported,idle=unsupported,"
+		                      "power_limit=unsupported,temperature=unsupported",
+		    .pstate_requests = e.pstate_requests,
+		    .pstate_refused = e.pstate_refused,
 		    .data = &res.data,
 		};
 		rc = xpu_results_write(o->output, &ri, &res.pf, res.w, res.us, &res.tl,

@@ -88,6 +88,12 @@ struct xpu_backend_ops {
 	 * backend that cannot stop work in progress (live hardware): the engine then
 	 * refuses unit failures. Returns the number of launches stopped, or -errno. */
 	int (*cancel_unit)(struct xpu_backend *be, int unit);
+	/* Version 2. The power and thermal controls it applies, as "pstate=HOW,idle=HOW,
+	 * power_limit=HOW,temperature=HOW", each HOW a mechanism ("simulated", "cpufreq",
+	 * "rapl", "thermal_zone") or "unsupported" with the reason in parentheses. A
+	 * governor's requests a backend cannot apply are recorded as refused, never as
+	 * applied. NULL: every control unsupported. */
+	const char *(*controls)(struct xpu_backend *be);
 };
 
 struct xpu_backend {

@@ -329,9 +329,12 @@ static void set_pstate(struct xpu_engine *e, int u, int ps)
 	struct xpu_unit *un = &e->pf->units[u];
 	if (ps < 0 || ps >= un->npstates || ps == un->pstate)
 		return;
+	e->pstate_requests++;
 	int rc = e->be->ops->set_pstate ? e->be->ops->set_pstate(e->be, u, ps) : -ENOTSUP;
-	if (rc)
-		return; /* the backend keeps its state; so do we */
+	if (rc) {
+		e->pstate_refused++; /* recorded as asked and refused, never as applied */
+		return;              /* the backend keeps its state; so do we */
+	}
 	e->us[u].residency_s[un->pstate] += e->now - e->u[u].pstate_since;
 	e->u[u].pstate_since = e->now;
 	if (un->idle_state >= 0) { /* the saving so far, at the old P-state's idle power */

@@ -30,7 +30,7 @@ extern "C" {
 #define XPU_MEM_VERSION     3 /* 2: where, free_space; 3: note, victim, prefetch */
 #define XPU_POWER_VERSION   2 /* 2: idle */
 #define XPU_OFFLOAD_VERSION 1
-#define XPU_BACKEND_VERSION 1
+#define XPU_BACKEND_VERSION 2 /* 2: controls */
 
 /* ------------------------------------------------------------------ errors */
 

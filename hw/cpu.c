@@ -118,6 +118,7 @@ struct cpu {
 	/* Read by workers without the lock while they compute. */
 	int stop;
 	struct cpu_worker *w;
+	char controls[384]; /* cpu_controls, probed on first use */
 };
 
 /* ------------------------------------------------------------------ the kernel */
@@ -950,6 +951,39 @@ static int cpu_read_link_energy(struct xpu_backend *be, double *joules)
 	return 0;
 }
 
+/* What this machine lets the run control: cpufreq's scaling_setspeed (the userspace
+ * governor) for P-states, RAPL's power limit through powercap, the thermal zones'
+ * temperatures; probed once, on the first call. The backend applies none of them yet:
+ * its one P-state is the clock the kernel chooses; a control the machine offers is
+ * reported as "available, not applied". */
+static const char *cpu_controls(struct xpu_backend *be)
+{
+	struct cpu *c = cpu_of(be);
+	if (!c)
+		return "pstate=unsupported,idle=unsupported,power_limit=unsupported,"
+		       "temperature=unsupported";
+	if (!c->controls[0]) {
+		const char *pc =
+		    xpu_param_str(be->param, be->nparams, "powercap", "/sys/class/powercap");
+		char rapl[512];
+		snprintf(rapl, sizeof(rapl), "%s/intel-rapl:0/constraint_0_power_limit_uw", pc);
+		int freq =
+		    access("/sys/devices/system/cpu/cpu0/cpufreq/scaling_setspeed", W_OK) == 0;
+		int lim = access(rapl, W_OK) == 0;
+		int temp = access("/sys/class/thermal/thermal_zone0/temp", R_OK) == 0;
+		snprintf(c->controls, sizeof(c->controls),
+		         "pstate=unsupported (%s),idle=unsupported (cpuidle is the kernel's),"
+		         "power_limit=unsupported (%s),temperature=unsupported (%s)",
+		         freq ? "cpufreq writable, not applied by this backend"
+		              : "no writable cpufreq scaling_setspeed",
+		         lim ? "RAPL limit writable, not applied by this backend"
+		             : "no writable RAPL power limit",
+		         temp ? "thermal zones readable, not read by this backend"
+		              : "no thermal zone");
+	}
+	return c->controls;
+}
+
 static void cpu_close(struct xpu_backend *be)
 {
 	struct cpu *c = cpu_of(be);
@@ -991,4 +1025,5 @@ const struct xpu_backend_ops xpu_backend_cpu = {
     .read_energy = cpu_read_energy,
     .read_link_energy = cpu_read_link_energy,
     .close = cpu_close,
+    .controls = cpu_controls,
 };

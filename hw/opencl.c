@@ -907,6 +907,15 @@ int xpu_opencl_selftest(struct xpu_err *err)
 	return rc;
 }
 
+/* OpenCL has no clock, power or idle control, nor a temperature query. */
+static const char *ocl_controls(struct xpu_backend *be)
+{
+	(void)be;
+	return "pstate=unsupported (OpenCL has no clock control),idle=unsupported (the driver's),"
+	       "power_limit=unsupported (OpenCL has none),temperature=unsupported (OpenCL has "
+	       "none)";
+}
+
 static const struct xpu_param_spec ocl_param_specs[] = {
     {"idle_w", XPU_PARAM_NUMBER, 0, 1e6,
      "modeled watts of an idle device (default 16 for a CPU device, 15 otherwise)"},
@@ -930,4 +939,5 @@ const struct xpu_backend_ops xpu_backend_opencl = {
     .read_energy = ocl_read_energy,
     .read_link_energy = ocl_read_link_energy,
     .close = ocl_close,
+    .controls = ocl_controls,
 };

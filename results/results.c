@@ -224,6 +224,11 @@ static int write_run(struct writer *w, hid_t file, const struct xpu_run_info *ri
 	attr_str(w, g, "mode", r->mode);
 	attr_str(w, g, "host", r->host);
 	attr_str(w, g, "energy_source", r->energy_source);
+	attr_str(w, g, "controls", r->controls ? r->controls : "");
+	attr_write(w, g, "pstate_requests", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, 1,
+	           &r->pstate_requests);
+	attr_write(w, g, "pstate_refused", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, 1,
+	           &r->pstate_refused);
 	attr_write(w, g, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, 1, &r->seed);
 	H5Gclose(g);
 	return w->rc;

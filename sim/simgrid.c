@@ -792,6 +792,13 @@ static void sim_close(struct xpu_backend *be)
 	be->priv = NULL;
 }
 
+/* Every control is the model's. */
+static const char *sim_controls(struct xpu_backend *be)
+{
+	(void)be;
+	return "pstate=simulated,idle=simulated,power_limit=simulated,temperature=simulated";
+}
+
 const struct xpu_backend_ops xpu_backend_sim = {
     .head = {.version = XPU_BACKEND_VERSION,
              .name = "sim",
@@ -807,4 +814,5 @@ const struct xpu_backend_ops xpu_backend_sim = {
     .read_link_energy = sim_read_link_energy,
     .close = sim_close,
     .cancel_unit = sim_cancel_unit,
+    .controls = sim_controls,
 };

@@ -1,5 +1,6 @@
 /* test_live.c — the live host-CPU backend, driven directly through its ops. */
 #include <criterion/criterion.h>
+#include <hdf5.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -478,4 +479,45 @@ Test(live_cpu, wide_tasks_run_on_several_workers_of_one_unit)
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "run --backend cpu:threads=4,cores=3 -q 2>&1"), 2);
 	cr_expect_not_null(strstr(buf, "parameter 'cores': expected a whole divisor of threads"),
 	                   "%s", buf);
+}
+
+/* A governor on the live machine: the run completes, and /run says which controls the
+ * machine lets it apply. Without writable cpufreq (this VM, CI) P-states are
+ * "unsupported", with the reason. */
+Test(live_cpu, a_governor_run_reports_its_unsupported_controls)
+{
+	const char *dir = xt_tmpdir();
+	char trace[256], out[256];
+	snprintf(trace, sizeof(trace), "%s/gov.csv", dir);
+	snprintf(out, sizeof(out), "%s/gov.h5", dir);
+	FILE *f = fopen(trace, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops\na,generic,2e7\nb,generic,2e7\n");
+	fclose(f);
+	struct xpu_param threads = {"threads", "1"};
+	struct xpu_run_opts o = {.trace = trace,
+	                         .sched = "fifo",
+	                         .power = "schedutil",
+	                         .live = 1,
+	                         .backend_params = &threads,
+	                         .nbackend_params = 1,
+	                         .output = out};
+	cr_assert_eq(xt_run_forked(&o, out), 0);
+	hid_t h = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+	cr_assert_geq(h, 0);
+	hid_t a = H5Aopen_by_name(h, "/run", "controls", H5P_DEFAULT, H5P_DEFAULT);
+	cr_assert_geq(a, 0, "/run controls");
+	hid_t t = H5Tcopy(H5T_C_S1);
+	H5Tset_size(t, H5T_VARIABLE);
+	H5Tset_cset(t, H5T_CSET_UTF8);
+	char *v = NULL;
+	cr_assert_geq(H5Aread(a, t, &v), 0);
+	if (access("/sys/devices/system/cpu/cpu0/cpufreq/scaling_setspeed", W_OK) != 0)
+		cr_assert_not_null(strstr(v, "pstate=unsupported (no writable cpufreq"), "%s", v);
+	cr_assert_not_null(strstr(v, "power_limit="), "%s", v);
+	cr_assert_not_null(strstr(v, "temperature="), "%s", v);
+	H5free_memory(v);
+	H5Tclose(t);
+	H5Aclose(a);
+	H5Fclose(h);
 }
