@@ -10,6 +10,7 @@ int xpu_cmd_trace(int argc, char **argv);
 int xpu_cmd_convert(int argc, char **argv);
 int xpu_cmd_gen(int argc, char **argv);
 int xpu_cmd_profile(int argc, char **argv);
+int xpu_cmd_llm(int argc, char **argv);
 
 /* argv[0] of each command is the command name ("run", "summary", ...). Each command
  * understands --help (usage on stdout, exit 0); bad usage prints a one-line error and
@@ -19,6 +20,9 @@ int xpu_cmd_profile(int argc, char **argv);
 
 /* Print "xpuopt CMD: <fmt with arg>" and the pointer to CMD's help on stderr; 2. */
 int xpu_cli_bad_usage(const char *cmd, const char *fmt, const char *arg);
+/* A bundled data file (platforms/default.xml, traces/models.csv ...): an installed copy
+ * ($XPUOPT_DATADIR, the package data directory), else the source tree's; in buf. */
+const char *xpu_cli_bundled(const char *rel, char *buf, size_t n);
 /* The same as "xpuopt CMD: WHAT 'ARG'" (no quote when arg is NULL); 2. */
 int xpu_cli_bad_usage_quoted(const char *cmd, const char *what, const char *arg);
 

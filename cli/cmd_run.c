@@ -12,27 +12,6 @@
 #include "run.h"
 #include "registry.h"
 
-#ifndef XPU_PKGDATADIR
-#define XPU_PKGDATADIR ""
-#endif
-
-/* The bundled default platform and trace: an installed copy, else the source tree. */
-static const char *bundled(const char *rel, char *buf, size_t n)
-{
-	const char *env = getenv("XPUOPT_DATADIR");
-	const char *dirs[] = {env, XPU_PKGDATADIR, XPU_SRCDIR "/platforms", XPU_SRCDIR "/traces"};
-	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		if (!dirs[i] || !dirs[i][0])
-			continue;
-		snprintf(buf, n, "%s/%s", dirs[i], base);
-		if (access(buf, R_OK) == 0)
-			return buf;
-	}
-	snprintf(buf, n, "%s/%s", XPU_SRCDIR, rel);
-	return buf;
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -279,9 +258,9 @@ int xpu_cmd_run(int argc, char **argv)
 		return bad_usage("%s",
 		                 "live backends run on this machine; --platform is for simulation");
 	if (sim && !o.platform)
-		o.platform = bundled("platforms/default.xml", pbuf, sizeof(pbuf));
+		o.platform = xpu_cli_bundled("platforms/default.xml", pbuf, sizeof(pbuf));
 	if (!o.trace)
-		o.trace = bundled("traces/default.csv", tbuf, sizeof(tbuf));
+		o.trace = xpu_cli_bundled("traces/default.csv", tbuf, sizeof(tbuf));
 	o.output = strcmp(output, "-") ? output : NULL;
 
 	struct progress prog = {.tty = isatty(2), .wall0 = wall_now()};

@@ -121,3 +121,24 @@ int xpu_cli_out_close(struct xpu_cli_out *o, int status)
 	o->tmp = NULL;
 	return status;
 }
+
+#ifndef XPU_PKGDATADIR
+#define XPU_PKGDATADIR ""
+#endif
+
+/* The bundled default platform and trace: an installed copy, else the source tree. */
+const char *xpu_cli_bundled(const char *rel, char *buf, size_t n)
+{
+	const char *env = getenv("XPUOPT_DATADIR");
+	const char *dirs[] = {env, XPU_PKGDATADIR, XPU_SRCDIR "/platforms", XPU_SRCDIR "/traces"};
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (!dirs[i] || !dirs[i][0])
+			continue;
+		snprintf(buf, n, "%s/%s", dirs[i], base);
+		if (access(buf, R_OK) == 0)
+			return buf;
+	}
+	snprintf(buf, n, "%s/%s", XPU_SRCDIR, rel);
+	return buf;
+}
