@@ -181,39 +181,58 @@ Test(thermal, step_response_matches_the_closed_form)
 	H5Fclose(file);
 }
 
+/* A dataset of a result file as doubles (HDF5 converts integer ones), malloc'ed;
+ * returns its length. */
+static size_t h5_doubles(const char *h5, const char *path, double **out)
+{
+	hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	cr_assert_geq(f, 0);
+	hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+	cr_assert_geq(d, 0, "%s", path);
+	hid_t sp = H5Dget_space(d);
+	hsize_t n = 0;
+	H5Sget_simple_extent_dims(sp, &n, NULL);
+	*out = malloc((n + 1) * sizeof(double));
+	cr_assert_geq(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out), 0);
+	H5Sclose(sp);
+	H5Dclose(d);
+	H5Fclose(f);
+	return n;
+}
+
+static size_t timeline_column(const char *h5, const char *name, double **out)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/timeline/%s", name);
+	return h5_doubles(h5, path, out);
+}
+
+static size_t units_column(const char *h5, const char *name, double **out)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/units/%s", name);
+	return h5_doubles(h5, path, out);
+}
+
 /* The summed power of the units of one memory, from the result's /timeline, at every
  * change point (rows of one instant applied together): its largest value. A unit's
  * power holds from its row to its next. */
 static double timeline_peak(const char *h5, int pool_of_all)
 {
-	hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
-	cr_assert_geq(f, 0);
-	double *t = NULL, *w = NULL;
-	int *u = NULL;
-	hsize_t n = 0;
-	const char *names[] = {"/timeline/t", "/timeline/power_w", "/timeline/unit"};
-	for (int c = 0; c < 3; c++) {
-		hid_t d = H5Dopen2(f, names[c], H5P_DEFAULT);
-		cr_assert_geq(d, 0, "%s", names[c]);
-		hid_t sp = H5Dget_space(d);
-		H5Sget_simple_extent_dims(sp, &n, NULL);
-		void *buf = malloc((n + 1) * sizeof(double));
-		H5Dread(d, c == 2 ? H5T_NATIVE_INT : H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
-		        H5P_DEFAULT, buf);
-		*(c == 0 ? (void **)&t : c == 1 ? (void **)&w : (void **)&u) = buf;
-		H5Sclose(sp);
-		H5Dclose(d);
-	}
-	H5Fclose(f);
+	double *t, *w, *u;
+	size_t n = timeline_column(h5, "t", &t);
+	cr_assert_eq(timeline_column(h5, "power_w", &w), n);
+	cr_assert_eq(timeline_column(h5, "unit", &u), n);
 	(void)pool_of_all;
 	double cur[64] = {0}, sum = 0, peak = 0;
-	for (hsize_t i = 0; i < n;) {
-		hsize_t j = i;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
 		for (; j < n && t[j] == t[i]; j++) {
-			cr_assert(u[j] >= 0 && u[j] < 64);
+			int k = (int)u[j];
+			cr_assert(k >= 0 && k < 64);
 			double p = isfinite(w[j]) ? w[j] : 0;
-			sum += p - cur[u[j]];
-			cur[u[j]] = p;
+			sum += p - cur[k];
+			cur[k] = p;
 		}
 		if (sum > peak)
 			peak = sum;
@@ -510,26 +529,6 @@ Test(power, npu_modes_set_the_npu_state_for_the_run)
 	cr_assert_float_eq(energy[2], 12, 1e-9);
 }
 
-/* A /timeline column of a result file (doubles), malloc'ed; returns its length. */
-static size_t timeline_column(const char *h5, const char *name, double **out)
-{
-	hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
-	cr_assert_geq(f, 0);
-	char path[128];
-	snprintf(path, sizeof(path), "/timeline/%s", name);
-	hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-	cr_assert_geq(d, 0, "%s", path);
-	hid_t sp = H5Dget_space(d);
-	hsize_t n = 0;
-	H5Sget_simple_extent_dims(sp, &n, NULL);
-	*out = malloc((n + 1) * sizeof(double));
-	H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out);
-	H5Sclose(sp);
-	H5Dclose(d);
-	H5Fclose(f);
-	return n;
-}
-
 /* The power allocator (IPA) on the hot unit of step_wise's test (limit 70 C, a fastest
  * state heading for 80 C): it never passes the limit, and over the second half of the
  * run the temperature stays within 2 C of its control temperature (the limit). */
@@ -577,25 +576,6 @@ Test(thermal, power_allocator_settles_near_its_control_temperature, .timeout = 1
 	cr_assert(lo >= 68 && hi <= 72, "second half between %g and %g C", lo, hi);
 	free(t);
 	free(temp);
-}
-
-static size_t units_column(const char *h5, const char *name, double **out)
-{
-	hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
-	cr_assert_geq(f, 0);
-	char path[128];
-	snprintf(path, sizeof(path), "/units/%s", name);
-	hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-	cr_assert_geq(d, 0, "%s", path);
-	hid_t sp = H5Dget_space(d);
-	hsize_t n = 0;
-	H5Sget_simple_extent_dims(sp, &n, NULL);
-	*out = malloc((n + 1) * sizeof(double));
-	H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out);
-	H5Sclose(sp);
-	H5Dclose(d);
-	H5Fclose(f);
-	return n;
 }
 
 /* Two units on one heat sink heat each other as the resistances say. a (0.5 K/W to the
