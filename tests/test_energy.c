@@ -217,13 +217,12 @@ static size_t units_column(const char *h5, const char *name, double **out)
 /* The summed power of the units of one memory, from the result's /timeline, at every
  * change point (rows of one instant applied together): its largest value. A unit's
  * power holds from its row to its next. */
-static double timeline_peak(const char *h5, int pool_of_all)
+static double timeline_peak(const char *h5)
 {
 	double *t, *w, *u;
 	size_t n = timeline_column(h5, "t", &t);
 	cr_assert_eq(timeline_column(h5, "power_w", &w), n);
 	cr_assert_eq(timeline_column(h5, "unit", &u), n);
-	(void)pool_of_all;
 	double cur[64] = {0}, sum = 0, peak = 0;
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
@@ -258,7 +257,7 @@ Test(powercap, the_soc_budget_holds_at_every_change_point, .timeout = 120)
 	cr_assert_eq(xt_run_forked(&o, a), 0);
 	o.power = "powercap";
 	cr_assert_eq(xt_run_forked(&o, b), 0);
-	double free_peak = timeline_peak(a, 1), capped = timeline_peak(b, 1);
+	double free_peak = timeline_peak(a), capped = timeline_peak(b);
 	cr_assert_gt(free_peak, 10.0, "the trace must exceed the budget uncapped: %g W", free_peak);
 	cr_assert_leq(capped, 10.0 + 1e-9, "capped peak %g W", capped);
 	struct xpu_summary sa = {0}, sb = {0};
@@ -286,7 +285,7 @@ Test(powercap, a_platform_cap_holds_under_any_governor, .timeout = 120)
 		                         .trace = xt_src("traces/default.csv"),
 		                         .power = spec};
 		cr_assert_eq(xt_run_forked(&o, h5), 0, "%s", spec);
-		double peak = timeline_peak(h5, 1);
+		double peak = timeline_peak(h5);
 		cr_assert_leq(peak, 250 + 1e-9, "%s: %g W", spec, peak);
 		cr_assert_gt(peak, 0);
 	}
@@ -378,12 +377,11 @@ Test(idle, menu_skips_states_that_would_not_pay)
 	}
 }
 
-/* step_wise throttling on a hot sustained trace: a 1-core unit (R 0.5 K/W, C 20 J/K:
- * tau 10 s; ambient 25 C, warning 60 C, limit 70 C) whose fastest state draws 110 W
- * (steady 80 C, over the limit) and next 60 W (steady 55 C). 100 s of work: unthrottled
- * the node passes 70 C after about 17 s; under step-wise (period 0.1 s) it never does,
- * and the work takes longer. */
-Test(thermal, step_wise_keeps_a_hot_unit_under_its_limit, .timeout = 120)
+/* The hot unit of the throttling tests: one core (R 0.5 K/W, C 20 J/K: tau 10 s;
+ * ambient 25 C, warning 60 C, limit 70 C) whose fastest state draws 110 W (steady 80 C,
+ * over the limit) and next 60 W (steady 55 C); its platform file, and in tr a trace of
+ * 100 s of work at that state. */
+static const char *hot_unit(char *tr, size_t n)
 {
 	const char *pf = xt_write_file(
 	    "hot.xml",
@@ -398,14 +396,25 @@ Test(thermal, step_wise_keeps_a_hot_unit_under_its_limit, .timeout = 120)
 	    "<prop id=\"xpu.thermal.warning\" value=\"60\"/>"
 	    "<prop id=\"xpu.thermal.limit\" value=\"70\"/></host>\n"
 	    "</zone></platform>\n");
-	char tr[512];
-	snprintf(tr, sizeof(tr), "%s/hot.csv", xt_tmpdir());
+	snprintf(tr, n, "%s/hot.csv", xt_tmpdir());
 	FILE *f = fopen(tr, "w");
 	cr_assert_not_null(f);
 	fprintf(f, "id,class,flops\n");
 	for (int i = 0; i < 10; i++)
 		fprintf(f, "t%d,generic,2e10\n", i);
 	fclose(f);
+	return pf;
+}
+
+/* step_wise throttling on a hot sustained trace: a 1-core unit (R 0.5 K/W, C 20 J/K:
+ * tau 10 s; ambient 25 C, warning 60 C, limit 70 C) whose fastest state draws 110 W
+ * (steady 80 C, over the limit) and next 60 W (steady 55 C). 100 s of work: unthrottled
+ * the node passes 70 C after about 17 s; under step-wise (period 0.1 s) it never does,
+ * and the work takes longer. */
+Test(thermal, step_wise_keeps_a_hot_unit_under_its_limit, .timeout = 120)
+{
+	char tr[512];
+	const char *pf = hot_unit(tr, sizeof(tr));
 	const char *govs[] = {"performance", "step-wise", "step-wise:gov=schedutil"};
 	double tmax[3], over[3], span[3];
 	for (int g = 0; g < 3; g++) {
@@ -534,28 +543,9 @@ Test(power, npu_modes_set_the_npu_state_for_the_run)
  * run the temperature stays within 2 C of its control temperature (the limit). */
 Test(thermal, power_allocator_settles_near_its_control_temperature, .timeout = 120)
 {
-	const char *pf = xt_write_file(
-	    "hot2.xml",
-	    "<?xml version='1.0'?>\n"
-	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
-	    "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
-	    "<host id=\"a\" speed=\"2Gf,1Gf,0.5Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
-	    "<prop id=\"wattage_per_state\" value=\"10:10:110, 8:8:60, 5:5:30\"/>"
-	    "<prop id=\"xpu.thermal.r\" value=\"0.5\"/>"
-	    "<prop id=\"xpu.thermal.c\" value=\"20\"/>"
-	    "<prop id=\"xpu.thermal.ambient\" value=\"25\"/>"
-	    "<prop id=\"xpu.thermal.warning\" value=\"60\"/>"
-	    "<prop id=\"xpu.thermal.limit\" value=\"70\"/></host>\n"
-	    "</zone></platform>\n");
 	char tr[512], h5[512];
-	snprintf(tr, sizeof(tr), "%s/hot2.csv", xt_tmpdir());
+	const char *pf = hot_unit(tr, sizeof(tr));
 	snprintf(h5, sizeof(h5), "%s/ipa.h5", xt_tmpdir());
-	FILE *f = fopen(tr, "w");
-	cr_assert_not_null(f);
-	fprintf(f, "id,class,flops\n");
-	for (int i = 0; i < 10; i++)
-		fprintf(f, "t%d,generic,2e10\n", i);
-	fclose(f);
 	struct xpu_run_opts o = {.platform = pf,
 	                         .trace = tr,
 	                         .sched = "fifo",
