@@ -801,8 +801,10 @@ static int prefetch_all(struct xpu_engine *e, struct xpu_task *t)
 		}
 		struct dcopy *c = &d->c[s];
 		if (!c->valid && !c->moving && !c->counted) {
-			if (D->pf_inflight[pool] >= PREFETCH_COPIES) {
-				blocked = 1;
+			int idle = D->prefetch == XPU_PREFETCH_IDLE;
+			if (D->pf_inflight[pool] >= (idle ? 1u : PREFETCH_COPIES) ||
+			    (idle && D->inflight[pool] > D->pf_inflight[pool])) {
+				blocked = 1; /* later, in order, when a copy into pool ends */
 				break;
 			}
 			uint64_t h = 0;
@@ -857,7 +859,10 @@ static void prefetch_or_queue(struct xpu_engine *e, struct xpu_task *t)
 static void prefetch_more(struct xpu_engine *e, int pool)
 {
 	struct xpu_data_rt *D = e->data;
-	while (D->pf_head[pool] != NONE && D->pf_inflight[pool] < PREFETCH_COPIES && !e->rc) {
+	int idle = D->prefetch == XPU_PREFETCH_IDLE;
+	while (D->pf_head[pool] != NONE && !e->rc &&
+	       D->pf_inflight[pool] < (idle ? 1u : PREFETCH_COPIES) &&
+	       !(idle && D->inflight[pool] > D->pf_inflight[pool])) {
 		struct xpu_task *t = &e->w->tasks[D->pf_head[pool]];
 		int go = t->unit >= 0 && e->pf->units[t->unit].mem_pool == pool && !t->staged &&
 		         (t->state == XPU_TASK_PLACED || t->state == XPU_TASK_STAGING ||
@@ -882,7 +887,7 @@ void xpu_data_placed(struct xpu_engine *e, struct xpu_task *t)
 		}
 		e->data->d[t->access[i].datum].c[s].refs++;
 	}
-	if (e->data->prefetch == XPU_PREFETCH_PLACE)
+	if (e->data->prefetch != XPU_PREFETCH_HEAD)
 		prefetch_or_queue(e, t);
 }
 
@@ -899,7 +904,7 @@ void xpu_data_unplaced(struct xpu_engine *e, struct xpu_task *t, int unit)
 
 void xpu_data_wanted(struct xpu_engine *e, struct xpu_task *t)
 {
-	if (e->data->prefetch == XPU_PREFETCH_PLACE && !t->staged)
+	if (e->data->prefetch != XPU_PREFETCH_HEAD && !t->staged)
 		prefetch_or_queue(e, t);
 }
 
@@ -1191,8 +1196,23 @@ void xpu_data_copy_done(struct xpu_engine *e, uint64_t cookie, int status)
 		}
 	}
 	release_copies(e, x.datum);
-	if (x.prefetch)
-		prefetch_more(e, x.pool);
+	if (x.prefetch || D->prefetch == XPU_PREFETCH_IDLE)
+		prefetch_more(e, x.pool); /* idle: a demand copy's end frees the link too */
+}
+
+/* ------------------------------------------------------------------ services */
+
+const struct xpu_datum *xpu_datum_at(const struct xpu_engine *e, uint32_t i)
+{
+	return e && i < e->w->ndata ? &e->w->data[i] : NULL;
+}
+
+int xpu_datum_valid_on(const struct xpu_engine *e, uint32_t datum, int u)
+{
+	if (!e || !e->data || datum >= e->w->ndata || u < 0 || u >= e->pf->nunits)
+		return 0;
+	const struct dcopy *c = find_copy(&e->data->d[datum], e->pf->units[u].mem_pool);
+	return c && c->valid;
 }
 
 /* ------------------------------------------------------------------ predictions */

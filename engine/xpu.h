@@ -369,6 +369,11 @@ double xpu_unit_avail(const struct xpu_engine *e, int u);
  * xpu_unit_avail of a down unit counts from its expected repair. */
 int xpu_unit_up(const struct xpu_engine *e, int u);
 
+/* Datum i of the workload (its name, size, producer), NULL past the last; and 1 when a
+ * valid copy of it is in unit u's memory now (reading it there moves nothing). */
+const struct xpu_datum *xpu_datum_at(const struct xpu_engine *e, uint32_t i);
+int xpu_datum_valid_on(const struct xpu_engine *e, uint32_t datum, int u);
+
 /* Unit u's temperature now, degrees C, by its thermal node (xpu.thermal.*) and the
  * power its state draws (P-state, busy cores, idle state); NaN without a node. */
 double xpu_unit_temp(const struct xpu_engine *e, int u);
@@ -533,14 +538,17 @@ struct xpu_mem_ops {
 	/* 0 with *id, a candidate of pool (its id), or -ENOENT when there is none. */
 	int (*victim)(struct xpu_mem *m, int pool, uint32_t *id);
 	/* When a placed task's inputs start moving: XPU_PREFETCH_PLACE (when it is
-	 * placed, StarPU dmda's prefetch; also when NULL) or XPU_PREFETCH_HEAD (when it
-	 * reaches the head of its unit's queue). A prefetch never evicts a copy that a
-	 * task placed in that memory needs, and gives up when nothing else can go. */
+	 * placed, StarPU dmda's prefetch; also when NULL), XPU_PREFETCH_HEAD (when it
+	 * reaches the head of its unit's queue) or XPU_PREFETCH_IDLE (as PLACE, but one
+	 * prefetch at a time into a memory, and only while no task's demand copy moves
+	 * into it: prefetches use the link's idle capacity). A prefetch never evicts a
+	 * copy that a task placed in that memory needs, and gives up when nothing else
+	 * can go. */
 	int (*prefetch)(struct xpu_mem *m);
 };
 
 enum xpu_cand_event { XPU_CAND_ADD, XPU_CAND_UPDATE, XPU_CAND_DEL };
-enum xpu_prefetch { XPU_PREFETCH_PLACE, XPU_PREFETCH_HEAD };
+enum xpu_prefetch { XPU_PREFETCH_PLACE, XPU_PREFETCH_HEAD, XPU_PREFETCH_IDLE };
 
 /* An eviction candidate (xpu_mem_ops.note). */
 struct xpu_candidate {

@@ -260,6 +260,13 @@ Test(evict, prefetch_shortens_a_transfer_bound_dag)
 	cr_assert_eq(place.bytes, head.bytes);
 	cr_assert_lt(place.makespan, 0.75 * head.makespan, "place %g s, head %g s", place.makespan,
 	             head.makespan);
+	/* idle-time prefetch: one at a time, never beside a demand copy; here every copy
+	 * is a prefetch, so it pipelines as place does */
+	struct outcome idle = run(pf, path, "lru:prefetch=idle", "dmda");
+	cr_assert_eq(idle.done, 40);
+	cr_assert_eq(idle.bytes, head.bytes);
+	cr_assert_lt(idle.makespan, 0.75 * head.makespan, "idle %g s, head %g s", idle.makespan,
+	             head.makespan);
 }
 
 /* Without an eviction policy, nothing leaves: an oversubscribed GPU waits, and the

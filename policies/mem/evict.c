@@ -248,10 +248,12 @@ static int ev_init_mode(struct xpu_mem *m, int mode)
 	m->priv = v;
 	v->mode = mode;
 	const char *pf = xpu_param_str(m->param, m->nparams, "prefetch", "place");
-	v->prefetch = !strcmp(pf, "head") ? XPU_PREFETCH_HEAD : XPU_PREFETCH_PLACE;
+	v->prefetch = !strcmp(pf, "head")   ? XPU_PREFETCH_HEAD
+	              : !strcmp(pf, "idle") ? XPU_PREFETCH_IDLE
+	                                    : XPU_PREFETCH_PLACE;
 	const struct xpu_mem_ops *a =
 	    allocator(xpu_param_str(m->param, m->nparams, "alloc", "first-fit"));
-	if (!a || (strcmp(pf, "head") && strcmp(pf, "place")))
+	if (!a || (strcmp(pf, "head") && strcmp(pf, "place") && strcmp(pf, "idle")))
 		return -EINVAL; /* checked when the spec was read */
 	v->npools = xpu_platform_of(m->eng)->npools;
 	size_t np = (size_t)v->npools + 1;
@@ -350,8 +352,9 @@ static const struct xpu_param_spec ev_params[] = {
     {"alloc", XPU_PARAM_WORD, 0, 0,
      "first-fit|best-fit|buddy|tlsf|caching: the allocator (default first-fit)"},
     {"prefetch", XPU_PARAM_WORD, 0, 0,
-     "place|head: inputs move when the task is placed, or when it reaches the head of its "
-     "unit's queue (default place)"},
+     "place|head|idle: inputs move when the task is placed, when it reaches the head of "
+     "its unit's queue, or when placed but only while the link carries no demand copy "
+     "(default place)"},
     {"sli", XPU_PARAM_INT, 1, 6, "with alloc=tlsf or caching: TLSF second-level bits (default 5)"},
     {"min", XPU_PARAM_INT, 1, 1 << 30, "with alloc=buddy: smallest block in bytes (default 256)"},
     {NULL, 0, 0, 0, NULL},

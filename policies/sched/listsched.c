@@ -219,6 +219,19 @@ static double find_gap(const struct ls_plan *pl, double ready, double dur)
 	return t;
 }
 
+/* 1 when the output of producer pr that t reads (its datum of that size) has a valid
+ * copy in unit u's memory. */
+static int valid_on(struct xpu_engine *e, const struct xpu_task *t, const struct xpu_task *pr,
+                    double bytes, int u)
+{
+	for (uint32_t k = 0; k < t->naccess; k++) {
+		const struct xpu_datum *d = xpu_datum_at(e, t->access[k].datum);
+		if (d && d->producer == pr->index && d->size == bytes)
+			return xpu_datum_valid_on(e, t->access[k].datum, u);
+	}
+	return 0;
+}
+
 /* Finish time of a producer as the plan knows it. */
 static double producer_end(const struct ls *l, const struct xpu_task *p)
 {
@@ -236,7 +249,10 @@ double ls_eft(const struct ls *l, struct xpu_engine *e, const struct xpu_task *t
 	for (uint32_t d = 0; d < t->ndeps; d++) {
 		const struct xpu_task *pr = xpu_task_at(e, t->deps[d].task);
 		int src = pr->unit >= 0 ? pr->unit : u;
-		double at = producer_end(l, pr) + xpu_comm_time(e, src, u, t->deps[d].bytes);
+		double bytes = t->deps[d].bytes;
+		if (bytes > 0 && pr->state == XPU_TASK_DONE && valid_on(e, t, pr, bytes, u))
+			bytes = 0; /* a copy of that output is already in u's memory */
+		double at = producer_end(l, pr) + xpu_comm_time(e, src, u, bytes);
 		if (at > ready)
 			ready = at;
 	}
