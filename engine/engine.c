@@ -260,6 +260,11 @@ static void thermal_note(struct xpu_engine *e, int u)
 	r->power_now = model_power(e, u);
 }
 
+int xpu_unit_sink(const struct xpu_engine *e, int u)
+{
+	return e && u >= 0 && u < e->pf->nunits ? xpu_thermal_net(e, u) : -1;
+}
+
 double xpu_unit_temp(const struct xpu_engine *e, int u)
 {
 	if (!e || u < 0 || u >= e->pf->nunits || !(e->pf->units[u].th_r > 0))

@@ -374,6 +374,10 @@ int xpu_unit_up(const struct xpu_engine *e, int u);
 const struct xpu_datum *xpu_datum_at(const struct xpu_engine *e, uint32_t i);
 int xpu_datum_valid_on(const struct xpu_engine *e, uint32_t datum, int u);
 
+/* Unit u's heat sink (xpu.thermal.sink): an index shared by the units on it, -1 when
+ * it has none (a unit alone is then its own thermal zone). */
+int xpu_unit_sink(const struct xpu_engine *e, int u);
+
 /* Unit u's temperature now, degrees C, by its thermal node (xpu.thermal.*) and the
  * power its state draws (P-state, busy cores, idle state); NaN without a node. */
 double xpu_unit_temp(const struct xpu_engine *e, int u);

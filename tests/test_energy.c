@@ -607,3 +607,69 @@ Test(thermal, units_on_one_heat_sink_heat_each_other)
 		free(tmax);
 	}
 }
+
+/* IPA on a thermal zone: two hot units on one heat sink (each 0.25 K/W to the sink,
+ * the sink 0.15 K/W to 25 C; both at 110 W would settle at 85.5 C) share one budget
+ * from a PID on the hotter one. Neither passes the 70 C limit, the zone settles within
+ * 2 C of it, and the shared budget finishes sooner than step-wise's per-unit steps. */
+Test(thermal, power_allocator_shares_a_zones_budget, .timeout = 120)
+{
+	const char *host =
+	    "<host id=\"%s\" speed=\"2Gf,1Gf,0.5Gf\"><prop id=\"xpu.kind\" value=\"cpu\"/>"
+	    "<prop id=\"wattage_per_state\" value=\"10:10:110, 8:8:60, 5:5:30\"/>"
+	    "<prop id=\"xpu.thermal.r\" value=\"0.25\"/><prop id=\"xpu.thermal.c\" value=\"10\"/>"
+	    "<prop id=\"xpu.thermal.warning\" value=\"60\"/>"
+	    "<prop id=\"xpu.thermal.limit\" value=\"70\"/>"
+	    "<prop id=\"xpu.thermal.sink\" value=\"hs\"/>"
+	    "<prop id=\"xpu.thermal.sink.r\" value=\"0.15\"/>"
+	    "<prop id=\"xpu.thermal.sink.c\" value=\"40\"/></host>\n";
+	char ha[1024], hb[1024], xml[4096], tr[512];
+	snprintf(ha, sizeof(ha), host, "a");
+	snprintf(hb, sizeof(hb), host, "b");
+	snprintf(xml, sizeof(xml),
+	         "<?xml version='1.0'?>\n"
+	         "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	         "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n%s%s"
+	         "</zone></platform>\n",
+	         ha, hb);
+	const char *pf = xt_write_file("zone.xml", xml);
+	snprintf(tr, sizeof(tr), "%s/zone.csv", xt_tmpdir());
+	FILE *f = fopen(tr, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops\n");
+	for (int i = 0; i < 20; i++)
+		fprintf(f, "t%d,generic,2e10\n", i);
+	fclose(f);
+	const char *govs[] = {"power-allocator", "step-wise"};
+	double span[2];
+	for (int g = 0; g < 2; g++) {
+		char h5[512];
+		snprintf(h5, sizeof(h5), "%s/zone%d.h5", xt_tmpdir(), g);
+		struct xpu_run_opts o = {.platform = pf,
+		                         .trace = tr,
+		                         .sched = "round-robin",
+		                         .power = govs[g],
+		                         .gov_period = 0.1};
+		cr_assert_eq(xt_run_forked(&o, h5), 0, "%s", govs[g]);
+		struct xpu_summary s = {0};
+		struct xpu_err err = {{0}};
+		cr_assert_eq(xpu_results_read_summary(h5, &s, &err), 0, "%s", err.msg);
+		span[g] = xpu_summary_get(&s, "makespan_s");
+		cr_assert_eq(xpu_summary_get(&s, "time_over_limit_s"), 0, "%s", govs[g]);
+		xpu_summary_clear(&s);
+		if (g)
+			continue;
+		double *t, *temp;
+		size_t n = timeline_column(h5, "t", &t);
+		cr_assert_eq(timeline_column(h5, "temp_c", &temp), n);
+		double hi = -INFINITY;
+		for (size_t i = 0; i < n; i++)
+			if (t[i] >= span[g] / 2 && t[i] <= span[g] * 0.9)
+				hi = fmax(hi, temp[i]);
+		cr_assert(hi >= 68 && hi <= 70, "the zone's hottest over the second half: %g C",
+		          hi);
+		free(t);
+		free(temp);
+	}
+	cr_assert_lt(span[0], span[1], "IPA %g s, step-wise %g s", span[0], span[1]);
+}
