@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,9 +286,19 @@ int xpu_cmd_run(int argc, char **argv)
 	/* A run in which tasks failed is a run failure (exit 1), its result still written. */
 	double failed = xpu_summary_get(&res.summary, "tasks_failed");
 	double total = xpu_summary_get(&res.summary, "tasks_total");
+	uint32_t stuck = res.stuck_on_memory;
+	int evicts = res.mem_evicts;
 	xpu_run_result_free(&res);
 	if (failed > 0) {
 		fprintf(stderr, "xpuopt: %.0f of %.0f tasks failed\n", failed, total);
+		if (stuck)
+			fprintf(stderr,
+			        "xpuopt: %u waited at the head of a queue for memory that nothing "
+			        "would free, and the tasks behind never ran%s\n",
+			        stuck,
+			        evicts ? ""
+			               : " (this --mem evicts nothing: lru, lru-clean or belady "
+			                 "let data leave a full memory)");
 		return 1;
 	}
 	return 0;

@@ -623,6 +623,8 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	if (res.pf.nunits && be.ops->read_energy)
 		be.ops->read_energy(&be, 0, &j, &modeled);
 	res.energy_source = live ? (modeled ? "modeled" : "rapl") : "simgrid";
+	res.stuck_on_memory = e.stuck_on_memory;
+	res.mem_evicts = e.mem.ops->victim != NULL;
 	xpu_summary_compute(res.w, &res.pf, res.us, res.link_energy_j, e.peak_power_w,
 	                    &res.summary);
 	/* the data figures move from the engine to the result */

@@ -64,6 +64,10 @@ struct xpu_run_result {
 	double link_energy_j;
 	const char *energy_source;
 	struct xpu_data_stats data; /* per datum and per pair of units */
+	/* Tasks that ended failed while waiting for memory nothing would free, and whether
+	 * the memory policy could evict (to suggest one that does). */
+	uint32_t stuck_on_memory;
+	int mem_evicts;
 };
 
 /* Run one replay. Returns 0 on success; -EINVAL with err for bad input (exit status

@@ -1037,6 +1037,8 @@ void xpu_engine_teardown(struct xpu_engine *e)
 static void fail_stuck(struct xpu_engine *e)
 {
 	for (uint32_t i = 0; i < e->w->ntasks; i++)
+		e->stuck_on_memory += e->w->tasks[i].state == XPU_TASK_WAITING_MEM;
+	for (uint32_t i = 0; i < e->w->ntasks; i++)
 		fail_task(e, &e->w->tasks[i]);
 }
 

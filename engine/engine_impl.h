@@ -104,6 +104,7 @@ struct xpu_engine {
 	int *sleepy;         /* units whose last task ended: idle states to consider */
 	struct xpu_th_nets *thn; /* heat sinks' networks (thermal.c), NULL when none */
 	uint64_t pstate_requests, pstate_refused; /* the power policy's asks, and refusals */
+	uint32_t stuck_on_memory; /* tasks failed at the end while waiting for memory */
 	int nsleepy;
 	uint32_t *datum_copies; /* per datum: copy operations (results) */
 	int started;            /* the loop runs: state changes reach the timeline */

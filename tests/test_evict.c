@@ -321,3 +321,20 @@ Test(evict, units_on_one_memory_share_its_bandwidth)
 	cr_assert_float_eq(own, 0.1, 1e-3, "own memories: %g s", own);
 	cr_assert_float_eq(soc, 0.2, 1e-3, "one memory: %g s", soc);
 }
+
+/* A plain allocator on an oversubscribed GPU: the run says why tasks failed and which
+ * policies would have let data leave. */
+Test(evict, a_stuck_run_says_memory_held_it)
+{
+	char buf[4096];
+	const char *pf = platform("64MiB");
+	const char *tr = oversubscribed_trace(60, 24, 3);
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run -q -p %s -t %s --mem tlsf -o - 2>&1", pf, tr), 1,
+	             "%s", buf);
+	cr_assert_not_null(strstr(buf, "waited at the head of a queue for memory that nothing "
+	                               "would free"),
+	                   "%s", buf);
+	cr_assert_not_null(strstr(buf, "lru, lru-clean or belady"), "%s", buf);
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run -q -p %s -t %s --mem lru -o - 2>&1", pf, tr), 0,
+	             "%s", buf);
+}
