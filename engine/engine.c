@@ -382,6 +382,8 @@ static double wake(struct xpu_engine *e, int u)
 	const struct xpu_idle_state *st = &un->idle[un->idle_state];
 	r->saved_j += idle_saving_w(un) * (e->now - r->saved_since) - st->wake_j;
 	e->us[u].idle_state_s += e->now - r->idle_enter;
+	e->us[u].idle_state_j += st->power_w * (e->now - r->idle_enter);
+	e->us[u].wake_j += st->wake_j;
 	e->us[u].wakes++;
 	r->last_idle = e->now - r->idle_enter;
 	un->idle_state = -1;
@@ -1226,8 +1228,11 @@ void xpu_engine_loop(void *arg)
 		e->us[u].peak_data = xpu_data_pool_peak(e, un->mem_pool);
 		xpu_data_pool_counts(e, un->mem_pool, &e->us[u].evictions, &e->us[u].writebacks);
 		e->us[u].energy_j = unit_energy(e, u);
-		if (un->idle_state >= 0) /* still asleep at the end */
+		if (un->idle_state >= 0) { /* still asleep at the end */
 			e->us[u].idle_state_s += e->now - e->u[u].idle_enter;
+			e->us[u].idle_state_j +=
+			    un->idle[un->idle_state].power_w * (e->now - e->u[u].idle_enter);
+		}
 		size_t k = e->tl_last[u];
 		if (k != SIZE_MAX && e->now > e->tl->t[k])
 			e->tl->power[k] =

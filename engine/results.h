@@ -76,6 +76,9 @@ struct xpu_unit_stats {
 	/* Idle states: seconds spent in them, and wake-ups (each paid an exit latency). */
 	double idle_state_s;
 	uint64_t wakes;
+	/* Energy in idle states (their power over their time) and spent waking, joules:
+	 * parts of energy_j. */
+	double idle_state_j, wake_j;
 };
 
 /* Change points: one row each time a unit's state changes (a task starts or ends on

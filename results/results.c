@@ -402,6 +402,8 @@ static int write_units(struct writer *w, hid_t file, const struct xpu_platform *
 	UNIT_COL(over_limit_s);
 	UNIT_COL(domain_peak_w);
 	UNIT_COL(idle_state_s);
+	UNIT_COL(idle_state_j);
+	UNIT_COL(wake_j);
 #undef UNIT_COL
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].tasks : 0;

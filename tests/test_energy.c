@@ -315,9 +315,10 @@ Test(idle, states_save_energy_and_delay_the_first_task_after_a_wake)
 	                                             "d,10,generic,2e9,cpu=2\n");
 	const char *govs[] = {"performance", "race-to-idle"};
 	double energy[2], *start, *end;
+	char h5s[2][512];
 	for (int g = 0; g < 2; g++) {
-		char h5[512];
-		snprintf(h5, sizeof(h5), "%s/i%d.h5", xt_tmpdir(), g);
+		char *h5 = h5s[g];
+		snprintf(h5, sizeof(h5s[g]), "%s/i%d.h5", xt_tmpdir(), g);
 		struct xpu_run_opts o = {
 		    .platform = pf, .trace = tr, .sched = "fifo", .power = govs[g]};
 		cr_assert_eq(xt_run_forked(&o, h5), 0);
@@ -339,6 +340,14 @@ Test(idle, states_save_energy_and_delay_the_first_task_after_a_wake)
 	}
 	cr_assert_float_eq(energy[0], 320.0, 1e-9 * 320, "awake: %.12g J", energy[0]);
 	cr_assert_float_eq(energy[1], 258.99, 1e-9 * 259, "race-to-idle: %.12g J", energy[1]);
+	/* its parts: 6.99 J in C6, 1 J waking */
+	double *sj, *wj;
+	cr_assert_eq(units_column(h5s[1], "idle_state_j", &sj), 1);
+	cr_assert_eq(units_column(h5s[1], "wake_j", &wj), 1);
+	cr_assert_float_eq(sj[0], 6.99, 1e-9);
+	cr_assert_float_eq(wj[0], 1.0, 1e-12);
+	free(sj);
+	free(wj);
 }
 
 /* menu enters only states whose target residency fits the predicted idle span. With
