@@ -591,3 +591,60 @@ Test(platform_run, launches_and_transfers_take_exact_times)
 	be->ops->close(be);
 	xpu_platform_free(&tp_run.pf);
 }
+
+/* The second edition's host properties (xpu.idle, xpu.modes, the heat sink) on 20,000
+ * random values built from their own alphabet and from pieces of valid ones: every one
+ * is accepted or refused with a message naming the property, never a crash (ASan and
+ * valgrind runs of this suite check the memory side). */
+Test(platform_builder, random_idle_modes_and_sink_values_are_accepted_or_refused)
+{
+	static const char *const keys[] = {"xpu.idle", "xpu.modes", "xpu.thermal.sink.r",
+	                                   "xpu.thermal.sink"};
+	static const char *const pieces[] = {
+	    "C1",     ":",   ";",   "1ms", "2us", "5W", "0.5J",  "0", "-1",
+	    "1e400",  "nan", "inf", "x",   "",    "  ", "turbo", "2", "99999999999999999999",
+	    "1e-300W"};
+	uint64_t r = 12345;
+	for (int iter = 0; iter < 20000; iter++) {
+		char v[256] = "";
+		int parts = 1 + (int)(r % 12);
+		for (int k = 0; k < parts; k++) {
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			const char *p = pieces[(r >> 33) % (sizeof(pieces) / sizeof(pieces[0]))];
+			if (strlen(v) + strlen(p) + 1 < sizeof(v))
+				strcat(v, p);
+		}
+		const char *key = keys[iter % 4];
+		const char *kv[] = {"xpu.kind",
+		                    "npu",
+		                    "xpu.thermal.r",
+		                    "1",
+		                    "xpu.thermal.c",
+		                    "1",
+		                    "xpu.thermal.sink",
+		                    "hs",
+		                    "xpu.thermal.sink.r",
+		                    "1",
+		                    "xpu.thermal.sink.c",
+		                    "1",
+		                    key,
+		                    v,
+		                    NULL};
+		/* the sink keys appear once: the random value replaces its pair */
+		if (!strcmp(key, "xpu.thermal.sink.r") || !strcmp(key, "xpu.thermal.sink")) {
+			for (int k = 0; kv[k]; k += 2)
+				if (!strcmp(kv[k], key))
+					kv[k + 1] = v;
+			kv[12] = NULL;
+		}
+		struct xpu_platform pf;
+		struct xpu_err err = {{0}};
+		xpu_platform_init(&pf, "random");
+		int rc = tp_add(&pf, "h", 1, 3, (double[]){3e9, 2e9, 1e9}, kv, &err);
+		cr_assert(rc == 0 || rc == -EINVAL, "%s=\"%s\": rc %d", key, v, rc);
+		if (rc)
+			cr_assert(strstr(err.msg, "property 'xpu."), "%s=\"%s\": %s", key, v,
+			          err.msg);
+		xpu_platform_free(&pf);
+	}
+}
