@@ -55,6 +55,24 @@ static const char kernel_src[] =
     "\tfor (uint k = 0; k < n; k++)\n"
     "\t\ts = mad(A[i * n + k], B[k * n + j], s);\n"
     "\tC[i * n + j] = s;\n"
+    "}\n"
+    "__kernel void xpu_stencil(__global const float *in, __global float *out, uint n)\n"
+    "{\n"
+    "\tsize_t i = get_global_id(0), j = get_global_id(1), k = i * n + j;\n"
+    "\tif (i == 0 || j == 0 || i + 1 >= n || j + 1 >= n) {\n"
+    "\t\tout[k] = in[k];\n"
+    "\t\treturn;\n"
+    "\t}\n"
+    "\tout[k] = 0.2f * (in[k] + in[k - n] + in[k + n] + in[k - 1] + in[k + 1]);\n"
+    "}\n"
+    "__kernel void xpu_gemv(__global const float *A, __global const float *x,\n"
+    "                       __global float *y, uint n)\n"
+    "{\n"
+    "\tsize_t i = get_global_id(0);\n"
+    "\tfloat s = 0.0f;\n"
+    "\tfor (uint k = 0; k < n; k++)\n"
+    "\t\ts = mad(A[i * n + k], x[k], s);\n"
+    "\ty[i] = s;\n"
     "}\n";
 
 struct ocl_node {
@@ -70,10 +88,10 @@ struct ocl_dev {
 	cl_context ctx;
 	cl_command_queue q;
 	cl_program prog;
-	cl_kernel generic, gemm;
+	cl_kernel generic, gemm, stencil, gemv;
 	cl_mem gen_buf, a, b, c; /* the kernels' working buffers */
 	double speed;            /* flop/s of the generic kernel, measured at open */
-	double gemm_rate;        /* flop/s of the matrix kernel, measured at open */
+	double rate[4];          /* flop/s of each kernel family (enum family), measured */
 	double busy_s;           /* device time of finished launches */
 	int kind;
 	double mem;
@@ -189,11 +207,36 @@ static int watch(struct ocl *o, struct ocl_node *nd, cl_event e)
 
 /* ------------------------------------------------------------------ kernels */
 
-/* Classes the matrix kernel runs; the others run the generic chain. */
-static int gemm_class(int cls)
+/* The kernel that runs each class: the matrix product (gemm, conv as im2col, attention,
+ * llm-prefill), a 5-point stencil sweep (stencil), a matrix-vector product (llm-decode,
+ * bound by reading the weights), and the multiply-add chain (fft, video, generic). */
+enum family { FAM_GENERIC, FAM_GEMM, FAM_STENCIL, FAM_GEMV };
+
+static int family(int cls)
 {
-	return cls == XPU_CLASS_GEMM || cls == XPU_CLASS_LLM_PREFILL ||
-	       cls == XPU_CLASS_ATTENTION || cls == XPU_CLASS_CONV;
+	switch (cls) {
+	case XPU_CLASS_GEMM:
+	case XPU_CLASS_LLM_PREFILL:
+	case XPU_CLASS_ATTENTION:
+	case XPU_CLASS_CONV:
+		return FAM_GEMM;
+	case XPU_CLASS_STENCIL:
+		return FAM_STENCIL;
+	case XPU_CLASS_LLM_DECODE:
+		return FAM_GEMV;
+	default:
+		return FAM_GENERIC;
+	}
+}
+
+/* n for an n x n problem of `per` flop per element from flops, within [GEMM_MIN,
+ * GEMM_MAX], and the repetitions that make up the rest. */
+static cl_uint square(double flops, double per, double *reps)
+{
+	double n = sqrt(flops / per);
+	cl_uint nn = (cl_uint)fmin(fmax(floor(n), GEMM_MIN), GEMM_MAX);
+	*reps = fmax(1.0, round(flops / (per * nn * (double)nn)));
+	return nn;
 }
 
 /* Enqueue work of `flops` on device d as the class's kernel; *last is the event of the
@@ -201,7 +244,38 @@ static int gemm_class(int cls)
 static int enqueue_work(struct ocl_dev *d, int cls, double flops, cl_event *last)
 {
 	cl_int err;
-	if (gemm_class(cls)) {
+	int fam = family(cls);
+	if (fam == FAM_STENCIL || fam == FAM_GEMV) {
+		/* stencil: 5 flop per point per sweep, sweeps alternating between a and c;
+		 * gemv: 2 flop per weight, y (c) = A (a) x (b) */
+		double reps;
+		cl_uint nn = square(flops, fam == FAM_STENCIL ? 5.0 : 2.0, &reps);
+		if (reps > 1e6)
+			return -E2BIG;
+		cl_kernel k = fam == FAM_STENCIL ? d->stencil : d->gemv;
+		size_t g[2] = {nn, nn};
+		for (double r = 0; r < reps; r++) {
+			int odd = fam == FAM_STENCIL && ((long)r & 1);
+			err = clSetKernelArg(k, 0, sizeof(cl_mem), odd ? &d->c : &d->a);
+			if (fam == FAM_STENCIL) {
+				err |= clSetKernelArg(k, 1, sizeof(cl_mem), odd ? &d->a : &d->c);
+				err |= clSetKernelArg(k, 2, sizeof(cl_uint), &nn);
+			} else {
+				err |= clSetKernelArg(k, 1, sizeof(cl_mem), &d->b);
+				err |= clSetKernelArg(k, 2, sizeof(cl_mem), &d->c);
+				err |= clSetKernelArg(k, 3, sizeof(cl_uint), &nn);
+			}
+			if (err != CL_SUCCESS)
+				return -EIO;
+			cl_event *ev = r + 1 >= reps ? last : NULL;
+			err = clEnqueueNDRangeKernel(d->q, k, fam == FAM_STENCIL ? 2 : 1, NULL, g,
+			                             NULL, 0, NULL, ev);
+			if (err != CL_SUCCESS)
+				return cl_errno(err);
+		}
+		return 0;
+	}
+	if (fam == FAM_GEMM) {
 		/* n x n x n multiplies, n from the flops, repeated for the rest */
 		double n = cbrt(flops / 2.0);
 		cl_uint nn = (cl_uint)fmin(fmax(floor(n), GEMM_MIN), GEMM_MAX);
@@ -237,6 +311,28 @@ static int enqueue_work(struct ocl_dev *d, int cls, double flops, cl_event *last
 	return cl_errno(err);
 }
 
+/* The flops enqueue_work really runs for a request of `flops` (whole problems). */
+static double work_done(int cls, double flops)
+{
+	double reps;
+	switch (family(cls)) {
+	case FAM_GEMM: {
+		double n = fmin(fmax(floor(cbrt(flops / 2.0)), GEMM_MIN), GEMM_MAX);
+		return 2.0 * n * n * n * fmax(1.0, round(flops / (2.0 * n * n * n)));
+	}
+	case FAM_STENCIL: {
+		cl_uint n = square(flops, 5.0, &reps);
+		return 5.0 * n * (double)n * reps;
+	}
+	case FAM_GEMV: {
+		cl_uint n = square(flops, 2.0, &reps);
+		return 2.0 * n * (double)n * reps;
+	}
+	default:
+		return 2.0 * GEN_ITEMS * fmax(1.0, ceil(flops / (2.0 * GEN_ITEMS)));
+	}
+}
+
 static double mono(void)
 {
 	struct timespec ts;
@@ -260,13 +356,9 @@ static double calibrate(struct ocl_dev *d, int cls)
 		double dt = mono() - t0;
 		if (i < 0) { /* warm-up: size the timed runs to ~10 ms */
 			flops = fmin(fmax(flops * 0.010 / fmax(dt, 1e-6), 2.0 * GEN_ITEMS), 1e12);
-			if (cls != XPU_CLASS_GENERIC) /* whole n^3 products: n from the flops */
-				flops = 2.0 * pow(fmin(fmax(floor(cbrt(flops / 2.0)), GEMM_MIN),
-				                       GEMM_MAX),
-				                  3);
 			continue;
 		}
-		rate[i] = flops / fmax(dt, 1e-9);
+		rate[i] = work_done(cls, flops) / fmax(dt, 1e-9);
 	}
 	double a = rate[0], b = rate[1], c = rate[2];
 	return fmax(fmin(a, b), fmin(fmax(a, b), c)); /* median */
@@ -296,6 +388,10 @@ static int set_up_device(struct ocl_dev *d, struct xpu_err *err)
 	d->generic = clCreateKernel(d->prog, "xpu_generic", &e);
 	if (e == CL_SUCCESS)
 		d->gemm = clCreateKernel(d->prog, "xpu_gemm", &e);
+	if (e == CL_SUCCESS)
+		d->stencil = clCreateKernel(d->prog, "xpu_stencil", &e);
+	if (e == CL_SUCCESS)
+		d->gemv = clCreateKernel(d->prog, "xpu_gemv", &e);
 	size_t m = (size_t)GEMM_MAX * GEMM_MAX * sizeof(float);
 	if (e == CL_SUCCESS)
 		d->gen_buf =
@@ -316,8 +412,11 @@ static int set_up_device(struct ocl_dev *d, struct xpu_err *err)
 	e |= clEnqueueFillBuffer(d->q, d->b, &zero, sizeof(zero), 0, m, 0, NULL, NULL);
 	if (e != CL_SUCCESS || clFinish(d->q) != CL_SUCCESS)
 		return xpu_errf(err, LABEL, 0, "device %s: clearing its buffers failed", d->name);
-	d->speed = calibrate(d, XPU_CLASS_GENERIC);
-	d->gemm_rate = calibrate(d, XPU_CLASS_GEMM);
+	static const int any[4] = {XPU_CLASS_GENERIC, XPU_CLASS_GEMM, XPU_CLASS_STENCIL,
+	                           XPU_CLASS_LLM_DECODE};
+	for (int f = 0; f < 4; f++)
+		d->rate[f] = calibrate(d, any[f]);
+	d->speed = d->rate[FAM_GENERIC];
 	return 0;
 }
 
@@ -450,10 +549,8 @@ static int build_platform(struct ocl *o, struct xpu_platform *pf)
 		/* each class at the measured rate of the kernel that runs it */
 		u->has_class_props = 1;
 		for (int k = 0; k < XPU_CLASS_COUNT; k++)
-			u->cls[k] =
-			    (struct xpu_class_cap){.supported = 1,
-			                           .peak = gemm_class(k) ? d->gemm_rate : d->speed,
-			                           .efficiency = 1.0};
+			u->cls[k] = (struct xpu_class_cap){
+			    .supported = 1, .peak = d->rate[family(k)], .efficiency = 1.0};
 	}
 	if (xpu_platform_finish_units(pf, route, o))
 		goto nomem;
@@ -820,8 +917,10 @@ static void ocl_close(struct xpu_backend *be)
 				clReleaseMemObject(*ms[k]);
 		if (d->generic)
 			clReleaseKernel(d->generic);
-		if (d->gemm)
-			clReleaseKernel(d->gemm);
+		cl_kernel *ks[] = {&d->gemm, &d->stencil, &d->gemv};
+		for (size_t k = 0; k < 3; k++)
+			if (*ks[k])
+				clReleaseKernel(*ks[k]);
 		if (d->prog)
 			clReleaseProgram(d->prog);
 		if (d->q)
@@ -841,7 +940,8 @@ static void ocl_close(struct xpu_backend *be)
 }
 
 /* Check the kernels against host references on small inputs: the matrix product of two
- * n x n matrices, and the generic kernel's chain. 0, or -EIO with err naming the
+ * n x n matrices, the matrix-vector product, a stencil sweep and the generic kernel's
+ * chain. 0, or -EIO with err naming the
  * kernel and the first wrong element; -ENODEV without a device. For tests. */
 int xpu_opencl_selftest(struct xpu_err *err)
 {
@@ -884,6 +984,45 @@ int xpu_opencl_selftest(struct xpu_err *err)
 					rc = xpu_errf(err, LABEL, 0,
 					              "%s: gemm C[%d][%d] = %g, expected %g",
 					              d->name, i, j, C[i * N + j], s);
+			}
+		/* gemv: y = A x on the same A (A's first N entries of B as x) */
+		static float y[N];
+		e = clSetKernelArg(d->gemv, 0, sizeof(cl_mem), &d->a);
+		e |= clSetKernelArg(d->gemv, 1, sizeof(cl_mem), &d->b);
+		e |= clSetKernelArg(d->gemv, 2, sizeof(cl_mem), &d->c);
+		e |= clSetKernelArg(d->gemv, 3, sizeof(cl_uint), &n);
+		size_t gn = N;
+		e |= clEnqueueNDRangeKernel(d->q, d->gemv, 1, NULL, &gn, NULL, 0, NULL, NULL);
+		e |= clEnqueueReadBuffer(d->q, d->c, CL_TRUE, 0, sizeof(y), y, 0, NULL, NULL);
+		if (!rc && e != CL_SUCCESS)
+			rc = xpu_errf(err, LABEL, 0, "%s: gemv did not run", d->name);
+		for (int i = 0; i < N && !rc; i++) {
+			float s = 0;
+			for (int k = 0; k < N; k++)
+				s += A[i * N + k] * B[k];
+			if (y[i] != s)
+				rc = xpu_errf(err, LABEL, 0, "%s: gemv y[%d] = %g, expected %g",
+				              d->name, i, y[i], s);
+		}
+		/* stencil: one 5-point sweep of A's first N x N as a grid, its border kept */
+		e = clSetKernelArg(d->stencil, 0, sizeof(cl_mem), &d->a);
+		e |= clSetKernelArg(d->stencil, 1, sizeof(cl_mem), &d->c);
+		e |= clSetKernelArg(d->stencil, 2, sizeof(cl_uint), &n);
+		e |= clEnqueueNDRangeKernel(d->q, d->stencil, 2, NULL, g, NULL, 0, NULL, NULL);
+		e |= clEnqueueReadBuffer(d->q, d->c, CL_TRUE, 0, sizeof(C), C, 0, NULL, NULL);
+		if (!rc && e != CL_SUCCESS)
+			rc = xpu_errf(err, LABEL, 0, "%s: stencil did not run", d->name);
+		for (int i = 0; i < N && !rc; i++)
+			for (int j = 0; j < N && !rc; j++) {
+				int k = i * N + j;
+				float want =
+				    (i == 0 || j == 0 || i + 1 == N || j + 1 == N)
+				        ? A[k]
+				        : 0.2f * (A[k] + A[k - N] + A[k + N] + A[k - 1] + A[k + 1]);
+				if (fabsf(C[k] - want) > 1e-5f * (1 + fabsf(want)))
+					rc = xpu_errf(err, LABEL, 0,
+					              "%s: stencil at [%d][%d] = %g, expected %g",
+					              d->name, i, j, C[k], want);
 			}
 		/* the generic chain from 0: a <- a * 0.999999 + 0.000001, 100 times */
 		float zero = 0, out[GEN_ITEMS];
