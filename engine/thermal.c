@@ -21,6 +21,8 @@
 
 #include "engine_impl.h"
 
+#define XPU_MAX_SINK_UNITS 256 /* units on one heat sink: its network costs n^3 once */
+
 struct th_net {
 	int k, n;   /* units, nodes (the units, then the sink) */
 	int *unit;  /* the k units */
@@ -314,6 +316,13 @@ int xpu_thermal_setup(struct xpu_engine *e)
 				break;
 			}
 		}
+		if (!rc && j - i > XPU_MAX_SINK_UNITS)
+			rc = xpu_errf(
+			    e->err, pf->path, a->line,
+			    "host '%s': property 'xpu.thermal.sink': sink '%s' has %d units, "
+			    "at most %d may share one (its network is solved exactly, at a cost "
+			    "that grows with the cube of its size)",
+			    a->name, a->th_sink, j - i, XPU_MAX_SINK_UNITS);
 		if (rc)
 			break;
 		struct th_net *w = &T->net[T->n++];
