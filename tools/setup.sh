@@ -11,7 +11,7 @@ packages=(
 	libhdf5-dev hdf5-tools          # results (h5dump for inspection)
 	libcriterion-dev                # tests
 	clang-14 libclang-rt-14-dev     # tools/fuzz.sh: libFuzzer, ASan, UBSan
-	ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd  # OpenCL (later live backend)
+	ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd  # the opencl backend, a CPU device
 	libjansson-dev                  # JSON traces
 	zlib1g-dev                      # gzip-compressed traces (SWF .swf.gz)
 	libhwloc-dev libpowercap-dev    # live machine description and RAPL
