@@ -221,8 +221,6 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 	put(s, "tasks_reexecuted", reexec);
 	/* the worst fragmentation of any memory (the memory policy's allocator) */
 	put(s, "peak_fragmentation", frag);
-	/* data leaving full memories (the only valid copy written back home first), and
-	 * the task-seconds spent at a queue's head waiting for memory, then for inputs */
 	/* power: the peak of all units' summed power, and of the largest domain's (the
 	 * units on one memory: a SoC's xpu.soc.budget applies to it) */
 	double dom = 0;
@@ -231,6 +229,8 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 			dom = us[u].domain_peak_w;
 	put(s, "peak_power_w", peak_power_w);
 	put(s, "peak_domain_power_w", dom);
+	/* data leaving full memories (the only valid copy written back home first), and
+	 * the task-seconds spent at a queue's head waiting for memory, then for inputs */
 	put(s, "evictions", evictions);
 	put(s, "writebacks", writebacks);
 	put(s, "mem_wait_s", mem_wait);
