@@ -10,8 +10,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "run.h"
 #include "registry.h"
+#include "run.h"
+#include "serving.h"
 
 static void usage(FILE *out)
 {
@@ -48,6 +49,24 @@ static void usage(FILE *out)
 	        "                          off those the platform gives (xpu.mtbf, xpu.mttr,\n"
 	        "                          xpu.availability)\n"
 	        "      --list              list the registered policies and exit\n"
+	        "\nServing a language model (--serve; policies/README.md, \"Serving\"):\n"
+	        "      --serve SPEC        serve the requests of --trace (a request stream:\n"
+	        "                          traces/FORMAT.md) with this serve policy: vllm,\n"
+	        "                          orca, sarathi, static or splitwise (see --list)\n"
+	        "      --model NAME        model from the catalogue (default llama-2-7b);\n"
+	        "                          NAME:bytes=B sets bytes per weight (1 for int8)\n"
+	        "      --deploy SPEC       replicas: [prefill=|decode=]KIND or UNIT/UNIT...\n"
+	        "                          [:tp=N,pp=N,replicas=N], groups joined by ';'\n"
+	        "                          (default: the first accelerator kind, the\n"
+	        "                          smallest tp its memory holds)\n"
+	        "      --router SPEC       replica of each request: round-robin (default),\n"
+	        "                          least-outstanding, jsq-tokens or p2c\n"
+	        "      --catalogue FILE    model catalogue (default: the bundled one)\n"
+	        "      --block N           KV-cache block in tokens (default 16)\n"
+	        "      --watermark X       share of KV blocks kept for running requests'\n"
+	        "                          growth (default 0.01)\n"
+	        "      --slo-ttft S, --slo-tbt S\n"
+	        "                          targets for slo_attained and goodput_rps\n"
 	        "  -q, --quiet             print no summary\n"
 	        "  -h, --help              this help\n\n"
 	        "A SPEC is a name, optionally with parameters: 'name:key=value,key=value'.\n"
@@ -78,6 +97,10 @@ static void list_policies(void)
 	xpu_policy_list(XPU_POLICY_POWER, stdout);
 	printf("offload:\n");
 	xpu_policy_list(XPU_POLICY_OFFLOAD, stdout);
+	printf("serve:\n");
+	xpu_policy_list(XPU_POLICY_SERVE, stdout);
+	printf("router:\n");
+	xpu_policy_list(XPU_POLICY_ROUTER, stdout);
 	printf("backends:\n");
 	xpu_backend_list(stdout);
 }
@@ -127,6 +150,46 @@ static void print_value(const char *key, double v)
 		printf("%s %.9g\n", key, v);
 }
 
+/* `xpuopt run --serve`: a serving run (driver/serving.h). */
+static int serve_cmd(const struct xpu_run_opts *o, struct xpu_serving_opts *so, const char *output)
+{
+	char pbuf[4096], cbuf[4096];
+	if (o->live || (o->backend && strcmp(o->backend, "sim")))
+		return bad_usage("%s", "--serve: serving runs are simulated; --live and --backend "
+		                       "other than sim do not apply");
+	if (o->sched || o->mem || o->power || o->offload || o->faults || o->failures ||
+	    o->trace_format || o->tick > 0 || o->gov_period > 0 || o->sample > 0)
+		return bad_usage("%s", "--serve: the serve policy forms every step; --sched, "
+		                       "--mem, --power, --offload, --faults, --failures, "
+		                       "--trace-format, --tick, --governor-period and --sample "
+		                       "do not apply");
+	if (!o->trace)
+		return bad_usage("%s", "--serve: give the request stream with --trace FILE "
+		                       "(`xpuopt gen requests` makes one)");
+	so->platform = o->platform ? o->platform
+	                           : xpu_cli_bundled("platforms/default.xml", pbuf, sizeof(pbuf));
+	so->requests = o->trace;
+	if (!so->catalogue)
+		so->catalogue = xpu_cli_bundled("traces/models.csv", cbuf, sizeof(cbuf));
+	so->seed = o->seed;
+	so->output = strcmp(output, "-") ? output : NULL;
+	struct xpu_err err = {{0}};
+	struct xpu_serving_result res;
+	int rc = xpu_serving_run(so, &res, &err);
+	if (rc) {
+		fprintf(stderr, "xpuopt: %s\n", err.msg[0] ? err.msg : strerror(-rc));
+		return rc == -EINVAL ? 2 : 1;
+	}
+	if (!o->quiet) {
+		for (int i = 0; i < res.out.summary.n; i++)
+			print_value(res.out.summary.m[i].key, res.out.summary.m[i].value);
+		if (so->output)
+			fprintf(stderr, "xpuopt: wrote %s\n", so->output);
+	}
+	xpu_serving_result_free(&res);
+	return 0;
+}
+
 int xpu_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -150,9 +213,20 @@ int xpu_cmd_run(int argc, char **argv)
 	    {"failures", required_argument, NULL, 'U'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"serve", required_argument, NULL, 1000},
+	    {"model", required_argument, NULL, 1001},
+	    {"deploy", required_argument, NULL, 1002},
+	    {"router", required_argument, NULL, 1003},
+	    {"catalogue", required_argument, NULL, 1004},
+	    {"block", required_argument, NULL, 1005},
+	    {"watermark", required_argument, NULL, 1006},
+	    {"slo-ttft", required_argument, NULL, 1007},
+	    {"slo-tbt", required_argument, NULL, 1008},
 	    {NULL, 0, NULL, 0},
 	};
 	struct xpu_run_opts o = {0};
+	struct xpu_serving_opts so = {.watermark = -1};
+	int serving = 0, serve_only = 0;
 	const char *output = "xpuopt-result.h5";
 	char pbuf[4096], tbuf[4096], threads[32];
 	struct xpu_param bparam[1];
@@ -236,6 +310,56 @@ int xpu_cmd_run(int argc, char **argv)
 			o.nbackend_params = 1;
 			break;
 		}
+		case 1000:
+			so.serve = optarg;
+			serving = 1;
+			break;
+		case 1001:
+			so.model = optarg;
+			serve_only = 1;
+			break;
+		case 1002:
+			so.deploy = optarg;
+			serve_only = 1;
+			break;
+		case 1003:
+			so.router = optarg;
+			serve_only = 1;
+			break;
+		case 1004:
+			so.catalogue = optarg;
+			serve_only = 1;
+			break;
+		case 1005: {
+			long n = strtol(optarg, &end, 10);
+			if (end == optarg || *end || n < 1 || n > 1 << 20)
+				return bad_usage(
+				    "--block: expected a whole number of tokens from 1 "
+				    "to 1048576, got \"%s\"",
+				    optarg);
+			so.block_tokens = (uint32_t)n;
+			serve_only = 1;
+			break;
+		}
+		case 1006:
+		case 1007:
+		case 1008: {
+			double v = strtod(optarg, &end);
+			int ok = end != optarg && !*end && isfinite(v) &&
+			         (c == 1006 ? v >= 0 && v < 1 : v > 0);
+			if (!ok)
+				return bad_usage(
+				    c == 1006   ? "--watermark: expected a share from 0 to "
+				                  "below 1, got \"%s\""
+				    : c == 1007 ? "--slo-ttft: expected a positive number "
+				                  "of seconds, got \"%s\""
+				                : "--slo-tbt: expected a positive number "
+				                  "of seconds, got \"%s\"",
+				    optarg);
+			*(c == 1006 ? &so.watermark : c == 1007 ? &so.slo_ttft : &so.slo_tbt) = v;
+			serve_only = 1;
+			break;
+		}
 		case 'l':
 			list_policies();
 			return 0;
@@ -250,6 +374,11 @@ int xpu_cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (serve_only && !serving)
+		return bad_usage("%s", "--model, --deploy, --router, --catalogue, --block, "
+		                       "--watermark and --slo-* are for serving runs: add --serve");
+	if (serving)
+		return serve_cmd(&o, &so, output);
 	if (o.live && o.backend && strcmp(o.backend, "cpu") && strncmp(o.backend, "cpu:", 4))
 		return bad_usage("%s",
 		                 "--live is the cpu backend; give --live or --backend, not both");

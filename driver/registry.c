@@ -9,12 +9,30 @@
 #include "registry.h"
 
 const struct xpu_sched_ops *const xpu_sched_registry[] = {
-    &xpu_sched_fifo,   &xpu_sched_round_robin, &xpu_sched_least_loaded, &xpu_sched_heft,
-    &xpu_sched_cpop,   &xpu_sched_peft,        &xpu_sched_mct,          &xpu_sched_olb,
-    &xpu_sched_minmin, &xpu_sched_maxmin,      &xpu_sched_sufferage,    &xpu_sched_dmda,
-    &xpu_sched_dmdar,  &xpu_sched_dmdas,       &xpu_sched_ws,           &xpu_sched_priority,
-    &xpu_sched_random, &xpu_sched_edf,         &xpu_sched_energy,       &xpu_sched_fallback,
-    &xpu_sched_fcfs,   &xpu_sched_easy,        &xpu_sched_conservative, &xpu_sched_thermal,
+    &xpu_sched_fifo,
+    &xpu_sched_round_robin,
+    &xpu_sched_least_loaded,
+    &xpu_sched_heft,
+    &xpu_sched_cpop,
+    &xpu_sched_peft,
+    &xpu_sched_mct,
+    &xpu_sched_olb,
+    &xpu_sched_minmin,
+    &xpu_sched_maxmin,
+    &xpu_sched_sufferage,
+    &xpu_sched_dmda,
+    &xpu_sched_dmdar,
+    &xpu_sched_dmdas,
+    &xpu_sched_ws,
+    &xpu_sched_priority,
+    &xpu_sched_random,
+    &xpu_sched_edf,
+    &xpu_sched_energy,
+    &xpu_sched_fallback,
+    &xpu_sched_fcfs,
+    &xpu_sched_easy,
+    &xpu_sched_conservative,
+    &xpu_sched_thermal,
     NULL,
 };
 const struct xpu_mem_ops *const xpu_mem_registry[] = {
@@ -37,6 +55,12 @@ const struct xpu_power_ops *const xpu_power_registry[] = {
     NULL,
 };
 const struct xpu_offload_ops *const xpu_offload_registry[] = {&xpu_offload_local, NULL};
+const struct xpu_serve_ops *const xpu_serve_registry[] = {&xpu_serve_vllm,      &xpu_serve_orca,
+                                                          &xpu_serve_sarathi,   &xpu_serve_static,
+                                                          &xpu_serve_splitwise, NULL};
+const struct xpu_router_ops *const xpu_router_registry[] = {
+    &xpu_router_round_robin, &xpu_router_least_outstanding, &xpu_router_jsq_tokens, &xpu_router_p2c,
+    NULL};
 const struct xpu_backend_ops *const xpu_backend_registry[] = {&xpu_backend_sim, &xpu_backend_cpu,
                                                               &xpu_backend_opencl, NULL};
 
@@ -62,6 +86,12 @@ static int entry_at(int kind, int i, struct entry *e)
 	case XPU_POLICY_OFFLOAD:
 		ops = xpu_offload_registry[i];
 		break;
+	case XPU_POLICY_SERVE:
+		ops = xpu_serve_registry[i];
+		break;
+	case XPU_POLICY_ROUTER:
+		ops = xpu_router_registry[i];
+		break;
 	}
 	if (!ops)
 		return 0;
@@ -74,9 +104,9 @@ static int entry_at(int kind, int i, struct entry *e)
  * only grows at its end, so version v is the first size_of(kind, v) bytes. */
 static int current_version(int kind)
 {
-	static const int v[] = {XPU_SCHED_VERSION, XPU_MEM_VERSION, XPU_POWER_VERSION,
-	                        XPU_OFFLOAD_VERSION};
-	return kind >= 0 && kind < 4 ? v[kind] : 0;
+	static const int v[] = {XPU_SCHED_VERSION,   XPU_MEM_VERSION,   XPU_POWER_VERSION,
+	                        XPU_OFFLOAD_VERSION, XPU_SERVE_VERSION, XPU_ROUTER_VERSION};
+	return kind >= 0 && kind < 6 ? v[kind] : 0;
 }
 
 static size_t size_of(int kind, int version)
@@ -93,6 +123,10 @@ static size_t size_of(int kind, int version)
 	case XPU_POLICY_POWER:
 		return version == 1 ? offsetof(struct xpu_power_ops, idle)
 		                    : sizeof(struct xpu_power_ops);
+	case XPU_POLICY_SERVE:
+		return sizeof(struct xpu_serve_ops);
+	case XPU_POLICY_ROUTER:
+		return sizeof(struct xpu_router_ops);
 	default:
 		return sizeof(struct xpu_offload_ops);
 	}
@@ -100,8 +134,8 @@ static size_t size_of(int kind, int version)
 
 static const char *kind_label(int kind)
 {
-	static const char *const l[] = {"sched", "mem", "power", "offload"};
-	return kind >= 0 && kind < 4 ? l[kind] : "backend";
+	static const char *const l[] = {"sched", "mem", "power", "offload", "serve", "router"};
+	return kind >= 0 && kind < 6 ? l[kind] : "backend";
 }
 
 void xpu_spec_free(struct xpu_spec *spec)

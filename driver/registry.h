@@ -42,6 +42,12 @@ extern const struct xpu_power_ops xpu_power_step_wise;
 extern const struct xpu_power_ops xpu_power_npu_mode;
 extern const struct xpu_power_ops xpu_power_ipa;
 extern const struct xpu_offload_ops *const xpu_offload_registry[];
+extern const struct xpu_serve_ops *const xpu_serve_registry[];
+extern const struct xpu_router_ops *const xpu_router_registry[];
+extern const struct xpu_serve_ops xpu_serve_vllm, xpu_serve_orca, xpu_serve_sarathi,
+    xpu_serve_static, xpu_serve_splitwise;
+extern const struct xpu_router_ops xpu_router_round_robin, xpu_router_least_outstanding,
+    xpu_router_jsq_tokens, xpu_router_p2c;
 extern const struct xpu_backend_ops *const xpu_backend_registry[];
 
 /* A backend spec "name" or "name:key=value,...": the registered backend and its checked
@@ -67,8 +73,8 @@ extern const struct xpu_mem_ops xpu_mem_caching;
 extern const struct xpu_mem_ops xpu_mem_lru;
 extern const struct xpu_mem_ops xpu_mem_lru_clean;
 extern const struct xpu_mem_ops xpu_mem_belady;
-extern const struct xpu_power_ops xpu_power_performance, xpu_power_powersave,
-    xpu_power_userspace, xpu_power_ondemand, xpu_power_conservative, xpu_power_schedutil;
+extern const struct xpu_power_ops xpu_power_performance, xpu_power_powersave, xpu_power_userspace,
+    xpu_power_ondemand, xpu_power_conservative, xpu_power_schedutil;
 extern const struct xpu_offload_ops xpu_offload_local;
 
 #endif

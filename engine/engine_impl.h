@@ -135,6 +135,7 @@ struct xpu_engine {
 	/* Fragmentation per pool (the memory policy's free_space), recomputed when the
 	 * pool's use changes: its value now (negative: to recompute) and its peak. */
 	double *pool_frag, *pool_frag_peak;
+	struct xpu_serve_rt *sv; /* a serving run's state (serve.c), NULL otherwise */
 };
 
 /* The engine's random streams: xoshiro256** (Blackman and Vigna, 2018), its four words

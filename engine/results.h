@@ -28,6 +28,18 @@ struct xpu_data_stats {
 	struct xpu_link_stats links;
 };
 
+/* A serving run's own records (xpuopt run --serve): /requests and /kv, and its
+ * /run attributes model, deploy and router. */
+struct xpu_serve_view {
+	const char *model, *deploy, *router;
+	uint32_t nreq;
+	const struct xpu_request *req;
+	size_t nkv;
+	const double *kv_t;
+	const int32_t *kv_rep;
+	const double *kv_used;
+};
+
 /* /run attributes. */
 struct xpu_run_info {
 	const char *version;
@@ -47,6 +59,8 @@ struct xpu_run_info {
 	/* Per-datum and per-link figures, written as /data and /transfers beside the
 	 * workload's data; NULL writes them with zero copies. */
 	const struct xpu_data_stats *data;
+	/* A serving run's requests and KV occupancy; NULL for a task replay. */
+	const struct xpu_serve_view *serve;
 };
 
 /* Per-unit totals. */
@@ -110,7 +124,7 @@ struct xpu_metric {
 	double value;
 };
 
-#define XPU_MAX_METRICS 32
+#define XPU_MAX_METRICS 48
 
 struct xpu_summary {
 	int n;
@@ -119,8 +133,8 @@ struct xpu_summary {
 
 /* Compute the summary metrics from the finished tasks and the units' figures. */
 void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform *pf,
-                         const struct xpu_unit_stats *us, double link_energy_j,
-                         double peak_power_w, struct xpu_summary *s);
+                         const struct xpu_unit_stats *us, double link_energy_j, double peak_power_w,
+                         struct xpu_summary *s);
 /* Value of a metric, NAN if absent. */
 double xpu_summary_get(const struct xpu_summary *s, const char *key);
 

@@ -30,6 +30,8 @@ extern "C" {
 #define XPU_MEM_VERSION     3 /* 2: where, free_space; 3: note, victim, prefetch */
 #define XPU_POWER_VERSION   2 /* 2: idle */
 #define XPU_OFFLOAD_VERSION 1
+#define XPU_SERVE_VERSION   1
+#define XPU_ROUTER_VERSION  1
 #define XPU_BACKEND_VERSION 2 /* 2: controls */
 
 /* ------------------------------------------------------------------ errors */
@@ -623,9 +625,181 @@ struct xpu_offload {
 	const struct xpu_param *param;
 };
 
+/* ------------------------------------------------------------------ LLM serving */
+
+/* A serving run (xpuopt run --serve) replays requests to a language model deployed on
+ * replicas of units. Each replica runs one batch step (an iteration) at a time: one
+ * launch per unit whose work follows from the model and the batch (roofline: prefill
+ * compute-bound, decode bound by reading weights and KV cache). The serve policy chooses
+ * each step's batch; the router chooses the replica of each arriving request. */
+
+/* What the engine knows of the model, from the catalogue (traces/models.csv). */
+struct xpu_llm {
+	char name[64];
+	int layers, hidden;
+	int experts, active_experts; /* 1 and 1 for a dense model */
+	double weight_bytes;         /* every weight */
+	double expert_bytes;         /* of which the experts' MLPs (0 for a dense model) */
+	double flops_per_token;      /* linear layers: 2 per weight a token uses */
+	double attn_flops_per_pair;  /* attention: flops per (token, earlier token) pair */
+	double kv_bytes_per_token;   /* keys and values of one token, every layer */
+	double act_bytes_per_token;  /* one token's activations between layers */
+};
+
+/* Where a replica's requests go: both phases, or one side of a disaggregated
+ * deployment (prefill on one pool of units, decode on another). */
+enum xpu_role { XPU_ROLE_BOTH, XPU_ROLE_PREFILL, XPU_ROLE_DECODE };
+
+/* A model instance: tp x pp units, stage s on units[s * tp .. s * tp + tp - 1]. */
+struct xpu_replica {
+	int index;
+	int role; /* enum xpu_role */
+	int tp, pp;
+	int *units;
+	uint32_t kv_blocks; /* KV-cache blocks: the units' memory left by the weights */
+	uint32_t block_tokens;
+};
+
+enum xpu_req_state {
+	XPU_REQ_PENDING, /* not arrived yet */
+	XPU_REQ_QUEUED,  /* routed to a replica, not in its KV cache (waiting, or preempted) */
+	XPU_REQ_RUNNING, /* admitted: holds KV blocks on its replica */
+	XPU_REQ_MOVING,  /* its KV cache moves (swap in or out, or to a decode replica) */
+	XPU_REQ_SWAPPED, /* preempted by swapping: its KV cache waits in host memory */
+	XPU_REQ_DONE
+};
+
+struct xpu_request {
+	uint32_t index;  /* position in arrival order, 0..n-1 */
+	const char *id;  /* from the trace, or "r<line>" */
+	int line;        /* its line in the request file, 0 when generated */
+	double arrival;  /* seconds */
+	uint32_t prompt; /* prompt (context) tokens */
+	uint32_t output; /* tokens to generate, >= 1 */
+	/* Run-time, owned by the engine. */
+	int state;          /* enum xpu_req_state */
+	int replica;        /* -1 before routing */
+	uint32_t computed;  /* tokens whose keys and values are in the cache */
+	uint32_t generated; /* output tokens produced */
+	uint32_t blocks;    /* KV blocks held on its replica */
+	uint32_t preemptions;
+	uint8_t in_batch;                          /* in the step being formed or running */
+	double first_token_t, last_token_t, end_t; /* NAN until then */
+	double tbt_max;                            /* its longest gap between two tokens */
+	void *serve_data;                          /* the serve policy's */
+};
+
+/* Tokens of r still to be processed before its next output token. */
+static inline uint32_t xpu_request_pending(const struct xpu_request *r)
+{
+	return r->prompt + r->generated - r->computed;
+}
+
+struct xpu_serve;
+struct xpu_router;
+
+/* Serving policy: forms each replica's batches. */
+struct xpu_serve_ops {
+	struct xpu_ops_head head;
+	int (*init)(struct xpu_serve *s);
+	void (*fini)(struct xpu_serve *s);
+	/* r was routed to replica rep (QUEUED), or its KV cache arrived there (RUNNING:
+	 * moved from a prefill replica, or swapped back in). */
+	void (*on_arrival)(struct xpu_serve *s, const struct xpu_request *r, int rep);
+	/* rep has no step running: add this step's work with xpu_batch_add (nothing added:
+	 * rep stays idle until the next arrival, completion or move). */
+	void (*form_batch)(struct xpu_serve *s, int rep);
+	/* rep's step ended; the tokens it produced are counted. */
+	void (*on_step)(struct xpu_serve *s, int rep);
+	/* r produced its first token (its prompt is in the cache). */
+	void (*on_prefilled)(struct xpu_serve *s, const struct xpu_request *r);
+	/* r produced its last token; its KV blocks are free. */
+	void (*on_finished)(struct xpu_serve *s, const struct xpu_request *r);
+};
+
+struct xpu_serve {
+	const struct xpu_serve_ops *ops;
+	struct xpu_engine *eng;
+	void *priv;
+	int nparams;
+	const struct xpu_param *param;
+};
+
+/* Router: the replica an arriving request goes to. */
+struct xpu_router_ops {
+	struct xpu_ops_head head;
+	int (*init)(struct xpu_router *r);
+	void (*fini)(struct xpu_router *r);
+	/* A replica that takes new requests (role both or prefill: xpu_replica_accepts). */
+	int (*route)(struct xpu_router *rt, const struct xpu_request *r);
+};
+
+struct xpu_router {
+	const struct xpu_router_ops *ops;
+	struct xpu_engine *eng;
+	void *priv;
+	int nparams;
+	const struct xpu_param *param;
+};
+
+/* Serving services. */
+const struct xpu_llm *xpu_serve_model(const struct xpu_engine *e);
+int xpu_nreplicas(const struct xpu_engine *e);
+const struct xpu_replica *xpu_replica_at(const struct xpu_engine *e, int rep);
+uint32_t xpu_nrequests(const struct xpu_engine *e);
+const struct xpu_request *xpu_request_at(const struct xpu_engine *e, uint32_t i);
+/* 1 when rep takes newly arrived requests (role both or prefill). */
+int xpu_replica_accepts(const struct xpu_engine *e, int rep);
+/* rep's requests not yet done (routed or moved to it), and their tokens still to
+ * process (prompts not yet in the cache plus outputs not yet produced). */
+uint32_t xpu_replica_outstanding(const struct xpu_engine *e, int rep);
+double xpu_replica_tokens(const struct xpu_engine *e, int rep);
+/* rep's free KV blocks, and those r would need in all to hold n more tokens. */
+uint32_t xpu_replica_free_blocks(const struct xpu_engine *e, int rep);
+uint32_t xpu_request_blocks_for(const struct xpu_engine *e, const struct xpu_request *r,
+                                uint32_t ntokens);
+/* 1 when rep runs a step now. */
+int xpu_replica_busy(const struct xpu_engine *e, int rep);
+
+/* Add n of r's pending tokens to the step rep is forming (from form_batch): a prefill
+ * chunk, or 1 for a decode. r gets the KV blocks they need; a QUEUED request is
+ * admitted (RUNNING). Returns 0; -ENOSPC when the blocks are not free (an admission
+ * also keeps the replica's watermark free), nothing changed; -EINVAL when r is not on
+ * rep, not QUEUED or RUNNING, already in the step, or n is 0 or above its pending
+ * tokens. */
+int xpu_batch_add(struct xpu_engine *e, int rep, const struct xpu_request *r, uint32_t n);
+/* Reserve, for a RUNNING or QUEUED r not in a step, the blocks for total tokens of KV
+ * (static batching and Orca reserve a request's whole length on admission): 0,
+ * -ENOSPC (nothing changed), -EINVAL. A QUEUED r becomes RUNNING. */
+int xpu_request_reserve(struct xpu_engine *e, const struct xpu_request *r, uint32_t total);
+/* Preempt a RUNNING r not in a step: its blocks are freed. swap 0: its cache is
+ * dropped and recomputed later (QUEUED, computed 0); swap 1: its cache moves to host
+ * memory over the platform's link (MOVING, then SWAPPED), and xpu_request_swap_in
+ * brings it back. Returns 0 or -EINVAL. */
+int xpu_request_preempt(struct xpu_engine *e, const struct xpu_request *r, int swap);
+/* A SWAPPED r back into its replica's cache: 0 (MOVING, then on_arrival as RUNNING),
+ * -ENOSPC, -EINVAL. */
+int xpu_request_swap_in(struct xpu_engine *e, const struct xpu_request *r);
+/* Move a RUNNING r not in a step, whose prompt is in the cache, to replica dst: dst's
+ * blocks are taken now, the KV cache crosses the platform's links, r's blocks on its
+ * replica are freed when it has arrived (on_arrival on dst). 0, -ENOSPC, -EINVAL. */
+int xpu_request_migrate(struct xpu_engine *e, const struct xpu_request *r, int dst);
+/* Predicted seconds of one step on rep processing prefill_tokens prompt tokens whose
+ * attention spans prefill_pairs (token, earlier token) pairs, and ndecode decodes over
+ * decode_ctx cached tokens in all: the roofline the backend applies. */
+double xpu_step_predict(const struct xpu_engine *e, int rep, double prefill_tokens,
+                        double prefill_pairs, double ndecode, double decode_ctx);
+
 /* ------------------------------------------------------------------ out-of-tree policies */
 
-enum xpu_policy_kind { XPU_POLICY_SCHED, XPU_POLICY_MEM, XPU_POLICY_POWER, XPU_POLICY_OFFLOAD };
+enum xpu_policy_kind {
+	XPU_POLICY_SCHED,
+	XPU_POLICY_MEM,
+	XPU_POLICY_POWER,
+	XPU_POLICY_OFFLOAD,
+	XPU_POLICY_SERVE,
+	XPU_POLICY_ROUTER
+};
 
 /* What a policy built as a shared object exports, under the symbol name
  * "xpu_policy_export": the ABI it was compiled against, its kind and its table.

@@ -605,6 +605,73 @@ static mode_t new_file_mode(void)
 }
 
 /* Write the result under tmp, an existing empty file. */
+/* A serving run: /requests (one row per request) and /kv (one row per step). */
+static int write_serve(struct writer *w, hid_t file, const struct xpu_serve_view *sv)
+{
+	hid_t run = H5Gopen2(file, "run", H5P_DEFAULT);
+	if (run < 0)
+		return fail(w, "opening /run");
+	attr_str(w, run, "model", sv->model);
+	attr_str(w, run, "deploy", sv->deploy);
+	attr_str(w, run, "router", sv->router);
+	H5Gclose(run);
+	hsize_t n = sv->nreq;
+	const char **id = malloc((n + 1) * sizeof(*id));
+	double *d = malloc((n + 1) * sizeof(*d));
+	int32_t *iv = malloc((n + 1) * sizeof(*iv));
+	hid_t g = -1;
+	if (!id || !d || !iv) {
+		out_of_memory(w);
+		goto out;
+	}
+	if ((g = new_group(w, file, "requests")) < 0)
+		goto out;
+	for (hsize_t i = 0; i < n; i++)
+		id[i] = sv->req[i].id ? sv->req[i].id : "";
+	col_str(w, g, "id", n, id);
+#define REQ_F64(NAME, EXPR)                                                                        \
+	for (hsize_t i = 0; i < n; i++) {                                                          \
+		const struct xpu_request *r = &sv->req[i];                                         \
+		d[i] = (EXPR);                                                                     \
+	}                                                                                          \
+	col_f64(w, g, NAME, n, d)
+#define REQ_I32(NAME, EXPR)                                                                        \
+	for (hsize_t i = 0; i < n; i++) {                                                          \
+		const struct xpu_request *r = &sv->req[i];                                         \
+		iv[i] = (int32_t)(EXPR);                                                           \
+	}                                                                                          \
+	col_i32(w, g, NAME, n, iv)
+	REQ_F64("arrival", r->arrival);
+	REQ_I32("prompt", r->prompt);
+	REQ_I32("output", r->output);
+	REQ_I32("replica", r->replica);
+	REQ_I32("generated", r->generated);
+	REQ_F64("first_token", r->first_token_t);
+	REQ_F64("end", r->end_t);
+	REQ_F64("ttft", r->first_token_t - r->arrival);
+	REQ_F64("e2e", r->end_t - r->arrival);
+	REQ_F64("tpot",
+	        r->generated > 1 ? (r->end_t - r->first_token_t) / (r->generated - 1) : NAN);
+	REQ_F64("tbt_max", r->tbt_max);
+	REQ_I32("preemptions", r->preemptions);
+	REQ_I32("done", r->state == XPU_REQ_DONE);
+#undef REQ_F64
+#undef REQ_I32
+	H5Gclose(g);
+	if ((g = new_group(w, file, "kv")) < 0)
+		goto out;
+	hsize_t k = sv->nkv;
+	col_f64(w, g, "t", k, sv->kv_t);
+	col_i32(w, g, "replica", k, sv->kv_rep);
+	col_f64(w, g, "used", k, sv->kv_used);
+	H5Gclose(g);
+out:
+	free(id);
+	free(d);
+	free(iv);
+	return w->rc;
+}
+
 static int write_file(struct writer *w, const char *tmp, const struct xpu_run_info *ri,
                       const struct xpu_platform *pf, const struct xpu_workload *wl,
                       const struct xpu_unit_stats *us, const struct xpu_timeline *tl,
@@ -644,6 +711,8 @@ static int write_file(struct writer *w, const char *tmp, const struct xpu_run_in
 		rc = write_timeline(w, file, pf, tl);
 	if (!rc)
 		rc = write_data(w, file, wl, ri ? ri->data : NULL);
+	if (!rc && ri && ri->serve)
+		rc = write_serve(w, file, ri->serve);
 	if (!rc)
 		rc = write_summary(w, file, s);
 	herr_t closed = H5Fclose(file);

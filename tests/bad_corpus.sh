@@ -13,6 +13,7 @@
 #   platform         `run --platform PATH` on the bundled trace
 #   nodes            `platform PATH -o OUT.xml` (a cluster node list)
 #   experiment       `study -o DIR PATH`
+#   serve            `run --serve vllm --trace PATH` (a request stream) on the H100 node
 #   args             PATH holds one command line after `xpuopt`: @OUT@ is an output
 #                    path in the case's directory, @SRC@ the source tree; the message
 #                    must name the option (EXPECTED)
@@ -46,6 +47,8 @@ run_case() {
 	platform) cmd=(run --quiet --platform "$f" -o "$out/r.h5") ;;
 	nodes) cmd=(platform "$f" -o "$out/p.xml") ;;
 	experiment) cmd=(study -q -o "$out/study" "$f") ;;
+	serve) cmd=(run --quiet --serve vllm --platform "$src/platforms/datacenter-h100.xml" \
+		--trace "$f" -o "$out/r.h5") ;;
 	args)
 		a=$(head -n 1 "$f")
 		a=${a//@OUT@/$out/o}

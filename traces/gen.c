@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gen.h"
+#include "requests.h"
 
 /* ------------------------------------------------------------------ random numbers */
 
@@ -85,7 +86,7 @@ struct kind {
 	const char *name, *description;
 	struct pdef p[MAXP];
 	int (*gen)(struct gen *g);
-	int swf; /* writes an SWF log rather than native CSV */
+	int swf; /* 1: writes an SWF log rather than native CSV; 2: a request stream */
 };
 
 struct gen {
@@ -641,6 +642,32 @@ static int gen_lublin(struct gen *g)
 	return 0;
 }
 
+static void req_draw(struct rng *g, const struct xpu_req_gen *q, struct xpu_request *v);
+static int req_check(const struct xpu_req_gen *q, struct xpu_err *err);
+
+/* An LLM request stream for serving runs (xpuopt's request CSV). */
+static int gen_requests(struct gen *g)
+{
+	struct xpu_req_gen q = {.n = (uint32_t)ipar(g, "count"),
+	                        .rate = par(g, "rate"),
+	                        .cv = par(g, "cv"),
+	                        .prompt_median = par(g, "prompt"),
+	                        .prompt_sigma = par(g, "prompt_sigma"),
+	                        .output_median = par(g, "output"),
+	                        .output_sigma = par(g, "output_sigma"),
+	                        .max_tokens = (uint32_t)ipar(g, "max_tokens")};
+	if (req_check(&q, NULL))
+		return -ENOTSUP;
+	struct xpu_request *v = calloc(q.n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	req_draw(&g->rng, &q, v);
+	for (uint32_t i = 0; i < q.n; i++)
+		fprintf(g->out, "g%u,%.9g,%u,%u\n", i, v[i].arrival, v[i].prompt, v[i].output);
+	free(v);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ the kinds */
 
 #define MIX                                                                                        \
@@ -722,6 +749,19 @@ static const struct kind kinds[] = {
       {"kv_bytes", P_NUM, "524288", "KV-cache bytes per token"}},
      gen_llm,
      0},
+    {"requests",
+     "LLM request stream for serving runs (--serve): arrival, prompt and output "
+     "tokens; defaults fitted to the Azure LLM inference trace 2023, code",
+     {{"count", P_INT, "100", "requests"},
+      {"rate", P_POS, "2", "requests per second"},
+      {"cv", P_POS, "1", "coefficient of variation of the gaps (1: Poisson; else gamma)"},
+      {"prompt", P_POS, "1094", "median prompt tokens (log-normal)"},
+      {"prompt_sigma", P_NUM, "1.36", "log-standard deviation of prompt tokens"},
+      {"output", P_POS, "16", "median output tokens (log-normal)"},
+      {"output_sigma", P_NUM, "0.85", "log-standard deviation of output tokens"},
+      {"max_tokens", P_INT, "4096", "cap on either count (0: none)"}},
+     gen_requests,
+     2},
     {"lublin",
      "rigid parallel jobs, Lublin-Feitelson 2003 model, written as SWF",
      {{"count", P_INT, "1000", "jobs"}, {"procs", P_INT, "128", "processors of the machine"}},
@@ -731,8 +771,8 @@ static const struct kind kinds[] = {
 
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
-const char *const xpu_gen_kinds[] = {"poisson", "bursty",  "layered", "forkjoin", "gauss",
-                                     "fft",     "montage", "llm",     "lublin",   NULL};
+const char *const xpu_gen_kinds[] = {"poisson", "bursty", "layered",  "forkjoin", "gauss", "fft",
+                                     "montage", "llm",    "requests", "lublin",   NULL};
 
 void xpu_gen_describe(FILE *out)
 {
@@ -753,7 +793,7 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 	if (!k)
 		return xpu_errf(err, NULL, 0,
 		                "unknown generator \"%s\" (kinds: poisson, bursty, layered, "
-		                "forkjoin, gauss, fft, montage, llm, lublin)",
+		                "forkjoin, gauss, fft, montage, llm, requests, lublin)",
 		                kind);
 	struct gen g = {.k = k, .out = out};
 	for (int i = 0; i < MAXP && k->p[i].key; i++)
@@ -778,8 +818,10 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 	uint64_t x = seed;
 	for (int i = 0; i < 4; i++)
 		g.rng.s[i] = splitmix(&x);
-	if (k->swf) {
+	if (k->swf == 1) {
 		fprintf(out, "; xpuopt gen %s, seed %llu\n", kind, (unsigned long long)seed);
+	} else if (k->swf == 2) {
+		fprintf(out, "id,arrival,prompt,output\n");
 	} else {
 		fprintf(out, "# xpuopt gen %s, seed %llu\n", kind, (unsigned long long)seed);
 		fprintf(out, "id,submit,class,flops,bytes,mem,deps\n");
@@ -793,6 +835,10 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 		                "%s: parameter 'points': expected a power of two "
 		                "from 2 to 1048576",
 		                kind);
+	if (rc == -ENOTSUP)
+		return xpu_errf(err, NULL, 0,
+		                "requests: expected count 1..1e8, rate > 0, cv > 0, medians of "
+		                "1 to 1e8 tokens and sigmas of 0 to 10");
 	if (rc == -ERANGE)
 		return xpu_errf(err, NULL, 0,
 		                "%s: no arrivals possible: give rate_on and on, or "
@@ -801,4 +847,75 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 	if (rc == 0 && ferror(out))
 		rc = -EIO;
 	return rc;
+}
+
+/* ------------------------------------------------------------------ LLM request streams */
+
+static uint32_t req_length(struct rng *g, double median, double sigma, uint32_t cap)
+{
+	double x = median * exp(sigma * normal(g));
+	double r = floor(x + 0.5);
+	if (r < 1)
+		r = 1;
+	if (cap && r > cap)
+		r = cap;
+	if (r > 1e8)
+		r = 1e8;
+	return (uint32_t)r;
+}
+
+/* Draw q->n requests into v from g. */
+static void req_draw(struct rng *g, const struct xpu_req_gen *q, struct xpu_request *v)
+{
+	/* gamma inter-arrival times of mean 1/rate: shape 1/cv^2 (cv 1: exponential) */
+	double shape = 1 / (q->cv * q->cv), scale = 1 / (q->rate * shape), t = 0;
+	for (uint32_t i = 0; i < q->n; i++) {
+		struct xpu_request *r = &v[i];
+		if (i > 0)
+			t += q->cv == 1 ? expo(g, 1 / q->rate) : gamma_draw(g, shape, scale);
+		r->index = i;
+		r->arrival = t;
+		r->prompt = req_length(g, q->prompt_median, q->prompt_sigma, q->max_tokens);
+		r->output = req_length(g, q->output_median, q->output_sigma, q->max_tokens);
+	}
+}
+
+static int req_check(const struct xpu_req_gen *q, struct xpu_err *err)
+{
+	if (q->n == 0 || q->n > 100000000u || !(q->rate > 0) || !isfinite(q->rate) ||
+	    !(q->cv > 0) || !isfinite(q->cv) || !(q->prompt_median >= 1) ||
+	    !(q->output_median >= 1) || !(q->prompt_sigma >= 0) || !(q->output_sigma >= 0) ||
+	    q->prompt_median > 1e8 || q->output_median > 1e8 || q->prompt_sigma > 10 ||
+	    q->output_sigma > 10)
+		return xpu_errf(err, NULL, 0,
+		                "requests: expected count 1..1e8, rate > 0, cv > 0, medians of "
+		                "1 to 1e8 tokens and sigmas of 0 to 10");
+	return 0;
+}
+
+int xpu_requests_generate(const struct xpu_req_gen *q, struct xpu_requests *out,
+                          struct xpu_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (req_check(q, err))
+		return -EINVAL;
+	out->v = calloc(q->n, sizeof(*out->v));
+	out->ids = malloc((size_t)q->n * 12);
+	if (!out->v || !out->ids) {
+		xpu_requests_free(out);
+		return -ENOMEM;
+	}
+	out->n = q->n;
+	out->format = "generated";
+	struct rng g;
+	uint64_t x = q->seed;
+	for (int i = 0; i < 4; i++)
+		g.s[i] = splitmix(&x);
+	req_draw(&g, q, out->v);
+	for (uint32_t i = 0; i < q->n; i++) {
+		char *id = out->ids + (size_t)i * 12;
+		snprintf(id, 12, "g%u", i);
+		out->v[i].id = id;
+	}
+	return 0;
 }

@@ -44,6 +44,10 @@ int tr_bad(const struct tr_lines *l, struct xpu_err *err, const char *field, con
 int tr_num_field(const struct tr_lines *l, struct xpu_err *err, const char *field, const char *v,
                  double min, double *out);
 
+/* A time as "YYYY-MM-DD HH:MM:SS[.frac]" (UTC; or 'T' between) in seconds since 1970,
+ * or plain non-negative seconds: 0, or -1 when malformed (traces/llm.c). */
+int tr_parse_time(const char *s, double *out);
+
 /* Split s in place at sep (runs of blanks when sep is ' '), trimming blanks; up to max
  * fields; returns the field count (max + 1 when there are more). */
 int tr_split(char *s, char sep, char **field, int max);

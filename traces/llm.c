@@ -84,7 +84,7 @@ static long days_from_civil(long y, int m, int d)
 }
 
 /* "YYYY-MM-DD HH:MM:SS[.frac]" (or 'T' between), or plain seconds. */
-static int parse_time(const char *s, double *out)
+int tr_parse_time(const char *s, double *out)
 {
 	int y, mo, d, h, mi, n = 0;
 	double sec;
@@ -124,7 +124,7 @@ static int llm_next(struct xpu_trace_reader *r, struct xpu_trace_rec *rec, struc
 		                m->ncols);
 	const char *ts = m->field[m->col[C_TIME]];
 	double t, ctx, gen;
-	if (parse_time(ts, &t) < 0)
+	if (tr_parse_time(ts, &t) < 0)
 		return tr_bad(&m->l, err, "TIMESTAMP", "a time as YYYY-MM-DD HH:MM:SS.fff", ts, "");
 	if (tr_num_field(&m->l, err, "ContextTokens", m->field[m->col[C_CONTEXT]], 0, &ctx) < 0 ||
 	    tr_num_field(&m->l, err, "GeneratedTokens", m->field[m->col[C_GENERATED]], 0, &gen) < 0)

@@ -216,3 +216,21 @@ double xpu_model_prefill_flops(const struct xpu_model *m, double n)
 	double attn = 4.0 * m->layers * m->heads * head_dim(m) * n * n / 2;
 	return 2 * matmul_params(m) * n + attn;
 }
+
+void xpu_model_llm(const struct xpu_model *m, struct xpu_llm *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", m->name);
+	out->layers = m->layers;
+	out->hidden = m->hidden;
+	out->experts = m->experts;
+	out->active_experts = m->active_experts;
+	out->weight_bytes = xpu_model_weight_bytes(m);
+	out->expert_bytes =
+	    m->experts > 1 ? (params_with(m, m->experts) - params_with(m, 0)) * m->bytes_per_param
+	                   : 0;
+	out->flops_per_token = 2 * matmul_params(m);
+	out->attn_flops_per_pair = 4.0 * m->layers * m->heads * head_dim(m);
+	out->kv_bytes_per_token = xpu_model_kv_bytes_per_token(m);
+	out->act_bytes_per_token = (double)m->hidden * m->bytes_per_param;
+}

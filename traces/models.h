@@ -38,4 +38,7 @@ double xpu_model_decode_bytes(const struct xpu_model *m, double ctx);
 /* A prefill of n tokens from an empty cache: flops (causal attention, n^2 / 2 pairs). */
 double xpu_model_prefill_flops(const struct xpu_model *m, double n);
 
+/* What the serving engine needs of m (xpu.h, struct xpu_llm). */
+void xpu_model_llm(const struct xpu_model *m, struct xpu_llm *out);
+
 #endif
