@@ -658,8 +658,12 @@ static void summarize(struct xpu_engine *e)
 		    (r->generated < 2 || r->tbt_max <= c->slo_tbt))
 			good++;
 	}
+	double deployed = 0;
 	for (int u = 0; u < c->pf->nunits; u++)
 		energy += sv->out->us[u].energy_j;
+	for (int i = 0; i < c->nrep; i++)
+		for (int k = 0; k < c->rep[i].tp * c->rep[i].pp; k++)
+			deployed += sv->out->us[c->rep[i].units[k]].energy_j;
 	double span = done ? last - (isfinite(first) ? first : 0) : 0;
 	if (ttft && e2e && tpot) {
 		qsort(ttft, done, sizeof(double), cmp_double);
@@ -674,7 +678,8 @@ static void summarize(struct xpu_engine *e)
 	put(s, "prompt_tokens", prompt);
 	put(s, "tokens_per_s", span > 0 ? tokens / span : 0);
 	put(s, "requests_per_s", span > 0 ? done / span : 0);
-	put(s, "joules_per_token", tokens > 0 ? energy / tokens : NAN);
+	put(s, "deploy_energy_j", deployed);
+	put(s, "joules_per_token", tokens > 0 ? deployed / tokens : NAN);
 	static const double pc[3] = {50, 90, 99};
 	static const char *const kt[3] = {"ttft_p50_s", "ttft_p90_s", "ttft_p99_s"};
 	static const char *const kb[3] = {"tbt_p50_s", "tbt_p90_s", "tbt_p99_s"};

@@ -1,0 +1,477 @@
+/* test_serve.c — LLM serving runs (issue 14): the roofline of one request by hand, the
+ * KV cache's bound and preemption, bounded thrashing, the published directions of the
+ * serving policies, routers, determinism, refusals, and the result file. Each run is
+ * in a child process (SimGrid allows one engine per process). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "serving.h"
+
+#define NREQ_SEEN 8
+
+/* What a child reports of its run. */
+struct report {
+	int rc;
+	char err[1024];
+	struct xpu_summary s;
+	int all_done;
+	uint32_t kv_over;  /* steps seen with more blocks in use than the cache has */
+	uint32_t kv_steps; /* steps seen */
+	double first[NREQ_SEEN], end[NREQ_SEEN];
+	uint32_t gen[NREQ_SEEN];
+	uint64_t steps, preemptions, swaps, migrations;
+};
+
+static void watch(void *ctx, int rep, uint32_t used, uint32_t total, double now)
+{
+	struct report *r = ctx;
+	(void)rep;
+	(void)now;
+	r->kv_steps++;
+	if (used > total)
+		r->kv_over++;
+}
+
+/* Run o in a child; its report in *r (the summary's keys are string literals, valid
+ * in the parent too after fork). */
+static void serve_forked(struct xpu_serving_opts *o, struct report *r)
+{
+	int fd[2];
+	cr_assert_eq(pipe(fd), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(fd[0]);
+		struct report x = {0};
+		struct xpu_err err = {{0}};
+		struct xpu_serving_result res;
+		o->observe = watch;
+		o->observe_ctx = &x;
+		x.rc = xpu_serving_run(o, &res, &err);
+		snprintf(x.err, sizeof(x.err), "%s", err.msg);
+		if (!x.rc) {
+			x.s = res.out.summary;
+			x.all_done = 1;
+			for (uint32_t i = 0; i < res.req.n; i++) {
+				const struct xpu_request *q = &res.req.v[i];
+				x.all_done &= q->state == XPU_REQ_DONE && q->generated == q->output;
+				if (i < NREQ_SEEN) {
+					x.first[i] = q->first_token_t;
+					x.end[i] = q->end_t;
+					x.gen[i] = q->generated;
+				}
+			}
+			x.steps = res.out.steps;
+			x.preemptions = res.out.preemptions;
+			x.swaps = res.out.swaps;
+			x.migrations = res.out.migrations;
+			xpu_serving_result_free(&res);
+		}
+		ssize_t w = write(fd[1], &x, sizeof(x));
+		_exit(w == (ssize_t)sizeof(x) ? 0 : 3);
+	}
+	close(fd[1]);
+	size_t got = 0;
+	while (got < sizeof(*r)) {
+		ssize_t n = read(fd[0], (char *)r + got, sizeof(*r) - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0 && got == sizeof(*r),
+	          "the serving child died (status %d)", st);
+}
+
+static double metric(const struct report *r, const char *key)
+{
+	return xpu_summary_get(&r->s, key);
+}
+
+/* A host CPU and n GPUs of mem bytes each (80 GB of the H100 datasheet by default),
+ * 3.35 TB/s, 989 Tf at 60% for prefill, 30% for decode, 5 us launch, NVLink-like links
+ * of 450 GB/s and 2 us. Written to a fresh file. */
+static const char *gpu_platform(int n, const char *mem)
+{
+	static char xml[16384];
+	size_t l = 0;
+	l += (size_t)snprintf(xml + l, sizeof(xml) - l,
+	                      "<?xml version='1.0'?>\n"
+	                      "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	                      "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	                      "<host id=\"cpu\" speed=\"100Gf\" core=\"8\">"
+	                      "<prop id=\"xpu.kind\" value=\"cpu\"/>"
+	                      "<prop id=\"xpu.mem\" value=\"512GiB\"/>"
+	                      "<prop id=\"wattage_per_state\" value=\"50:60:200\"/></host>\n");
+	for (int i = 0; i < n; i++)
+		l += (size_t)snprintf(
+		    xml + l, sizeof(xml) - l,
+		    "<host id=\"gpu%d\" speed=\"67Tf\" core=\"1\">"
+		    "<prop id=\"xpu.kind\" value=\"gpu\"/><prop id=\"xpu.mem\" value=\"%s\"/>"
+		    "<prop id=\"xpu.mem.bw\" value=\"3.35TBps\"/>"
+		    "<prop id=\"xpu.launch\" value=\"5us\"/>"
+		    "<prop id=\"xpu.class.llm-prefill\" value=\"989Tf@0.6\"/>"
+		    "<prop id=\"xpu.class.llm-decode\" value=\"989Tf@0.3\"/>"
+		    "<prop id=\"wattage_per_state\" value=\"70:100:700\"/></host>\n",
+		    i, mem);
+	for (int i = 0; i < n; i++)
+		l += (size_t)snprintf(
+		    xml + l, sizeof(xml) - l,
+		    "<link id=\"pcie%d\" bandwidth=\"32GBps\" latency=\"5us\"/>\n", i);
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			l += (size_t)snprintf(
+			    xml + l, sizeof(xml) - l,
+			    "<link id=\"nv%d_%d\" bandwidth=\"450GBps\" latency=\"2us\"/>\n", i, j);
+	for (int i = 0; i < n; i++)
+		l += (size_t)snprintf(xml + l, sizeof(xml) - l,
+		                      "<route src=\"cpu\" dst=\"gpu%d\"><link_ctn id=\"pcie%d\"/>"
+		                      "</route>\n",
+		                      i, i);
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			l += (size_t)snprintf(xml + l, sizeof(xml) - l,
+			                      "<route src=\"gpu%d\" dst=\"gpu%d\"><link_ctn "
+			                      "id=\"nv%d_%d\"/></route>\n",
+			                      i, j, i, j);
+	snprintf(xml + l, sizeof(xml) - l, "</zone></platform>\n");
+	return xt_write_file("serve.xml", xml);
+}
+
+static struct xpu_serving_opts base_opts(const char *platform, const struct xpu_requests *rq)
+{
+	return (struct xpu_serving_opts){.platform = platform,
+	                                 .reqs = rq,
+	                                 .catalogue = xt_src("traces/models.csv"),
+	                                 .model = "llama-2-7b",
+	                                 .watermark = -1};
+}
+
+static struct xpu_requests gen(uint32_t n, double rate, double pm, double ps, double om, double os,
+                               uint64_t seed)
+{
+	struct xpu_req_gen g = {.n = n,
+	                        .rate = rate,
+	                        .cv = 1,
+	                        .prompt_median = pm,
+	                        .prompt_sigma = ps,
+	                        .output_median = om,
+	                        .output_sigma = os,
+	                        .max_tokens = 4096,
+	                        .seed = seed};
+	struct xpu_requests r;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_requests_generate(&g, &r, &err), 0, "%s", err.msg);
+	return r;
+}
+
+/* ------------------------------------------------------------------ by hand */
+
+Test(serve, single_request_roofline_by_hand)
+{
+	/* Llama-2-7B (Touvron et al. 2023, table 1): 32 layers, hidden 4096, 32 heads,
+	 * FFN 11008, vocabulary 32000, fp16. Weights: embedding and head 2 x 32000 x 4096,
+	 * per layer 4 h^2 (q, k, v, o) + 3 h ffn (SwiGLU) + 2 h (norms), a final norm. */
+	const double h = 4096, L = 32, ffn = 11008, V = 32000;
+	double params = 2 * V * h + L * (4 * h * h + 3 * h * ffn + 2 * h) + h;
+	double W = 2 * params;             /* bytes */
+	double fpt = 2 * (params - V * h); /* the input embedding is a lookup */
+	double apair = 4 * L * h;          /* q.k and the weighted sum of v */
+	double kv = 2 * L * h * 2;         /* K and V, every layer, fp16 */
+	double rp = 989e12 * 0.6, rd = 989e12 * 0.3, bw = 3.35e12, lat = 5e-6;
+	const double P = 512, O = 64;
+
+	double ttft = fmax((fpt * P + apair * P * (P + 1) / 2) / rp, (W + kv * P) / bw) + lat;
+	double sum = 0;
+	for (double c = P; c < P + O - 1; c++) /* each decode reads c cached tokens */
+		sum += fmax((fpt + apair * (c + 1)) / rd, (W + kv * (c + 1)) / bw) + lat;
+	double tpot = sum / (O - 1);
+
+	struct xpu_request one = {.id = "one", .arrival = 0, .prompt = 512, .output = 64};
+	struct xpu_requests rq = {.n = 1, .v = &one};
+	struct xpu_serving_opts o = base_opts(gpu_platform(1, "80GB"), &rq);
+	struct report r;
+	serve_forked(&o, &r);
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	cr_assert(r.all_done);
+	double got_ttft = metric(&r, "ttft_p50_s"), got_tpot = metric(&r, "tpot_p50_s");
+	cr_expect(fabs(got_ttft - ttft) / ttft < 1e-4, "TTFT %.9g s, by hand %.9g s", got_ttft,
+	          ttft);
+	cr_expect(fabs(got_tpot - tpot) / tpot < 1e-4, "TPOT %.9g s, by hand %.9g s", got_tpot,
+	          tpot);
+	cr_expect(fabs(r.first[0] - ttft) / ttft < 1e-4);
+	cr_expect(fabs(r.end[0] - (ttft + sum)) / (ttft + sum) < 1e-4);
+	/* decode at this size is bound by the weights' reads, prefill by compute */
+	cr_expect_gt((fpt * P) / rp, W / bw);
+	cr_expect_lt((fpt + apair * P) / rd, W / bw);
+}
+
+/* ------------------------------------------------------------------ KV cache */
+
+Test(serve, kv_cache_bound_and_vllm_preempts)
+{
+	/* 15 GB: 13.5 GB of weights leave about 1.5 GB, some 2,800 tokens of cache;
+	 * 40 requests of 300 + 300 tokens arriving together need far more */
+	struct xpu_request v[40];
+	char ids[40][8];
+	for (int i = 0; i < 40; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "q%d", i);
+		v[i] =
+		    (struct xpu_request){.id = ids[i], .arrival = 0, .prompt = 300, .output = 300};
+	}
+	struct xpu_requests rq = {.n = 40, .v = v};
+	const char *pf = gpu_platform(1, "15GB");
+	const char *modes[] = {"vllm", "vllm:preempt=swap", "sarathi", "sarathi:preempt=swap"};
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		struct xpu_serving_opts o = base_opts(pf, &rq);
+		o.serve = modes[m];
+		struct report r;
+		serve_forked(&o, &r);
+		cr_assert_eq(r.rc, 0, "%s: %s", modes[m], r.err);
+		cr_expect(r.all_done, "%s: every request completes", modes[m]);
+		cr_expect_eq(r.kv_over, 0, "%s: the KV cache never exceeds its memory", modes[m]);
+		cr_expect_gt(r.preemptions, 0, "%s: filling the cache preempts", modes[m]);
+		cr_expect_leq(metric(&r, "kv_peak_frac"), 1.0);
+		if (strstr(modes[m], "swap"))
+			cr_expect_gt(r.swaps, 0, "%s swaps caches out", modes[m]);
+		/* bounded: no storm; the work is 40 x 600 tokens, a step at least one */
+		cr_expect_lt(r.steps, 40 * 600, "%s: %llu steps", modes[m],
+		             (unsigned long long)r.steps);
+	}
+}
+
+Test(serve, thrashing_load_finishes_in_bounded_time)
+{
+	/* 300 long requests into a cache of about 2,800 tokens, many needing half of
+	 * it: the preemption-storm pattern; the oldest request always progresses */
+	struct xpu_requests rq = gen(300, 1000, 600, 0.25, 300, 0.25, 7);
+	struct xpu_serving_opts o = base_opts(gpu_platform(1, "15GB"), &rq);
+	o.serve = "vllm";
+	struct report r;
+	serve_forked(&o, &r);
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	cr_expect(r.all_done);
+	cr_expect_eq(r.kv_over, 0);
+	double tokens = 0;
+	for (uint32_t i = 0; i < rq.n; i++)
+		tokens += rq.v[i].prompt + rq.v[i].output;
+	cr_expect_lt((double)r.preemptions, rq.n * 20.0, "%llu preemptions",
+	             (unsigned long long)r.preemptions);
+	cr_expect_lt((double)r.steps, tokens, "%llu steps", (unsigned long long)r.steps);
+	cr_log_info("thrash: %llu preemptions, %llu steps, makespan %g s",
+	            (unsigned long long)r.preemptions, (unsigned long long)r.steps,
+	            metric(&r, "makespan_s"));
+	xpu_requests_free(&rq);
+}
+
+Test(serve, orca_reserves_and_never_preempts)
+{
+	struct xpu_requests rq = gen(60, 200, 300, 0.2, 200, 0.2, 3);
+	struct xpu_serving_opts o = base_opts(gpu_platform(1, "15GB"), &rq);
+	o.serve = "orca:reserve=exact";
+	struct report r;
+	serve_forked(&o, &r);
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	cr_expect(r.all_done);
+	cr_expect_eq(r.preemptions, 0);
+	cr_expect_eq(r.kv_over, 0);
+	xpu_requests_free(&rq);
+}
+
+/* ------------------------------------------------------------------ directions */
+
+Test(serve, continuous_batching_beats_static)
+{
+	/* a saturating load on one GPU: continuous batching (Orca, vLLM) keeps the GPU's
+	 * batch full; static batching waits for its longest request (Yu et al. 2022) */
+	struct xpu_requests rq = gen(400, 40, 600, 0.6, 100, 0.8, 11);
+	const char *pf = gpu_platform(1, "80GB");
+	double tput[3], e2e[3];
+	const char *pol[3] = {"static:batch=16", "orca:batch=16", "vllm:batch=16"};
+	for (int i = 0; i < 3; i++) {
+		struct xpu_serving_opts o = base_opts(pf, &rq);
+		o.serve = pol[i];
+		struct report r;
+		serve_forked(&o, &r);
+		cr_assert_eq(r.rc, 0, "%s", r.err);
+		cr_assert(r.all_done);
+		tput[i] = metric(&r, "tokens_per_s");
+		e2e[i] = metric(&r, "e2e_p50_s");
+	}
+	for (int i = 1; i < 3; i++) {
+		cr_expect_gt(tput[i], 1.2 * tput[0], "%s %.1f tokens/s against static %.1f", pol[i],
+		             tput[i], tput[0]);
+		cr_expect_lt(e2e[i], e2e[0], "%s e2e p50 %.3f s against static %.3f", pol[i],
+		             e2e[i], e2e[0]);
+	}
+	xpu_requests_free(&rq);
+}
+
+Test(serve, sarathi_lowers_tbt_p99_against_vllm)
+{
+	/* mixed prompt lengths: vLLM's prompt steps stall every running decode */
+	struct xpu_requests rq = gen(300, 12, 800, 1.2, 120, 0.6, 5);
+	const char *pf = gpu_platform(1, "80GB");
+	double tbt[2];
+	const char *pol[2] = {"vllm", "sarathi"};
+	for (int i = 0; i < 2; i++) {
+		struct xpu_serving_opts o = base_opts(pf, &rq);
+		o.serve = pol[i];
+		struct report r;
+		serve_forked(&o, &r);
+		cr_assert_eq(r.rc, 0, "%s", r.err);
+		cr_assert(r.all_done);
+		tbt[i] = metric(&r, "tbt_p99_s");
+	}
+	cr_expect_lt(tbt[1], 0.5 * tbt[0], "sarathi TBT p99 %.4f s, vllm %.4f s", tbt[1], tbt[0]);
+	xpu_requests_free(&rq);
+}
+
+Test(serve, disaggregation_raises_goodput_under_tight_slos)
+{
+	/* two GPUs: colocated vLLM replicas against one prefill and one decode GPU, the
+	 * KV cache crossing the link; a tight TBT target that prompt steps break */
+	struct xpu_requests rq = gen(300, 6, 1500, 0.5, 150, 0.5, 9);
+	const char *pf = gpu_platform(2, "80GB");
+	double good[2];
+	uint64_t moved = 0;
+	for (int i = 0; i < 2; i++) {
+		struct xpu_serving_opts o = base_opts(pf, &rq);
+		o.serve = i ? "splitwise" : "vllm";
+		o.deploy = i ? "prefill=gpu0;decode=gpu1" : "gpu";
+		o.slo_ttft = 1.0;
+		o.slo_tbt = 0.025;
+		struct report r;
+		serve_forked(&o, &r);
+		cr_assert_eq(r.rc, 0, "%s", r.err);
+		cr_assert(r.all_done);
+		good[i] = metric(&r, "goodput_rps");
+		if (i)
+			moved = r.migrations;
+	}
+	cr_expect_eq(moved, rq.n, "every request's cache moved once");
+	cr_expect_gt(good[1], good[0], "splitwise goodput %.3f/s, vllm %.3f/s", good[1], good[0]);
+	xpu_requests_free(&rq);
+}
+
+/* ------------------------------------------------------------------ routers */
+
+Test(serve, routers_spread_and_repeat)
+{
+	struct xpu_requests rq = gen(200, 50, 300, 0.5, 60, 0.5, 2);
+	const char *pf = gpu_platform(4, "80GB");
+	const char *routers[] = {"round-robin", "least-outstanding", "jsq-tokens", "p2c"};
+	for (size_t i = 0; i < 4; i++) {
+		struct report a, b;
+		struct xpu_serving_opts o = base_opts(pf, &rq);
+		o.router = routers[i];
+		o.seed = 5;
+		serve_forked(&o, &a);
+		serve_forked(&o, &b);
+		cr_assert_eq(a.rc, 0, "%s: %s", routers[i], a.err);
+		cr_expect(a.all_done);
+		cr_expect(memcmp(&a.s, &b.s, sizeof(a.s)) == 0, "%s: same seed, same summary",
+		          routers[i]);
+	}
+	xpu_requests_free(&rq);
+}
+
+/* ------------------------------------------------------------------ refusals */
+
+Test(serve, oversized_deployment_and_request_refused)
+{
+	struct xpu_request one = {
+	    .id = "big", .arrival = 0, .prompt = 100, .output = 10, .line = 2};
+	struct xpu_requests rq = {.n = 1, .v = &one};
+	struct xpu_serving_opts o = base_opts(gpu_platform(1, "8GB"), &rq);
+	struct report r;
+	serve_forked(&o, &r);
+	cr_expect_eq(r.rc, -EINVAL);
+	cr_expect(strstr(r.err, "does not fit") && strstr(r.err, "gpu0") && strstr(r.err, "GB"),
+	          "%s", r.err);
+
+	one.prompt = 20000;
+	one.output = 20000;
+	o = base_opts(gpu_platform(1, "16GB"), &rq);
+	serve_forked(&o, &r);
+	cr_expect_eq(r.rc, -EINVAL);
+	cr_expect(strstr(r.err, "request 'big'") && strstr(r.err, "KV cache"), "%s", r.err);
+
+	o = base_opts(gpu_platform(2, "80GB"), &rq);
+	one.prompt = 10;
+	one.output = 10;
+	o.serve = "splitwise";
+	serve_forked(&o, &r);
+	cr_expect_eq(r.rc, -EINVAL, "splitwise without roles is refused");
+	cr_expect(strstr(r.err, "prefill="), "%s", r.err);
+}
+
+Test(serve, cli_writes_requests_and_summary)
+{
+	const char *d = xt_tmpdir();
+	char req[512], h5[512], cmd[4096], out[8192];
+	snprintf(req, sizeof(req), "%s/r.csv", d);
+	snprintf(h5, sizeof(h5), "%s/s.h5", d);
+	cr_assert_eq(xt_cmd(NULL, 0, "gen requests --count 50 --rate 10 -o %s", req), 0);
+	snprintf(cmd, sizeof(cmd),
+	         "run --serve sarathi --model llama-2-7b --deploy gpu:tp=2 "
+	         "--platform %s --trace %s -o %s",
+	         xt_src("platforms/datacenter-h100.xml"), req, h5);
+	cr_assert_eq(xt_cmd(out, sizeof(out), "%s", cmd), 0);
+	cr_expect(strstr(out, "requests_done 50\n"), "%s", out);
+	cr_expect(strstr(out, "ttft_p90_s "));
+	cr_expect(strstr(out, "tbt_p99_s "));
+	hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	cr_assert_geq(f, 0);
+	hid_t ds = H5Dopen2(f, "/requests/ttft", H5P_DEFAULT);
+	cr_assert_geq(ds, 0);
+	hid_t sp = H5Dget_space(ds);
+	hsize_t n = 0;
+	H5Sget_simple_extent_dims(sp, &n, NULL);
+	cr_expect_eq(n, 50);
+	double v[50];
+	H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+	for (int i = 0; i < 50; i++)
+		cr_expect(v[i] > 0 && isfinite(v[i]));
+	H5Sclose(sp);
+	H5Dclose(ds);
+	cr_expect(H5Lexists(f, "/kv/used", H5P_DEFAULT) > 0);
+	H5Fclose(f);
+	cr_expect_eq(xt_cmd(out, sizeof(out), "summary %s", h5), 0);
+	cr_expect(strstr(out, "tokens_per_s "), "%s", out);
+	/* options of serving only are refused without --serve, and the reverse */
+	cr_expect_eq(xt_cmd(NULL, 0, "run --model llama-2-7b -o -"), 2);
+	cr_expect_eq(xt_cmd(NULL, 0, "run --serve vllm --sched heft --trace %s -o -", req), 2);
+	cr_expect_eq(xt_cmd(NULL, 0, "run --serve nope --trace %s -o -", req), 2);
+	cr_expect_eq(xt_cmd(NULL, 0, "run --serve vllm --model gpt-9 --trace %s -o -", req), 2);
+}
+
+Test(serve, azure_code_trace_replays)
+{
+	const char *t = xt_src("../shared/traces/llm/AzureLLMInferenceTrace_code.csv");
+	if (access(t, R_OK))
+		cr_skip_test("../shared/traces/llm is absent (a fresh clone has no shared data)");
+	struct xpu_requests rq;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_requests_read(t, &rq, &err), 0, "%s", err.msg);
+	cr_expect_eq(rq.n, 8819);
+	cr_expect_str_eq(rq.format, "azure");
+	cr_expect_eq(rq.v[0].arrival, 0);
+	struct xpu_serving_opts o = base_opts(xt_src("platforms/datacenter-h100.xml"), &rq);
+	struct report r;
+	serve_forked(&o, &r);
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	cr_expect(r.all_done);
+	cr_expect_eq(metric(&r, "requests_done"), 8819);
+	xpu_requests_free(&rq);
+}
