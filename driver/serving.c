@@ -268,20 +268,40 @@ int xpu_deploy_build(const char *spec_in, const struct xpu_platform *pf, const s
 	 * as many replicas as its units make */
 	for (int i = 0; i < ng; i++) {
 		struct group *q = &g[i];
-		int pp = q->pp ? q->pp : 1;
-		int tp = q->tp;
+		int tp = q->tp, pp = q->pp;
 		double need_kv = (double)block_tokens * m->kv_bytes_per_token;
-		if (!tp) {
-			for (tp = 1; tp * pp <= q->nunits; tp++) {
-				int fits = 1;
-				for (int k = 0; k < tp * pp && fits; k++)
-					fits = unit_share(pf, q->units[k], on_pool) >=
-					       m->weight_bytes / (tp * pp) + need_kv / (tp * pp);
-				if (fits)
+		if (!tp || !pp) {
+			/* the smallest replica whose weight shares take at most 90% of its
+			 * units' memory (the rest for KV), growing tensor parallelism up to 8
+			 * units (a node's GPUs on NVLink), then pipeline stages */
+			int ftp = tp, fpp = pp, found = 0;
+			for (int sz = 1; sz <= q->nunits && !found; sz++) {
+				int t = ftp ? ftp : fpp ? sz : (sz <= 8 ? sz : 8);
+				int p = fpp ? fpp : ftp ? sz : (sz <= 8 ? 1 : (sz + 7) / 8);
+				if (t * p != sz && !(ftp || fpp))
+					continue;
+				if ((ftp && t * p != ftp * sz) || (fpp && t * p != sz * fpp))
+					continue;
+				if (t * p > q->nunits)
 					break;
+				int fits = 1;
+				for (int k = 0; k < t * p && fits; k++)
+					fits = 0.9 * unit_share(pf, q->units[k], on_pool) >=
+					       m->weight_bytes / (t * p);
+				if (fits) {
+					tp = t;
+					pp = p;
+					found = 1;
+				}
 			}
-			if (tp * pp > q->nunits)
-				tp = q->nunits / pp > 0 ? q->nunits / pp : 1;
+			if (!found) { /* every unit: the check below names what does not fit */
+				tp = ftp ? ftp : fpp ? q->nunits / fpp : (q->nunits < 8 ? q->nunits : 8);
+				if (tp < 1)
+					tp = 1;
+				pp = fpp ? fpp : q->nunits / tp;
+				if (pp < 1)
+					pp = 1;
+			}
 		}
 		int size = tp * pp;
 		if (size > q->nunits) {
@@ -394,7 +414,8 @@ static int check_requests(const struct xpu_serving_result *res, double watermark
 			return xpu_errf(err, path, r->line,
 			                "request '%s': %u prompt + %u output tokens need %s of KV "
 			                "cache; the largest replica's holds %s (%u blocks of %u "
-			                "tokens)",
+			                "tokens): deploy it on more units (tp, pp) for a larger "
+			                "cache",
 			                r->id, r->prompt, r->output,
 			                gb(full * res->model.kv_bytes_per_token, b1, sizeof(b1)),
 			                gb((double)best_in * bt * res->model.kv_bytes_per_token, b2,

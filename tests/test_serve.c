@@ -475,3 +475,63 @@ Test(serve, azure_code_trace_replays)
 	cr_expect_eq(metric(&r, "requests_done"), 8819);
 	xpu_requests_free(&rq);
 }
+
+/* ------------------------------------------------------------------ llm bench, capacity */
+
+static double kv_value(const char *out, const char *key)
+{
+	char pat[128];
+	snprintf(pat, sizeof(pat), "\n%s ", key);
+	if (!strncmp(out, pat + 1, strlen(pat) - 1))
+		return strtod(out + strlen(pat) - 1, NULL);
+	const char *p = strstr(out, pat);
+	return p ? strtod(p + strlen(pat), NULL) : NAN;
+}
+
+Test(serve, llm_bench_key_values_and_lpu_against_gpu)
+{
+	char out[8192], out2[8192];
+	cr_assert_eq(xt_cmd(out, sizeof(out),
+	                    "llm bench --platform %s --model llama-2-7b --kind gpu --batch 8",
+	                    xt_src("platforms/datacenter-h100.xml")),
+	             0);
+	double pre = kv_value(out, "prefill_tokens_per_s"),
+	       dec = kv_value(out, "decode_tokens_per_s");
+	double ttft = kv_value(out, "ttft_s"), jpt = kv_value(out, "joules_per_token");
+	double dsat = kv_value(out, "decode_tokens_per_s_saturation");
+	cr_expect(pre > dec && dec > 0 && ttft > 0 && jpt > 0, "%s", out);
+	cr_expect_gt(dsat, 4 * dec, "batching raises decode throughput: %s", out);
+	/* batch-1 decode on one H100 is bound by reading 13.5 GB at 3.35 TB/s */
+	cr_expect(dec > 0.8 * 3.35e12 / 13.5e9 && dec < 3.35e12 / 13.5e9, "%g tokens/s", dec);
+	/* Groq's selling point, from the platform alone: a 7B model's per-user decode on
+	 * LPUs (weights in SRAM) beats one H100's */
+	cr_assert_eq(xt_cmd(out2, sizeof(out2), "llm bench --platform %s --model llama-2-7b",
+	                    xt_src("platforms/groq-576.xml")),
+	             0);
+	double lpu = kv_value(out2, "decode_tokens_per_s");
+	cr_expect_gt(lpu, 3 * dec, "LPU %g tokens/s against H100 %g", lpu, dec);
+	cr_log_info("llm bench decode at batch 1: groq-576 %.0f tokens/s (public ~750), one H100 "
+	            "%.0f",
+	            lpu, dec);
+}
+
+Test(serve, llm_capacity_meets_its_targets_and_grows_with_them)
+{
+	char a[4096], b[4096];
+	const char *pf = xt_src("platforms/datacenter-h100.xml");
+	cr_assert_eq(xt_cmd(a, sizeof(a),
+	                    "llm capacity --platform %s --deploy gpu0 --count 150 --slo-ttft 0.5 "
+	                    "--slo-tbt 0.05",
+	                    pf),
+	             0);
+	cr_assert_eq(xt_cmd(b, sizeof(b),
+	                    "llm capacity --platform %s --deploy gpu0 --count 150 --slo-ttft 2 "
+	                    "--slo-tbt 0.2",
+	                    pf),
+	             0);
+	double ca = kv_value(a, "capacity_rps"), cb = kv_value(b, "capacity_rps");
+	cr_expect(ca > 0 && cb >= ca, "tight %g/s, loose %g/s", ca, cb);
+	cr_expect_leq(kv_value(a, "ttft_p90_s"), 0.5);
+	cr_expect_leq(kv_value(a, "tbt_p99_s"), 0.05);
+	cr_expect_eq(xt_cmd(NULL, 0, "llm capacity --platform %s --slo-ttft 1", pf), 2);
+}
