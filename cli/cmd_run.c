@@ -404,6 +404,10 @@ int xpu_cmd_run(int argc, char **argv)
 	int rc = xpu_run(&o, &res, &err);
 	if (rc) {
 		fprintf(stderr, "xpuopt: %s\n", err.msg[0] ? err.msg : strerror(-rc));
+		if (rc == -EINVAL && !o.trace_format && xpu_requests_claims(o.trace))
+			fprintf(stderr, "xpuopt: %s is a request stream: serve it with --serve "
+			                "POLICY (see xpuopt run --help)\n",
+			        o.trace);
 		return rc == -EINVAL ? 2 : 1;
 	}
 	if (!o.quiet) {

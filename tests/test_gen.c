@@ -8,6 +8,7 @@
 
 #include "../traces/gen.h"
 #include "helpers.h"
+#include "requests.h"
 #include "trace.h"
 
 /* Generate into a file; returns its path (static, rotating). */
@@ -100,6 +101,15 @@ Test(gen, each_kind_loads_with_its_textbook_shape_and_is_seeded)
 		seeded(s->kind, s->np, s->p);
 	}
 	for (const char *const *k = xpu_gen_kinds; *k; k++) { /* defaults */
+		if (!strcmp(*k, "requests")) { /* a request stream, not a task trace */
+			struct xpu_requests rq;
+			struct xpu_err err = {{0}};
+			cr_expect_eq(xpu_requests_read(gen(*k, 3, 0, NULL), &rq, &err), 0, "%s",
+			             err.msg);
+			cr_expect_eq(rq.n, 100);
+			xpu_requests_free(&rq);
+			continue;
+		}
 		struct xpu_workload *w = load(gen(*k, 3, 0, NULL));
 		cr_expect_gt(w->ntasks, 0, "%s", *k);
 		xpu_workload_free(w);
