@@ -455,7 +455,7 @@ static int gen_llm(struct gen *g)
 		t += expo(&g->rng, 1 / par(g, "rate"));
 		double C = 0, G = 0;
 		for (int k = 0; k < 2; k++) {
-			double m = par(g, k ? "output" : "prompt");
+			double m = par(g, k ? "generated" : "prompt");
 			double x = round(exp(log(m) - sig * sig / 2 + sig * normal(&g->rng)));
 			x = fmin(fmax(x, 1), 1e7);
 			*(k ? &G : &C) = x;
@@ -651,9 +651,9 @@ static int gen_requests(struct gen *g)
 	struct xpu_req_gen q = {.n = (uint32_t)ipar(g, "count"),
 	                        .rate = par(g, "rate"),
 	                        .cv = par(g, "cv"),
-	                        .prompt_median = par(g, "prompt"),
+	                        .prompt_median = par(g, "prompt_tokens"),
 	                        .prompt_sigma = par(g, "prompt_sigma"),
-	                        .output_median = par(g, "output"),
+	                        .output_median = par(g, "output_tokens"),
 	                        .output_sigma = par(g, "output_sigma"),
 	                        .max_tokens = (uint32_t)ipar(g, "max_tokens")};
 	if (req_check(&q, NULL))
@@ -742,7 +742,7 @@ static const struct kind kinds[] = {
      {{"count", P_INT, "100", "requests"},
       {"rate", P_POS, "2", "requests per second (Poisson)"},
       {"prompt", P_NUM, "1024", "mean prompt tokens"},
-      {"output", P_NUM, "128", "mean generated tokens"},
+      {"generated", P_NUM, "128", "mean generated tokens"},
       {"sigma", P_NUM, "1", "log-normal sigma of both token counts"},
       {"params", P_NUM, "7e9", "model parameters"},
       {"dtype_bytes", P_NUM, "2", "bytes per weight"},
@@ -755,9 +755,9 @@ static const struct kind kinds[] = {
      {{"count", P_INT, "100", "requests"},
       {"rate", P_POS, "2", "requests per second"},
       {"cv", P_POS, "1", "coefficient of variation of the gaps (1: Poisson; else gamma)"},
-      {"prompt", P_POS, "1094", "median prompt tokens (log-normal)"},
+      {"prompt_tokens", P_POS, "1094", "median prompt tokens (log-normal)"},
       {"prompt_sigma", P_NUM, "1.36", "log-standard deviation of prompt tokens"},
-      {"output", P_POS, "16", "median output tokens (log-normal)"},
+      {"output_tokens", P_POS, "16", "median output tokens (log-normal)"},
       {"output_sigma", P_NUM, "0.85", "log-standard deviation of output tokens"},
       {"max_tokens", P_INT, "4096", "cap on either count (0: none)"}},
      gen_requests,
