@@ -18,6 +18,12 @@ static const char *const default_metrics[] = {
     "mean_flow_s", "mean_slowdown", "deadline_misses", "mean_utilisation", "tasks_failed",
 };
 
+/* A serving study's (xpuopt run --serve) results have their own metrics. */
+static const char *const serve_metrics[] = {
+    "tokens_per_s", "ttft_p90_s",       "ttft_p99_s",  "tbt_p99_s",   "e2e_p50_s",
+    "e2e_p99_s",    "joules_per_token", "goodput_rps", "preemptions", "requests_failed",
+};
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -33,7 +39,10 @@ static void usage(FILE *out)
 	        "  -m, --metrics LIST  comma-separated metrics (default: makespan_s,\n"
 	        "                      energy_j, edp_js, mean_wait_s, p99_wait_s, mean_flow_s,\n"
 	        "                      mean_slowdown, deadline_misses, mean_utilisation,\n"
-	        "                      tasks_failed)\n"
+	        "                      tasks_failed; for serving results: tokens_per_s,\n"
+	        "                      ttft_p90_s, ttft_p99_s, tbt_p99_s, e2e_p50_s,\n"
+	        "                      e2e_p99_s, joules_per_token, goodput_rps,\n"
+	        "                      preemptions, requests_failed)\n"
 	        "      --csv FILE      also write the table as CSV ('-': stdout, no table)\n"
 	        "      --markdown FILE also write it as Markdown ('-': stdout, no table)\n"
 	        "      --resamples N   bootstrap resamples (default: 10000)\n"
@@ -172,9 +181,6 @@ int xpu_cmd_compare(int argc, char **argv)
 		for (char *save, *t = strtok_r(mcopy, ",", &save); t && nm < 64;
 		     t = strtok_r(NULL, ",", &save))
 			metrics[nm++] = t;
-	} else {
-		for (size_t i = 0; i < sizeof(default_metrics) / sizeof(*default_metrics); i++)
-			metrics[nm++] = default_metrics[i];
 	}
 
 	struct xpu_records rs = {0};
@@ -187,6 +193,14 @@ int xpu_cmd_compare(int argc, char **argv)
 		            (l > 4 && !strcmp(argv[i] + l - 4, ".csv"));
 		if ((index ? xpu_records_add_index : xpu_records_add_file)(&rs, argv[i], &err))
 			status = 2;
+	}
+	if (!mcopy) {
+		int serving = rs.n > 0 && !isnan(xpu_summary_get(&rs.r[0].s, "tokens_per_s"));
+		const char *const *dm = serving ? serve_metrics : default_metrics;
+		size_t n = serving ? sizeof(serve_metrics) / sizeof(*serve_metrics)
+		                   : sizeof(default_metrics) / sizeof(*default_metrics);
+		for (size_t i = 0; i < n; i++)
+			metrics[nm++] = dm[i];
 	}
 	for (int i = 0; i < nm && !status; i++) {
 		int known = 0;

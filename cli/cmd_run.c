@@ -55,7 +55,7 @@ static void usage(FILE *out)
 	        "                          orca, sarathi, static or splitwise (see --list)\n"
 	        "      --model NAME        model from the catalogue (default llama-2-7b);\n"
 	        "                          NAME:bytes=B sets bytes per weight (1 for int8)\n"
-	        "      --deploy SPEC       replicas: [prefill=|decode=]KIND or UNIT/UNIT...\n"
+	        "      --deploy SPEC       replicas: [prefill=|decode=]KIND, auto or UNIT/UNIT\n"
 	        "                          [:tp=N,pp=N,replicas=N], groups joined by ';'\n"
 	        "                          (default: the first accelerator kind, the\n"
 	        "                          smallest tp its memory holds)\n"

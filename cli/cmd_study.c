@@ -134,7 +134,29 @@ static pid_t start_case(const struct xpu_study *st, const struct xpu_study_case 
 	                        "--output",   c->result,
 	                        "--quiet"};
 	int n = 19;
-	if (st->tick > 0) {
+	if (s->serve) { /* a serving set: xpuopt run --serve */
+		n = 1;
+		args[n++] = "run";
+		args[n++] = "--serve";
+		args[n++] = s->serve;
+		args[n++] = "--router";
+		args[n++] = s->router;
+		args[n++] = "--model";
+		args[n++] = s->model;
+		if (s->deploy) {
+			args[n++] = "--deploy";
+			args[n++] = s->deploy;
+		}
+		args[n++] = "--platform";
+		args[n++] = st->platforms[c->platform];
+		args[n++] = "--trace";
+		args[n++] = st->traces[c->trace];
+		args[n++] = "--seed";
+		args[n++] = seed;
+		args[n++] = "--output";
+		args[n++] = c->result;
+		args[n++] = "--quiet";
+	} else if (st->tick > 0) {
 		args[n++] = "--tick";
 		args[n++] = tick;
 	}

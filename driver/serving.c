@@ -98,6 +98,17 @@ static int parse_int_key(const char *k, const char *v, int lo, int hi, int *out,
 	return 0;
 }
 
+/* The kind a deployment takes by default: the first accelerator kind that runs
+ * llm-decode, else the CPUs. */
+static int default_kind(const struct xpu_platform *pf)
+{
+	for (int u = 0; u < pf->nunits; u++)
+		if (pf->units[u].kind != XPU_KIND_CPU &&
+		    xpu_unit_rate(&pf->units[u], XPU_CLASS_LLM_DECODE, 0) > 0)
+			return pf->units[u].kind;
+	return XPU_KIND_CPU;
+}
+
 /* One group "[role=]TARGET[:k=v,...]" of spec. */
 static int parse_group(char *g, const struct xpu_platform *pf, const char *spec, struct group *out,
                        struct xpu_err *err)
@@ -131,7 +142,7 @@ static int parse_group(char *g, const struct xpu_platform *pf, const char *spec,
 	out->units = calloc((size_t)pf->nunits + 1, sizeof(int));
 	if (!out->units)
 		return -ENOMEM;
-	int kind = xpu_kind_parse(target);
+	int kind = !strcmp(target, "auto") ? default_kind(pf) : xpu_kind_parse(target);
 	if (kind >= 0) {
 		for (int u = 0; u < pf->nunits; u++)
 			if (pf->units[u].kind == kind)
@@ -211,13 +222,7 @@ int xpu_deploy_build(const char *spec_in, const struct xpu_platform *pf, const s
 	char def[64];
 	const char *spec = spec_in;
 	if (!spec) {
-		/* the first accelerator kind that decodes, else the CPUs */
-		int kind = XPU_KIND_CPU;
-		for (int u = 0; u < pf->nunits && kind == XPU_KIND_CPU; u++)
-			if (pf->units[u].kind != XPU_KIND_CPU &&
-			    xpu_unit_rate(&pf->units[u], XPU_CLASS_LLM_DECODE, 0) > 0)
-				kind = pf->units[u].kind;
-		snprintf(def, sizeof(def), "%s", xpu_kind_name(kind));
+		snprintf(def, sizeof(def), "%s", xpu_kind_name(default_kind(pf)));
 		spec = def;
 	}
 	char *copy = strdup(spec);
@@ -295,7 +300,9 @@ int xpu_deploy_build(const char *spec_in, const struct xpu_platform *pf, const s
 				}
 			}
 			if (!found) { /* every unit: the check below names what does not fit */
-				tp = ftp ? ftp : fpp ? q->nunits / fpp : (q->nunits < 8 ? q->nunits : 8);
+				tp = ftp   ? ftp
+				     : fpp ? q->nunits / fpp
+				           : (q->nunits < 8 ? q->nunits : 8);
 				if (tp < 1)
 					tp = 1;
 				pp = fpp ? fpp : q->nunits / tp;
@@ -551,19 +558,23 @@ int xpu_serving_run(const struct xpu_serving_opts *o, struct xpu_serving_result 
 		goto out;
 	}
 	if (o->output) {
-		char host_name[256] = "unknown", deploy[512];
+		char host_name[256] = "unknown";
 		gethostname(host_name, sizeof(host_name) - 1);
-		size_t l = 0;
+		/* each replica as FIRST-UNIT:tp=N,pp=N, joined by ';' */
+		size_t cap = (size_t)res.nrep * 96 + 1, l = 0;
+		char *deploy = malloc(cap);
+		if (!deploy) {
+			rc = -ENOMEM;
+			goto out;
+		}
 		deploy[0] = '\0';
-		for (int i = 0; i < res.nrep && l < sizeof(deploy) - 1; i++) {
-			l += (size_t)snprintf(deploy + l, sizeof(deploy) - l, "%s%s:tp=%d,pp=%d",
+		for (int i = 0; i < res.nrep; i++)
+			l += (size_t)snprintf(deploy + l, cap - l, "%s%.60s:tp=%d,pp=%d",
 			                      i ? ";" : "", res.pf.units[res.rep[i].units[0]].name,
 			                      res.rep[i].tp, res.rep[i].pp);
-			if (l >= sizeof(deploy))
-				l = sizeof(deploy) - 1;
-		}
 		struct xpu_serve_view sv = {.model = res.model.name,
-		                            .deploy = o->deploy ? o->deploy : deploy,
+		                            .deploy = o->deploy ? o->deploy : "(default)",
+		                            .replicas = deploy,
 		                            .router = rs.text,
 		                            .nreq = res.req.n,
 		                            .req = res.req.v,
@@ -588,6 +599,7 @@ int xpu_serving_run(const struct xpu_serving_opts *o, struct xpu_serving_result 
 		};
 		rc = xpu_results_write(o->output, &ri, &res.pf, NULL, res.out.us, NULL,
 		                       &res.out.summary, err);
+		free(deploy);
 		if (rc == -EINVAL)
 			rc = -EIO;
 	}

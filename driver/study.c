@@ -308,8 +308,9 @@ static int add_variant(struct parser *p, struct xpu_study *st, const config_sett
 static int read_set(struct parser *p, const config_setting_t *ps, int idx, struct xpu_study *st,
                     int *cap)
 {
-	static const char *const known[] = {"name",    "sched", "mem", "power",
-	                                    "offload", "sweep", NULL};
+	static const char *const known[] = {"name",    "sched",  "mem",   "power",
+	                                    "offload", "sweep",  "serve", "router",
+	                                    "model",   "deploy", NULL};
 	char where[64];
 	snprintf(where, sizeof(where), "policies[%d].", idx);
 	if (!config_setting_is_group(ps))
@@ -324,6 +325,73 @@ static int read_set(struct parser *p, const config_setting_t *ps, int idx, struc
 		return field_err(p, n ? n : ps,
 		                 "%sname: expected a name of letters, digits, '-', '_' or '.'",
 		                 where);
+	/* serve = "vllm"; router, model, deploy: a serving set (xpuopt run --serve) */
+	static const char *const skeys[4] = {"serve", "router", "model", "deploy"};
+	const char *sv[4] = {NULL, NULL, NULL, NULL};
+	for (int k = 0; k < 4; k++) {
+		config_setting_t *s = config_setting_get_member(ps, skeys[k]);
+		if (s && (config_setting_type(s) != CONFIG_TYPE_STRING ||
+		          !*(sv[k] = config_setting_get_string(s))))
+			return field_err(p, s, "%s%s: expected a %s in quotes", where, skeys[k],
+			                 k < 2    ? "policy spec"
+			                 : k == 2 ? "model name"
+			                          : "deployment");
+		if (s && k > 0 && !config_setting_get_member(ps, "serve"))
+			return field_err(p, s, "%s%s: only for a serving set (serve = \"vllm\")",
+			                 where, skeys[k]);
+	}
+	if (sv[0]) {
+		for (int k = 0; k < 4; k++)
+			if (config_setting_get_member(ps, kind_keys[k]))
+				return field_err(
+				    p, config_setting_get_member(ps, kind_keys[k]),
+				    "%s%s: a serving set (serve = ...) forms its own steps; "
+				    "give sched, mem, power and offload to task sets only",
+				    where, kind_keys[k]);
+		if (config_setting_get_member(ps, "sweep"))
+			return field_err(p, config_setting_get_member(ps, "sweep"),
+			                 "%ssweep: not for serving sets (list one set per variant)",
+			                 where);
+		const char *router = sv[1] ? sv[1] : "round-robin";
+		for (int k = 0; k < 2 && !(p->flags & XPU_STUDY_NO_POLICY_CHECK); k++) {
+			struct xpu_spec sp;
+			const void *ops;
+			struct xpu_err e = {{0}};
+			char what[64];
+			snprintf(what, sizeof(what), "policies: %s.%s", name, skeys[k]);
+			if (xpu_policy_resolve(k ? XPU_POLICY_ROUTER : XPU_POLICY_SERVE,
+			                       k ? router : sv[0], what, &sp, &ops, &e))
+				return field_err(p, config_setting_get_member(ps, skeys[k]), "%s",
+				                 e.msg);
+			xpu_spec_free(&sp);
+		}
+		for (int i = 0; i < st->nsets; i++)
+			if (!strcmp(st->sets[i].name, name))
+				return field_err(p, ps, "policies: set \"%s\" is defined twice",
+				                 name);
+		if (st->nsets + 1 > *cap) {
+			int ncap = (st->nsets + 1) * 2;
+			struct xpu_policy_set *ns = realloc(st->sets, sizeof(*ns) * ncap);
+			if (!ns)
+				return -ENOMEM;
+			st->sets = ns;
+			*cap = ncap;
+		}
+		struct xpu_policy_set v = {0};
+		v.name = xstrdup(p, name);
+		v.base = xstrdup(p, name);
+		v.sched = xstrdup(p, sv[0]);
+		v.mem = xstrdup(p, "paged");
+		v.power = xstrdup(p, "performance");
+		v.offload = xstrdup(p, "local");
+		v.params = xstrdup(p, "");
+		v.serve = xstrdup(p, sv[0]);
+		v.router = xstrdup(p, router);
+		v.model = xstrdup(p, sv[2] ? sv[2] : "llama-2-7b");
+		v.deploy = sv[3] ? xstrdup(p, sv[3]) : NULL;
+		st->sets[st->nsets++] = v;
+		return p->oom ? -ENOMEM : 0;
+	}
 	for (int k = 0; k < 4; k++) {
 		config_setting_t *s = config_setting_get_member(ps, kind_keys[k]);
 		spec[k] = kind_defaults[k];
@@ -643,6 +711,10 @@ void xpu_study_free(struct xpu_study *st)
 		free(s->power);
 		free(s->offload);
 		free(s->params);
+		free(s->serve);
+		free(s->router);
+		free(s->model);
+		free(s->deploy);
 	}
 	for (int i = 0; i < st->ncases; i++) {
 		free(st->cases[i].id);

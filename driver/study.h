@@ -22,6 +22,9 @@ struct xpu_policy_set {
 	char *power;
 	char *offload;
 	char *params; /* the swept values, "sched.gamma=10;power.up=0.8"; "" when none */
+	/* A serving set (xpuopt run --serve): the serve policy, router, model and
+	 * deployment; serve NULL for a task replay set. sched then repeats serve. */
+	char *serve, *router, *model, *deploy;
 };
 
 struct xpu_study_case {

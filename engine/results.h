@@ -32,6 +32,7 @@ struct xpu_data_stats {
  * /run attributes model, deploy and router. */
 struct xpu_serve_view {
 	const char *model, *deploy, *router;
+	const char *replicas; /* the replicas built: FIRST-UNIT:tp=N,pp=N;... */
 	uint32_t nreq;
 	const struct xpu_request *req;
 	size_t nkv;

@@ -198,7 +198,15 @@ void xpu_records_free(struct xpu_records *rs)
 
 int xpu_metric_higher_better(const char *m)
 {
-	return !strcmp(m, "tasks_done") || !strcmp(m, "mean_utilisation");
+	static const char *const higher[] = {"tasks_done",     "mean_utilisation",
+	                                     "requests_done",  "tokens_per_s",
+	                                     "requests_per_s", "tokens_generated",
+	                                     "slo_attained",   "goodput_rps",
+	                                     "prompt_tokens",  NULL};
+	for (int i = 0; higher[i]; i++)
+		if (!strcmp(m, higher[i]))
+			return 1;
+	return 0;
 }
 
 int xpu_compare(const struct xpu_records *rs, const char *baseline, const char *const *metrics,

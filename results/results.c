@@ -614,6 +614,7 @@ static int write_serve(struct writer *w, hid_t file, const struct xpu_serve_view
 	attr_str(w, run, "model", sv->model);
 	attr_str(w, run, "deploy", sv->deploy);
 	attr_str(w, run, "router", sv->router);
+	attr_str(w, run, "replicas", sv->replicas ? sv->replicas : "");
 	H5Gclose(run);
 	hsize_t n = sv->nreq;
 	const char **id = malloc((n + 1) * sizeof(*id));

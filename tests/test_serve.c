@@ -14,6 +14,7 @@
 
 #include "helpers.h"
 #include "serving.h"
+#include "study.h"
 
 #define NREQ_SEEN 8
 
@@ -534,4 +535,57 @@ Test(serve, llm_capacity_meets_its_targets_and_grows_with_them)
 	cr_expect_leq(kv_value(a, "ttft_p90_s"), 0.5);
 	cr_expect_leq(kv_value(a, "tbt_p99_s"), 0.05);
 	cr_expect_eq(xt_cmd(NULL, 0, "llm capacity --platform %s --slo-ttft 1", pf), 2);
+}
+
+/* ------------------------------------------------------------------ studies */
+
+Test(serve, study_runs_serving_sets)
+{
+	char cfg[8192], req[4096];
+	const char *d = xt_tmpdir();
+	snprintf(req, sizeof(req), "%s/r.csv", d);
+	cr_assert_eq(xt_cmd(NULL, 0, "gen requests --count 40 --rate 20 -o %s", req), 0);
+	snprintf(cfg, sizeof(cfg),
+	         "name = \"s\";\nplatforms = [ \"%s\" ];\ntraces = [ \"%s\" ];\nseeds = [ 1 ];\n"
+	         "policies = (\n"
+	         "  { name = \"v\"; serve = \"vllm\"; deploy = \"auto:replicas=1\"; },\n"
+	         "  { name = \"s\"; serve = \"sarathi:chunk=256\"; router = \"p2c\"; "
+	         "model = \"llama-3.2-1b\"; }\n);\n",
+	         xt_src("platforms/datacenter-h100.xml"), req);
+	const char *f = xt_write_file("serve.cfg", cfg);
+	struct xpu_study st;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_study_load(f, NULL, 0, &st, &err), 0, "%s", err.msg);
+	cr_assert_eq(st.nsets, 2);
+	cr_expect_str_eq(st.sets[0].serve, "vllm");
+	cr_expect_str_eq(st.sets[0].router, "round-robin");
+	cr_expect_str_eq(st.sets[0].model, "llama-2-7b");
+	cr_expect_str_eq(st.sets[0].deploy, "auto:replicas=1");
+	cr_expect_str_eq(st.sets[1].model, "llama-3.2-1b");
+	cr_expect_null(st.sets[1].deploy);
+	xpu_study_free(&st);
+	char out[8192];
+	cr_assert_eq(xt_cmd(NULL, 0, "study -q -o %s/st %s", d, f), 0);
+	cr_assert_eq(xt_cmd(out, sizeof(out), "compare %s/st", d), 0);
+	cr_expect(strstr(out, "tokens_per_s") && strstr(out, "tbt_p99_s"), "%s", out);
+
+	/* a serving set takes no task policy, no sweep, and checks its names */
+	const char *bad[] = {
+	    "{ name = \"x\"; serve = \"vllm\"; sched = \"heft\"; }",
+	    "{ name = \"x\"; serve = \"vllm\"; sweep = { sched = { a = 1; }; }; }",
+	    "{ name = \"x\"; serve = \"nope\"; }",
+	    "{ name = \"x\"; serve = \"vllm\"; router = \"nope\"; }",
+	    "{ name = \"x\"; router = \"p2c\"; }",
+	    "{ name = \"x\"; serve = 3; }",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(cfg, sizeof(cfg),
+		         "name = \"s\";\nplatforms = [ \"%s\" ];\ntraces = [ \"%s\" ];\n"
+		         "policies = ( %s );\n",
+		         xt_src("platforms/datacenter-h100.xml"), req, bad[i]);
+		f = xt_write_file("bad.cfg", cfg);
+		memset(&err, 0, sizeof(err));
+		cr_expect_eq(xpu_study_load(f, NULL, 0, &st, &err), -EINVAL, "case %zu", i);
+		cr_expect(strstr(err.msg, "bad.cfg:"), "%zu: %s", i, err.msg);
+	}
 }
