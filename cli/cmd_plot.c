@@ -567,6 +567,145 @@ out:
 	return rc;
 }
 
+/* ---------------------------------------------------------------- serving */
+
+/* The CDF of one per-request latency of serving runs (/requests/METRIC of done
+ * requests): ttft, tpot, e2e or tbt_max. */
+static int plot_latency(const char *const *files, int n, const char *metric, const char *out,
+                        struct xpu_err *err)
+{
+	static const char *const known[] = {"ttft", "tpot", "e2e", "tbt_max", NULL};
+	static const char *const what[] = {"time to first token", "time per output token",
+	                                   "end-to-end latency", "longest gap between tokens"};
+	int m = 0;
+	while (known[m] && strcmp(known[m], metric))
+		m++;
+	if (!known[m])
+		return xpu_errf(err, NULL, 0,
+		                "latency: --metric '%s': expected ttft, tpot, e2e or tbt_max",
+		                metric);
+	char title[128];
+	snprintf(title, sizeof(title), "CDF of the %s (done requests)", what[m]);
+	struct plot p = {0};
+	int rc = plot_begin(&p, out, title, err);
+	if (rc)
+		return rc;
+	fprintf(p.gp,
+	        "set xlabel '%s (s)'\nset ylabel 'fraction of requests'\n"
+	        "set yrange [0:1.02]\nset key inside right bottom\nset logscale x\n",
+	        what[m]);
+	char dpath[128], col[64];
+	snprintf(col, sizeof(col), "requests/%s", metric);
+	FILE *d = plot_data(&p, "latency.dat", dpath, sizeof(dpath));
+	if (!d) {
+		rc = xpu_errf(err, NULL, 0, "cannot write plot data");
+		goto out;
+	}
+	for (int f = 0; f < n && !rc; f++) {
+		struct h5 h;
+		if ((rc = h5_open(&h, files[f], err)))
+			break;
+		hsize_t dv[2], dd[2];
+		double *v = h5_doubles(&h, col, dv), *done = h5_doubles(&h, "requests/done", dd);
+		h5_close(&h);
+		if (!v || !done || dv[0] != dd[0]) {
+			rc = xpu_errf(
+			    err, files[f], 0,
+			    "not a serving result (no /requests: made by xpuopt run --serve)");
+		} else {
+			size_t k = 0;
+			for (size_t i = 0; i < dv[0]; i++)
+				if (done[i] > 0 && isfinite(v[i]) && v[i] > 0)
+					v[k++] = v[i];
+			qsort(v, k, sizeof(double), cmp_double);
+			fprintf(d, "# %s\n", files[f]);
+			for (size_t i = 0; i < k; i++)
+				fprintf(d, "%.9g %.9g\n", v[i], (double)(i + 1) / k);
+			if (!k)
+				fprintf(d, "NaN NaN\n");
+			fprintf(d, "\n\n");
+		}
+		free(v);
+		free(done);
+	}
+	fclose(d);
+	if (rc)
+		goto out;
+	fprintf(p.gp, "plot ");
+	for (int f = 0; f < n; f++) {
+		char lab[256];
+		if (xpu_results_read_run_attr(files[f], "sched", lab, sizeof(lab)) || !lab[0])
+			snprintf(lab, sizeof(lab), "%s", base_name(files[f]));
+		fprintf(p.gp, "%s", f ? ", \\\n  " : "");
+		gq(p.gp, dpath);
+		fprintf(p.gp, " index %d using 1:2 with steps lw 2 title ", f);
+		gq(p.gp, lab);
+	}
+	fprintf(p.gp, "\n");
+	rc = plot_end(&p);
+out:
+	plot_cleanup(&p);
+	return rc;
+}
+
+/* KV-cache occupancy of a serving run over time, one line per replica (/kv). */
+static int plot_kv(const char *file, const char *out, struct xpu_err *err)
+{
+	struct h5 h;
+	int rc = h5_open(&h, file, err);
+	if (rc)
+		return rc;
+	hsize_t dt[2], dr[2], du[2];
+	double *t = h5_doubles(&h, "kv/t", dt), *r = h5_doubles(&h, "kv/replica", dr),
+	       *u = h5_doubles(&h, "kv/used", du);
+	h5_close(&h);
+	struct plot p = {0};
+	if (!t || !r || !u || dt[0] != dr[0] || dt[0] != du[0]) {
+		rc = xpu_errf(err, file, 0,
+		              "not a serving result (no /kv: made by xpuopt run --serve)");
+		goto out;
+	}
+	if ((rc = plot_begin(&p, out, "KV-cache occupancy (blocks in use per replica)", err)))
+		goto out;
+	fprintf(p.gp, "set xlabel 'time (s)'\nset ylabel 'share of the replica cache'\n"
+	              "set yrange [0:1.02]\nset key outside right\n");
+	int nrep = 0;
+	for (size_t i = 0; i < dt[0]; i++)
+		if ((int)r[i] + 1 > nrep)
+			nrep = (int)r[i] + 1;
+	if (nrep > 16)
+		nrep = 16; /* the first 16 replicas: a legible picture */
+	char dpath[128];
+	FILE *d = plot_data(&p, "kv.dat", dpath, sizeof(dpath));
+	if (!d) {
+		rc = xpu_errf(err, NULL, 0, "cannot write plot data");
+		goto out;
+	}
+	for (int k = 0; k < nrep; k++) {
+		for (size_t i = 0; i < dt[0]; i++)
+			if ((int)r[i] == k)
+				fprintf(d, "%.9g %.9g\n", t[i], u[i]);
+		fprintf(d, "NaN NaN\n\n\n");
+	}
+	fclose(d);
+	fprintf(p.gp, "plot ");
+	for (int k = 0; k < nrep; k++) {
+		fprintf(p.gp, "%s", k ? ", \\\n  " : "");
+		gq(p.gp, dpath);
+		fprintf(p.gp, " index %d using 1:2 with steps lw 1.5 title 'replica %d'", k, k);
+	}
+	if (!nrep)
+		fprintf(p.gp, "NaN notitle");
+	fprintf(p.gp, "\n");
+	rc = plot_end(&p);
+out:
+	plot_cleanup(&p);
+	free(t);
+	free(r);
+	free(u);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- bars */
 
 /* Each set's mean over all its results, whiskers its 95% percentile-bootstrap CI
@@ -647,15 +786,21 @@ static void usage(FILE *out)
 	        "       xpuopt plot memory RESULT.h5 [-o OUT]\n"
 	        "       xpuopt plot thermal RESULT.h5 [-o OUT]\n"
 	        "       xpuopt plot cdf RESULT.h5 ... [-o OUT]\n"
-	        "       xpuopt plot bars STUDY_DIR [-m METRIC] [-o OUT]\n\n"
+	        "       xpuopt plot bars STUDY_DIR [-m METRIC] [-o OUT]\n"
+	        "       xpuopt plot latency RESULT.h5 ... [-m ttft|tpot|e2e|tbt_max] [-o OUT]\n"
+	        "       xpuopt plot kv RESULT.h5 [-o OUT]\n\n"
 	        "Draw one plot with gnuplot: a Gantt chart of a run (units by time, tasks\n"
 	        "coloured by class), its utilisation, power, memory-in-use or temperature\n"
 	        "timeline (per unit; units sharing a memory draw one line; temperature at\n"
 	        "each change point of units with a thermal node), the CDF of waiting times of\n"
 	        "one or more runs, or a study's per-policy-set metric bars with 95%%\n"
-	        "confidence whiskers. The format follows OUT's extension: .png or .svg.\n\n"
+	        "confidence whiskers. Serving runs (xpuopt run --serve): the CDF of a\n"
+	        "per-request latency of one or more runs (default ttft), or the KV-cache\n"
+	        "occupancy of each replica over time. The format follows OUT's extension:\n"
+	        ".png or .svg.\n\n"
 	        "  -o, --output OUT    image file (default: KIND.png)\n"
-	        "  -m, --metric NAME   bars: the metric (default: makespan_s)\n"
+	        "  -m, --metric NAME   bars: the metric (default: makespan_s); latency: ttft,\n"
+	        "                      tpot, e2e or tbt_max (default ttft)\n"
 	        "  -h, --help          this help\n\n"
 	        "Needs gnuplot (Debian: gnuplot-nox). Exit status: 0 success, 1 gnuplot\n"
 	        "failed or missing, 2 bad usage or input.\n");
@@ -674,7 +819,7 @@ int xpu_cmd_plot(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *out = NULL, *metric = "makespan_s";
+	const char *out = NULL, *metric = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -697,7 +842,8 @@ int xpu_cmd_plot(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return bad_usage(
-		    "%s", "expected a plot kind: gantt, util, power, memory, thermal, cdf or bars");
+		    "%s", "expected a plot kind: gantt, util, power, memory, thermal, cdf, bars, "
+		          "latency or kv");
 	const char *kind = argv[optind++];
 	int nin = argc - optind;
 	char def[64];
@@ -706,7 +852,16 @@ int xpu_cmd_plot(int argc, char **argv)
 		out = def;
 	struct xpu_err err = {{0}};
 	int rc;
-	if (!strcmp(kind, "cdf")) {
+	if (!strcmp(kind, "latency")) {
+		if (nin < 1)
+			return bad_usage("%s", "latency: expected one or more serving results");
+		rc = plot_latency((const char *const *)argv + optind, nin, metric ? metric : "ttft",
+		                  out, &err);
+	} else if (!strcmp(kind, "kv")) {
+		if (nin != 1)
+			return bad_usage("%s", "kv: expected one serving result");
+		rc = plot_kv(argv[optind], out, &err);
+	} else if (!strcmp(kind, "cdf")) {
 		if (nin < 1)
 			return bad_usage("%s", "cdf: expected one or more result files");
 		rc = xpu_plot_cdf((const char *const *)argv + optind, NULL, nin, out, &err);
@@ -717,12 +872,12 @@ int xpu_cmd_plot(int argc, char **argv)
 		if (!strcmp(kind, "gantt"))
 			rc = xpu_plot_gantt(argv[optind], out, &err);
 		else if (!strcmp(kind, "bars"))
-			rc = xpu_plot_bars(argv[optind], metric, out, &err);
+			rc = xpu_plot_bars(argv[optind], metric ? metric : "makespan_s", out, &err);
 		else
 			rc = xpu_plot_timeline(argv[optind], kind, out, &err);
 	} else {
 		return bad_usage("unknown plot kind '%s'; expected gantt, util, power, memory, "
-		                 "thermal, cdf or bars",
+		                 "thermal, cdf, bars, latency or kv",
 		                 kind);
 	}
 	if (rc) {

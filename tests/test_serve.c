@@ -450,6 +450,16 @@ Test(serve, cli_writes_requests_and_summary)
 	H5Fclose(f);
 	cr_expect_eq(xt_cmd(out, sizeof(out), "summary %s", h5), 0);
 	cr_expect(strstr(out, "tokens_per_s "), "%s", out);
+	if (system("gnuplot --version >/dev/null 2>&1") == 0) {
+		char png[600];
+		snprintf(png, sizeof(png), "%s/lat.png", d);
+		cr_expect_eq(xt_cmd(NULL, 0, "plot latency %s %s -m e2e -o %s", h5, h5, png), 0);
+		cr_expect_eq(access(png, R_OK), 0);
+		snprintf(png, sizeof(png), "%s/kv.png", d);
+		cr_expect_eq(xt_cmd(NULL, 0, "plot kv %s -o %s", h5, png), 0);
+		cr_expect_eq(access(png, R_OK), 0);
+		cr_expect_eq(xt_cmd(NULL, 0, "plot latency %s -m nope -o %s", h5, png), 2);
+	}
 	/* options of serving only are refused without --serve, and the reverse */
 	cr_expect_eq(xt_cmd(NULL, 0, "run --model llama-2-7b -o -"), 2);
 	cr_expect_eq(xt_cmd(NULL, 0, "run --serve vllm --sched heft --trace %s -o -", req), 2);
