@@ -636,11 +636,13 @@ static void summarize(struct xpu_engine *e)
 	double *ttft = malloc((n + 1) * sizeof(double)), *e2e = malloc((n + 1) * sizeof(double)),
 	       *tpot = malloc((n + 1) * sizeof(double));
 	double first = INFINITY, last = 0, tokens = 0, prompt = 0, energy = 0;
-	uint32_t done = 0, ntpot = 0, good = 0;
+	uint32_t done = 0, ntpot = 0, good = 0, misses = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xpu_request *r = &c->req[i];
 		if (r->arrival < first)
 			first = r->arrival;
+		if (isfinite(r->deadline) && !(r->state == XPU_REQ_DONE && r->end_t <= r->deadline))
+			misses++;
 		if (r->state != XPU_REQ_DONE)
 			continue;
 		if (ttft && e2e) {
@@ -693,6 +695,7 @@ static void summarize(struct xpu_engine *e)
 	}
 	put(s, "tbt_mean_s", sv->ntbt ? sv->tbt_sum / sv->ntbt : NAN);
 	put(s, "preemptions", (double)sv->out->preemptions);
+	put(s, "deadline_misses", misses);
 	put(s, "steps", (double)sv->out->steps);
 	double peak = 0;
 	for (size_t i = 0; i < sv->out->nkv; i++)
@@ -865,6 +868,8 @@ int xpu_serve_run(const struct xpu_serve_cfg *c, struct xpu_serve_out *out)
 		r->first_token_t = r->last_token_t = r->end_t = NAN;
 		r->tbt_max = 0;
 		r->serve_data = NULL;
+		if (!(r->deadline > 0))
+			r->deadline = INFINITY;
 	}
 	sv.sv = (struct xpu_serve){c->serve, &e, NULL, c->nserve_params, c->serve_params};
 	sv.rt = (struct xpu_router){c->router, &e, NULL, c->nrouter_params, c->router_params};

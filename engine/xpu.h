@@ -676,6 +676,7 @@ struct xpu_request {
 	double arrival;  /* seconds */
 	uint32_t prompt; /* prompt (context) tokens */
 	uint32_t output; /* tokens to generate, >= 1 */
+	double deadline; /* absolute seconds its last token is due by; 0 or INFINITY: none */
 	/* Run-time, owned by the engine. */
 	int state;          /* enum xpu_req_state */
 	int replica;        /* -1 before routing */

@@ -654,6 +654,7 @@ static int write_serve(struct writer *w, hid_t file, const struct xpu_serve_view
 	REQ_F64("tpot",
 	        r->generated > 1 ? (r->end_t - r->first_token_t) / (r->generated - 1) : NAN);
 	REQ_F64("tbt_max", r->tbt_max);
+	REQ_F64("deadline", isfinite(r->deadline) ? r->deadline : NAN);
 	REQ_I32("preemptions", r->preemptions);
 	REQ_I32("done", r->state == XPU_REQ_DONE);
 #undef REQ_F64

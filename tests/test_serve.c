@@ -176,6 +176,16 @@ static struct xpu_requests gen(uint32_t n, double rate, double pm, double ps, do
 	return r;
 }
 
+static double kv_value(const char *out, const char *key)
+{
+	char pat[128];
+	snprintf(pat, sizeof(pat), "\n%s ", key);
+	if (!strncmp(out, pat + 1, strlen(pat) - 1))
+		return strtod(out + strlen(pat) - 1, NULL);
+	const char *p = strstr(out, pat);
+	return p ? strtod(p + strlen(pat), NULL) : NAN;
+}
+
 /* ------------------------------------------------------------------ by hand */
 
 Test(serve, single_request_roofline_by_hand)
@@ -489,16 +499,6 @@ Test(serve, azure_code_trace_replays)
 
 /* ------------------------------------------------------------------ llm bench, capacity */
 
-static double kv_value(const char *out, const char *key)
-{
-	char pat[128];
-	snprintf(pat, sizeof(pat), "\n%s ", key);
-	if (!strncmp(out, pat + 1, strlen(pat) - 1))
-		return strtod(out + strlen(pat) - 1, NULL);
-	const char *p = strstr(out, pat);
-	return p ? strtod(p + strlen(pat), NULL) : NAN;
-}
-
 Test(serve, llm_bench_key_values_and_lpu_against_gpu)
 {
 	char out[8192], out2[8192];
@@ -598,4 +598,55 @@ Test(serve, study_runs_serving_sets)
 		cr_expect_eq(xpu_study_load(f, NULL, 0, &st, &err), -EINVAL, "case %zu", i);
 		cr_expect(strstr(err.msg, "bad.cfg:"), "%zu: %s", i, err.msg);
 	}
+}
+
+/* ------------------------------------------------------------------ deadlines */
+
+Test(serve, speech_deadlines_on_the_phone_npu)
+{
+	/* 16 speakers sending 2 s chunks (each due before the next) and long background
+	 * requests without deadlines, on the Snapdragon's Hexagon NPU serving a
+	 * Whisper-class model four requests at a time: admitting by deadline keeps most
+	 * chunks on time where arrival order lets the background requests in first */
+	const char *d = xt_tmpdir();
+	char sp[512], bg[512], mix[512], out[8192];
+	snprintf(sp, sizeof(sp), "%s/sp.csv", d);
+	snprintf(bg, sizeof(bg), "%s/bg.csv", d);
+	snprintf(mix, sizeof(mix), "%s/mix.csv", d);
+	cr_assert_eq(xt_cmd(NULL, 0, "gen speech --streams 16 --duration 60 -o %s", sp), 0);
+	cr_assert_eq(xt_cmd(NULL, 0,
+	                    "gen requests --count 30 --rate 0.5 --prompt_tokens 2000 "
+	                    "--prompt_sigma 0.3 --output_tokens 200 --output_sigma 0.3 -o %s",
+	                    bg),
+	             0);
+	FILE *m = fopen(mix, "w"), *a = fopen(sp, "r"), *b = fopen(bg, "r");
+	cr_assert(m && a && b);
+	char line[256];
+	while (fgets(line, sizeof(line), a))
+		fputs(line, m);
+	int first = 1;
+	while (fgets(line, sizeof(line), b)) {
+		if (!first)
+			fprintf(m, "bg%s", line + 1); /* ids g0.. become bg0.. */
+		first = 0;
+	}
+	fclose(a);
+	fclose(b);
+	fclose(m);
+	double miss[2];
+	const char *pol[2] = {"vllm:batch=4", "vllm:batch=4,order=deadline"};
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(
+		    xt_cmd(out, sizeof(out),
+		           "run --serve %s --model whisper-large-v2 --platform %s --deploy "
+		           "npu --trace %s -o -",
+		           pol[i], xt_src("platforms/snapdragon-8gen3.xml"), mix),
+		    0);
+		miss[i] = kv_value(out, "deadline_misses");
+		cr_expect_eq(kv_value(out, "requests_done"), 16 * 30 + 30, "%s", out);
+	}
+	cr_expect(miss[1] < 0.5 * miss[0], "misses: arrival order %g, deadline order %g", miss[0],
+	          miss[1]);
+	cr_log_info("speech on the NPU: %g deadline misses in arrival order, %g by deadline",
+	            miss[0], miss[1]);
 }

@@ -655,16 +655,53 @@ static int gen_requests(struct gen *g)
 	                        .prompt_sigma = par(g, "prompt_sigma"),
 	                        .output_median = par(g, "output_tokens"),
 	                        .output_sigma = par(g, "output_sigma"),
-	                        .max_tokens = (uint32_t)ipar(g, "max_tokens")};
+	                        .max_tokens = (uint32_t)ipar(g, "max_tokens"),
+	                        .deadline = par(g, "deadline")};
 	if (req_check(&q, NULL))
 		return -ENOTSUP;
 	struct xpu_request *v = calloc(q.n, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	req_draw(&g->rng, &q, v);
-	for (uint32_t i = 0; i < q.n; i++)
-		fprintf(g->out, "g%u,%.9g,%u,%u\n", i, v[i].arrival, v[i].prompt, v[i].output);
+	for (uint32_t i = 0; i < q.n; i++) {
+		fprintf(g->out, "g%u,%.9g,%u,%u,", i, v[i].arrival, v[i].prompt, v[i].output);
+		if (q.deadline > 0)
+			fprintf(g->out, "%.9g", q.deadline);
+		fprintf(g->out, "\n");
+	}
 	free(v);
+	return 0;
+}
+
+/* Real-time speech: `streams` speakers, each sending a chunk of `chunk_s` seconds of
+ * audio every chunk_s seconds for `duration` seconds, from a random offset in the
+ * first chunk. A chunk is a request: prompt = its audio frames (Whisper's encoder
+ * takes 1,500 frames per 30 s: 50 per second, Radford et al. 2022), output = the words
+ * said in it (`words_per_s`, 2.5 by default: 150 words a minute, a usual conversational
+ * rate; estimate) x 1.3 tokens per word (estimate for English BPE), jittered +-50%;
+ * its transcription is due before the next chunk arrives (deadline chunk_s). */
+static int gen_speech(struct gen *g)
+{
+	int streams = ipar(g, "streams");
+	double dur = par(g, "duration"), c = par(g, "chunk_s"), wps = par(g, "words_per_s");
+	if (!(c > 0) || !(dur >= c) || dur / c * streams > 1e7)
+		return -ENOTSUP;
+	long chunks = (long)(dur / c);
+	double *off = malloc((size_t)streams * sizeof(*off));
+	if (!off)
+		return -ENOMEM;
+	for (int s = 0; s < streams; s++)
+		off[s] = unif(&g->rng) * c;
+	uint32_t prompt = (uint32_t)fmax(1, round(50 * c));
+	/* chunk-major: rows come out in arrival order within each round */
+	for (long k = 0; k < chunks; k++)
+		for (int s = 0; s < streams; s++) {
+			double words = wps * c * (0.5 + unif(&g->rng));
+			uint32_t out = (uint32_t)fmax(1, round(words * 1.3));
+			fprintf(g->out, "s%d.c%ld,%.9g,%u,%u,%.9g\n", s, k, off[s] + k * c, prompt,
+			        out, c);
+		}
+	free(off);
 	return 0;
 }
 
@@ -759,8 +796,18 @@ static const struct kind kinds[] = {
       {"prompt_sigma", P_NUM, "1.36", "log-standard deviation of prompt tokens"},
       {"output_tokens", P_POS, "16", "median output tokens (log-normal)"},
       {"output_sigma", P_NUM, "0.85", "log-standard deviation of output tokens"},
-      {"max_tokens", P_INT, "4096", "cap on either count (0: none)"}},
+      {"max_tokens", P_INT, "4096", "cap on either count (0: none)"},
+      {"deadline", P_NUM, "0", "seconds after arrival a request is due (0: none)"}},
      gen_requests,
+     2},
+    {"speech",
+     "real-time speech streams for serving runs: audio chunks whose transcription is "
+     "due before the next chunk (a Whisper-class model)",
+     {{"streams", P_INT, "4", "speakers"},
+      {"duration", P_POS, "60", "seconds each speaks"},
+      {"chunk_s", P_POS, "2", "seconds of audio per chunk (and its deadline)"},
+      {"words_per_s", P_POS, "2.5", "words spoken per second"}},
+     gen_speech,
      2},
     {"lublin",
      "rigid parallel jobs, Lublin-Feitelson 2003 model, written as SWF",
@@ -793,7 +840,7 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 	if (!k)
 		return xpu_errf(err, NULL, 0,
 		                "unknown generator \"%s\" (kinds: poisson, bursty, layered, "
-		                "forkjoin, gauss, fft, montage, llm, requests, lublin)",
+		                "forkjoin, gauss, fft, montage, llm, requests, speech, lublin)",
 		                kind);
 	struct gen g = {.k = k, .out = out};
 	for (int i = 0; i < MAXP && k->p[i].key; i++)
@@ -821,7 +868,7 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 	if (k->swf == 1) {
 		fprintf(out, "; xpuopt gen %s, seed %llu\n", kind, (unsigned long long)seed);
 	} else if (k->swf == 2) {
-		fprintf(out, "id,arrival,prompt,output\n");
+		fprintf(out, "id,arrival,prompt,output,deadline\n");
 	} else {
 		fprintf(out, "# xpuopt gen %s, seed %llu\n", kind, (unsigned long long)seed);
 		fprintf(out, "id,submit,class,flops,bytes,mem,deps\n");
@@ -835,6 +882,10 @@ int xpu_gen_write(const char *kind, int n, const struct xpu_param *p, uint64_t s
 		                "%s: parameter 'points': expected a power of two "
 		                "from 2 to 1048576",
 		                kind);
+	if (rc == -ENOTSUP && k->gen == gen_speech)
+		return xpu_errf(err, NULL, 0,
+		                "speech: expected chunk_s > 0, duration >= chunk_s and at most 1e7 "
+		                "chunks in all");
 	if (rc == -ENOTSUP)
 		return xpu_errf(err, NULL, 0,
 		                "requests: expected count 1..1e8, rate > 0, cv > 0, medians of "
@@ -877,6 +928,7 @@ static void req_draw(struct rng *g, const struct xpu_req_gen *q, struct xpu_requ
 		r->arrival = t;
 		r->prompt = req_length(g, q->prompt_median, q->prompt_sigma, q->max_tokens);
 		r->output = req_length(g, q->output_median, q->output_sigma, q->max_tokens);
+		r->deadline = q->deadline > 0 ? t + q->deadline : INFINITY;
 	}
 }
 

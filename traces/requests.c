@@ -27,11 +27,15 @@ static const struct {
 #define MAX_COLS 64
 
 /* The format whose columns the header names, with their positions; -1 if none. */
-static int map_header(char *line, int *col, int *nf_out)
+static int map_header(char *line, int *col, int *nf_out, int *dcol)
 {
 	char *f[MAX_COLS + 1];
 	int nf = tr_split(line, ',', f, MAX_COLS);
 	*nf_out = nf;
+	*dcol = -1; /* an optional deadline column: seconds after arrival */
+	for (int i = 0; i < nf && i < MAX_COLS; i++)
+		if (!strcasecmp(f[i], "deadline"))
+			*dcol = i;
 	for (int k = 0; k < NFORMATS; k++) {
 		int ok = 1;
 		for (int c = 0; c < NCOLS; c++) {
@@ -54,13 +58,13 @@ int xpu_requests_claims(const char *path)
 {
 	struct tr_lines l;
 	struct xpu_err err;
-	int col[NCOLS], nf, rc, k = -1;
+	int col[NCOLS], nf, rc, k = -1, dcol;
 	if (tr_lines_open(&l, path, &err))
 		return 0;
 	while ((rc = tr_lines_next(&l, &err)) > 0 && tr_blank(l.line))
 		;
 	if (rc > 0)
-		k = map_header(l.line, col, &nf);
+		k = map_header(l.line, col, &nf, &dcol);
 	tr_lines_close(&l);
 	return k >= 0;
 }
@@ -91,7 +95,7 @@ static int whole_tokens(struct tr_lines *l, struct xpu_err *err, const char *fie
 int xpu_requests_read(const char *path, struct xpu_requests *out, struct xpu_err *err)
 {
 	struct tr_lines l;
-	int col[NCOLS], nf = 0, rc, k;
+	int col[NCOLS], nf = 0, rc, k, dcol = -1;
 	char *field[MAX_COLS + 1];
 	size_t cap = 0, idlen = 0, idcap = 0;
 	memset(out, 0, sizeof(*out));
@@ -103,7 +107,7 @@ int xpu_requests_read(const char *path, struct xpu_requests *out, struct xpu_err
 		rc = xpu_errf(err, path, 0, "empty file, expected a header row");
 	if (rc < 0)
 		goto fail;
-	if ((k = map_header(l.line, col, &nf)) < 0) {
+	if ((k = map_header(l.line, col, &nf, &dcol)) < 0) {
 		rc = xpu_errf(err, path, l.lineno,
 		              "expected a request stream's header: arrival,prompt,output "
 		              "(xpuopt), TIMESTAMP,ContextTokens,GeneratedTokens (Azure), "
@@ -117,6 +121,7 @@ int xpu_requests_read(const char *path, struct xpu_requests *out, struct xpu_err
 	}
 	out->format = formats[k].format;
 	int ncols = nf;
+
 	double t0 = NAN;
 	/* ids are kept in one buffer as offsets until the end (it moves as it grows) */
 	size_t *idoff = NULL;
@@ -189,6 +194,15 @@ int xpu_requests_read(const char *path, struct xpu_requests *out, struct xpu_err
 		}
 		/* a request is served once its first token is out: 0 reads as 1 */
 		r->output = out_tokens ? out_tokens : 1;
+		r->deadline = INFINITY;
+		if (dcol >= 0 && *field[dcol]) {
+			double dl;
+			if (tr_num_field(&l, err, "deadline", field[dcol], 0, &dl) < 0) {
+				rc = -EINVAL;
+				goto fail_ids;
+			}
+			r->deadline = r->arrival + dl;
+		}
 		char idbuf[32];
 		const char *id = col[C_ID] >= 0 ? field[col[C_ID]] : NULL;
 		if (!id || !*id) {
@@ -238,10 +252,14 @@ int xpu_requests_write(const char *path, const struct xpu_requests *r, struct xp
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	if (!f)
 		return xpu_errf(err, path, 0, "cannot write: %s", strerror(errno));
-	fprintf(f, "id,arrival,prompt,output\n");
-	for (uint32_t i = 0; i < r->n; i++)
-		fprintf(f, "%s,%.9g,%u,%u\n", r->v[i].id, r->v[i].arrival, r->v[i].prompt,
+	fprintf(f, "id,arrival,prompt,output,deadline\n");
+	for (uint32_t i = 0; i < r->n; i++) {
+		fprintf(f, "%s,%.9g,%u,%u,", r->v[i].id, r->v[i].arrival, r->v[i].prompt,
 		        r->v[i].output);
+		if (isfinite(r->v[i].deadline))
+			fprintf(f, "%.9g", r->v[i].deadline - r->v[i].arrival);
+		fprintf(f, "\n");
+	}
 	int bad = ferror(f);
 	if (f != stdout)
 		bad |= fclose(f) != 0;

@@ -35,6 +35,7 @@ struct xpu_req_gen {
 	double rate, cv;
 	double prompt_median, prompt_sigma, output_median, output_sigma;
 	uint32_t max_tokens; /* lengths are capped here (0: no cap) */
+	double deadline;     /* seconds after arrival each is due (0: none) */
 	uint64_t seed;
 };
 int xpu_requests_generate(const struct xpu_req_gen *g, struct xpu_requests *out,

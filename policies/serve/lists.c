@@ -37,6 +37,22 @@ int sl_fifo_push_front(struct sl_fifo *q, uint32_t x)
 	return 0;
 }
 
+int sl_fifo_insert_by(struct sl_fifo *q, uint32_t x,
+                      int (*before)(uint32_t, uint32_t, const struct xpu_engine *),
+                      const struct xpu_engine *ctx)
+{
+	if (q->len == q->cap && fifo_grow(q))
+		return -ENOMEM;
+	uint32_t i = q->len; /* from the back: a new arrival usually goes last */
+	while (i > 0 && before(x, q->v[(q->head + i - 1) % q->cap], ctx)) {
+		q->v[(q->head + i) % q->cap] = q->v[(q->head + i - 1) % q->cap];
+		i--;
+	}
+	q->v[(q->head + i) % q->cap] = x;
+	q->len++;
+	return 0;
+}
+
 uint32_t sl_fifo_peek(const struct sl_fifo *q)
 {
 	return q->v[q->head];

@@ -23,6 +23,10 @@ int sl_fifo_push(struct sl_fifo *q, uint32_t x);
 int sl_fifo_push_front(struct sl_fifo *q, uint32_t x);
 /* The first element (the queue must not be empty). */
 uint32_t sl_fifo_peek(const struct sl_fifo *q);
+/* Insert x before the first element y with before(x, y, ctx): O(length). */
+int sl_fifo_insert_by(struct sl_fifo *q, uint32_t x,
+                      int (*before)(uint32_t, uint32_t, const struct xpu_engine *),
+                      const struct xpu_engine *ctx);
 uint32_t sl_fifo_pop(struct sl_fifo *q);
 void sl_fifo_free(struct sl_fifo *q);
 

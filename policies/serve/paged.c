@@ -11,6 +11,8 @@
  *            max_tokens tokens) or decodes only (every running request), prompts first.
  * sarathi:   Sarathi-Serve's stall-free batches (Agrawal et al., OSDI 2024): every
  *            running decode, then prompt chunks filling a token budget of `chunk`.
+ * order=deadline (any of them): waiting requests are admitted earliest deadline first
+ *            (requests without one last), for streams with deadlines such as speech.
  * splitwise: disaggregated (Patel et al., "Splitwise", ISCA 2024): replicas of role
  *            prefill run prompts as vllm does; a request whose prompt is done moves,
  *            with its KV cache, to the decode replica with the fewest outstanding
@@ -28,7 +30,8 @@ struct pg {
 	int mode;
 	uint32_t batch, max_tokens, chunk;
 	int swap;
-	int preempted; /* during one form: a preemption happened */
+	int by_deadline; /* order=deadline: waiting requests by deadline, not arrival */
+	int preempted;   /* during one form: a preemption happened */
 };
 
 int pg_init(struct xpu_serve *s, int mode)
@@ -43,6 +46,8 @@ int pg_init(struct xpu_serve *s, int mode)
 	p->max_tokens = (uint32_t)xpu_param_num(s->param, s->nparams, "max_tokens", 4096);
 	p->chunk = (uint32_t)xpu_param_num(s->param, s->nparams, "chunk", 512);
 	p->swap = !strcmp(xpu_param_str(s->param, s->nparams, "preempt", "recompute"), "swap");
+	p->by_deadline =
+	    !strcmp(xpu_param_str(s->param, s->nparams, "order", "arrival"), "deadline");
 	if (!p->r) {
 		free(p);
 		return -ENOMEM;
@@ -58,11 +63,22 @@ void pg_fini(struct xpu_serve *s)
 	free(p);
 }
 
+/* Earliest deadline first (no deadline last), ties in arrival order. */
+static int deadline_before(uint32_t a, uint32_t b, const struct xpu_engine *e)
+{
+	const struct xpu_request *x = xpu_request_at(e, a), *y = xpu_request_at(e, b);
+	if (x->deadline != y->deadline)
+		return x->deadline < y->deadline;
+	return a < b;
+}
+
 void pg_arrival(struct xpu_serve *s, const struct xpu_request *r, int rep)
 {
 	struct pg *p = s->priv;
 	if (r->state == XPU_REQ_RUNNING) /* its cache came in: a move or a swap-in */
 		sl_list_add(&p->r[rep].running, r->index);
+	else if (p->by_deadline)
+		sl_fifo_insert_by(&p->r[rep].waiting, r->index, deadline_before, s->eng);
 	else
 		sl_fifo_push(&p->r[rep].waiting, r->index);
 }

@@ -23,4 +23,11 @@ void pg_finished(struct xpu_serve *s, const struct xpu_request *r);
 		    "recompute)"                                                                   \
 	}
 
+#define PG_ORDER_PARAM                                                                             \
+	{                                                                                          \
+		"order", XPU_PARAM_WORD, 0, 0,                                                     \
+		    "arrival|deadline: which waiting request is admitted first (default "          \
+		    "arrival)"                                                                     \
+	}
+
 #endif

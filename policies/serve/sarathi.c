@@ -14,6 +14,7 @@ static const struct xpu_param_spec sarathi_params[] = {
     {"batch", XPU_PARAM_INT, 1, 1e6, "requests running at once (default 256)"},
     {"chunk", XPU_PARAM_INT, 1, 1e9, "token budget of a step (default 512)"},
     PG_PREEMPT_PARAM,
+    PG_ORDER_PARAM,
     {NULL, 0, 0, 0, NULL},
 };
 

@@ -24,6 +24,7 @@ static const struct xpu_param_spec split_params[] = {
     {"batch", XPU_PARAM_INT, 1, 1e6, "requests running at once per replica (default 256)"},
     {"max_tokens", XPU_PARAM_INT, 1, 1e9, "prompt tokens in one step (default 4096)"},
     PG_PREEMPT_PARAM,
+    PG_ORDER_PARAM,
     {NULL, 0, 0, 0, NULL},
 };
 

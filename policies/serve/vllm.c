@@ -13,6 +13,7 @@ static const struct xpu_param_spec vllm_params[] = {
     {"max_tokens", XPU_PARAM_INT, 1, 1e9,
      "prompt tokens in one step (vLLM max_num_batched_tokens, default 4096)"},
     PG_PREEMPT_PARAM,
+    PG_ORDER_PARAM,
     {NULL, 0, 0, 0, NULL},
 };
 
