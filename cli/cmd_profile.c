@@ -25,7 +25,9 @@ static void usage(FILE *out)
 	    "the configurations with num_tokens >= N; with --peak, the efficiency and a\n"
 	    "platform line for the gemm class:\n"
 	    "  <prop id=\"xpu.class.gemm\" value=\"RATE@EFF\"/>\n"
-	    "where EFF is the median achieved rate of those runs over RATE.\n"
+	    "  <prop id=\"xpu.class.llm-prefill\" value=\"RATE@EFF\"/>\n"
+	    "where EFF is the median achieved rate of those runs over RATE (a serving run's\n"
+	    "prefill steps are these projections: xpuopt run --serve).\n"
 	    "\n"
 	    "options:\n"
 	    "  -s, --stat S        statistic of each configuration: min, max, mean or\n"
@@ -279,6 +281,9 @@ int xpu_cmd_profile(int argc, char **argv)
 				       gemm.n, min_tokens, xpu_vidur_stats[stat], path, peak_s);
 				printf("<prop id=\"xpu.class.gemm\" value=\"%s@%s\"/>\n", peak_s,
 				       e);
+				/* a serving run's prefill steps are these projections */
+				printf("<prop id=\"xpu.class.llm-prefill\" value=\"%s@%s\"/>\n",
+				       peak_s, e);
 			}
 		} else if (!isnan(peak)) {
 			fprintf(stderr,

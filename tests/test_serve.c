@@ -15,6 +15,7 @@
 #include "helpers.h"
 #include "serving.h"
 #include "study.h"
+#include "vidur.h"
 
 #define NREQ_SEEN 8
 
@@ -649,4 +650,117 @@ Test(serve, speech_deadlines_on_the_phone_npu)
 	          miss[1]);
 	cr_log_info("speech on the NPU: %g deadline misses in arrival order, %g by deadline",
 	            miss[0], miss[1]);
+}
+
+/* ------------------------------------------------------------------ calibration */
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median_of(double *v, size_t n)
+{
+	qsort(v, n, sizeof(double), cmp_d);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+Test(serve, vidur_profile_calibrates_the_a100_within_10_percent, .timeout = 120)
+{
+	const char *prof = xt_src("../shared/traces/profiles/vidur_a100_Llama-2-7b_mlp.csv");
+	if (access(prof, R_OK))
+		cr_skip_test(
+		    "../shared/traces/profiles is absent (a fresh clone has no shared data)");
+	/* 1. calibrate: xpuopt profile gives the A100's gemm efficiency over the runs of at
+	 *    least 1024 tokens (its default) */
+	char out[16384];
+	cr_assert_eq(xt_cmd(out, sizeof(out), "profile %s --peak 312Tf", prof), 0);
+	const char *e = strstr(out, "gemm_efficiency ");
+	cr_assert_not_null(e, "%s", out);
+	double eff = strtod(e + 16, NULL);
+	cr_assert(eff > 0.3 && eff < 1, "%g", eff);
+	/* 2. the calibrated platform: one A100 (312 Tflop/s dense FP16 tensor, NVIDIA A100
+	 *    datasheet) running gemm at that efficiency */
+	char xml[2048];
+	snprintf(xml, sizeof(xml),
+	         "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
+	         "\"https://simgrid.org/simgrid.dtd\">\n<platform version=\"4.1\"><zone id=\"z\" "
+	         "routing=\"Full\"><host id=\"a100\" speed=\"19.5Tf\" core=\"1\">"
+	         "<prop id=\"xpu.kind\" value=\"gpu\"/><prop id=\"xpu.mem\" value=\"80GB\"/>"
+	         "<prop id=\"xpu.class.gemm\" value=\"312Tf@%.4f\"/></host></zone></platform>\n",
+	         eff);
+	const char *pf = xt_write_file("a100.xml", xml);
+	/* 3. every projection run of the profile as a task of its shapes' work */
+	struct xpu_vidur v;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_vidur_open(&v, prof, XPU_VIDUR_MEDIAN, &err), 0, "%s", err.msg);
+	const char *ops[4] = {"attn_pre_proj", "attn_post_proj", "mlp_up_proj", "mlp_down_proj"};
+	size_t cap = 8192, n = 0;
+	double *meas = malloc(cap * sizeof(double));
+	int *opof = malloc(cap * sizeof(int));
+	char trace[512];
+	snprintf(trace, sizeof(trace), "%s/ops.csv", xt_tmpdir());
+	FILE *t = fopen(trace, "w");
+	cr_assert(t && meas && opof);
+	fprintf(t, "id,class,flops\n");
+	int rc;
+	while ((rc = xpu_vidur_next(&v, &err)) == 1) {
+		double shape[XPU_VIDUR_NSHAPES];
+		for (int s = 0; s < XPU_VIDUR_NSHAPES; s++)
+			cr_assert_eq(xpu_vidur_shape(&v, s, &shape[s], &err), 0, "%s", err.msg);
+		if (!(shape[XPU_VIDUR_TOKENS] >= 1024))
+			continue;
+		for (int o = 0; o < v.nops; o++)
+			for (int k = 0; k < 4; k++) {
+				double f = xpu_vidur_flops(v.op[o], shape);
+				if (strcmp(v.op[o], ops[k]) || !isfinite(f) || !(v.ms[o] > 0))
+					continue;
+				cr_assert_lt(n, cap);
+				meas[n] = v.ms[o] / 1e3;
+				opof[n] = k;
+				fprintf(t, "t%zu,gemm,%.17g\n", n, f);
+				n++;
+			}
+	}
+	cr_assert_eq(rc, 0, "%s", err.msg);
+	xpu_vidur_close(&v);
+	fclose(t);
+	cr_assert_gt(n, 1000);
+	/* 4. simulated through SimGrid */
+	struct xpu_run_opts o = {.platform = pf, .trace = trace, .sched = "fifo", .quiet = 1};
+	char h5[600];
+	snprintf(h5, sizeof(h5), "%s/ops.h5", xt_tmpdir());
+	cr_assert_eq(xt_run_forked(&o, h5), 0);
+	double *st, *en;
+	cr_assert_eq(xt_read_column(h5, "start", &st), n);
+	cr_assert_eq(xt_read_column(h5, "end", &en), n);
+	/* 5. per operator: the median simulated duration against the profile's median */
+	double *a = malloc(n * sizeof(double)), *b = malloc(n * sizeof(double));
+	double *rel = malloc(n * sizeof(double));
+	for (size_t i = 0; i < n; i++)
+		rel[i] = fabs((en[i] - st[i]) - meas[i]) / meas[i];
+	for (int k = 0; k < 4; k++) {
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (opof[i] == k) {
+				a[m] = en[i] - st[i];
+				b[m++] = meas[i];
+			}
+		double sim = median_of(a, m), real = median_of(b, m);
+		cr_expect(fabs(sim - real) / real < 0.10,
+		          "%s: simulated median %.4g ms, profiled %.4g ms", ops[k], sim * 1e3,
+		          real * 1e3);
+		cr_log_info("%s: %zu runs, simulated median %.4g ms, profiled %.4g ms (%+.1f%%)",
+		            ops[k], m, sim * 1e3, real * 1e3, 100 * (sim - real) / real);
+	}
+	cr_log_info("per run: median error %.1f%% over %zu runs (efficiency %.4f)",
+	            100 * median_of(rel, n), n, eff);
+	free(a);
+	free(b);
+	free(rel);
+	free(st);
+	free(en);
+	free(meas);
+	free(opof);
 }
