@@ -14,6 +14,7 @@
 #   platform        platform XML given to the check that runs before SimGrid reads it;
 #   experiment      experiment files given to the study loader (driver/study.c), linked
 #                   to the built library for the policies (run `make` first).
+#   requests        LLM request streams for serving runs (traces/requests.c).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 secs=${FUZZ_SECONDS:-20}
@@ -21,7 +22,7 @@ dir=${FUZZ_DIR:-$src/build-fuzz}
 cc=${FUZZ_CC:-$(command -v clang || command -v clang-14 || echo clang)}
 formats=${FUZZ_FORMATS:-"native swf stg alibaba-gpu philly azure-llm wfcommons vidur
 	swf-gz nodes swf-params stg-params alibaba-gpu-params philly-params azure-llm-params
-	wfcommons-params vidur-params platform experiment"}
+	wfcommons-params vidur-params platform experiment requests"}
 
 # Seed parameter lines: every parameter of the reader, off its default.
 params_of() {
@@ -47,7 +48,7 @@ flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 deps="$(pkg-config --cflags --libs zlib jansson) -lm"
 lib="engine/error.c engine/platform.c engine/quantity.c engine/data_model.c driver/workload.c traces/reader.c traces/native.c traces/lineio.c
 	traces/swf.c traces/stg.c traces/gpu_csv.c traces/llm.c traces/wfcommons.c traces/vidur.c
-	traces/nodes.c sim/platform_check.c"
+	traces/nodes.c traces/requests.c sim/platform_check.c"
 
 status=0
 for target in $formats; do
@@ -58,6 +59,7 @@ for target in $formats; do
 	*-params) fmt=${target%-params} variant=-DFUZZ_PARAMS ;;
 	nodes) variant=-DFUZZ_NODES ;;
 	platform) variant=-DFUZZ_PLATFORM ;;
+	requests) variant=-DFUZZ_REQUESTS ;;
 	esac
 	bin="$dir/fuzz-$target"
 	if [ "$target" = experiment ]; then

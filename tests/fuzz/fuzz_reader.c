@@ -11,7 +11,9 @@
  *                  and its SimGrid file is written out;
  *   -DFUZZ_PLATFORM the input is a platform file given to the check that runs before
  *                  SimGrid reads one (sim/platform_check.c): it must accept or refuse
- *                  with a message, whatever the bytes. */
+ *                  with a message, whatever the bytes;
+ *   -DFUZZ_REQUESTS the input is an LLM request stream for serving runs
+ *                  (traces/requests.c). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 
 #include "nodes.h"
 #include "platform.h"
+#include "requests.h"
 #include "trace.h"
 
 #ifndef FUZZ_FORMAT
@@ -84,6 +87,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc != 0 && (rc != -EINVAL || !err.msg[0]) && rc != -ENOMEM) {
 		fprintf(stderr, "rc %d, message \"%s\"\n", rc, err.msg);
 		abort();
+	}
+#elif defined(FUZZ_REQUESTS)
+	write_input(data, size);
+	struct xpu_requests rq;
+	int rc = xpu_requests_read(path, &rq, &err);
+	check(rc, &err, rc == 0 && rq.n > 0);
+	if (rc == 0) {
+		for (uint32_t i = 1; i < rq.n; i++) /* sorted, whole, finite */
+			if (!(rq.v[i].arrival >= rq.v[i - 1].arrival) || rq.v[i].prompt < 1 ||
+			    rq.v[i].output < 1 || !rq.v[i].id)
+				abort();
+		xpu_requests_free(&rq);
 	}
 #elif defined(FUZZ_NODES)
 	write_input(data, size);
