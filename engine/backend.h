@@ -105,10 +105,12 @@ struct xpu_backend {
 };
 
 /* Backends, registered by name in the driver (driver/registry.c): "sim" (SimGrid),
- * "cpu" (host CPU threads; --live) and "opencl" (OpenCL devices). */
+ * "cpu" (host CPU threads; --live), "opencl" (OpenCL devices) and "xrt" (AMD XRT
+ * devices; -ENODEV where none is found). */
 extern const struct xpu_backend_ops xpu_backend_sim;
 extern const struct xpu_backend_ops xpu_backend_cpu;
 extern const struct xpu_backend_ops xpu_backend_opencl;
+extern const struct xpu_backend_ops xpu_backend_xrt;
 
 /* hw/opencl.c: every OpenCL device's kernels against host references on small inputs.
  * 0, -ENODEV without a device, or -EIO with err naming the kernel and element. */

@@ -49,3 +49,34 @@ AC_DEFUN([XPU_CHECK_OPENCL], [
     [AC_MSG_ERROR([OpenCL ICD loader not found: install ocl-icd-opencl-dev and opencl-c-headers (tools/setup.sh)])])
   AM_CONDITIONAL([HAVE_OPENCL], [test "x$have_opencl" = xyes])
 ])
+
+dnl XRT 2.13 (Debian 12: libxrt-dev), optional: the xrt backend (hw/xrt.c) talks to its
+dnl devices when found; without it the backend still exists and says XRT is absent.
+dnl Debian's xrt.pc names a wrong prefix (/usr//usr), so the check is by header and
+dnl library: headers under /usr/include/xrt, libraries xrt_coreutil and xrt_core.
+AC_DEFUN([XPU_CHECK_XRT], [
+  AC_ARG_WITH([xrt], [AS_HELP_STRING([--without-xrt], [build the xrt backend without XRT])],
+    [], [with_xrt=check])
+  have_xrt=no
+  AS_IF([test "x$with_xrt" != xno], [
+    xpu_save_CPPFLAGS=$CPPFLAGS
+    xpu_save_LIBS=$LIBS
+    XRT_CFLAGS="-I/usr/include/xrt"
+    CPPFLAGS="$CPPFLAGS $XRT_CFLAGS"
+    AC_CHECK_HEADER([xrt/xrt_device.h], [
+      AC_CHECK_LIB([xrt_coreutil], [xrtDeviceOpen], [
+        AC_CHECK_LIB([xrt_core], [xclProbe], [have_xrt=yes], [], [-lxrt_coreutil])])])
+    CPPFLAGS=$xpu_save_CPPFLAGS
+    LIBS=$xpu_save_LIBS
+  ])
+  AS_IF([test "x$have_xrt" = xyes], [
+    XRT_LIBS="-lxrt_coreutil -lxrt_core"
+    AC_DEFINE([HAVE_XRT], [1], [Define to 1 when XRT is found (the xrt backend's devices)])
+  ], [
+    XRT_CFLAGS=""
+    XRT_LIBS=""
+    AS_IF([test "x$with_xrt" = xyes], [AC_MSG_ERROR([--with-xrt: XRT not found (libxrt-dev)])])
+  ])
+  AC_SUBST([XRT_CFLAGS])
+  AC_SUBST([XRT_LIBS])
+])

@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "helpers.h"
+#include "platform.h"
 #include "results.h"
 
 /* Two pocl devices (no effect with other ICDs). */
@@ -133,4 +134,28 @@ Test(opencl, an_unknown_parameter_is_bad_usage)
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --backend opencl:bogus=1 --output - 2>&1"), 2,
 	             "%s", buf);
 	cr_assert_not_null(strstr(buf, "bogus"), "%s", buf);
+}
+
+/* issue 13: XRT is packaged by Debian 12 and built in where configure finds it; on a
+ * machine without an XRT device (this one, CI) the backend says so and exits 2. */
+Test(xrt, absent_device_exits_2_with_a_clear_message)
+{
+	char out[4096];
+	struct xpu_err err = {{0}};
+	struct xpu_platform pf;
+	struct xpu_backend be = {.ops = &xpu_backend_xrt};
+	int rc = be.ops->open(&be, NULL, &pf, &err);
+	if (rc == 0) {
+		be.ops->close(&be);
+		xpu_platform_free(&pf);
+		cr_skip_test("an XRT device is present: this test is for machines without one");
+	}
+	cr_expect_eq(rc, -ENODEV);
+	cr_expect(strstr(err.msg, "no XRT device found"), "%s", err.msg);
+	int st = xt_cmd(out, sizeof(out), "run --backend xrt -o -");
+	cr_expect_eq(st, 2);
+	cr_expect_eq(xt_cmd(out, sizeof(out), "run --backend xrt:kind=npu,xclbin=x.xclbin -o -"),
+	             2);
+	/* a bad parameter is bad usage too, and named */
+	cr_expect_eq(xt_cmd(out, sizeof(out), "run --backend xrt:kind=nope -o -"), 2);
 }

@@ -12,6 +12,7 @@ packages=(
 	libcriterion-dev                # tests
 	clang-14 libclang-rt-14-dev     # tools/fuzz.sh: libFuzzer, ASan, UBSan
 	ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd  # the opencl backend, a CPU device
+	libxrt-dev libxrt-utils         # the xrt backend (XRT 2.13): AMD FPGA and NPU devices
 	libjansson-dev                  # JSON traces
 	zlib1g-dev                      # gzip-compressed traces (SWF .swf.gz)
 	libhwloc-dev libpowercap-dev    # live machine description and RAPL
