@@ -26,7 +26,8 @@ static const struct command commands[] = {
     {"plot", xpu_cmd_plot, "draw a Gantt chart, timelines, bars or a CDF (gnuplot)"},
     {"report", xpu_cmd_report, "write a Markdown or HTML page for a study"},
     {"profile", xpu_cmd_profile, "summarise a vidur operator profile; GEMM efficiency"},
-    {"llm", xpu_cmd_llm, "the LLM model catalogue: parameters, weights, KV cache, flops"},
+    {"llm", xpu_cmd_llm, "LLM models, serving benchmarks (llm bench) and capacity"},
+    {"calibrate", xpu_cmd_calibrate, "measure this machine live and write its platform file"},
     {NULL, NULL, NULL},
 };
 

@@ -521,3 +521,60 @@ Test(live_cpu, a_governor_run_reports_its_unsupported_controls)
 	H5Aclose(a);
 	H5Fclose(h);
 }
+
+/* issue 13: after `xpuopt calibrate`, a 2,000-task mixed-class DAG simulated on the
+ * written platform predicts the live run's makespan on this machine. One worker thread:
+ * the run is sequential, so the prediction is the sum of the tasks' times, and another
+ * test's job on the second core disturbs it least. The measured error is reported. */
+Test(live_cpu, calibrate_predicts_a_live_dag, .timeout = 240)
+{
+	const char *d = xt_tmpdir();
+	char cal[512], trace[512], h5[512], out[4096];
+	snprintf(cal, sizeof(cal), "%s/cal.xml", d);
+	snprintf(trace, sizeof(trace), "%s/dag.csv", d);
+	snprintf(h5, sizeof(h5), "%s/sim.h5", d);
+	cr_assert_eq(xt_cmd(out, sizeof(out), "calibrate --threads 1 -o %s", cal), 0, "%s", out);
+	/* 2,000 tasks of six classes, 2 to 20 kernel repetitions (48^3 multiply-adds) each,
+	 * each depending on up to two of the ten before it */
+	static const char *const cls[] = {"gemm", "conv", "attention", "fft", "video", "generic"};
+	FILE *f = fopen(trace, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops,deps\n");
+	srand(13);
+	for (int i = 0; i < 2000; i++) {
+		fprintf(f, "t%d,%s,%.17g,", i, cls[rand() % 6], (2 + rand() % 19) * 221184.0);
+		int p0 = -1;
+		if (i > 0)
+			fprintf(f, "t%d", p0 = i - 1 - rand() % (i < 10 ? i : 10));
+		if (i > 1 && rand() % 2) {
+			int p = i - 1 - rand() % (i < 10 ? i : 10);
+			if (p != p0)
+				fprintf(f, ";t%d", p);
+		}
+		fprintf(f, "\n");
+	}
+	fclose(f);
+	struct xpu_param threads = {"threads", "1"};
+	struct xpu_run_opts live = {.trace = trace,
+	                            .sched = "fifo",
+	                            .live = 1,
+	                            .quiet = 1,
+	                            .backend_params = &threads,
+	                            .nbackend_params = 1};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&live, &res, &err), 0, "%s", err.msg);
+	double live_s = xpu_summary_get(&res.summary, "makespan_s");
+	xpu_run_result_free(&res);
+	struct xpu_run_opts sim = {.platform = cal, .trace = trace, .sched = "fifo", .quiet = 1};
+	cr_assert_eq(xt_run_forked(&sim, h5), 0);
+	cr_assert_eq(xt_cmd(out, sizeof(out), "summary %s", h5), 0);
+	const char *m = strstr(out, "makespan_s ");
+	cr_assert_not_null(m, "%s", out);
+	double sim_s = strtod(m + 11, NULL);
+	double error = (sim_s - live_s) / live_s;
+	cr_log_info("calibrated simulation: makespan %.4f s against %.4f s live: error %+.2f%%",
+	            sim_s, live_s, 100 * error);
+	cr_expect(fabs(error) < 0.05, "simulated %.4f s, live %.4f s: error %+.2f%% (target 3%%)",
+	          sim_s, live_s, 100 * error);
+}

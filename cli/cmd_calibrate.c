@@ -1,0 +1,243 @@
+/* cmd_calibrate.c — `xpuopt calibrate`: measure this machine through the live cpu backend
+ * and write a platform file that simulates it, so that a simulated replay can be checked
+ * against a live one (DESIGN.md section 1, use 4). */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "run.h"
+
+/* The cpu backend's kernel: one repetition is a 48 x 48 x 48 multiply-accumulate
+ * (hw/cpu.c), the least a launch runs. */
+#define TILE_FLOPS (2.0 * 48 * 48 * 48)
+#define REPS       20 /* repetitions per task of the second replay */
+#define ROUNDS     3  /* replays of each kind; their medians are used */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Replay ntasks independent tasks of flops each live (fifo): the makespan in *span and
+ * the run's result in *res (its platform is the backend's). */
+static int live_run(const struct xpu_param *bp, int nbp, long ntasks, double flops, double *span,
+                    struct xpu_run_result *res, struct xpu_err *err)
+{
+	char trace[] = "/tmp/xpuopt-calibrate-XXXXXX";
+	int fd = mkstemp(trace);
+	if (fd < 0) {
+		xpu_errf(err, NULL, 0, "cannot write a temporary trace: %s", strerror(errno));
+		return -EIO;
+	}
+	FILE *t = fdopen(fd, "w");
+	if (!t) {
+		close(fd);
+		unlink(trace);
+		return -EIO;
+	}
+	fprintf(t, "id,flops\n");
+	for (long i = 0; i < ntasks; i++)
+		fprintf(t, "c%ld,%.17g\n", i, flops);
+	if (fclose(t)) {
+		unlink(trace);
+		return -EIO;
+	}
+	struct xpu_run_opts o = {.trace = trace,
+	                         .sched = "fifo",
+	                         .live = 1,
+	                         .quiet = 1,
+	                         .backend_params = bp,
+	                         .nbackend_params = nbp};
+	int rc = xpu_run(&o, res, err);
+	unlink(trace);
+	if (!rc)
+		*span = xpu_summary_get(&res->summary, "makespan_s");
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: xpuopt calibrate [--threads N] [--cores C] [--tasks K] [-o FILE]\n"
+	      "\n"
+	      "Measure this machine with the live cpu backend and write a SimGrid platform\n"
+	      "file that simulates it: one host per unit of the backend (--threads workers,\n"
+	      "--cores of them per unit, as `xpuopt run --live`), each at the speed the\n"
+	      "backend's kernel reaches on this machine, with the launch latency of a task\n"
+	      "through the engine and the backend: K tasks of one kernel repetition each,\n"
+	      "then K of 20 each, are replayed live (three times each, alternated; the\n"
+	      "medians count), and a core's time per task, launch + repetitions x one\n"
+	      "repetition's time, gives both. Run it on an otherwise idle machine. The\n"
+	      "units share one\n"
+	      "memory (no copies), and the power is the backend's (RAPL-apportioned or its\n"
+	      "model's). Replaying a trace on the file then predicts `xpuopt run --live`\n"
+	      "with the same threads on this machine (hw/README.md, \"Calibration\").\n"
+	      "\n"
+	      "  -j, --threads N   worker threads (default: the CPUs this process may use)\n"
+	      "      --cores C     workers per unit (default 1)\n"
+	      "  -k, --tasks K     tasks of the latency measurement (default 2000)\n"
+	      "  -o, --output FILE the platform file (default calibrated.xml; '-' stdout)\n"
+	      "  -h, --help        this help\n"
+	      "\n"
+	      "Exit status: 0, 1 when a measurement failed, 2 for bad usage.\n",
+	      f);
+}
+
+static int bad(const char *what, const char *arg)
+{
+	return xpu_cli_bad_usage_quoted("calibrate", what, arg);
+}
+
+int xpu_cmd_calibrate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"threads", required_argument, NULL, 'j'}, {"cores", required_argument, NULL, 'c'},
+	    {"tasks", required_argument, NULL, 'k'},   {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+	};
+	const char *out = "calibrated.xml", *threads = NULL, *cores = NULL;
+	long ntasks = 2000;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":j:k:o:h", opts, NULL)) != -1) {
+		char *end;
+		long v;
+		switch (c) {
+		case 'j':
+		case 'c':
+			v = strtol(optarg, &end, 10);
+			if (end == optarg || *end || v < 1 || v > 4096)
+				return bad(c == 'j'
+				               ? "--threads: expected a whole number from 1 to 4096"
+				               : "--cores: expected a whole number from 1 to 4096",
+				           optarg);
+			*(c == 'j' ? &threads : &cores) = optarg;
+			break;
+		case 'k':
+			ntasks = strtol(optarg, &end, 10);
+			if (end == optarg || *end || ntasks < 100 || ntasks > 10000000)
+				return bad("--tasks: expected a whole number from 100 to 10000000",
+				           optarg);
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return xpu_cli_bad_usage("calibrate", "option '%s' needs a value",
+			                         argv[optind - 1]);
+		default:
+			return xpu_cli_bad_usage("calibrate", "unknown option '%s'",
+			                         argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad("unexpected argument", argv[optind]);
+
+	struct xpu_param bp[2];
+	int nbp = 0;
+	if (threads)
+		bp[nbp++] = (struct xpu_param){"threads", threads};
+	if (cores)
+		bp[nbp++] = (struct xpu_param){"cores", cores};
+	/* Two live replays of K tasks: one kernel repetition each, then REPS each. A core's
+	 * time per task is L + r t1 for r repetitions: the two give t1 (so the speed is
+	 * the kernel's through the whole live path, not only its rate at open) and L. */
+	struct xpu_run_result res;
+	double runs[2][ROUNDS], span[2];
+	for (int i = 0; i < 2 * ROUNDS; i++) { /* alternated, so drifting load hits both */
+		struct xpu_err err = {{0}};
+		int pass = i % 2, last = i == 2 * ROUNDS - 1;
+		int rc = live_run(bp, nbp, ntasks, pass ? REPS * TILE_FLOPS : 1, &runs[pass][i / 2],
+		                  &res, &err);
+		if (rc) {
+			fprintf(stderr, "xpuopt calibrate: %s\n",
+			        err.msg[0] ? err.msg : strerror(-rc));
+			return rc == -EINVAL ? 2 : 1;
+		}
+		if (!last)
+			xpu_run_result_free(&res);
+	}
+	for (int pass = 0; pass < 2; pass++) { /* the median of each: a disturbed run is out */
+		qsort(runs[pass], ROUNDS, sizeof(double), cmp_double);
+		span[pass] = runs[pass][ROUNDS / 2];
+	}
+	const struct xpu_platform *pf = &res.pf;
+	int total_cores = 0, rc;
+	for (int u = 0; u < pf->nunits; u++)
+		total_cores += pf->units[u].cores;
+	double per_core = (double)ntasks / total_cores; /* tasks each core ran back to back */
+	double t1 = (span[1] - span[0]) / (per_core * (REPS - 1));
+	if (!(t1 > 0)) {
+		fprintf(stderr,
+		        "xpuopt calibrate: the %d-repetition tasks did not take longer than the "
+		        "one-repetition ones (%.6g s against %.6g s): is the machine busy?\n",
+		        REPS, span[1], span[0]);
+		xpu_run_result_free(&res);
+		return 1;
+	}
+	double speed = TILE_FLOPS / t1, per_task = span[0] / per_core;
+	double latency = per_task - t1;
+	if (latency < 0)
+		latency = 0;
+	char host[256] = "this machine", date[32];
+	gethostname(host, sizeof(host) - 1);
+	time_t now = time(NULL);
+	strftime(date, sizeof(date), "%Y-%m-%d", gmtime(&now));
+
+	struct xpu_cli_out w;
+	if ((rc = xpu_cli_out_open(&w, out)) < 0) {
+		xpu_run_result_free(&res);
+		return rc == -EINVAL ? 2 : 1;
+	}
+	FILE *f = w.f;
+	fprintf(
+	    f,
+	    "<?xml version='1.0'?>\n"
+	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	    "<!-- Written by xpuopt calibrate on %s, %s: %d unit(s) of %d worker(s) of the live\n"
+	    "     cpu backend (xpuopt run --live%s%s%s%s).\n"
+	    "     speed: the backend's kernel (48 x 48 double multiply-accumulate tiles):\n"
+	    "       %.6g flop/s per worker. xpu.launch: %.4g us. Both from two live replays\n"
+	    "       of %ld tasks on %d core(s): one kernel repetition each, %.6g s, and %d\n"
+	    "       each, %.6g s; a core's time per task is launch + repetitions x one\n"
+	    "       repetition's time (%.4g us).\n"
+	    "     Power: the backend's figures (RAPL-apportioned where readable, else its\n"
+	    "       model). All units share the host memory: no copies. -->\n"
+	    "<platform version=\"4.1\">\n  <zone id=\"calibrated\" routing=\"Full\">\n",
+	    host, date, pf->nunits, pf->units[0].cores, threads ? " --threads " : "",
+	    threads ? threads : "", cores ? " --backend cpu:cores=" : "", cores ? cores : "", speed,
+	    latency * 1e6, ntasks, total_cores, span[0], REPS, span[1], t1 * 1e6);
+	for (int u = 0; u < pf->nunits; u++) {
+		const struct xpu_unit *un = &pf->units[u];
+		const struct xpu_pstate *ps = &un->pstates[0];
+		fprintf(f,
+		        "    <host id=\"%s\" speed=\"%.9gf\" core=\"%d\">\n"
+		        "      <prop id=\"xpu.kind\" value=\"cpu\"/>\n"
+		        "      <prop id=\"xpu.mem\" value=\"%.0f\"/>\n"
+		        "      <prop id=\"xpu.mem.shared\" value=\"host\"/>\n"
+		        "      <prop id=\"xpu.launch\" value=\"%.9gs\"/>\n"
+		        "      <prop id=\"wattage_per_state\" value=\"%.6g:%.6g:%.6g\"/>\n"
+		        "    </host>\n",
+		        un->name, speed, un->cores, pf->pools[un->mem_pool].capacity, latency,
+		        ps->idle_w, ps->epsilon_w, ps->full_w);
+	}
+	fprintf(f, "  </zone>\n</platform>\n");
+	rc = xpu_cli_out_close(&w, ferror(f) ? 1 : 0);
+	if (!rc && strcmp(out, "-"))
+		fprintf(stderr,
+		        "xpuopt calibrate: wrote %s: %d unit(s), %.4g Gflop/s per worker, launch "
+		        "%.4g us\n",
+		        out, pf->nunits, speed / 1e9, latency * 1e6);
+	xpu_run_result_free(&res);
+	return rc;
+}
