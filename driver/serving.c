@@ -175,7 +175,11 @@ static int parse_group(char *g, const struct xpu_platform *pf, const char *spec,
 			return xpu_errf(err, NULL, 0,
 			                "--deploy '%s': expected key=value, got \"%s\"", spec, kv);
 		*v++ = '\0';
-		int rc;
+		int rc, *slot = !strcmp(kv, "tp") ? &out->tp : !strcmp(kv, "pp") ? &out->pp
+		                                     : !strcmp(kv, "replicas") ? &out->replicas
+		                                                                : NULL;
+		if (slot && *slot)
+			return xpu_errf(err, NULL, 0, "--deploy '%s': %s given twice", spec, kv);
 		if (!strcmp(kv, "tp"))
 			rc = parse_int_key(kv, v, 1, 4096, &out->tp, spec, err);
 		else if (!strcmp(kv, "pp"))
