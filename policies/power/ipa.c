@@ -18,7 +18,10 @@
  * degrees under control. P_sustainable follows from the thermal model: the most the
  * zone's k units can draw in equal shares while the hottest holds at control in steady
  * state, k (T_control - T_ambient) / (k R_sink + R) (R_sink 0 for a unit alone). The
- * kernel also redistributes what a unit is granted beyond its request: not done here. */
+ * kernel's divvy_up_power also hands a share above a unit's largest power to the other
+ * units; here it would change nothing: a unit asks at most its largest power, so a share
+ * can pass it only when the budget covers every request, and then no unit is held
+ * below what it asked. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
