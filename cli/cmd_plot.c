@@ -501,6 +501,38 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* One data block of a CDF: the k values sorted, each with its cumulative share. */
+static void cdf_data(FILE *d, const char *file, double *v, size_t k)
+{
+	qsort(v, k, sizeof(double), cmp_double);
+	fprintf(d, "# %s\n", file);
+	for (size_t i = 0; i < k; i++)
+		fprintf(d, "%.9g %.9g\n", v[i], (double)(i + 1) / k);
+	if (!k)
+		fprintf(d, "NaN NaN\n");
+	fprintf(d, "\n\n");
+}
+
+/* The plot command drawing one step line per file, titled by the label given, or the
+ * result's policy, or the file's name. */
+static void cdf_lines(struct plot *p, const char *dpath, const char *const *files,
+                      const char *const *labels, int n)
+{
+	fprintf(p->gp, "plot ");
+	for (int f = 0; f < n; f++) {
+		char lab[256];
+		if (labels && labels[f])
+			snprintf(lab, sizeof(lab), "%s", labels[f]);
+		else if (xpu_results_read_run_attr(files[f], "sched", lab, sizeof(lab)) || !lab[0])
+			snprintf(lab, sizeof(lab), "%s", base_name(files[f]));
+		fprintf(p->gp, "%s", f ? ", \\\n  " : "");
+		gq(p->gp, dpath);
+		fprintf(p->gp, " index %d using 1:2 with steps lw 2 title ", f);
+		gq(p->gp, lab);
+	}
+	fprintf(p->gp, "\n");
+}
+
 int xpu_plot_cdf(const char *const *files, const char *const *labels, int n, const char *out,
                  struct xpu_err *err)
 {
@@ -533,13 +565,7 @@ int xpu_plot_cdf(const char *const *files, const char *const *labels, int n, con
 			for (size_t i = 0; i < nst; i++)
 				if (!strcmp(status[i], "done") && isfinite(s[i] - r[i]))
 					s[k++] = s[i] - r[i];
-			qsort(s, k, sizeof(double), cmp_double);
-			fprintf(d, "# %s\n", files[f]);
-			for (size_t i = 0; i < k; i++)
-				fprintf(d, "%.9g %.9g\n", s[i], (double)(i + 1) / k);
-			if (!k)
-				fprintf(d, "NaN NaN\n");
-			fprintf(d, "\n\n");
+			cdf_data(d, files[f], s, k);
 		}
 		free(s);
 		free(r);
@@ -548,19 +574,7 @@ int xpu_plot_cdf(const char *const *files, const char *const *labels, int n, con
 	fclose(d);
 	if (rc)
 		goto out;
-	fprintf(p.gp, "plot ");
-	for (int f = 0; f < n; f++) {
-		char lab[256];
-		if (labels && labels[f])
-			snprintf(lab, sizeof(lab), "%s", labels[f]);
-		else if (xpu_results_read_run_attr(files[f], "sched", lab, sizeof(lab)) || !lab[0])
-			snprintf(lab, sizeof(lab), "%s", base_name(files[f]));
-		fprintf(p.gp, "%s", f ? ", \\\n  " : "");
-		gq(p.gp, dpath);
-		fprintf(p.gp, " index %d using 1:2 with steps lw 2 title ", f);
-		gq(p.gp, lab);
-	}
-	fprintf(p.gp, "\n");
+	cdf_lines(&p, dpath, files, labels, n);
 	rc = plot_end(&p);
 out:
 	plot_cleanup(&p);
@@ -617,13 +631,7 @@ static int plot_latency(const char *const *files, int n, const char *metric, con
 			for (size_t i = 0; i < dv[0]; i++)
 				if (done[i] > 0 && isfinite(v[i]) && v[i] > 0)
 					v[k++] = v[i];
-			qsort(v, k, sizeof(double), cmp_double);
-			fprintf(d, "# %s\n", files[f]);
-			for (size_t i = 0; i < k; i++)
-				fprintf(d, "%.9g %.9g\n", v[i], (double)(i + 1) / k);
-			if (!k)
-				fprintf(d, "NaN NaN\n");
-			fprintf(d, "\n\n");
+			cdf_data(d, files[f], v, k);
 		}
 		free(v);
 		free(done);
@@ -631,17 +639,7 @@ static int plot_latency(const char *const *files, int n, const char *metric, con
 	fclose(d);
 	if (rc)
 		goto out;
-	fprintf(p.gp, "plot ");
-	for (int f = 0; f < n; f++) {
-		char lab[256];
-		if (xpu_results_read_run_attr(files[f], "sched", lab, sizeof(lab)) || !lab[0])
-			snprintf(lab, sizeof(lab), "%s", base_name(files[f]));
-		fprintf(p.gp, "%s", f ? ", \\\n  " : "");
-		gq(p.gp, dpath);
-		fprintf(p.gp, " index %d using 1:2 with steps lw 2 title ", f);
-		gq(p.gp, lab);
-	}
-	fprintf(p.gp, "\n");
+	cdf_lines(&p, dpath, files, NULL, n);
 	rc = plot_end(&p);
 out:
 	plot_cleanup(&p);
