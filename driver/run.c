@@ -618,11 +618,17 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	}
 	if (be.ops->read_link_energy)
 		be.ops->read_link_energy(&be, &res.link_energy_j);
-	int modeled = 0;
-	double j;
-	if (res.pf.nunits && be.ops->read_energy)
-		be.ops->read_energy(&be, 0, &j, &modeled);
-	res.energy_source = live ? (modeled ? "modeled" : "rapl") : "simgrid";
+	/* per unit: measured or modeled (a live backend may measure some units only) */
+	int any_modeled = 0;
+	for (int u = 0; u < res.pf.nunits; u++) {
+		int modeled = 1;
+		double j;
+		if (!be.ops->read_energy || be.ops->read_energy(&be, u, &j, &modeled) < 0)
+			modeled = 1;
+		res.us[u].energy_source = !live ? "simgrid" : modeled ? "modeled" : "rapl";
+		any_modeled |= modeled;
+	}
+	res.energy_source = live ? (any_modeled ? "modeled" : "rapl") : "simgrid";
 	res.stuck_on_memory = e.stuck_on_memory;
 	res.mem_evicts = e.mem.ops->victim != NULL;
 	xpu_summary_compute(res.w, &res.pf, res.us, res.link_energy_j, e.peak_power_w,

@@ -94,6 +94,9 @@ struct xpu_unit_stats {
 	/* Energy in idle states (their power over their time) and spent waking, joules:
 	 * parts of energy_j. */
 	double idle_state_j, wake_j;
+	/* Where energy_j comes from: "simgrid", "rapl" (measured) or "modeled"; NULL reads
+	 * as the run's /run energy_source. */
+	const char *energy_source;
 };
 
 /* Change points: one row each time a unit's state changes (a task starts or ends on

@@ -347,7 +347,7 @@ out:
 }
 
 static int write_units(struct writer *w, hid_t file, const struct xpu_platform *pf,
-                       const struct xpu_unit_stats *us)
+                       const struct xpu_unit_stats *us, const char *ri_energy_source)
 {
 	size_t n = pf && pf->nunits > 0 ? (size_t)pf->nunits : 0;
 	int maxp = 0;
@@ -379,6 +379,11 @@ static int write_units(struct writer *w, hid_t file, const struct xpu_platform *
 	for (size_t u = 0; u < n; u++)
 		iv[u] = pf->units[u].cores;
 	col_i32(w, g, "cores", n, iv);
+	for (size_t u = 0; u < n; u++)
+		sv[u] = us && us[u].energy_source ? us[u].energy_source
+		        : ri_energy_source        ? ri_energy_source
+		                                  : "";
+	col_str(w, g, "energy_source", n, sv);
 
 	/* Absent statistics (a platform that never ran) read as zeros. */
 	static const struct xpu_unit_stats zero;
@@ -708,7 +713,7 @@ static int write_file(struct writer *w, const char *tmp, const struct xpu_run_in
 	if (!rc)
 		rc = write_tasks(w, file, wl);
 	if (!rc)
-		rc = write_units(w, file, pf, us);
+		rc = write_units(w, file, pf, us, ri ? ri->energy_source : NULL);
 	if (!rc)
 		rc = write_timeline(w, file, pf, tl);
 	if (!rc)

@@ -624,3 +624,32 @@ Test(live_cpu, calibrate_predicts_a_live_dag, .timeout = 240)
 	          "cores)",
 	          sim_s, live_s, 100 * error, 100 * bound, other);
 }
+
+/* issue 13: energy live is measured where the machine exposes it, else modeled, and
+ * labelled per unit (/units/energy_source) as well as for the run. */
+Test(live_cpu, energy_source_labelled_per_unit)
+{
+	char h5[512], out[4096];
+	snprintf(h5, sizeof(h5), "%s/e.h5", xt_tmpdir());
+	const char *t = xt_write_file("e.csv", "id,flops\na,1e6\nb,1e6\nc,1e6\n");
+	cr_assert_eq(xt_cmd(out, sizeof(out), "run --live --threads 2 --trace %s -o %s -q", t, h5),
+	             0);
+	hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	cr_assert_geq(f, 0);
+	hid_t d = H5Dopen2(f, "/units/energy_source", H5P_DEFAULT);
+	cr_assert_geq(d, 0);
+	hid_t ty = H5Tcopy(H5T_C_S1);
+	H5Tset_size(ty, H5T_VARIABLE);
+	H5Tset_cset(ty, H5T_CSET_UTF8);
+	char *v[2] = {NULL, NULL};
+	cr_assert_geq(H5Dread(d, ty, H5S_ALL, H5S_ALL, H5P_DEFAULT, v), 0);
+	for (int i = 0; i < 2; i++)
+		cr_expect(v[i] && (!strcmp(v[i], "modeled") || !strcmp(v[i], "rapl")), "%s",
+		          v[i] ? v[i] : "(null)");
+	hid_t sp = H5Dget_space(d);
+	H5Dvlen_reclaim(ty, sp, H5P_DEFAULT, v);
+	H5Sclose(sp);
+	H5Tclose(ty);
+	H5Dclose(d);
+	H5Fclose(f);
+}
