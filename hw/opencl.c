@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "platform.h"
@@ -110,6 +112,8 @@ struct ocl_buf {
 struct ocl {
 	int n;
 	struct ocl_dev d[MAX_DEVICES];
+	char cache[512];       /* where compiled kernels are kept, "" for nowhere */
+	int cache_hits;        /* devices whose kernels came from the cache at open */
 	double idle_w, full_w; /* < 0: by kind */
 	pthread_mutex_t lock;
 	pthread_cond_t done;
@@ -366,7 +370,110 @@ static double calibrate(struct ocl_dev *d, int cls)
 
 /* ------------------------------------------------------------------ open */
 
-static int set_up_device(struct ocl_dev *d, struct xpu_err *err)
+/* ------------------------------------------------------------------ kernel cache */
+
+/* Compiled kernels are kept on disk, one file per device and driver, so that a later
+ * open skips the compiler: CACHE/KEY.bin, KEY a 64-bit FNV-1a hash of the kernel source,
+ * the device's name and the OpenCL platform's and driver's versions (any change makes a
+ * new key). Written under a temporary name and renamed; a file that does not load is
+ * ignored and rewritten. */
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (h ^ 0xff) * 0x100000001b3ULL; /* a separator between fields */
+}
+
+static void cache_path(const struct ocl *o, const struct ocl_dev *d, char *buf, size_t n)
+{
+	char dev[256] = "", drv[256] = "", plat[256] = "";
+	cl_platform_id pid = NULL;
+	clGetDeviceInfo(d->id, CL_DEVICE_NAME, sizeof(dev) - 1, dev, NULL);
+	clGetDeviceInfo(d->id, CL_DRIVER_VERSION, sizeof(drv) - 1, drv, NULL);
+	clGetDeviceInfo(d->id, CL_DEVICE_PLATFORM, sizeof(pid), &pid, NULL);
+	if (pid)
+		clGetPlatformInfo(pid, CL_PLATFORM_VERSION, sizeof(plat) - 1, plat, NULL);
+	uint64_t h = 0xcbf29ce484222325ULL;
+	h = fnv1a(fnv1a(fnv1a(fnv1a(h, kernel_src), dev), drv), plat);
+	snprintf(buf, n, "%s/%016llx.bin", o->cache, (unsigned long long)h);
+}
+
+/* The program from the cache: 0, or -1 when there is none that builds. */
+static int cache_load(const struct ocl *o, struct ocl_dev *d)
+{
+	char path[640];
+	if (!o->cache[0])
+		return -1;
+	cache_path(o, d, path, sizeof(path));
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	unsigned char *bin = NULL;
+	long len = -1;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && len < (64L << 20) &&
+	    fseek(f, 0, SEEK_SET) == 0 && (bin = malloc((size_t)len)) &&
+	    fread(bin, 1, (size_t)len, f) != (size_t)len)
+		len = -1;
+	fclose(f);
+	if (!bin || len <= 0) {
+		free(bin);
+		return -1;
+	}
+	size_t sz = (size_t)len;
+	const unsigned char *b = bin;
+	cl_int st, e;
+	d->prog = clCreateProgramWithBinary(d->ctx, 1, &d->id, &sz, &b, &st, &e);
+	free(bin);
+	if (e == CL_SUCCESS && st == CL_SUCCESS)
+		e = clBuildProgram(d->prog, 1, &d->id, "", NULL, NULL);
+	if (e != CL_SUCCESS || st != CL_SUCCESS) {
+		if (d->prog)
+			clReleaseProgram(d->prog);
+		d->prog = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Keep d's built program in the cache (best effort: a cache that cannot be written
+ * only costs the next open a compilation). */
+static void cache_store(const struct ocl *o, const struct ocl_dev *d)
+{
+	char path[640], tmp[700];
+	size_t sz = 0;
+	if (!o->cache[0] ||
+	    clGetProgramInfo(d->prog, CL_PROGRAM_BINARY_SIZES, sizeof(sz), &sz, NULL) !=
+	        CL_SUCCESS ||
+	    sz == 0)
+		return;
+	unsigned char *bin = malloc(sz);
+	if (!bin)
+		return;
+	if (clGetProgramInfo(d->prog, CL_PROGRAM_BINARIES, sizeof(bin), &bin, NULL) == CL_SUCCESS) {
+		/* the directory and its parents, as mkdir -p */
+		char dir[512];
+		snprintf(dir, sizeof(dir), "%s", o->cache);
+		for (char *q = dir + 1; *q; q++)
+			if (*q == '/') {
+				*q = '\0';
+				mkdir(dir, 0755);
+				*q = '/';
+			}
+		mkdir(dir, 0755);
+		cache_path(o, d, path, sizeof(path));
+		snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
+		FILE *f = fopen(tmp, "wb");
+		if (f) {
+			int ok = fwrite(bin, 1, sz, f) == sz;
+			ok &= fclose(f) == 0;
+			if (!ok || rename(tmp, path))
+				unlink(tmp);
+		}
+	}
+	free(bin);
+}
+
+static int set_up_device(struct ocl *o, struct ocl_dev *d, struct xpu_err *err)
 {
 	cl_int e;
 	d->q = clCreateCommandQueue(d->ctx, d->id, CL_QUEUE_PROFILING_ENABLE, &e);
@@ -374,9 +481,15 @@ static int set_up_device(struct ocl_dev *d, struct xpu_err *err)
 		return xpu_errf(err, LABEL, 0, "device %s: clCreateCommandQueue failed (%d)",
 		                d->name, e);
 	const char *src = kernel_src;
-	d->prog = clCreateProgramWithSource(d->ctx, 1, &src, NULL, &e);
-	if (e == CL_SUCCESS)
-		e = clBuildProgram(d->prog, 1, &d->id, "", NULL, NULL);
+	int cached = cache_load(o, d) == 0;
+	o->cache_hits += cached;
+	if (!cached) {
+		d->prog = clCreateProgramWithSource(d->ctx, 1, &src, NULL, &e);
+		if (e == CL_SUCCESS)
+			e = clBuildProgram(d->prog, 1, &d->id, "", NULL, NULL);
+		if (e == CL_SUCCESS)
+			cache_store(o, d);
+	}
 	if (e != CL_SUCCESS) {
 		char log[512] = "";
 		if (d->prog)
@@ -569,9 +682,10 @@ static int ocl_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		    err, path, 0,
 		    "live mode describes this machine itself; --platform applies to simulation");
 	for (int i = 0; i < be->nparams; i++)
-		if (strcmp(be->param[i].key, "idle_w") && strcmp(be->param[i].key, "full_w"))
+		if (strcmp(be->param[i].key, "idle_w") && strcmp(be->param[i].key, "full_w") &&
+		    strcmp(be->param[i].key, "cache"))
 			return xpu_errf(err, LABEL, 0,
-			                "unknown parameter '%s': expected idle_w or full_w",
+			                "unknown parameter '%s': expected idle_w, full_w or cache",
 			                be->param[i].key);
 	struct ocl *o = calloc(1, sizeof(*o));
 	if (!o)
@@ -588,6 +702,18 @@ static int ocl_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		rc = param_num(be, "full_w", -1, &o->full_w, err);
 	if (rc)
 		goto fail;
+	{
+		const char *c = xpu_param_str(be->param, be->nparams, "cache", NULL);
+		const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+		if (c && !strcmp(c, "off"))
+			o->cache[0] = '\0';
+		else if (c && *c)
+			snprintf(o->cache, sizeof(o->cache), "%s", c);
+		else if (xdg && *xdg)
+			snprintf(o->cache, sizeof(o->cache), "%s/xpuopt/opencl", xdg);
+		else if (home && *home)
+			snprintf(o->cache, sizeof(o->cache), "%s/.cache/xpuopt/opencl", home);
+	}
 
 	cl_platform_id plats[16];
 	cl_uint np = 0;
@@ -634,7 +760,7 @@ static int ocl_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 			d->ctx_owner = k == 0;
 			d->plat = (int)p;
 			o->n++;
-			rc = set_up_device(d, err);
+			rc = set_up_device(o, d, err);
 			if (rc)
 				goto fail;
 		}
@@ -1060,6 +1186,9 @@ static const struct xpu_param_spec ocl_param_specs[] = {
      "modeled watts of an idle device (default 16 for a CPU device, 15 otherwise)"},
     {"full_w", XPU_PARAM_NUMBER, 0, 1e6,
      "modeled watts of a busy device (default 65 for a CPU device, 150 otherwise)"},
+    {"cache", XPU_PARAM_TEXT, 0, 0,
+     "directory of compiled kernels, or off (default $XDG_CACHE_HOME/xpuopt/opencl, else "
+     "~/.cache/xpuopt/opencl)"},
     {NULL, 0, 0, 0, NULL},
 };
 

@@ -2,6 +2,8 @@
  * (pocl's CPU device in CI; POCL_DEVICES asks pocl for two, so that copies between
  * device memories happen). Tests skip, with the reason, where no device exists. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +136,63 @@ Test(opencl, an_unknown_parameter_is_bad_usage)
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --backend opencl:bogus=1 --output - 2>&1"), 2,
 	             "%s", buf);
 	cr_assert_not_null(strstr(buf, "bogus"), "%s", buf);
+}
+
+/* Compiled kernels are cached on disk: the first open writes one file per device, the
+ * next ones load it (the file is not rewritten), and a damaged file is ignored and
+ * replaced. */
+static int open_with_cache(const char *dir)
+{
+	struct xpu_param p = {"cache", dir};
+	struct xpu_backend be = {.ops = &xpu_backend_opencl, .param = &p, .nparams = 1};
+	struct xpu_platform pf;
+	struct xpu_err err = {{0}};
+	int rc = be.ops->open(&be, NULL, &pf, &err);
+	if (rc == 0) {
+		be.ops->close(&be);
+		xpu_platform_free(&pf);
+	}
+	return rc;
+}
+
+static int cached_file(const char *dir, char *path, size_t n, struct stat *st)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *e;
+	int found = 0;
+	while (!found && (e = readdir(d)))
+		if (strstr(e->d_name, ".bin")) {
+			snprintf(path, n, "%s/%s", dir, e->d_name);
+			found = stat(path, st) == 0;
+		}
+	closedir(d);
+	return found;
+}
+
+Test(opencl, kernels_are_cached_on_disk)
+{
+	skip_without_device();
+	char dir[512], path[1024];
+	snprintf(dir, sizeof(dir), "%s/cache/opencl", xt_tmpdir());
+	struct stat a, b, c;
+	cr_assert_eq(open_with_cache(dir), 0);
+	cr_assert(cached_file(dir, path, sizeof(path), &a), "no kernel file in %s", dir);
+	cr_expect_gt(a.st_size, 0);
+	cr_assert_eq(open_with_cache(dir), 0);
+	cr_assert(cached_file(dir, path, sizeof(path), &b));
+	cr_expect_eq(a.st_ino, b.st_ino, "a cache hit rewrites nothing");
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	fputs("not a kernel binary", f);
+	fclose(f);
+	cr_assert_eq(open_with_cache(dir), 0, "a damaged cache file is ignored");
+	cr_assert(cached_file(dir, path, sizeof(path), &c));
+	cr_expect_gt(c.st_size, 64, "and replaced by a good one");
+	struct xpu_err err = {{0}};
+	cr_expect_eq(xpu_opencl_selftest(&err), 0, "%s", err.msg);
+	cr_expect_eq(open_with_cache("off"), 0);
 }
 
 /* issue 13: XRT is packaged by Debian 12 and built in where configure finds it; on a
