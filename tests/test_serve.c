@@ -259,6 +259,9 @@ Test(serve, kv_cache_bound_and_vllm_preempts)
 		/* bounded: no storm; the work is 40 x 600 tokens, a step at least one */
 		cr_expect_lt(r.steps, 40 * 600, "%s: %llu steps", modes[m],
 		             (unsigned long long)r.steps);
+		cr_log_info("%s: %llu preemptions, %llu swaps, %llu steps, KV peak %.3f", modes[m],
+		            (unsigned long long)r.preemptions, (unsigned long long)r.swaps,
+		            (unsigned long long)r.steps, metric(&r, "kv_peak_frac"));
 	}
 }
 
@@ -320,6 +323,8 @@ Test(serve, continuous_batching_beats_static)
 		tput[i] = metric(&r, "tokens_per_s");
 		e2e[i] = metric(&r, "e2e_p50_s");
 	}
+	cr_log_info("tokens/s: static %.1f, orca %.1f, vllm %.1f; e2e p50: %.3f, %.3f, %.3f s",
+	            tput[0], tput[1], tput[2], e2e[0], e2e[1], e2e[2]);
 	for (int i = 1; i < 3; i++) {
 		cr_expect_gt(tput[i], 1.2 * tput[0], "%s %.1f tokens/s against static %.1f", pol[i],
 		             tput[i], tput[0]);
@@ -346,6 +351,7 @@ Test(serve, sarathi_lowers_tbt_p99_against_vllm)
 		tbt[i] = metric(&r, "tbt_p99_s");
 	}
 	cr_expect_lt(tbt[1], 0.5 * tbt[0], "sarathi TBT p99 %.4f s, vllm %.4f s", tbt[1], tbt[0]);
+	cr_log_info("TBT p99: vllm %.4f s, sarathi %.4f s", tbt[0], tbt[1]);
 	xpu_requests_free(&rq);
 }
 
@@ -373,6 +379,7 @@ Test(serve, disaggregation_raises_goodput_under_tight_slos)
 	}
 	cr_expect_eq(moved, rq.n, "every request's cache moved once");
 	cr_expect_gt(good[1], good[0], "splitwise goodput %.3f/s, vllm %.3f/s", good[1], good[0]);
+	cr_log_info("goodput: vllm %.3f/s, splitwise %.3f/s", good[0], good[1]);
 	xpu_requests_free(&rq);
 }
 
