@@ -596,11 +596,18 @@ Test(live_cpu, calibrate_predicts_a_live_dag, .timeout = 240)
 	                            .quiet = 1,
 	                            .backend_params = &threads,
 	                            .nbackend_params = 1};
-	struct xpu_run_result res;
-	struct xpu_err err = {{0}};
-	cr_assert_eq(xpu_run(&live, &res, &err), 0, "%s", err.msg);
-	double live_s = xpu_summary_get(&res.summary, "makespan_s");
-	xpu_run_result_free(&res);
+	/* three live runs: their median is the live makespan, their spread this machine's
+	 * own run-to-run noise */
+	double lv[3];
+	for (int k = 0; k < 3; k++) {
+		struct xpu_run_result res;
+		struct xpu_err err = {{0}};
+		cr_assert_eq(xpu_run(&live, &res, &err), 0, "%s", err.msg);
+		lv[k] = xpu_summary_get(&res.summary, "makespan_s");
+		xpu_run_result_free(&res);
+	}
+	double lo = fmin(lv[0], fmin(lv[1], lv[2])), hi = fmax(lv[0], fmax(lv[1], lv[2]));
+	double live_s = lv[0] + lv[1] + lv[2] - lo - hi, noise = (hi - lo) / live_s;
 	double m1, o1;
 	cpu_seconds(&m1, &o1);
 	/* cores' worth of other work while calibrating and running live */
@@ -612,17 +619,18 @@ Test(live_cpu, calibrate_predicts_a_live_dag, .timeout = 240)
 	cr_assert_not_null(m, "%s", out);
 	double sim_s = strtod(m + 11, NULL);
 	double error = (sim_s - live_s) / live_s;
-	cr_log_info("calibrated simulation: makespan %.4f s against %.4f s live: error %+.2f%% "
-	            "(other work meanwhile: %.2f cores)",
-	            sim_s, live_s, 100 * error, other);
-	/* Other processes' work between calibration and the live run is not this machine's
-	 * behaviour: on a machine kept busy (CI's parallel tests) the bound is the loose
-	 * one, and the error is still reported. */
-	double bound = other < 0.25 ? 0.05 : 0.25;
+	cr_log_info("calibrated simulation: makespan %.4f s against %.4f s live (median of 3, "
+	            "spread %.1f%%): error %+.2f%% (other work meanwhile: %.2f cores)",
+	            sim_s, live_s, 100 * noise, 100 * error, other);
+	/* Other processes' work between calibration and the live runs is not this machine's
+	 * behaviour, and live runs that differ among themselves by more than the target
+	 * bound what any prediction can do: on a busy or noisy machine (CI's parallel tests,
+	 * a shared VM) the bound is the loose one, and the error is still reported. */
+	double bound = other < 0.25 && noise < 0.05 ? 0.05 : 0.25;
 	cr_expect(fabs(error) < bound,
 	          "simulated %.4f s, live %.4f s: error %+.2f%% (bound %.0f%%; other work %.2f "
-	          "cores)",
-	          sim_s, live_s, 100 * error, 100 * bound, other);
+	          "cores, live spread %.1f%%)",
+	          sim_s, live_s, 100 * error, 100 * bound, other, 100 * noise);
 }
 
 /* issue 13: energy live is measured where the machine exposes it, else modeled, and
