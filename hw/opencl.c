@@ -75,6 +75,60 @@ static const char kernel_src[] =
     "\tfor (uint k = 0; k < n; k++)\n"
     "\t\ts = mad(A[i * n + k], x[k], s);\n"
     "\ty[i] = s;\n"
+    "}\n"
+    /* one radix-2 FFT of n = 2^logn complex points per work-item, in place on its
+     * slice: bit reversal, then log2 n stages of butterflies */
+    "__kernel void xpu_fft(__global float2 *x, uint logn)\n"
+    "{\n"
+    "\tuint n = 1u << logn;\n"
+    "\t__global float2 *v = x + get_global_id(0) * n;\n"
+    "\tfor (uint i = 1, j = 0; i < n; i++) {\n"
+    "\t\tuint bit = n >> 1;\n"
+    "\t\tfor (; j & bit; bit >>= 1)\n"
+    "\t\t\tj ^= bit;\n"
+    "\t\tj ^= bit;\n"
+    "\t\tif (i < j) {\n"
+    "\t\t\tfloat2 t = v[i];\n"
+    "\t\t\tv[i] = v[j];\n"
+    "\t\t\tv[j] = t;\n"
+    "\t\t}\n"
+    "\t}\n"
+    "\tfor (uint len = 2; len <= n; len <<= 1) {\n"
+    "\t\tfloat ang = -2.0f * M_PI_F / (float)len;\n"
+    "\t\tfor (uint i = 0; i < n; i += len)\n"
+    "\t\t\tfor (uint k = 0; k < len / 2; k++) {\n"
+    "\t\t\t\tfloat c, s = sincos(ang * (float)k, &c);\n"
+    "\t\t\t\tfloat2 a = v[i + k], b = v[i + k + len / 2];\n"
+    "\t\t\t\tfloat2 t = (float2)(b.x * c - b.y * s, b.x * s + b.y * c);\n"
+    "\t\t\t\tv[i + k] = a + t;\n"
+    "\t\t\t\tv[i + k + len / 2] = a - t;\n"
+    "\t\t\t}\n"
+    "\t}\n"
+    "}\n"
+    /* the 8 x 8 DCT-II of one block per work-item, in place (rows, then columns),
+     * orthonormal: the block transform of image and video codecs */
+    "__kernel void xpu_dct8(__global float *x)\n"
+    "{\n"
+    "\t__global float *b = x + get_global_id(0) * 64;\n"
+    "\tfloat t[64], cs[64];\n"
+    "\tfor (int u = 0; u < 8; u++)\n"
+    "\t\tfor (int k = 0; k < 8; k++)\n"
+    "\t\t\tcs[u * 8 + k] = (u ? 0.5f : 0.35355339f) *\n"
+    "\t\t\t                 cos((float)((2 * k + 1) * u) * M_PI_F / 16.0f);\n"
+    "\tfor (int r = 0; r < 8; r++)\n"
+    "\t\tfor (int u = 0; u < 8; u++) {\n"
+    "\t\t\tfloat s = 0.0f;\n"
+    "\t\t\tfor (int k = 0; k < 8; k++)\n"
+    "\t\t\t\ts = mad(cs[u * 8 + k], b[r * 8 + k], s);\n"
+    "\t\t\tt[r * 8 + u] = s;\n"
+    "\t\t}\n"
+    "\tfor (int c = 0; c < 8; c++)\n"
+    "\t\tfor (int u = 0; u < 8; u++) {\n"
+    "\t\t\tfloat s = 0.0f;\n"
+    "\t\t\tfor (int k = 0; k < 8; k++)\n"
+    "\t\t\t\ts = mad(cs[u * 8 + k], t[k * 8 + c], s);\n"
+    "\t\t\tb[u * 8 + c] = s;\n"
+    "\t\t}\n"
     "}\n";
 
 struct ocl_node {
@@ -90,10 +144,10 @@ struct ocl_dev {
 	cl_context ctx;
 	cl_command_queue q;
 	cl_program prog;
-	cl_kernel generic, gemm, stencil, gemv;
+	cl_kernel generic, gemm, stencil, gemv, fft, dct;
 	cl_mem gen_buf, a, b, c; /* the kernels' working buffers */
 	double speed;            /* flop/s of the generic kernel, measured at open */
-	double rate[4];          /* flop/s of each kernel family (enum family), measured */
+	double rate[6];          /* flop/s of each kernel family (enum family), measured */
 	double busy_s;           /* device time of finished launches */
 	int kind;
 	double mem;
@@ -213,8 +267,19 @@ static int watch(struct ocl *o, struct ocl_node *nd, cl_event e)
 
 /* The kernel that runs each class: the matrix product (gemm, conv as im2col, attention,
  * llm-prefill), a 5-point stencil sweep (stencil), a matrix-vector product (llm-decode,
- * bound by reading the weights), and the multiply-add chain (fft, video, generic). */
-enum family { FAM_GENERIC, FAM_GEMM, FAM_STENCIL, FAM_GEMV };
+ * bound by reading the weights), radix-2 FFTs of 1,024 points (fft), 8 x 8 block DCTs
+ * (video), and the multiply-add chain (generic). */
+enum family { FAM_GENERIC, FAM_GEMM, FAM_STENCIL, FAM_GEMV, FAM_FFT, FAM_VIDEO, NFAM };
+
+/* FFTs: n = 2^FFT_LOG points, 5 n log2 n flop each (the usual count), at most
+ * FFT_BATCH per launch (they fill the a buffer); DCTs: 2 x 8 x 8 x 8 multiply-adds per
+ * block, at most DCT_BATCH per launch. */
+#define FFT_LOG   10
+#define FFT_N     (1u << FFT_LOG)
+#define FFT_FLOPS (5.0 * FFT_N * FFT_LOG)
+#define FFT_BATCH ((GEMM_MAX * GEMM_MAX) / (2 * FFT_N))
+#define DCT_FLOPS 2048.0
+#define DCT_BATCH ((GEMM_MAX * GEMM_MAX) / 64)
 
 static int family(int cls)
 {
@@ -228,9 +293,23 @@ static int family(int cls)
 		return FAM_STENCIL;
 	case XPU_CLASS_LLM_DECODE:
 		return FAM_GEMV;
+	case XPU_CLASS_FFT:
+		return FAM_FFT;
+	case XPU_CLASS_VIDEO:
+		return FAM_VIDEO;
 	default:
 		return FAM_GENERIC;
 	}
+}
+
+/* Batched transforms (fft, video): items per launch and launches for `flops`. */
+static void batches(int fam, double flops, cl_uint *items, double *reps)
+{
+	double each = fam == FAM_FFT ? FFT_FLOPS : DCT_FLOPS,
+	       most = fam == FAM_FFT ? FFT_BATCH : DCT_BATCH;
+	double n = fmin(fmax(round(flops / each), 1), most);
+	*items = (cl_uint)n;
+	*reps = fmax(1.0, round(flops / (each * n)));
 }
 
 /* n for an n x n problem of `per` flop per element from flops, within [GEMM_MIN,
@@ -249,6 +328,27 @@ static int enqueue_work(struct ocl_dev *d, int cls, double flops, cl_event *last
 {
 	cl_int err;
 	int fam = family(cls);
+	if (fam == FAM_FFT || fam == FAM_VIDEO) {
+		cl_uint items, logn = FFT_LOG;
+		double reps;
+		batches(fam, flops, &items, &reps);
+		if (reps > 1e6)
+			return -E2BIG;
+		cl_kernel k = fam == FAM_FFT ? d->fft : d->dct;
+		err = clSetKernelArg(k, 0, sizeof(cl_mem), &d->a);
+		if (fam == FAM_FFT)
+			err |= clSetKernelArg(k, 1, sizeof(cl_uint), &logn);
+		if (err != CL_SUCCESS)
+			return -EIO;
+		size_t g = items;
+		for (double r = 0; r < reps; r++) {
+			cl_event *ev = r + 1 >= reps ? last : NULL;
+			err = clEnqueueNDRangeKernel(d->q, k, 1, NULL, &g, NULL, 0, NULL, ev);
+			if (err != CL_SUCCESS)
+				return cl_errno(err);
+		}
+		return 0;
+	}
 	if (fam == FAM_STENCIL || fam == FAM_GEMV) {
 		/* stencil: 5 flop per point per sweep, sweeps alternating between a and c;
 		 * gemv: 2 flop per weight, y (c) = A (a) x (b) */
@@ -331,6 +431,12 @@ static double work_done(int cls, double flops)
 	case FAM_GEMV: {
 		cl_uint n = square(flops, 2.0, &reps);
 		return 2.0 * n * (double)n * reps;
+	}
+	case FAM_FFT:
+	case FAM_VIDEO: {
+		cl_uint items;
+		batches(family(cls), flops, &items, &reps);
+		return (family(cls) == FAM_FFT ? FFT_FLOPS : DCT_FLOPS) * items * reps;
 	}
 	default:
 		return 2.0 * GEN_ITEMS * fmax(1.0, ceil(flops / (2.0 * GEN_ITEMS)));
@@ -505,6 +611,10 @@ static int set_up_device(struct ocl *o, struct ocl_dev *d, struct xpu_err *err)
 		d->stencil = clCreateKernel(d->prog, "xpu_stencil", &e);
 	if (e == CL_SUCCESS)
 		d->gemv = clCreateKernel(d->prog, "xpu_gemv", &e);
+	if (e == CL_SUCCESS)
+		d->fft = clCreateKernel(d->prog, "xpu_fft", &e);
+	if (e == CL_SUCCESS)
+		d->dct = clCreateKernel(d->prog, "xpu_dct8", &e);
 	size_t m = (size_t)GEMM_MAX * GEMM_MAX * sizeof(float);
 	if (e == CL_SUCCESS)
 		d->gen_buf =
@@ -525,9 +635,9 @@ static int set_up_device(struct ocl *o, struct ocl_dev *d, struct xpu_err *err)
 	e |= clEnqueueFillBuffer(d->q, d->b, &zero, sizeof(zero), 0, m, 0, NULL, NULL);
 	if (e != CL_SUCCESS || clFinish(d->q) != CL_SUCCESS)
 		return xpu_errf(err, LABEL, 0, "device %s: clearing its buffers failed", d->name);
-	static const int any[4] = {XPU_CLASS_GENERIC, XPU_CLASS_GEMM, XPU_CLASS_STENCIL,
-	                           XPU_CLASS_LLM_DECODE};
-	for (int f = 0; f < 4; f++)
+	static const int any[NFAM] = {XPU_CLASS_GENERIC,    XPU_CLASS_GEMM, XPU_CLASS_STENCIL,
+	                              XPU_CLASS_LLM_DECODE, XPU_CLASS_FFT,  XPU_CLASS_VIDEO};
+	for (int f = 0; f < NFAM; f++)
 		d->rate[f] = calibrate(d, any[f]);
 	d->speed = d->rate[FAM_GENERIC];
 	return 0;
@@ -1043,8 +1153,8 @@ static void ocl_close(struct xpu_backend *be)
 				clReleaseMemObject(*ms[k]);
 		if (d->generic)
 			clReleaseKernel(d->generic);
-		cl_kernel *ks[] = {&d->gemm, &d->stencil, &d->gemv};
-		for (size_t k = 0; k < 3; k++)
+		cl_kernel *ks[] = {&d->gemm, &d->stencil, &d->gemv, &d->fft, &d->dct};
+		for (size_t k = 0; k < 5; k++)
 			if (*ks[k])
 				clReleaseKernel(*ks[k]);
 		if (d->prog)
@@ -1069,6 +1179,71 @@ static void ocl_close(struct xpu_backend *be)
  * n x n matrices, the matrix-vector product, a stencil sweep and the generic kernel's
  * chain. 0, or -EIO with err naming the
  * kernel and the first wrong element; -ENODEV without a device. For tests. */
+/* fft: two 1,024-point transforms of small integers against the direct DFT (double);
+ * video: three 8 x 8 blocks against the DCT-II by its definition. */
+static int check_fft_dct(struct ocl_dev *d, struct xpu_err *err)
+{
+	static float x[2 * 2 * FFT_N], y[2 * 2 * FFT_N];
+	for (unsigned i = 0; i < 2 * 2 * FFT_N; i++)
+		x[i] = (float)((i * 7 + 3) % 17) - 8.0f;
+	cl_uint logn = FFT_LOG;
+	size_t g = 2;
+	cl_int e = clEnqueueWriteBuffer(d->q, d->a, CL_TRUE, 0, sizeof(x), x, 0, NULL, NULL);
+	e |= clSetKernelArg(d->fft, 0, sizeof(cl_mem), &d->a);
+	e |= clSetKernelArg(d->fft, 1, sizeof(cl_uint), &logn);
+	e |= clEnqueueNDRangeKernel(d->q, d->fft, 1, NULL, &g, NULL, 0, NULL, NULL);
+	e |= clEnqueueReadBuffer(d->q, d->a, CL_TRUE, 0, sizeof(y), y, 0, NULL, NULL);
+	if (e != CL_SUCCESS)
+		return xpu_errf(err, LABEL, 0, "%s: fft did not run", d->name);
+	for (unsigned t = 0; t < 2; t++) {
+		const float *in = x + 2 * FFT_N * t, *out = y + 2 * FFT_N * t;
+		for (unsigned k = 0; k < FFT_N; k += 37) { /* a sample of the bins */
+			double re = 0, im = 0, scale = 0;
+			for (unsigned j = 0; j < FFT_N; j++) {
+				double a = -2 * M_PI * (double)((k * j) % FFT_N) / FFT_N;
+				re += in[2 * j] * cos(a) - in[2 * j + 1] * sin(a);
+				im += in[2 * j] * sin(a) + in[2 * j + 1] * cos(a);
+				scale += fabs(in[2 * j]) + fabs(in[2 * j + 1]);
+			}
+			/* single precision through log2 n stages: within 1e-5 of the inputs' sum */
+			if (fabs(out[2 * k] - re) > 1e-5 * scale ||
+			    fabs(out[2 * k + 1] - im) > 1e-5 * scale)
+				return xpu_errf(
+				    err, LABEL, 0,
+				    "%s: fft bin %u of transform %u = (%g, %g), expected (%g, %g)",
+				    d->name, k, t, out[2 * k], out[2 * k + 1], re, im);
+		}
+	}
+	static float b[3 * 64], o[3 * 64];
+	for (int i = 0; i < 3 * 64; i++)
+		b[i] = (float)((i * 5 + 1) % 23) - 11.0f;
+	g = 3;
+	e = clEnqueueWriteBuffer(d->q, d->a, CL_TRUE, 0, sizeof(b), b, 0, NULL, NULL);
+	e |= clSetKernelArg(d->dct, 0, sizeof(cl_mem), &d->a);
+	e |= clEnqueueNDRangeKernel(d->q, d->dct, 1, NULL, &g, NULL, 0, NULL, NULL);
+	e |= clEnqueueReadBuffer(d->q, d->a, CL_TRUE, 0, sizeof(o), o, 0, NULL, NULL);
+	if (e != CL_SUCCESS)
+		return xpu_errf(err, LABEL, 0, "%s: video (dct) did not run", d->name);
+	for (int blk = 0; blk < 3; blk++)
+		for (int u = 0; u < 8; u++)
+			for (int v = 0; v < 8; v++) {
+				double s = 0;
+				for (int i = 0; i < 8; i++)
+					for (int j = 0; j < 8; j++)
+						s += b[blk * 64 + i * 8 + j] *
+						     cos((2 * i + 1) * u * M_PI / 16) *
+						     cos((2 * j + 1) * v * M_PI / 16);
+				s *= (u ? 0.5 : M_SQRT1_2 * 0.5) * (v ? 0.5 : M_SQRT1_2 * 0.5);
+				if (fabs(o[blk * 64 + u * 8 + v] - s) > 1e-3)
+					return xpu_errf(err, LABEL, 0,
+					                "%s: video block %d coefficient [%d][%d] = "
+					                "%g, expected %g",
+					                d->name, blk, u, v, o[blk * 64 + u * 8 + v],
+					                s);
+			}
+	return 0;
+}
+
 int xpu_opencl_selftest(struct xpu_err *err)
 {
 	struct xpu_backend be = {.ops = &xpu_backend_opencl};
@@ -1167,6 +1342,8 @@ int xpu_opencl_selftest(struct xpu_err *err)
 		if (!rc && (e != CL_SUCCESS || fabs(out[GEN_ITEMS - 1] - want) > 1e-9))
 			rc = xpu_errf(err, LABEL, 0, "%s: generic gave %.9g, expected %.9g",
 			              d->name, out[GEN_ITEMS - 1], want);
+		if (!rc)
+			rc = check_fft_dct(d, err);
 	}
 	ocl_close(&be);
 	return rc;
