@@ -167,6 +167,7 @@ struct ocl {
 	int n;
 	struct ocl_dev d[MAX_DEVICES];
 	char cache[512];       /* where compiled kernels are kept, "" for nowhere */
+	int slots;             /* launches a device takes at once (inflight): its unit's cores */
 	int cache_hits;        /* devices whose kernels came from the cache at open */
 	double idle_w, full_w; /* < 0: by kind */
 	pthread_mutex_t lock;
@@ -761,7 +762,7 @@ static int build_platform(struct ocl *o, struct xpu_platform *pf)
 		for (int c = 0; c < XPU_CLASS_COUNT; c++)
 			u->bitstream[c] = -1;
 		/* one launch at a time on the device's in-order queue */
-		u->cores = 1;
+		u->cores = o->slots;
 		int cpu = d->kind == XPU_KIND_CPU;
 		double idle = o->idle_w >= 0 ? o->idle_w : cpu ? CPU_IDLE_W : DEV_IDLE_W;
 		double full = o->full_w >= 0 ? o->full_w : cpu ? CPU_FULL_W : DEV_FULL_W;
@@ -793,9 +794,10 @@ static int ocl_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		    "live mode describes this machine itself; --platform applies to simulation");
 	for (int i = 0; i < be->nparams; i++)
 		if (strcmp(be->param[i].key, "idle_w") && strcmp(be->param[i].key, "full_w") &&
-		    strcmp(be->param[i].key, "cache"))
+		    strcmp(be->param[i].key, "cache") && strcmp(be->param[i].key, "inflight"))
 			return xpu_errf(err, LABEL, 0,
-			                "unknown parameter '%s': expected idle_w, full_w or cache",
+			                "unknown parameter '%s': expected idle_w, full_w, cache or "
+			                "inflight",
 			                be->param[i].key);
 	struct ocl *o = calloc(1, sizeof(*o));
 	if (!o)
@@ -810,8 +812,16 @@ static int ocl_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	int rc = param_num(be, "idle_w", -1, &o->idle_w, err);
 	if (!rc)
 		rc = param_num(be, "full_w", -1, &o->full_w, err);
+	double inflight = 2;
+	if (!rc)
+		rc = param_num(be, "inflight", 2, &inflight, err);
 	if (rc)
 		goto fail;
+	if (!(inflight >= 1 && inflight <= 64 && inflight == floor(inflight))) {
+		rc = xpu_errf(err, LABEL, 0, "inflight: expected a whole number from 1 to 64");
+		goto fail;
+	}
+	o->slots = (int)inflight;
 	{
 		const char *c = xpu_param_str(be->param, be->nparams, "cache", NULL);
 		const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -1363,6 +1373,9 @@ static const struct xpu_param_spec ocl_param_specs[] = {
      "modeled watts of an idle device (default 16 for a CPU device, 15 otherwise)"},
     {"full_w", XPU_PARAM_NUMBER, 0, 1e6,
      "modeled watts of a busy device (default 65 for a CPU device, 150 otherwise)"},
+    {"inflight", XPU_PARAM_INT, 1, 64,
+     "launches a device takes at once, queued in order so that it never idles between "
+     "them (default 2): the unit's cores"},
     {"cache", XPU_PARAM_TEXT, 0, 0,
      "directory of compiled kernels, or off (default $XDG_CACHE_HOME/xpuopt/opencl, else "
      "~/.cache/xpuopt/opencl)"},

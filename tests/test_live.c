@@ -555,28 +555,69 @@ static double wall(void)
 	return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-/* issue 13: after `xpuopt calibrate`, a 2,000-task mixed-class DAG simulated on the
- * written platform predicts the live run's makespan on this machine. One worker thread:
- * the run is sequential, so the prediction is the sum of the tasks' times, and another
- * test's job on the second core disturbs it least. The measured error is reported. */
-Test(live_cpu, calibrate_predicts_a_live_dag, .timeout = 240)
+/* One attempt: calibrate, run the DAG live three times, simulate it on the calibrated
+ * platform. The simulated and live (median) makespans, the live runs' spread, and the
+ * cores' worth of other processes' work meanwhile. */
+struct attempt {
+	double sim_s, live_s, spread, other;
+};
+
+static void calibrate_attempt(const char *trace, struct attempt *a)
 {
 	const char *d = xt_tmpdir();
-	char cal[512], trace[512], h5[512], out[4096];
+	char cal[512], h5[512], out[4096];
 	snprintf(cal, sizeof(cal), "%s/cal.xml", d);
-	snprintf(trace, sizeof(trace), "%s/dag.csv", d);
 	snprintf(h5, sizeof(h5), "%s/sim.h5", d);
 	double m0, o0, w0 = wall();
 	cpu_seconds(&m0, &o0);
 	cr_assert_eq(xt_cmd(out, sizeof(out), "calibrate --threads 1 -o %s", cal), 0, "%s", out);
-	/* 2,000 tasks of six classes, 2 to 20 kernel repetitions (48^3 multiply-adds) each,
-	 * each depending on up to two of the ten before it */
+	struct xpu_param threads = {"threads", "1"};
+	struct xpu_run_opts live = {.trace = trace,
+	                            .sched = "fifo",
+	                            .live = 1,
+	                            .quiet = 1,
+	                            .backend_params = &threads,
+	                            .nbackend_params = 1};
+	double lv[3];
+	for (int k = 0; k < 3; k++) {
+		struct xpu_run_result res;
+		struct xpu_err err = {{0}};
+		cr_assert_eq(xpu_run(&live, &res, &err), 0, "%s", err.msg);
+		lv[k] = xpu_summary_get(&res.summary, "makespan_s");
+		xpu_run_result_free(&res);
+	}
+	double lo = fmin(lv[0], fmin(lv[1], lv[2])), hi = fmax(lv[0], fmax(lv[1], lv[2]));
+	a->live_s = lv[0] + lv[1] + lv[2] - lo - hi;
+	a->spread = (hi - lo) / a->live_s;
+	double m1, o1;
+	cpu_seconds(&m1, &o1);
+	a->other = ((m1 - m0) - (o1 - o0)) / (wall() - w0);
+	struct xpu_run_opts sim = {.platform = cal, .trace = trace, .sched = "fifo", .quiet = 1};
+	cr_assert_eq(xt_run_forked(&sim, h5), 0);
+	cr_assert_eq(xt_cmd(out, sizeof(out), "summary %s", h5), 0);
+	const char *m = strstr(out, "makespan_s ");
+	cr_assert_not_null(m, "%s", out);
+	a->sim_s = strtod(m + 11, NULL);
+}
+
+/* issue 13: after `xpuopt calibrate`, a 2,000-task mixed-class DAG simulated on the
+ * written platform predicts the live run's makespan on this machine within 5% (target
+ * 3%), the error reported. One worker thread: the run is sequential, so the prediction
+ * is the sum of the tasks' times. A fidelity check needs a quiet machine: an attempt
+ * counts only when other processes used under a quarter of a core meanwhile and the
+ * three live runs agree within 5% among themselves; up to three attempts, and when
+ * none is quiet (CI's parallel tests, a noisy shared VM) the test skips, saying so,
+ * with the figures. .ci/run repeats it alone after the suite. */
+Test(live_cpu, calibrate_predicts_a_live_dag, .timeout = 300)
+{
+	char trace[512];
+	snprintf(trace, sizeof(trace), "%s/dag.csv", xt_tmpdir());
 	static const char *const cls[] = {"gemm", "conv", "attention", "fft", "video", "generic"};
 	FILE *f = fopen(trace, "w");
 	cr_assert_not_null(f);
 	fprintf(f, "id,class,flops,deps\n");
 	srand(13);
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < 2000; i++) { /* 2 to 20 kernel repetitions, up to two deps */
 		fprintf(f, "t%d,%s,%.17g,", i, cls[rand() % 6], (2 + rand() % 19) * 221184.0);
 		int p0 = -1;
 		if (i > 0)
@@ -589,48 +630,24 @@ Test(live_cpu, calibrate_predicts_a_live_dag, .timeout = 240)
 		fprintf(f, "\n");
 	}
 	fclose(f);
-	struct xpu_param threads = {"threads", "1"};
-	struct xpu_run_opts live = {.trace = trace,
-	                            .sched = "fifo",
-	                            .live = 1,
-	                            .quiet = 1,
-	                            .backend_params = &threads,
-	                            .nbackend_params = 1};
-	/* three live runs: their median is the live makespan, their spread this machine's
-	 * own run-to-run noise */
-	double lv[3];
+	struct attempt a = {0};
 	for (int k = 0; k < 3; k++) {
-		struct xpu_run_result res;
-		struct xpu_err err = {{0}};
-		cr_assert_eq(xpu_run(&live, &res, &err), 0, "%s", err.msg);
-		lv[k] = xpu_summary_get(&res.summary, "makespan_s");
-		xpu_run_result_free(&res);
+		calibrate_attempt(trace, &a);
+		double error = (a.sim_s - a.live_s) / a.live_s;
+		cr_log_info("attempt %d: simulated %.4f s against %.4f s live (median of 3, spread "
+		            "%.1f%%): error %+.2f%% (other work meanwhile: %.2f cores)",
+		            k + 1, a.sim_s, a.live_s, 100 * a.spread, 100 * error, a.other);
+		if (a.other < 0.25 && a.spread < 0.05) {
+			cr_expect(
+			    fabs(error) < 0.05,
+			    "simulated %.4f s, live %.4f s: error %+.2f%% (target 3%%, bound 5%%)",
+			    a.sim_s, a.live_s, 100 * error);
+			return;
+		}
 	}
-	double lo = fmin(lv[0], fmin(lv[1], lv[2])), hi = fmax(lv[0], fmax(lv[1], lv[2]));
-	double live_s = lv[0] + lv[1] + lv[2] - lo - hi, noise = (hi - lo) / live_s;
-	double m1, o1;
-	cpu_seconds(&m1, &o1);
-	/* cores' worth of other work while calibrating and running live */
-	double other = ((m1 - m0) - (o1 - o0)) / (wall() - w0);
-	struct xpu_run_opts sim = {.platform = cal, .trace = trace, .sched = "fifo", .quiet = 1};
-	cr_assert_eq(xt_run_forked(&sim, h5), 0);
-	cr_assert_eq(xt_cmd(out, sizeof(out), "summary %s", h5), 0);
-	const char *m = strstr(out, "makespan_s ");
-	cr_assert_not_null(m, "%s", out);
-	double sim_s = strtod(m + 11, NULL);
-	double error = (sim_s - live_s) / live_s;
-	cr_log_info("calibrated simulation: makespan %.4f s against %.4f s live (median of 3, "
-	            "spread %.1f%%): error %+.2f%% (other work meanwhile: %.2f cores)",
-	            sim_s, live_s, 100 * noise, 100 * error, other);
-	/* Other processes' work between calibration and the live runs is not this machine's
-	 * behaviour, and live runs that differ among themselves by more than the target
-	 * bound what any prediction can do: on a busy or noisy machine (CI's parallel tests,
-	 * a shared VM) the bound is the loose one, and the error is still reported. */
-	double bound = other < 0.25 && noise < 0.05 ? 0.05 : 0.25;
-	cr_expect(fabs(error) < bound,
-	          "simulated %.4f s, live %.4f s: error %+.2f%% (bound %.0f%%; other work %.2f "
-	          "cores, live spread %.1f%%)",
-	          sim_s, live_s, 100 * error, 100 * bound, other, 100 * noise);
+	cr_skip_test("no quiet moment to measure fidelity in three attempts (last: other work "
+	             "%.2f cores, live runs spread %.1f%%, error %+.1f%%)",
+	             a.other, 100 * a.spread, 100 * (a.sim_s - a.live_s) / a.live_s);
 }
 
 /* issue 13: energy live is measured where the machine exposes it, else modeled, and
