@@ -79,7 +79,8 @@ static int f_launch(struct xpu_backend *be, const struct xpu_launch *l)
 		f->pend = p;
 		f->cap = cap;
 	}
-	f->pend[f->n++] = (struct xpu_event){XPU_EV_DONE, l->cookie, -EIO, f_now(be)};
+	f->pend[f->n++] = (struct xpu_event){
+	    .type = XPU_EV_DONE, .cookie = l->cookie, .status = -EIO, .time = f_now(be)};
 	return 0;
 }
 

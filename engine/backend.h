@@ -15,11 +15,17 @@ enum xpu_event_type {
 	XPU_EV_COPY = 2  /* a copy of a datum finished */
 };
 
+/* xpu_event.flags */
+#define XPU_EV_TIMED 1u /* time and start were measured on the worker that ran it */
+
 struct xpu_event {
 	int type;        /* enum xpu_event_type */
 	uint64_t cookie; /* as given to launch or copy */
 	int status;      /* 0, or a negative errno when the work failed */
 	double time;     /* backend time of completion */
+	uint32_t flags;  /* XPU_EV_TIMED, or 0 */
+	double start;    /* with XPU_EV_TIMED: backend time the work began, which is later
+	                  * than the launch when the backend queued it behind others */
 };
 
 /* One task's work on one unit. A launch carries the work, not a time: the backend

@@ -172,10 +172,24 @@ static void wake_memory_waiters(struct xpu_engine *e, int pool)
 	}
 }
 
+/* Cores of unit u busy now: its running tasks', at most all of them (launches queued
+ * ahead on a live unit wait behind the running one). */
+static int busy_cores(const struct xpu_engine *e, int u)
+{
+	int run = e->u[u].running, cores = e->pf->units[u].cores;
+	return run < cores ? run : cores;
+}
+
+/* Cores' worth of launches unit u takes at once (launch-ahead: more than its cores). */
+static int unit_slots(const struct xpu_unit *un)
+{
+	return un->slots > un->cores ? un->slots : un->cores;
+}
+
 static void busy_update(struct xpu_engine *e, int u)
 {
 	struct unit_rt *r = &e->u[u];
-	r->busy_acc += r->running * (e->now - r->busy_last);
+	r->busy_acc += busy_cores(e, u) * (e->now - r->busy_last);
 	r->busy_last = e->now;
 }
 
@@ -280,7 +294,7 @@ static void note_unit(struct xpu_engine *e, int u)
 	struct xpu_timeline *tl = e->tl;
 	const struct xpu_unit *un = &e->pf->units[u];
 	thermal_note(e, u);
-	double util = (double)e->u[u].running / un->cores;
+	double util = (double)busy_cores(e, u) / un->cores;
 	double mem = e->pool_used[un->mem_pool] + xpu_data_pool_used(e, un->mem_pool);
 	double frag = pool_frag(e, un->mem_pool);
 	size_t k = e->tl_last[u];
@@ -506,6 +520,8 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 		/* a governor without a period decides as tasks start; a periodic one
 		 * (cpufreq's ondemand, schedutil...) only at its period, on the load then */
 		double util = (double)(r->running + 1) / un->cores;
+		if (util > 1)
+			util = 1;
 		set_pstate(e, u, e->power.ops->select(&e->power, un, util));
 	}
 	uint32_t share = 1; /* tasks streaming through its memory, itself included */
@@ -519,6 +535,8 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	t->predicted = xpu_predict(e, t, u) + exit; /* with a reconfiguration, a wake-up */
 	r->running += (int)t->width;
 	r->running_end += t->width * (e->now + t->predicted);
+	r->held_pred += t->predicted;
+	r->last_pred = t->predicted;
 	/* One launch carries the task's work, whatever its width: the backend runs it as
 	 * one execution of width threads (SimGrid) or on width workers (live). */
 	struct xpu_launch l = {.unit = u, .cookie = t->index, .cls = t->cls, .width = t->width};
@@ -573,8 +591,16 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 {
 	struct unit_rt *r = &e->u[u];
 	const struct xpu_unit *un = &e->pf->units[u];
-	while (!e->rc && !r->down && r->running < un->cores) {
+	int slots = unit_slots(un);
+	while (!e->rc && !r->down && r->running < slots) {
 		const struct xpu_hent *h = xpu_heap_top(&r->queue);
+		/* Beyond its cores a unit takes one launch ahead (its next task then waits on
+		 * the worker, not in the engine), and more only while the work it holds is
+		 * short: a policy is asked for one when the task started last would still
+		 * fit in the horizon, and the head goes when its own prediction does. */
+		int deep = r->running > un->cores;
+		if (!h && deep && !(r->held_pred + r->last_pred <= un->ahead_s))
+			break;
 		if (!h) {
 			const struct xpu_task *ct = NULL;
 			if (e->sched.ops->pick)
@@ -603,8 +629,12 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 			update_idle(e, u);
 			continue;
 		}
-		if (t->npending || r->running + (int)t->width > un->cores)
+		if (t->npending || r->running + (int)t->width > slots)
 			break;
+		if (r->running + (int)t->width > un->cores &&
+		    (t->width > 1 || (r->running > un->cores &&
+		                      !(r->held_pred + xpu_predict(e, t, u) <= un->ahead_s))))
+			break; /* waits for a free core */
 		if (!t->staged) {
 			/* its turn: inputs pinned, memory reserved, copies started */
 			int rc = xpu_data_stage(e, t);
@@ -684,10 +714,11 @@ static void release(struct xpu_engine *e, struct xpu_task *t)
 	busy_update(e, u);
 	r->running -= (int)t->width;
 	r->running_end -= t->width * (t->start_t + t->predicted);
+	r->held_pred -= t->predicted;
 	if (eng_shares_bw(e, t, u) && e->pool_mem_tasks[e->pf->units[u].mem_pool])
 		e->pool_mem_tasks[e->pf->units[u].mem_pool]--;
 	if (r->running == 0)
-		r->running_end = 0;
+		r->running_end = r->held_pred = 0;
 	free_task_mem(e, t);
 	note_unit(e, u);
 	mark_dirty(e, u);
@@ -695,13 +726,23 @@ static void release(struct xpu_engine *e, struct xpu_task *t)
 		mark_sleepy(e, u);
 }
 
-static void task_done(struct xpu_engine *e, struct xpu_task *t)
+/* ev: the completion, whose measured times (XPU_EV_TIMED) replace the engine's: a live
+ * backend reports a batch of completions at once, and runs a launch queued ahead only
+ * once the one before it ended. */
+static void task_done(struct xpu_engine *e, struct xpu_task *t, const struct xpu_event *ev)
 {
 	int u = t->unit;
 	const struct xpu_unit *un = &e->pf->units[u];
 	release(e, t);
 	set_state(e, t, XPU_TASK_DONE);
 	t->end_t = e->now;
+	if (ev && (ev->flags & XPU_EV_TIMED) && ev->time <= e->now && ev->start <= ev->time) {
+		t->end_t = ev->time;
+		if (ev->start > t->start_t) { /* it waited in the unit's queue */
+			t->in_wait_s += ev->start - t->start_t;
+			t->start_t = ev->start;
+		}
+	}
 	const struct xpu_pstate *ps = &un->pstates[un->pstate];
 	/* Attributed energy: the unit's power above idle for this task's share of its
 	 * cores, over the task's run (documented in experiments/RESULTS.md). */
@@ -748,7 +789,7 @@ static void handle_events(struct xpu_engine *e, const struct xpu_event *ev, int 
 				fail_task(e, t);
 				continue;
 			}
-			task_done(e, t);
+			task_done(e, t, &ev[i]);
 			continue;
 		}
 		xpu_data_copy_done(e, ev[i].cookie, ev[i].status);

@@ -31,6 +31,8 @@ struct unit_rt {
 	int running;
 	double queued_pred;  /* sum of predictions of queued tasks */
 	double running_end;  /* sum of predicted ends of running tasks */
+	double held_pred;    /* launch-ahead: sum of predictions of the tasks launched there */
+	double last_pred;    /* launch-ahead: prediction of the task started last */
 	double busy_acc;     /* core-seconds busy since the run began */
 	double busy_last;    /* time busy_acc was last brought up to date */
 	double busy_at_gov;  /* busy_acc at the governor's previous call */
@@ -100,8 +102,8 @@ struct xpu_engine {
 	/* Unified memory: per pool shared by several units, the running tasks that move
 	 * bytes through it (they share its bandwidth). */
 	uint32_t *pool_mem_tasks;
-	double peak_power_w; /* the peak of all units' summed power (timeline) */
-	int *sleepy;         /* units whose last task ended: idle states to consider */
+	double peak_power_w;     /* the peak of all units' summed power (timeline) */
+	int *sleepy;             /* units whose last task ended: idle states to consider */
 	struct xpu_th_nets *thn; /* heat sinks' networks (thermal.c), NULL when none */
 	uint64_t pstate_requests, pstate_refused; /* the power policy's asks, and refusals */
 	uint32_t stuck_on_memory; /* tasks failed at the end while waiting for memory */

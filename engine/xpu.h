@@ -21,8 +21,9 @@ extern "C" {
  * edition's (every table opens with struct xpu_ops_head). Each ops table has its own
  * version besides (XPU_SCHED_VERSION ...), which grows as members are appended: the
  * loader accepts a table of an older version and fills the members it lacks with the
- * engine's defaults, and refuses a newer one, naming both versions. */
-#define XPU_ABI_VERSION 2
+ * engine's defaults, and refuses a newer one, naming both versions. 3: struct xpu_unit
+ * gained slots and ahead_s (launch-ahead on live units). */
+#define XPU_ABI_VERSION 3
 
 /* Versions of the ops tables. Tables only grow at their end: version N+1 is version
  * N plus members appended. */
@@ -112,6 +113,13 @@ struct xpu_unit {
 	char *name; /* host name in the platform file */
 	int kind;   /* enum xpu_kind */
 	int cores;  /* tasks it can run at once */
+	/* Launch-ahead, set by live backends that queue launches on their workers so that
+	 * a worker never waits for the engine between tasks: the unit takes up to `slots`
+	 * cores' worth of launches at once (0, or less than cores: cores); beyond its
+	 * cores, one launch at any time and more while the work it holds is predicted to
+	 * last at most ahead_s seconds. Simulation leaves both 0. */
+	int slots;
+	double ahead_s;
 	int npstates;
 	struct xpu_pstate *pstates;
 	int pstate;            /* current P-state, kept by the engine */

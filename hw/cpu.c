@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* sched_getaffinity, pthread_setaffinity_np */
 #endif
 #include <errno.h>
+#include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,34 +58,64 @@ struct cpu_tile {
 	volatile double sink; /* keeps the result observable, so no rep can be elided */
 };
 
-/* One launch while it is queued or running, then its completion event: the node moves
- * from a worker's queue to the completion queue, so a worker never allocates. */
-struct cpu_node {
-	struct cpu_node *next;
+/* Launch-ahead (engine/xpu.h, struct xpu_unit.slots): a one-core unit takes up to AHEAD
+ * launches beyond the running one while the work it holds is predicted to last at most
+ * AHEAD_S; its worker then goes from one task to the next without waiting for the
+ * engine, and the engine collects completions in batches. */
+#define DEFAULT_AHEAD   64
+#define DEFAULT_AHEAD_S 5e-4
+
+/* Spinning before sleeping: a worker whose queue ran dry, and the engine waiting for
+ * completions, look again for this many nanoseconds before they sleep on a futex. */
+#define SPIN_NS 5000
+
+/* One launch (or one part of a wide launch) in a worker's ring. The engine fills it;
+ * the worker runs it and writes back its times and status; the engine reads those
+ * when it collects the completion, then reuses the slot. */
+struct cpu_slot {
+	uint64_t cookie;
 	uint64_t reps;
-	struct xpu_event ev;
-	/* A part of a wide launch: the node carrying the launch's event, and (in that
-	 * node) the parts still running. */
-	struct cpu_node *join;
-	uint32_t parts;
+	struct cpu_join *join; /* a part of a wide launch, or NULL */
+	double start, end;     /* written by the worker */
+	int32_t status;        /* 0, or -ECANCELED when the run stopped it */
+	uint32_t emit;         /* the launch's completion event goes out from this slot */
+};
+
+/* A wide launch runs as one part per worker of its unit; the last part to end reports
+ * it, with the earliest start and the latest end of its parts. */
+struct cpu_join {
+	uint32_t left;  /* parts still running */
+	uint32_t refs;  /* parts that still touch this record */
+	int32_t status; /* -ECANCELED when any part was stopped */
+	uint64_t start_ns, end_ns;
 };
 
 struct cpu;
 
+/* A worker's ring is a single-producer (engine) single-consumer (worker) queue of
+ * slots: the engine appends at tail; the worker runs slot head and publishes done; the
+ * engine collects completions from seen to done. No lock and no system call on the way
+ * unless one side sleeps. Counters only grow; a slot is ring[index & mask]. */
 struct cpu_worker {
 	struct cpu *c;
+	int index;
 	pthread_t thread;
 	int started;
-	pthread_cond_t work; /* a job was queued or stop was set */
-	/* Under cpu.lock: */
-	struct cpu_node *head, *tail;
-	double busy;       /* seconds of jobs finished since run started */
-	double busy_since; /* start of the running job, or -1 */
+	struct cpu_slot *ring;
+	uint32_t mask;
+	/* Written by the engine, read by the worker: */
+	uint64_t tail __attribute__((aligned(64)));
+	uint32_t wake_seq; /* futex word the worker sleeps on */
+	/* Written by the worker, read by the engine: */
+	uint64_t done __attribute__((aligned(64)));
+	uint32_t sleeping;
+	uint64_t busy_ns;   /* nanoseconds of work finished since run started */
+	int64_t busy_since; /* ns of the running job's start, or -1 */
+	/* Engine thread only: */
+	uint64_t seen __attribute__((aligned(64)));
+	int wake_pending; /* on the engine's list of workers to wake */
 	/* Worker thread only (and the opening thread for calibration): */
 	struct cpu_tile *tile;
-	/* Engine thread only: RAPL apportioning. */
-	double busy_mark;
-	double joules;
 };
 
 struct rapl_zone {
@@ -103,11 +135,22 @@ struct cpu {
 	int ncpus;  /* CPUs in the process's affinity mask at open */
 	int *cpuid; /* their ids, for pinning unit i to the i-th of them */
 	struct timespec t0;
-	pthread_mutex_t lock;
-	pthread_cond_t done; /* an event was queued; CLOCK_MONOTONIC for timedwait */
-	/* Under lock: */
-	struct cpu_node *ev_head, *ev_tail;
-	int inflight; /* launches not yet completed */
+	int ahead;      /* launches a one-core unit takes beyond the running one */
+	double ahead_s; /* ... while the work it holds is predicted to last at most this */
+	/* Workers with completions the engine has not collected: one bit each. */
+	uint64_t *pending;
+	int npending_words;
+	/* The engine's futex: it sleeps on eng_seq with eng_sleeping set; a worker clears
+	 * the flag and bumps the word to wake it. */
+	uint32_t eng_seq __attribute__((aligned(64)));
+	uint32_t eng_sleeping;
+	uint32_t idle_workers; /* workers whose ring is empty */
+	/* Engine thread only: */
+	int inflight;   /* launches whose completion has not been collected */
+	int *wake_list; /* workers given work while asleep, woken at the next wait */
+	int nwake;
+	struct xpu_event *copies; /* copy completions (immediate: one memory) */
+	int ncopies, copies_cap;
 	/* Engine thread only: */
 	int running;
 	double t_end; /* now() outside run: where the last run ended, 0 before any */
@@ -214,75 +257,170 @@ static struct cpu *cpu_of(struct xpu_backend *be)
 	return be->priv;
 }
 
-/* Seconds since run started. Workers call it too: t0 is written before they start. */
-static double since_t0(const struct cpu *c)
+/* Nanoseconds since run started. Workers call it too: t0 is written before they start. */
+static int64_t ns_since_t0(const struct cpu *c)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)(ts.tv_sec - c->t0.tv_sec) + 1e-9 * (double)(ts.tv_nsec - c->t0.tv_nsec);
+	return (int64_t)(ts.tv_sec - c->t0.tv_sec) * 1000000000LL +
+	       (int64_t)(ts.tv_nsec - c->t0.tv_nsec);
 }
 
-/* Append an event to the completion queue; called with the lock held. The time is taken
- * here, under the lock, so the queue's times never decrease. */
-static void push_event_locked(struct cpu *c, struct cpu_node *nd)
+static double since_t0(const struct cpu *c)
 {
-	nd->ev.time = since_t0(c);
-	nd->next = NULL;
-	if (c->ev_tail)
-		c->ev_tail->next = nd;
-	else
-		c->ev_head = nd;
-	c->ev_tail = nd;
-	pthread_cond_signal(&c->done);
+	return 1e-9 * (double)ns_since_t0(c);
 }
 
-static void free_list(struct cpu_node *nd)
+static void futex_wait(uint32_t *word, uint32_t val, const struct timespec *rel)
 {
-	while (nd) {
-		struct cpu_node *next = nd->next;
-		free(nd);
-		nd = next;
+	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, rel, NULL, 0);
+}
+
+static void futex_wake(uint32_t *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* Wake the engine when it sleeps. */
+static void wake_engine(struct cpu *c)
+{
+	if (__atomic_load_n(&c->eng_sleeping, __ATOMIC_SEQ_CST) &&
+	    __atomic_exchange_n(&c->eng_sleeping, 0, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&c->eng_seq, 1, __ATOMIC_SEQ_CST);
+		futex_wake(&c->eng_seq, 1);
+	}
+}
+
+/* Wake worker w when it sleeps. */
+static void wake_worker(struct cpu_worker *w)
+{
+	if (__atomic_exchange_n(&w->sleeping, 0, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&w->wake_seq, 1, __ATOMIC_SEQ_CST);
+		futex_wake(&w->wake_seq, 1);
 	}
 }
 
 /* ------------------------------------------------------------------ workers */
 
+/* Wait until the ring has a slot past head or the run stops: spin a little, then sleep.
+ * Returns the tail seen, or head when stopping. */
+static uint64_t worker_idle(struct cpu_worker *w, uint64_t head)
+{
+	struct cpu *c = w->c;
+	uint64_t tail;
+	int64_t t0 = -1;
+
+	__atomic_add_fetch(&c->idle_workers, 1, __ATOMIC_SEQ_CST);
+	wake_engine(c); /* it may have work for an idle worker */
+	for (;;) {
+		for (int i = 0; i < 64; i++) {
+			tail = __atomic_load_n(&w->tail, __ATOMIC_ACQUIRE);
+			if (tail != head || __atomic_load_n(&c->stop, __ATOMIC_RELAXED))
+				goto out;
+			cpu_relax();
+		}
+		int64_t t = ns_since_t0(c);
+		if (t0 < 0)
+			t0 = t;
+		if (t - t0 < SPIN_NS)
+			continue;
+		uint32_t seq = __atomic_load_n(&w->wake_seq, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
+		tail = __atomic_load_n(&w->tail, __ATOMIC_SEQ_CST);
+		if (tail != head || __atomic_load_n(&c->stop, __ATOMIC_SEQ_CST)) {
+			__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
+			goto out;
+		}
+		futex_wait(&w->wake_seq, seq, NULL);
+		__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
+		t0 = -1;
+	}
+out:
+	__atomic_sub_fetch(&c->idle_workers, 1, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&c->stop, __ATOMIC_RELAXED) ? head : tail;
+}
+
+/* The last part of a wide launch to end reports it; the record goes with the last
+ * part to let go of it. */
+static int join_part_done(struct cpu_slot *sl, int64_t start, int64_t end)
+{
+	struct cpu_join *j = sl->join;
+	uint64_t s = (uint64_t)start, e = (uint64_t)end, cur;
+
+	if (sl->status)
+		__atomic_store_n(&j->status, sl->status, __ATOMIC_RELAXED);
+	cur = __atomic_load_n(&j->start_ns, __ATOMIC_RELAXED);
+	while (s < cur && !__atomic_compare_exchange_n(&j->start_ns, &cur, s, 1, __ATOMIC_RELAXED,
+	                                               __ATOMIC_RELAXED))
+		;
+	cur = __atomic_load_n(&j->end_ns, __ATOMIC_RELAXED);
+	while (e > cur && !__atomic_compare_exchange_n(&j->end_ns, &cur, e, 1, __ATOMIC_RELAXED,
+	                                               __ATOMIC_RELAXED))
+		;
+	int last = __atomic_sub_fetch(&j->left, 1, __ATOMIC_ACQ_REL) == 0;
+	if (last) {
+		sl->start = 1e-9 * (double)__atomic_load_n(&j->start_ns, __ATOMIC_RELAXED);
+		sl->end = 1e-9 * (double)__atomic_load_n(&j->end_ns, __ATOMIC_RELAXED);
+		sl->status = __atomic_load_n(&j->status, __ATOMIC_RELAXED);
+	}
+	if (__atomic_sub_fetch(&j->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(j);
+	sl->join = NULL;
+	return last;
+}
+
 static void *worker_main(void *arg)
 {
 	struct cpu_worker *w = arg;
 	struct cpu *c = w->c;
+	uint64_t head = __atomic_load_n(&w->done, __ATOMIC_RELAXED);
+	uint64_t tail = head;
 
-	pthread_mutex_lock(&c->lock);
 	for (;;) {
-		while (!w->head && !__atomic_load_n(&c->stop, __ATOMIC_RELAXED))
-			pthread_cond_wait(&w->work, &c->lock);
-		if (__atomic_load_n(&c->stop, __ATOMIC_RELAXED))
-			break;
-		struct cpu_node *nd = w->head;
-		w->head = nd->next;
-		if (!w->head)
-			w->tail = NULL;
-		w->busy_since = since_t0(c);
-		pthread_mutex_unlock(&c->lock);
-
-		uint64_t done = tile_run(w->tile, nd->reps, &c->stop);
-
-		pthread_mutex_lock(&c->lock);
-		double now = since_t0(c);
-		w->busy += now - w->busy_since;
-		w->busy_since = -1;
-		struct cpu_node *ev = nd->join ? nd->join : nd;
-		if (done != nd->reps)
-			ev->ev.status = -ECANCELED;
-		if (nd->join)
-			free(nd); /* a part: the launch's event goes out with its last part */
-		if (!ev->parts || !--ev->parts) {
-			push_event_locked(c, ev);
-			c->inflight--;
+		if (head == tail) {
+			tail = worker_idle(w, head);
+			if (head == tail)
+				break; /* stopping */
 		}
+		struct cpu_slot *sl = &w->ring[head & w->mask];
+		int64_t start = ns_since_t0(c);
+		__atomic_store_n(&w->busy_since, start, __ATOMIC_RELAXED);
+		uint64_t done = tile_run(w->tile, sl->reps, &c->stop);
+		int64_t end = ns_since_t0(c);
+		__atomic_store_n(&w->busy_since, -1, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->busy_ns, w->busy_ns + (uint64_t)(end - start),
+		                 __ATOMIC_RELAXED);
+		sl->status = done != sl->reps ? -ECANCELED : 0;
+		if (sl->join) {
+			sl->emit = join_part_done(sl, start, end);
+		} else {
+			sl->start = 1e-9 * (double)start;
+			sl->end = 1e-9 * (double)end;
+			sl->emit = 1;
+		}
+		head++;
+		__atomic_store_n(&w->done, head, __ATOMIC_SEQ_CST);
+		uint64_t *word = &c->pending[w->index >> 6];
+		uint64_t bit = (uint64_t)1 << (w->index & 63);
+		if (!(__atomic_load_n(word, __ATOMIC_SEQ_CST) & bit))
+			__atomic_fetch_or(word, bit, __ATOMIC_SEQ_CST);
+		/* Wake a sleeping engine only when it is needed: this queue runs low, or
+		 * another worker is idle and the completion may have freed work for it. */
+		tail = __atomic_load_n(&w->tail, __ATOMIC_ACQUIRE);
+		if (tail - head <= (uint64_t)c->ahead / 2 ||
+		    __atomic_load_n(&c->idle_workers, __ATOMIC_RELAXED))
+			wake_engine(c);
 	}
-	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
 
@@ -349,16 +487,18 @@ static int rapl_delta(struct cpu *c, double *uj)
 /* Busy seconds of every unit since run started, as of now. */
 static void snapshot_busy(struct cpu *c)
 {
-	pthread_mutex_lock(&c->lock);
-	double t = c->running ? since_t0(c) : c->t_end;
+	int64_t t = c->running ? ns_since_t0(c) : (int64_t)(c->t_end * 1e9);
 	for (int u = 0; u < c->nunits; u++) {
-		c->snap[u] = 0;
+		double ns = 0;
 		for (int k = u * c->cores; k < (u + 1) * c->cores; k++) {
 			struct cpu_worker *w = &c->w[k];
-			c->snap[u] += w->busy + (w->busy_since >= 0 ? t - w->busy_since : 0);
+			int64_t since = __atomic_load_n(&w->busy_since, __ATOMIC_RELAXED);
+			ns += (double)__atomic_load_n(&w->busy_ns, __ATOMIC_RELAXED);
+			if (since >= 0 && t > since)
+				ns += (double)(t - since);
 		}
+		c->snap[u] = 1e-9 * ns;
 	}
-	pthread_mutex_unlock(&c->lock);
 }
 
 /* Split the package energy consumed since the last call among the units in proportion to
@@ -386,8 +526,8 @@ static int rapl_apportion(struct cpu *c)
 
 /* ------------------------------------------------------------------ parameters */
 
-static const char *const cpu_params[] = {"threads", "cores",    "idle_w", "full_w",
-                                         "pin",     "powercap", NULL};
+static const char *const cpu_params[] = {"threads",  "cores", "idle_w",  "full_w", "pin",
+                                         "powercap", "ahead", "ahead_s", NULL};
 
 /* The same, with types and ranges, for --backend 'cpu:...' and listings; open checks
  * the values again with the machine's own limits. */
@@ -402,6 +542,12 @@ static const struct xpu_param_spec cpu_param_specs[] = {
      "modeled watts of a busy unit when RAPL is absent (default 4)"},
     {"pin", XPU_PARAM_INT, 0, 1, "pin unit i to the i-th allowed CPU (default 1)"},
     {"powercap", XPU_PARAM_TEXT, 0, 0, "RAPL powercap directory (default /sys/class/powercap)"},
+    {"ahead", XPU_PARAM_INT, 0, 4096,
+     "launches a one-core unit queues beyond the running one, so its worker never waits "
+     "for the engine between short tasks (default 64; 0: none)"},
+    {"ahead_s", XPU_PARAM_NUMBER, 0, 1e6,
+     "... while the work queued there is predicted to last at most this many seconds "
+     "(default 5e-4)"},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -434,7 +580,7 @@ static int check_param_names(struct xpu_backend *be, struct xpu_err *err)
 		if (!known)
 			return xpu_errf(err, LABEL, 0,
 			                "unknown parameter '%s': expected threads, cores, idle_w, "
-			                "full_w, pin or powercap",
+			                "full_w, pin, powercap, ahead or ahead_s",
 			                be->param[i].key);
 	}
 	return 0;
@@ -497,6 +643,10 @@ static int build_platform(const struct cpu *c, struct xpu_platform *pf)
 		for (int c = 0; c < XPU_CLASS_COUNT; c++)
 			u->bitstream[c] = -1;
 		u->cores = c->cores;
+		if (c->cores == 1 && c->ahead > 0) {
+			u->slots = 1 + c->ahead;
+			u->ahead_s = c->ahead_s;
+		}
 		u->npstates = 1;
 		u->pstates[0] = (struct xpu_pstate){
 		    .speed = c->speed,
@@ -540,8 +690,7 @@ static int cpu_open(struct xpu_backend *be, const char *path, struct xpu_platfor
                     struct xpu_err *err)
 {
 	struct cpu *c;
-	pthread_condattr_t ca;
-	double threads, pin, deflt;
+	double threads, pin, deflt, ahead = DEFAULT_AHEAD;
 	int rc;
 
 	be->priv = NULL;
@@ -553,22 +702,9 @@ static int cpu_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	if (rc < 0)
 		return rc;
 
-	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (posix_memalign((void **)&c, 64, sizeof(*c)))
 		return -ENOMEM;
-	if (pthread_mutex_init(&c->lock, NULL)) {
-		free(c);
-		return -ENOMEM;
-	}
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	rc = pthread_cond_init(&c->done, &ca);
-	pthread_condattr_destroy(&ca);
-	if (rc) {
-		pthread_mutex_destroy(&c->lock);
-		free(c);
-		return -ENOMEM;
-	}
+	memset(c, 0, sizeof(*c));
 	be->priv = c;
 	c->rapl_at = -1;
 
@@ -602,29 +738,53 @@ static int cpu_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		rc = xpu_errf(err, LABEL, 0,
 		              "parameter 'cores': expected a whole divisor of threads (%g), got %g",
 		              threads, cores);
+	if (rc == 0)
+		rc = param_num(be, "ahead", DEFAULT_AHEAD, 0, 4096, &ahead, err);
+	if (rc == 0 && ahead != floor(ahead))
+		rc = xpu_errf(err, LABEL, 0, "parameter 'ahead': expected an integer, got %g",
+		              ahead);
+	if (rc == 0)
+		rc = param_num(be, "ahead_s", DEFAULT_AHEAD_S, 0, 1e6, &c->ahead_s, err);
 	if (rc < 0)
 		goto fail;
+	c->ahead = (int)ahead;
 	c->n = (int)threads;
 	c->cores = (int)cores;
 	c->nunits = c->n / c->cores;
 	c->pin = pin != 0 && c->ncpus >= c->n;
 
-	c->w = calloc((size_t)c->n, sizeof(*c->w));
+	if (posix_memalign((void **)&c->w, 64, (size_t)c->n * sizeof(*c->w)))
+		c->w = NULL;
+	else
+		memset(c->w, 0, (size_t)c->n * sizeof(*c->w));
+	c->npending_words = (c->n + 63) / 64;
+	c->pending = calloc((size_t)c->npending_words, sizeof(uint64_t));
+	c->wake_list = calloc((size_t)c->n, sizeof(int));
 	c->snap = calloc((size_t)c->n, sizeof(double));
 	c->ubusy_mark = calloc((size_t)c->n, sizeof(double));
 	c->ujoules = calloc((size_t)c->n, sizeof(double));
-	if (!c->w || !c->snap || !c->ubusy_mark || !c->ujoules)
+	if (!c->w || !c->pending || !c->wake_list || !c->snap || !c->ubusy_mark || !c->ujoules)
 		goto nomem;
+	/* A ring holds the launches a worker was given and the completions the engine
+	 * has not collected: the running one, those queued ahead, and as many again. */
+	uint32_t cap = 4;
+	while (cap < 2u * (uint32_t)(c->cores == 1 ? c->ahead + 1 : 1) + 2u)
+		cap *= 2;
 	for (int i = 0; i < c->n; i++) {
 		struct cpu_worker *w = &c->w[i];
 		w->c = c;
+		w->index = i;
 		w->busy_since = -1;
+		w->mask = cap - 1;
+		w->ring = calloc(cap, sizeof(*w->ring));
 		/* cache-line aligned, so no two workers' tiles share a line */
 		if (posix_memalign((void **)&w->tile, 64, sizeof(struct cpu_tile)))
 			w->tile = NULL;
-		if (!w->tile || pthread_cond_init(&w->work, NULL)) {
+		if (!w->tile || !w->ring) {
 			free(w->tile);
+			free(w->ring);
 			w->tile = NULL;
+			w->ring = NULL;
 			goto nomem;
 		}
 		tile_init(w->tile);
@@ -655,11 +815,18 @@ static int cpu_run(struct xpu_backend *be, void (*body)(void *), void *arg)
 	if (c->running)
 		return -EBUSY;
 
-	/* A fresh run: clock, busy times, energy and any events a previous run left. */
-	free_list(c->ev_head);
-	c->ev_head = c->ev_tail = NULL;
-	for (int u = 0; u < c->n; u++)
-		c->w[u].busy = 0;
+	/* A fresh run: clock, rings, busy times, energy; whatever a previous run left goes. */
+	for (int u = 0; u < c->n; u++) {
+		struct cpu_worker *w = &c->w[u];
+		w->tail = w->done = w->seen = 0;
+		w->busy_ns = 0;
+		w->busy_since = -1;
+		w->sleeping = 0;
+		w->wake_pending = 0;
+	}
+	memset(c->pending, 0, (size_t)c->npending_words * sizeof(uint64_t));
+	c->nwake = c->ncopies = c->inflight = 0;
+	c->eng_sleeping = c->idle_workers = 0;
 	for (int u = 0; u < c->nunits; u++)
 		c->ubusy_mark[u] = c->ujoules[u] = 0;
 	if (c->nrapl > 0) {
@@ -691,21 +858,25 @@ static int cpu_run(struct xpu_backend *be, void (*body)(void *), void *arg)
 	if (rc == 0)
 		body(arg);
 
-	pthread_mutex_lock(&c->lock);
-	__atomic_store_n(&c->stop, 1, __ATOMIC_RELAXED);
-	for (int u = 0; u < c->n; u++)
-		pthread_cond_signal(&c->w[u].work);
-	pthread_mutex_unlock(&c->lock);
+	__atomic_store_n(&c->stop, 1, __ATOMIC_SEQ_CST);
 	for (int u = 0; u < c->n; u++)
 		if (c->w[u].started) {
+			wake_worker(&c->w[u]);
 			pthread_join(c->w[u].thread, NULL);
 			c->w[u].started = 0;
 		}
 
-	/* Launches that never started are dropped with the run. */
+	/* Launches that never started are dropped with the run; wide launches' records go
+	 * with them (each part left holds a reference). */
 	for (int u = 0; u < c->n; u++) {
-		free_list(c->w[u].head);
-		c->w[u].head = c->w[u].tail = NULL;
+		struct cpu_worker *w = &c->w[u];
+		for (uint64_t i = w->done; i != w->tail; i++) {
+			struct cpu_slot *sl = &w->ring[i & w->mask];
+			if (sl->join &&
+			    __atomic_sub_fetch(&sl->join->refs, 1, __ATOMIC_ACQ_REL) == 0)
+				free(sl->join);
+			sl->join = NULL;
+		}
 	}
 	c->inflight = 0;
 	c->t_end = since_t0(c);
@@ -746,27 +917,36 @@ static int launch_reps(const struct cpu *c, const struct xpu_launch *l, uint64_t
 	return 0;
 }
 
-/* Append nd to worker w's queue; called with the lock held. */
-static void enqueue_locked(struct cpu_worker *w, struct cpu_node *nd)
+/* Occupancy of worker w's ring: launches given and completions not yet collected. */
+static uint64_t ring_used(const struct cpu_worker *w)
 {
-	nd->next = NULL;
-	if (w->tail)
-		w->tail->next = nd;
-	else
-		w->head = nd;
-	w->tail = nd;
-	pthread_cond_signal(&w->work);
+	return w->tail - w->seen;
 }
 
-/* A launch of width w on a unit of `cores` workers runs as w parts, one per worker,
- * each doing its share of the work; its completion is reported when the last part
- * ends. The parts go to the unit's idle workers first (the engine starts at most
- * `cores` cores' worth of tasks at once per unit), then behind the shortest queues,
- * so that a launch is never lost. */
+/* Append a slot to worker w's ring and publish it; the worker is woken at the next
+ * wait when it sleeps (one wake for a batch of launches). */
+static void ring_push(struct cpu *c, struct cpu_worker *w, uint64_t cookie, uint64_t reps,
+                      struct cpu_join *join)
+{
+	struct cpu_slot *sl = &w->ring[w->tail & w->mask];
+	sl->cookie = cookie;
+	sl->reps = reps;
+	sl->join = join;
+	sl->emit = 0;
+	__atomic_store_n(&w->tail, w->tail + 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&w->sleeping, __ATOMIC_SEQ_CST) && !w->wake_pending) {
+		w->wake_pending = 1;
+		c->wake_list[c->nwake++] = w->index;
+	}
+}
+
+/* A launch of width w on a unit of `cores` workers runs as w parts on w distinct
+ * workers, each doing its share of the work, the least occupied first; its completion
+ * is reported when the last part ends. The engine gives a unit at most its slots'
+ * worth of launches, which its rings always hold. */
 static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 {
 	struct cpu *c = cpu_of(be);
-	struct cpu_node *nd;
 	uint64_t reps;
 	int rc;
 
@@ -778,93 +958,150 @@ static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	rc = launch_reps(c, l, &reps);
 	if (rc < 0)
 		return rc;
-	nd = calloc(1, sizeof(*nd));
-	if (!nd)
-		return -ENOMEM;
-	nd->reps = reps;
-	nd->ev.type = XPU_EV_DONE;
-	nd->ev.cookie = l->cookie;
-	struct cpu_node *part[MAX_THREADS];
-	part[0] = nd;
-	if (width > 1) {
-		nd->parts = width;
-		for (uint32_t k = 0; k < width; k++) {
-			part[k] = calloc(1, sizeof(*part[k]));
-			if (!part[k]) {
-				while (k--)
-					free(part[k]);
-				free(nd);
-				return -ENOMEM;
-			}
-			part[k]->reps = reps;
-			part[k]->join = nd;
-		}
-	}
-
 	struct cpu_worker *unit = &c->w[l->unit * c->cores];
-	pthread_mutex_lock(&c->lock);
+	uint32_t cap = unit[0].mask + 1;
+	if (width == 1) {
+		int best = 0;
+		for (int i = 1; i < c->cores && ring_used(&unit[best]) > 0; i++)
+			if (ring_used(&unit[i]) < ring_used(&unit[best]))
+				best = i;
+		if (ring_used(&unit[best]) >= cap)
+			return -EAGAIN; /* more than the unit's slots: an engine error */
+		ring_push(c, &unit[best], l->cookie, reps, NULL);
+		c->inflight++;
+		return 0;
+	}
+	/* Wide: the width least occupied workers, by one partial selection pass each
+	 * (width <= cores; wide launches are few). */
+	struct cpu_join *j = malloc(sizeof(*j));
 	char *taken = calloc((size_t)c->cores, 1);
+	if (!j || !taken) {
+		free(j);
+		free(taken);
+		return -ENOMEM;
+	}
+	*j = (struct cpu_join){.left = width, .refs = width, .start_ns = UINT64_MAX};
+	int *pick = malloc(sizeof(int) * width);
+	if (!pick) {
+		free(j);
+		free(taken);
+		return -ENOMEM;
+	}
 	for (uint32_t k = 0; k < width; k++) {
 		int best = -1;
-		long best_len = 0;
-		for (int i = 0; i < c->cores; i++) {
-			if (taken && taken[i])
-				continue;
-			const struct cpu_worker *w = &unit[i];
-			long len = (w->busy_since >= 0) + (w->head != NULL) * 2;
-			if (best < 0 || len < best_len) {
+		for (int i = 0; i < c->cores; i++)
+			if (!taken[i] && (best < 0 || ring_used(&unit[i]) < ring_used(&unit[best])))
 				best = i;
-				best_len = len;
-			}
+		if (ring_used(&unit[best]) >= cap) {
+			free(j);
+			free(taken);
+			free(pick);
+			return -EAGAIN;
 		}
-		if (best < 0)
-			best = (int)(k % (uint32_t)c->cores);
-		if (taken)
-			taken[best] = 1;
-		enqueue_locked(&unit[best], part[k]);
+		taken[best] = 1;
+		pick[k] = best;
 	}
+	for (uint32_t k = 0; k < width; k++)
+		ring_push(c, &unit[pick[k]], l->cookie, reps, j);
 	free(taken);
+	free(pick);
 	c->inflight++;
-	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
 
 /* Every unit reads and writes the one host memory, so data produced on one unit is
- * already visible to the others once the producer's completion has been reported (the
- * queue's mutex orders the memory): nothing needs to move, and the transfer completes
- * at once. */
+ * already visible to the others once the producer's completion has been collected (the
+ * ring's release and acquire order the memory): nothing needs to move, and the transfer
+ * completes at once. */
 static int cpu_copy(struct xpu_backend *be, const struct xpu_copy *cp)
 {
 	struct cpu *c = cpu_of(be);
-	struct cpu_node *nd;
 	int src = cp->src_unit, dst = cp->dst_unit;
-	uint64_t cookie = cp->cookie;
 
 	if (src < 0 || src >= c->nunits || dst < 0 || dst >= c->nunits || !(cp->bytes >= 0) ||
 	    !c->running)
 		return -EINVAL;
-	nd = calloc(1, sizeof(*nd));
-	if (!nd)
-		return -ENOMEM;
-	nd->ev.type = XPU_EV_COPY;
-	nd->ev.cookie = cookie;
-	pthread_mutex_lock(&c->lock);
-	push_event_locked(c, nd);
-	pthread_mutex_unlock(&c->lock);
+	if (c->ncopies == c->copies_cap) {
+		int cap = c->copies_cap ? 2 * c->copies_cap : 64;
+		struct xpu_event *v = realloc(c->copies, (size_t)cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		c->copies = v;
+		c->copies_cap = cap;
+	}
+	c->copies[c->ncopies++] =
+	    (struct xpu_event){.type = XPU_EV_COPY, .cookie = cp->cookie, .time = since_t0(c)};
 	return 0;
 }
 
-static void to_abs(const struct cpu *c, double t, struct timespec *ts)
+/* Collect up to max completions: copies first, then every worker whose pending bit is
+ * set, from its last collected slot to its done counter. */
+static int collect(struct cpu *c, struct xpu_event *ev, int max)
 {
-	double s = floor(t);
-	long ns = (long)((t - s) * 1e9);
+	int n = 0;
 
-	ts->tv_sec = c->t0.tv_sec + (time_t)s;
-	ts->tv_nsec = c->t0.tv_nsec + ns;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
+	if (c->ncopies) {
+		int k = c->ncopies < max ? c->ncopies : max;
+		memcpy(ev, c->copies, (size_t)k * sizeof(*ev));
+		memmove(c->copies, c->copies + k, (size_t)(c->ncopies - k) * sizeof(*ev));
+		c->ncopies -= k;
+		n = k;
 	}
+	for (int wi = 0; wi < c->npending_words && n < max; wi++) {
+		if (!__atomic_load_n(&c->pending[wi], __ATOMIC_RELAXED))
+			continue;
+		uint64_t bits = __atomic_exchange_n(&c->pending[wi], 0, __ATOMIC_SEQ_CST);
+		while (bits) {
+			int b = __builtin_ctzll(bits);
+			bits &= bits - 1;
+			struct cpu_worker *w = &c->w[wi * 64 + b];
+			uint64_t done = __atomic_load_n(&w->done, __ATOMIC_SEQ_CST);
+			while (w->seen != done && n < max) {
+				struct cpu_slot *sl = &w->ring[w->seen & w->mask];
+				w->seen++;
+				if (!sl->emit)
+					continue;
+				ev[n++] = (struct xpu_event){.type = XPU_EV_DONE,
+				                             .cookie = sl->cookie,
+				                             .status = sl->status,
+				                             .time = sl->end,
+				                             .flags = XPU_EV_TIMED,
+				                             .start = sl->start};
+				c->inflight--;
+			}
+			if (w->seen != done || (n >= max && bits)) {
+				/* the buffer is full: what is left waits for the next call */
+				uint64_t rest = w->seen != done ? (uint64_t)1 << b : 0;
+				__atomic_fetch_or(&c->pending[wi], rest | bits, __ATOMIC_SEQ_CST);
+				return n;
+			}
+		}
+	}
+	return n;
+}
+
+/* Events of one collection in order of their times (insertion sort: the workers' runs
+ * are each in order already). */
+static void sort_by_time(struct xpu_event *ev, int n)
+{
+	for (int i = 1; i < n; i++) {
+		struct xpu_event x = ev[i];
+		int j = i;
+		for (; j > 0 && ev[j - 1].time > x.time; j--)
+			ev[j] = ev[j - 1];
+		ev[j] = x;
+	}
+}
+
+/* Wake the workers given work while they slept. */
+static void flush_wakes(struct cpu *c)
+{
+	for (int i = 0; i < c->nwake; i++) {
+		struct cpu_worker *w = &c->w[c->wake_list[i]];
+		w->wake_pending = 0;
+		wake_worker(w);
+	}
+	c->nwake = 0;
 }
 
 /* Returns -EDEADLK rather than blocking forever when asked to wait without a time limit
@@ -872,35 +1109,48 @@ static void to_abs(const struct cpu *c, double t, struct timespec *ts)
 static int cpu_wait(struct xpu_backend *be, double until, struct xpu_event *ev, int max)
 {
 	struct cpu *c = cpu_of(be);
-	int n = 0;
+	int64_t spin_from = -1;
 
 	if (!ev || max <= 0 || isnan(until) || !c->running)
 		return -EINVAL;
-	pthread_mutex_lock(&c->lock);
-	while (!c->ev_head) {
-		double t = since_t0(c);
-		struct timespec ts;
-
-		if (t >= until)
-			break;
-		if (isinf(until) && c->inflight == 0) {
-			n = -EDEADLK;
-			break;
+	flush_wakes(c);
+	for (;;) {
+		int n = collect(c, ev, max);
+		if (n) {
+			sort_by_time(ev, n);
+			return n;
 		}
-		/* Sleep at most an hour at a time so that huge finite limits convert safely. */
-		to_abs(c, fmin(until, t + 3600.0), &ts);
-		pthread_cond_timedwait(&c->done, &c->lock, &ts);
+		int64_t t = ns_since_t0(c);
+		if (1e-9 * (double)t >= until)
+			return 0;
+		if (isinf(until) && c->inflight == 0)
+			return -EDEADLK;
+		if (spin_from < 0)
+			spin_from = t;
+		if (t - spin_from < SPIN_NS) {
+			for (int i = 0; i < 64; i++)
+				cpu_relax();
+			continue;
+		}
+		/* Sleep until a worker needs the engine or the time limit; at most an hour
+		 * at a time so that huge limits convert safely. */
+		uint32_t seq = __atomic_load_n(&c->eng_seq, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&c->eng_sleeping, 1, __ATOMIC_SEQ_CST);
+		n = collect(c, ev, max);
+		if (n) {
+			__atomic_store_n(&c->eng_sleeping, 0, __ATOMIC_SEQ_CST);
+			sort_by_time(ev, n);
+			return n;
+		}
+		double left = fmin(until - 1e-9 * (double)ns_since_t0(c), 3600.0);
+		if (left > 0) {
+			struct timespec rel = {.tv_sec = (time_t)left,
+			                       .tv_nsec = (long)((left - floor(left)) * 1e9)};
+			futex_wait(&c->eng_seq, seq, &rel);
+		}
+		__atomic_store_n(&c->eng_sleeping, 0, __ATOMIC_SEQ_CST);
+		spin_from = -1;
 	}
-	while (n >= 0 && n < max && c->ev_head) {
-		struct cpu_node *nd = c->ev_head;
-		c->ev_head = nd->next;
-		if (!c->ev_head)
-			c->ev_tail = NULL;
-		ev[n++] = nd->ev;
-		free(nd);
-	}
-	pthread_mutex_unlock(&c->lock);
-	return n;
 }
 
 /* Changing frequency needs the cpufreq userspace governor and root; the backend offers
@@ -991,21 +1241,17 @@ static void cpu_close(struct xpu_backend *be)
 	if (!c)
 		return;
 	for (int i = 0; c->w && i < c->n; i++) {
-		struct cpu_worker *w = &c->w[i];
-		if (!w->tile)
-			continue; /* open failed before this worker was set up */
-		free_list(w->head);
-		free(w->tile);
-		pthread_cond_destroy(&w->work);
+		free(c->w[i].tile);
+		free(c->w[i].ring);
 	}
-	free_list(c->ev_head);
 	free(c->w);
+	free(c->pending);
+	free(c->wake_list);
+	free(c->copies);
 	free(c->snap);
 	free(c->ubusy_mark);
 	free(c->ujoules);
 	free(c->cpuid);
-	pthread_cond_destroy(&c->done);
-	pthread_mutex_destroy(&c->lock);
 	free(c);
 	be->priv = NULL;
 }

@@ -169,8 +169,8 @@ static void push_event(struct xrt *x, int type, uint64_t cookie, int status)
 		x->evhead = 0;
 		x->evcap = cap;
 	}
-	x->ev[(x->evhead + x->evlen++) % x->evcap] =
-	    (struct xpu_event){type, cookie, status, mono_since(&x->t0)};
+	x->ev[(x->evhead + x->evlen++) % x->evcap] = (struct xpu_event){
+	    .type = type, .cookie = cookie, .status = status, .time = mono_since(&x->t0)};
 	x->inflight--;
 	pthread_cond_signal(&x->done);
 }
