@@ -12,6 +12,7 @@ int xpu_cmd_gen(int argc, char **argv);
 int xpu_cmd_profile(int argc, char **argv);
 int xpu_cmd_llm(int argc, char **argv);
 int xpu_cmd_calibrate(int argc, char **argv);
+int xpu_cmd_fidelity(int argc, char **argv);
 
 /* argv[0] of each command is the command name ("run", "summary", ...). Each command
  * understands --help (usage on stdout, exit 0); bad usage prints a one-line error and

@@ -13,11 +13,13 @@
 #include "cli.h"
 #include "run.h"
 
-/* The cpu backend's kernel: one repetition is a 48 x 48 x 48 multiply-accumulate
- * (hw/cpu.c), the least a launch runs. */
-#define TILE_FLOPS (2.0 * 48 * 48 * 48)
-#define REPS       20 /* repetitions per task of the second replay */
-#define ROUNDS     3  /* replays of each kind; their medians are used */
+/* The cpu backend's generic kernel: one repetition is a 48 x 48 x 48 multiply-accumulate
+ * (hw/cpu_kernels.c). */
+#define TILE_FLOPS   (2.0 * 48 * 48 * 48)
+#define REPS         20     /* repetitions per task of the second replay */
+#define ROUNDS       3      /* replays of each kind; their medians are used */
+#define CLASS_TASK_S 0.0005 /* a class replay's tasks: about this long each */
+#define CLASS_PASS_S 0.15   /* ... and about this long a replay, per core */
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -27,10 +29,12 @@ static int cmp_double(const void *a, const void *b)
 
 /* Replay ntasks independent tasks of flops each live (fifo): the makespan in *span and
  * the run's result in *res (its platform is the backend's). */
-static int live_run(const struct xpu_param *bp, int nbp, long ntasks, double flops, double *span,
-                    struct xpu_run_result *res, struct xpu_err *err)
+static int live_run(const struct xpu_param *bp, int nbp, long ntasks, int cls, double flops,
+                    double *span, struct xpu_run_result *res, struct xpu_err *err)
 {
-	char trace[] = "/tmp/xpuopt-calibrate-XXXXXX";
+	const char *dir = getenv("TMPDIR");
+	char trace[4096];
+	snprintf(trace, sizeof(trace), "%s/xpuopt-calibrate-XXXXXX", dir && *dir ? dir : "/tmp");
 	int fd = mkstemp(trace);
 	if (fd < 0) {
 		xpu_errf(err, NULL, 0, "cannot write a temporary trace: %s", strerror(errno));
@@ -42,9 +46,9 @@ static int live_run(const struct xpu_param *bp, int nbp, long ntasks, double flo
 		unlink(trace);
 		return -EIO;
 	}
-	fprintf(t, "id,flops\n");
+	fprintf(t, "id,class,flops\n");
 	for (long i = 0; i < ntasks; i++)
-		fprintf(t, "c%ld,%.17g\n", i, flops);
+		fprintf(t, "c%ld,%s,%.17g\n", i, xpu_class_name(cls), flops);
 	if (fclose(t)) {
 		unlink(trace);
 		return -EIO;
@@ -73,11 +77,13 @@ static void usage(FILE *f)
 	      "through the engine and the backend: K tasks of one kernel repetition each,\n"
 	      "then K of 20 each, are replayed live (three times each, alternated; the\n"
 	      "medians count), and a core's time per task, launch + repetitions x one\n"
-	      "repetition's time, gives both. Run it on an otherwise idle machine. The\n"
-	      "units share one\n"
-	      "memory (no copies), and the power is the backend's (RAPL-apportioned or its\n"
-	      "model's). Replaying a trace on the file then predicts `xpuopt run --live`\n"
-	      "with the same threads on this machine (hw/README.md, \"Calibration\").\n"
+	      "repetition's time, gives both. Each other task class (gemm, conv, fft...:\n"
+	      "each runs its own kernel) is then replayed live three times, and its rate\n"
+	      "goes into the file as xpu.class.NAME. Run it on an otherwise idle machine.\n"
+	      "The units share one memory (no copies), and the power is the backend's\n"
+	      "(RAPL-apportioned or its model's). Replaying a trace on the file then\n"
+	      "predicts `xpuopt run --live` with the same threads on this machine\n"
+	      "(hw/README.md, \"Calibration\").\n"
 	      "\n"
 	      "  -j, --threads N   worker threads (default: the CPUs this process may use)\n"
 	      "      --cores C     workers per unit (default 1)\n"
@@ -157,8 +163,9 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	for (int i = 0; i < 2 * ROUNDS; i++) { /* alternated, so drifting load hits both */
 		struct xpu_err err = {{0}};
 		int pass = i % 2, last = i == 2 * ROUNDS - 1;
-		int rc = live_run(bp, nbp, ntasks, pass ? REPS * TILE_FLOPS : 1, &runs[pass][i / 2],
-		                  &res, &err);
+		int rc =
+		    live_run(bp, nbp, ntasks, XPU_CLASS_GENERIC,
+		             pass ? REPS * TILE_FLOPS : TILE_FLOPS, &runs[pass][i / 2], &res, &err);
 		if (rc) {
 			fprintf(stderr, "xpuopt calibrate: %s\n",
 			        err.msg[0] ? err.msg : strerror(-rc));
@@ -189,6 +196,37 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	double latency = per_task - t1;
 	if (latency < 0)
 		latency = 0;
+	/* Every other class through the live path: tasks of about CLASS_TASK_S at the rate
+	 * the backend measured for the class at open, replayed ROUNDS times; the class's
+	 * rate is their flops over a core's time per task less the launch latency. */
+	double rate[XPU_CLASS_COUNT];
+	long nclass[XPU_CLASS_COUNT];
+	rate[XPU_CLASS_GENERIC] = speed;
+	nclass[XPU_CLASS_GENERIC] = ntasks;
+	for (int k = 0; k < XPU_CLASS_COUNT; k++) {
+		if (k == XPU_CLASS_GENERIC)
+			continue;
+		double at_open =
+		    res.pf.units[0].has_class_props ? res.pf.units[0].cls[k].peak : speed;
+		double flops = CLASS_TASK_S * at_open, span_k[ROUNDS];
+		long n = (long)(CLASS_PASS_S / CLASS_TASK_S) * total_cores;
+		nclass[k] = n;
+		for (int i = 0; i < ROUNDS; i++) {
+			struct xpu_err err = {{0}};
+			struct xpu_run_result rk;
+			int rck = live_run(bp, nbp, n, k, flops, &span_k[i], &rk, &err);
+			if (rck) {
+				fprintf(stderr, "xpuopt calibrate: %s\n",
+				        err.msg[0] ? err.msg : strerror(-rck));
+				xpu_run_result_free(&res);
+				return rck == -EINVAL ? 2 : 1;
+			}
+			xpu_run_result_free(&rk);
+		}
+		qsort(span_k, ROUNDS, sizeof(double), cmp_double);
+		double t = span_k[ROUNDS / 2] / ((double)n / total_cores) - latency;
+		rate[k] = t > 0 ? flops / t : at_open;
+	}
 	char host[256] = "this machine", date[32];
 	gethostname(host, sizeof(host) - 1);
 	time_t now = time(NULL);
@@ -206,17 +244,21 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
 	    "<!-- Written by xpuopt calibrate on %s, %s: %d unit(s) of %d worker(s) of the live\n"
 	    "     cpu backend (xpuopt run --live%s%s%s%s).\n"
-	    "     speed: the backend's kernel (48 x 48 double multiply-accumulate tiles):\n"
-	    "       %.6g flop/s per worker. xpu.launch: %.4g us. Both from two live replays\n"
-	    "       of %ld tasks on %d core(s): one kernel repetition each, %.6g s, and %d\n"
-	    "       each, %.6g s; a core's time per task is launch + repetitions x one\n"
-	    "       repetition's time (%.4g us).\n"
+	    "     speed: the backend's generic kernel (48 x 48 double multiply-accumulate\n"
+	    "       tiles): %.6g flop/s per worker. xpu.launch: %.4g us. Both from two live\n"
+	    "       replays of %ld tasks on %d core(s): one kernel repetition each, %.6g s,\n"
+	    "       and %d each, %.6g s; a core's time per task is launch + repetitions x\n"
+	    "       one repetition's time (%.4g us).\n"
+	    "     xpu.class.*: each class's kernel (hw/README.md), measured through the live\n"
+	    "       path: %ld tasks of about %g ms each, the median of %d replays; the rate\n"
+	    "       is their flops over a core's time per task less the launch latency.\n"
 	    "     Power: the backend's figures (RAPL-apportioned where readable, else its\n"
 	    "       model). All units share the host memory: no copies. -->\n"
 	    "<platform version=\"4.1\">\n  <zone id=\"calibrated\" routing=\"Full\">\n",
 	    host, date, pf->nunits, pf->units[0].cores, threads ? " --threads " : "",
 	    threads ? threads : "", cores ? " --backend cpu:cores=" : "", cores ? cores : "", speed,
-	    latency * 1e6, ntasks, total_cores, span[0], REPS, span[1], t1 * 1e6);
+	    latency * 1e6, ntasks, total_cores, span[0], REPS, span[1], t1 * 1e6,
+	    nclass[XPU_CLASS_GEMM], CLASS_TASK_S * 1e3, ROUNDS);
 	for (int u = 0; u < pf->nunits; u++) {
 		const struct xpu_unit *un = &pf->units[u];
 		const struct xpu_pstate *ps = &un->pstates[0];
@@ -226,10 +268,13 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		        "      <prop id=\"xpu.mem\" value=\"%.0f\"/>\n"
 		        "      <prop id=\"xpu.mem.shared\" value=\"host\"/>\n"
 		        "      <prop id=\"xpu.launch\" value=\"%.9gs\"/>\n"
-		        "      <prop id=\"wattage_per_state\" value=\"%.6g:%.6g:%.6g\"/>\n"
-		        "    </host>\n",
+		        "      <prop id=\"wattage_per_state\" value=\"%.6g:%.6g:%.6g\"/>\n",
 		        un->name, speed, un->cores, pf->pools[un->mem_pool].capacity, latency,
 		        ps->idle_w, ps->epsilon_w, ps->full_w);
+		for (int k = 0; k < XPU_CLASS_COUNT; k++)
+			fprintf(f, "      <prop id=\"xpu.class.%s\" value=\"%.9gf@1\"/>\n",
+			        xpu_class_name(k), rate[k]);
+		fprintf(f, "    </host>\n");
 	}
 	fprintf(f, "  </zone>\n</platform>\n");
 	rc = xpu_cli_out_close(&w, ferror(f) ? 1 : 0);

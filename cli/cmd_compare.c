@@ -34,7 +34,9 @@ static void usage(FILE *out)
 	        "two-sided Wilcoxon signed-rank p-value, and wins/losses/ties (a win: the set\n"
 	        "did better on that pair; lower is better except for tasks_done and\n"
 	        "mean_utilisation). Inputs: study directories (their index.csv) or result\n"
-	        "files, whose set is named by their sched/mem/power/offload policies.\n\n"
+	        "files, whose set is named by their sched/mem/power/offload policies, with\n"
+	        "\" (live)\" for live runs; live and simulated results pair by trace and seed\n"
+	        "(the live run's platform is the machine, the simulated one's its model).\n\n"
 	        "  -b, --baseline SET  the set compared against (default: the first)\n"
 	        "  -m, --metrics LIST  comma-separated metrics (default: makespan_s,\n"
 	        "                      energy_j, edp_js, mean_wait_s, p99_wait_s, mean_flow_s,\n"
@@ -194,6 +196,8 @@ int xpu_cmd_compare(int argc, char **argv)
 		if ((index ? xpu_records_add_index : xpu_records_add_file)(&rs, argv[i], &err))
 			status = 2;
 	}
+	if (!status && xpu_records_pair_live(&rs, &err))
+		status = 2;
 	if (!mcopy) {
 		int serving = rs.n > 0 && !isnan(xpu_summary_get(&rs.r[0].s, "tokens_per_s"));
 		const char *const *dm = serving ? serve_metrics : default_metrics;

@@ -28,6 +28,7 @@ static const struct command commands[] = {
     {"profile", xpu_cmd_profile, "summarise a vidur operator profile; GEMM efficiency"},
     {"llm", xpu_cmd_llm, "LLM models, serving benchmarks (llm bench) and capacity"},
     {"calibrate", xpu_cmd_calibrate, "measure this machine live and write its platform file"},
+    {"fidelity", xpu_cmd_fidelity, "run a trace live and simulated; report their differences"},
     {NULL, NULL, NULL},
 };
 

@@ -78,6 +78,11 @@ struct xpu_record {
 	char *pair;
 	char *path;
 	struct xpu_summary s;
+	/* A result file's trace and seed alone, and whether it ran live: live results
+	 * (set "POLICIES (live)") pair with simulated ones by trace and seed, the platform
+	 * being this machine on one side and its calibrated model on the other. */
+	char *trace_seed;
+	int live;
 };
 
 struct xpu_records {
@@ -91,6 +96,9 @@ struct xpu_records {
 int xpu_records_add_index(struct xpu_records *rs, const char *path, struct xpu_err *err);
 /* Add one result file; its set is the policies of its /run attributes, its pair key
  * the platform, trace and seed. */
+/* When the records mix live and simulated results, pair them by trace and seed alone
+ * (a live run's platform is the machine, a simulated one's its calibrated model). */
+int xpu_records_pair_live(struct xpu_records *rs, struct xpu_err *err);
 int xpu_records_add_file(struct xpu_records *rs, const char *path, struct xpu_err *err);
 void xpu_records_free(struct xpu_records *rs);
 

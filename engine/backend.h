@@ -118,6 +118,10 @@ extern const struct xpu_backend_ops xpu_backend_cpu;
 extern const struct xpu_backend_ops xpu_backend_opencl;
 extern const struct xpu_backend_ops xpu_backend_xrt;
 
+/* hw/cpu.c: every class's kernel of the cpu backend (hw/cpu_kernels.c) against a plain
+ * reference on its unit problem: 0, or -EIO with err naming the class and element. */
+int xpu_cpu_selftest(struct xpu_err *err);
+
 /* hw/opencl.c: every OpenCL device's kernels against host references on small inputs.
  * 0, -ENODEV without a device, or -EIO with err naming the kernel and element. */
 int xpu_opencl_selftest(struct xpu_err *err);

@@ -1,5 +1,6 @@
-/* cpu.c — the live host-CPU backend: worker threads run a calibrated GEMM kernel; a unit is
- * one worker, or a group of `cores` workers that runs a task of width w on w of them. */
+/* cpu.c — the live host-CPU backend: worker threads run each task's class kernel
+ * (hw/cpu_kernels.c) for its flops; a unit is one worker, or a group of `cores` workers
+ * that runs a task of width w on w of them. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* sched_getaffinity, pthread_setaffinity_np */
 #endif
@@ -17,18 +18,11 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "cpu_kernels.h"
 #include "platform.h"
 #include "xpu.h"
 
 #define LABEL "live:cpu"
-
-/* The kernel multiplies two TILE x TILE double matrices into a third. 48 x 48 keeps the
- * three tiles (54 KiB) inside a private L2 cache of any current x86 or Arm core, so the
- * kernel measures the core's arithmetic rather than the memory system, and its flop count
- * is exact: TILE^3 multiply-adds, counted as 2 flops each (the LINPACK convention). */
-#define TILE       48
-#define TILE_SZ    (TILE * TILE)
-#define TILE_FLOPS (2.0 * TILE * TILE * TILE)
 
 /* Modeled per-unit power when RAPL cannot be read. Estimates, not measurements: a
  * mainstream desktop part spends about its TDP over its hardware threads at full load
@@ -36,12 +30,16 @@
 #define DEFAULT_IDLE_W 1.0
 #define DEFAULT_FULL_W 4.0
 
-/* Calibration: an untimed warm-up lets the core reach its boost clock and faults the
- * tiles in; the rate is then the median of several short timed batches, so one
- * preemption or interrupt during a batch does not skew it. About 85 ms in all. */
-#define CAL_WARMUP_S 0.010
-#define CAL_BATCH_S  0.015
-#define CAL_BATCHES  5
+/* Calibration of each class's kernel: an untimed warm-up lets the core reach its boost
+ * clock and faults the buffers in; the rate is then the median of several short timed
+ * batches, so one preemption or interrupt during a batch does not skew it. The generic
+ * kernel (the units' speed) gets longer batches; about 200 ms in all. */
+#define CAL_WARMUP_S       0.010
+#define CAL_BATCH_S        0.015
+#define CAL_BATCHES        5
+#define CAL_CLASS_WARMUP_S 0.002
+#define CAL_CLASS_BATCH_S  0.004
+#define CAL_CLASS_BATCHES  3
 
 /* Reading RAPL costs a sysfs read per package; the energy is re-apportioned at most
  * once per this many seconds of run time, and read_energy of the other units in the
@@ -51,13 +49,6 @@
 
 #define MAX_THREADS 4096
 
-struct cpu_tile {
-	double a[TILE_SZ];
-	double b[TILE_SZ];
-	double c[TILE_SZ];
-	volatile double sink; /* keeps the result observable, so no rep can be elided */
-};
-
 /* Launch-ahead (engine/xpu.h, struct xpu_unit.slots): a one-core unit takes up to AHEAD
  * launches beyond the running one while the work it holds is predicted to last at most
  * AHEAD_S; its worker then goes from one task to the next without waiting for the
@@ -65,16 +56,23 @@ struct cpu_tile {
 #define DEFAULT_AHEAD   64
 #define DEFAULT_AHEAD_S 5e-4
 
-/* Spinning before sleeping: a worker whose queue ran dry, and the engine waiting for
- * completions, look again for this many nanoseconds before they sleep on a futex. */
-#define SPIN_NS 5000
+/* Spinning before sleeping on a futex. The engine waiting for completions looks again
+ * for ENGINE_SPIN_NS only: it waits while workers compute, and on a virtual machine two
+ * vCPUs may be one physical core's hardware threads (a spinning engine slowed the
+ * worker's kernel by 40% on the development VM). A worker whose queue ran dry looks for
+ * WORKER_SPIN_NS: it has nothing else to do, and its next task is usually the engine's
+ * answer to the completion it just reported; sleeping would add a second kernel
+ * wake-up, tens of microseconds on a virtual machine, to that round trip. */
+#define ENGINE_SPIN_NS 5000
+#define WORKER_SPIN_NS 100000
 
 /* One launch (or one part of a wide launch) in a worker's ring. The engine fills it;
  * the worker runs it and writes back its times and status; the engine reads those
  * when it collects the completion, then reuses the slot. */
 struct cpu_slot {
 	uint64_t cookie;
-	uint64_t reps;
+	double work; /* flop this worker does */
+	int cls;
 	struct cpu_join *join; /* a part of a wide launch, or NULL */
 	double start, end;     /* written by the worker */
 	int32_t status;        /* 0, or -ECANCELED when the run stopped it */
@@ -115,7 +113,7 @@ struct cpu_worker {
 	uint64_t seen __attribute__((aligned(64)));
 	int wake_pending; /* on the engine's list of workers to wake */
 	/* Worker thread only (and the opening thread for calibration): */
-	struct cpu_tile *tile;
+	struct cpu_kernels *kern;
 };
 
 struct rapl_zone {
@@ -129,7 +127,8 @@ struct cpu {
 	int cores;                    /* workers per unit */
 	int nunits;                   /* n / cores */
 	double *ubusy_mark, *ujoules; /* per unit: RAPL apportioning */
-	double speed;                 /* calibrated flop/s of the kernel on one thread */
+	double speed;                 /* calibrated flop/s of the generic kernel on one thread */
+	double rate[XPU_CLASS_COUNT]; /* ... and of each class's kernel */
 	double idle_w, full_w;
 	int pin;
 	int ncpus;  /* CPUs in the process's affinity mask at open */
@@ -166,50 +165,6 @@ struct cpu {
 
 /* ------------------------------------------------------------------ the kernel */
 
-static void tile_init(struct cpu_tile *t)
-{
-	/* Small positive entries: C grows by about TILE * 1e-5 per rep, so it stays far from
-	 * overflow for any run length and never becomes denormal, whose slow path would
-	 * distort the timing. */
-	for (int i = 0; i < TILE_SZ; i++) {
-		t->a[i] = 1e-3 * (double)(1 + i % 7);
-		t->b[i] = 1e-3 * (double)(1 + i % 5);
-		t->c[i] = 0.0;
-	}
-	t->sink = 0.0;
-}
-
-static void tile_gemm(struct cpu_tile *t)
-{
-	double *restrict c = t->c;
-	const double *restrict a = t->a;
-	const double *restrict b = t->b;
-
-	/* i-k-j order: the inner loop streams rows of B and C, which vectorises. */
-	for (int i = 0; i < TILE; i++)
-		for (int k = 0; k < TILE; k++) {
-			double aik = a[i * TILE + k];
-			for (int j = 0; j < TILE; j++)
-				c[i * TILE + j] += aik * b[k * TILE + j];
-		}
-}
-
-/* Run up to reps repetitions, stopping early when *stop becomes set; returns the number
- * done. C accumulates across reps and its sampled value goes to a volatile, so the
- * compiler must perform every multiply. */
-static uint64_t tile_run(struct cpu_tile *t, uint64_t reps, const int *stop)
-{
-	uint64_t r;
-
-	for (r = 0; r < reps; r++) {
-		if (stop && __atomic_load_n(stop, __ATOMIC_RELAXED))
-			break;
-		tile_gemm(t);
-	}
-	t->sink += t->c[r % TILE_SZ];
-	return r;
-}
-
 static double mono(void)
 {
 	struct timespec ts;
@@ -218,17 +173,18 @@ static double mono(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Reps done per second while running for about secs seconds. */
-static double tile_rate(struct cpu_tile *t, double secs)
+/* Flop/s of cls's kernel while running for about secs seconds (whole repetitions). */
+static double class_rate(struct cpu_kernels *k, int cls, double secs)
 {
-	double t0 = mono(), el;
-	uint64_t reps = 0;
+	double unit = xpu_cpu_kernel_flops(cls), t0 = mono(), el, work = 0;
 
 	do {
-		reps += tile_run(t, 1, NULL);
+		if (xpu_cpu_kernel_run(k, cls, unit, NULL) < 0)
+			return 0;
+		work += unit;
 		el = mono() - t0;
 	} while (el < secs);
-	return (double)reps / el;
+	return work / el;
 }
 
 static int cmp_double(const void *x, const void *y)
@@ -238,16 +194,18 @@ static int cmp_double(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* Flop/s of the kernel on the calling thread. */
-static double calibrate(struct cpu_tile *t)
+/* Flop/s of cls's kernel on the calling thread: the median batch after a warm-up. */
+static double calibrate(struct cpu_kernels *k, int cls)
 {
+	int generic = cls == XPU_CLASS_GENERIC;
+	int n = generic ? CAL_BATCHES : CAL_CLASS_BATCHES;
 	double rate[CAL_BATCHES];
 
-	tile_rate(t, CAL_WARMUP_S);
-	for (int i = 0; i < CAL_BATCHES; i++)
-		rate[i] = tile_rate(t, CAL_BATCH_S);
-	qsort(rate, CAL_BATCHES, sizeof(rate[0]), cmp_double);
-	return rate[CAL_BATCHES / 2] * TILE_FLOPS;
+	class_rate(k, cls, generic ? CAL_WARMUP_S : CAL_CLASS_WARMUP_S);
+	for (int i = 0; i < n; i++)
+		rate[i] = class_rate(k, cls, generic ? CAL_BATCH_S : CAL_CLASS_BATCH_S);
+	qsort(rate, (size_t)n, sizeof(rate[0]), cmp_double);
+	return rate[n / 2];
 }
 
 /* ------------------------------------------------------------------ clock and events */
@@ -291,14 +249,16 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Wake the engine when it sleeps. */
-static void wake_engine(struct cpu *c)
+/* Wake the engine when it sleeps; 1 when it did. */
+static int wake_engine(struct cpu *c)
 {
 	if (__atomic_load_n(&c->eng_sleeping, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&c->eng_sleeping, 0, __ATOMIC_SEQ_CST)) {
 		__atomic_add_fetch(&c->eng_seq, 1, __ATOMIC_SEQ_CST);
 		futex_wake(&c->eng_seq, 1);
+		return 1;
 	}
+	return 0;
 }
 
 /* Wake worker w when it sleeps. */
@@ -332,7 +292,7 @@ static uint64_t worker_idle(struct cpu_worker *w, uint64_t head)
 		int64_t t = ns_since_t0(c);
 		if (t0 < 0)
 			t0 = t;
-		if (t - t0 < SPIN_NS)
+		if (t - t0 < WORKER_SPIN_NS)
 			continue;
 		uint32_t seq = __atomic_load_n(&w->wake_seq, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
@@ -385,6 +345,7 @@ static void *worker_main(void *arg)
 	struct cpu *c = w->c;
 	uint64_t head = __atomic_load_n(&w->done, __ATOMIC_RELAXED);
 	uint64_t tail = head;
+	uint64_t high = 0; /* the most launches seen queued since the engine was last woken */
 
 	for (;;) {
 		if (head == tail) {
@@ -395,12 +356,12 @@ static void *worker_main(void *arg)
 		struct cpu_slot *sl = &w->ring[head & w->mask];
 		int64_t start = ns_since_t0(c);
 		__atomic_store_n(&w->busy_since, start, __ATOMIC_RELAXED);
-		uint64_t done = tile_run(w->tile, sl->reps, &c->stop);
+		int krc = xpu_cpu_kernel_run(w->kern, sl->cls, sl->work, &c->stop);
 		int64_t end = ns_since_t0(c);
 		__atomic_store_n(&w->busy_since, -1, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->busy_ns, w->busy_ns + (uint64_t)(end - start),
 		                 __ATOMIC_RELAXED);
-		sl->status = done != sl->reps ? -ECANCELED : 0;
+		sl->status = krc;
 		if (sl->join) {
 			sl->emit = join_part_done(sl, start, end);
 		} else {
@@ -414,12 +375,17 @@ static void *worker_main(void *arg)
 		uint64_t bit = (uint64_t)1 << (w->index & 63);
 		if (!(__atomic_load_n(word, __ATOMIC_SEQ_CST) & bit))
 			__atomic_fetch_or(word, bit, __ATOMIC_SEQ_CST);
-		/* Wake a sleeping engine only when it is needed: this queue runs low, or
-		 * another worker is idle and the completion may have freed work for it. */
+		/* Wake a sleeping engine only when it is needed: this queue is down to half
+		 * of what it held (the engine then refills it while the rest runs, one wake
+		 * for a batch of completions), or another worker is idle and the completion
+		 * may have freed work for it. */
 		tail = __atomic_load_n(&w->tail, __ATOMIC_ACQUIRE);
-		if (tail - head <= (uint64_t)c->ahead / 2 ||
-		    __atomic_load_n(&c->idle_workers, __ATOMIC_RELAXED))
-			wake_engine(c);
+		uint64_t left = tail - head, low = high / 2 > 1 ? high / 2 : 1;
+		if (left > high)
+			high = left;
+		if ((left <= low || __atomic_load_n(&c->idle_workers, __ATOMIC_RELAXED)) &&
+		    wake_engine(c))
+			high = left;
 	}
 	return NULL;
 }
@@ -655,9 +621,10 @@ static int build_platform(const struct cpu *c, struct xpu_platform *pf)
 		    .full_w = c->full_w * c->cores,
 		};
 		u->mem_pool = 0;
-		u->has_class_props = 0;
+		u->has_class_props = 1; /* each class at its kernel's calibrated rate */
 		for (int k = 0; k < XPU_CLASS_COUNT; k++)
-			u->cls[k] = (struct xpu_class_cap){.supported = 1, .efficiency = 1.0};
+			u->cls[k] = (struct xpu_class_cap){
+			    .supported = 1, .peak = c->rate[k], .efficiency = 1.0};
 	}
 	return 0;
 nomem:
@@ -777,21 +744,22 @@ static int cpu_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		w->busy_since = -1;
 		w->mask = cap - 1;
 		w->ring = calloc(cap, sizeof(*w->ring));
-		/* cache-line aligned, so no two workers' tiles share a line */
-		if (posix_memalign((void **)&w->tile, 64, sizeof(struct cpu_tile)))
-			w->tile = NULL;
-		if (!w->tile || !w->ring) {
-			free(w->tile);
+		w->kern = xpu_cpu_kernels_new();
+		if (!w->kern || !w->ring) {
+			xpu_cpu_kernels_free(w->kern);
 			free(w->ring);
-			w->tile = NULL;
+			w->kern = NULL;
 			w->ring = NULL;
 			goto nomem;
 		}
-		tile_init(w->tile);
 	}
 
-	c->speed = calibrate(c->w[0].tile);
-	tile_init(c->w[0].tile);
+	/* Worker 0's buffers serve the calibration (the others' are allocated on their first
+	 * task of each class). */
+	for (int k = 0; k < XPU_CLASS_COUNT; k++)
+		if (!((c->rate[k] = calibrate(c->w[0].kern, k)) > 0))
+			goto nomem; /* its buffers could not be allocated */
+	c->speed = c->rate[XPU_CLASS_GENERIC];
 	rapl_probe(c, xpu_param_str(be->param, be->nparams, "powercap", "/sys/class/powercap"));
 
 	rc = build_platform(c, pf);
@@ -855,8 +823,23 @@ static int cpu_run(struct xpu_backend *be, void (*body)(void *), void *arg)
 		}
 	}
 
+	/* With CPUs to spare, the engine (this thread) runs on those the workers leave, so
+	 * that the scheduler never puts it on a worker's core. */
+	cpu_set_t saved;
+	int moved = 0;
+	if (rc == 0 && c->pin && c->n < c->ncpus &&
+	    pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0) {
+		cpu_set_t rest;
+		CPU_ZERO(&rest);
+		for (int i = c->n; i < c->ncpus; i++)
+			CPU_SET(c->cpuid[i], &rest);
+		moved = pthread_setaffinity_np(pthread_self(), sizeof(rest), &rest) == 0;
+	}
+
 	if (rc == 0)
 		body(arg);
+	if (moved)
+		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
 
 	__atomic_store_n(&c->stop, 1, __ATOMIC_SEQ_CST);
 	for (int u = 0; u < c->n; u++)
@@ -893,27 +876,21 @@ static double cpu_now(struct xpu_backend *be)
 	return c->running ? since_t0(c) : c->t_end;
 }
 
-/* Repetitions of the tile that make up a launch's work: its flops, or when the trace
- * gave only a duration, that duration at the calibrated rate. */
-static int launch_reps(const struct cpu *c, const struct xpu_launch *l, uint64_t *reps)
+/* The flop one worker does for a launch: its share of the task's flops, or when the
+ * trace gave only a duration, that duration at its class kernel's calibrated rate. */
+static int launch_work(const struct cpu *c, const struct xpu_launch *l, double *work)
 {
-	double work;
-
-	if (!(l->flops >= 0) || isinf(l->flops))
+	if (!(l->flops >= 0) || isinf(l->flops) || l->cls < 0 || l->cls >= XPU_CLASS_COUNT)
 		return -EINVAL;
 	if (l->flops > 0) {
-		work = l->flops / (l->width > 1 ? l->width : 1); /* one worker's share */
+		*work = l->flops / (l->width > 1 ? l->width : 1);
 	} else {
 		if (!(l->seconds >= 0) || isinf(l->seconds))
 			return -EINVAL;
-		work = l->seconds * c->speed;
+		*work = l->seconds * c->rate[l->cls];
 	}
-	work = ceil(work / TILE_FLOPS);
-	if (work > 1e15) /* ~ years of work; keeps the conversion defined */
+	if (*work > 1e24) /* ~ years of work on any core */
 		return -E2BIG;
-	*reps = (uint64_t)work;
-	if (l->flops > 0 && *reps == 0)
-		*reps = 1;
 	return 0;
 }
 
@@ -925,12 +902,13 @@ static uint64_t ring_used(const struct cpu_worker *w)
 
 /* Append a slot to worker w's ring and publish it; the worker is woken at the next
  * wait when it sleeps (one wake for a batch of launches). */
-static void ring_push(struct cpu *c, struct cpu_worker *w, uint64_t cookie, uint64_t reps,
+static void ring_push(struct cpu *c, struct cpu_worker *w, uint64_t cookie, int cls, double work,
                       struct cpu_join *join)
 {
 	struct cpu_slot *sl = &w->ring[w->tail & w->mask];
 	sl->cookie = cookie;
-	sl->reps = reps;
+	sl->cls = cls;
+	sl->work = work;
 	sl->join = join;
 	sl->emit = 0;
 	__atomic_store_n(&w->tail, w->tail + 1, __ATOMIC_SEQ_CST);
@@ -947,7 +925,7 @@ static void ring_push(struct cpu *c, struct cpu_worker *w, uint64_t cookie, uint
 static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 {
 	struct cpu *c = cpu_of(be);
-	uint64_t reps;
+	double work;
 	int rc;
 
 	if (!l || l->unit < 0 || l->unit >= c->nunits || !c->running)
@@ -955,7 +933,7 @@ static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	uint32_t width = l->width ? l->width : 1;
 	if ((int)width > c->cores)
 		return -EINVAL;
-	rc = launch_reps(c, l, &reps);
+	rc = launch_work(c, l, &work);
 	if (rc < 0)
 		return rc;
 	struct cpu_worker *unit = &c->w[l->unit * c->cores];
@@ -967,7 +945,7 @@ static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 				best = i;
 		if (ring_used(&unit[best]) >= cap)
 			return -EAGAIN; /* more than the unit's slots: an engine error */
-		ring_push(c, &unit[best], l->cookie, reps, NULL);
+		ring_push(c, &unit[best], l->cookie, l->cls, work, NULL);
 		c->inflight++;
 		return 0;
 	}
@@ -1002,7 +980,7 @@ static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 		pick[k] = best;
 	}
 	for (uint32_t k = 0; k < width; k++)
-		ring_push(c, &unit[pick[k]], l->cookie, reps, j);
+		ring_push(c, &unit[pick[k]], l->cookie, l->cls, work, j);
 	free(taken);
 	free(pick);
 	c->inflight++;
@@ -1127,7 +1105,7 @@ static int cpu_wait(struct xpu_backend *be, double until, struct xpu_event *ev, 
 			return -EDEADLK;
 		if (spin_from < 0)
 			spin_from = t;
-		if (t - spin_from < SPIN_NS) {
+		if (t - spin_from < ENGINE_SPIN_NS) {
 			for (int i = 0; i < 64; i++)
 				cpu_relax();
 			continue;
@@ -1241,7 +1219,7 @@ static void cpu_close(struct xpu_backend *be)
 	if (!c)
 		return;
 	for (int i = 0; c->w && i < c->n; i++) {
-		free(c->w[i].tile);
+		xpu_cpu_kernels_free(c->w[i].kern);
 		free(c->w[i].ring);
 	}
 	free(c->w);
@@ -1256,10 +1234,20 @@ static void cpu_close(struct xpu_backend *be)
 	be->priv = NULL;
 }
 
+int xpu_cpu_selftest(struct xpu_err *err)
+{
+	char msg[512] = "";
+	int rc = xpu_cpu_kernels_selftest(msg, sizeof(msg));
+	if (rc)
+		xpu_errf(err, LABEL, 0, "%s", msg);
+	return rc;
+}
+
 const struct xpu_backend_ops xpu_backend_cpu = {
     .head = {.version = XPU_BACKEND_VERSION,
              .name = "cpu",
-             .description = "host CPU worker threads running a calibrated compute kernel",
+             .description = "host CPU worker threads running each class's kernel (OpenBLAS "
+                            "for the GEMM family)",
              .params = cpu_param_specs},
     .open = cpu_open,
     .run = cpu_run,

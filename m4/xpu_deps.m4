@@ -41,6 +41,13 @@ AC_DEFUN([XPU_CHECK_CRITERION], [
   AM_CONDITIONAL([HAVE_CRITERION], [test "x$have_criterion" = xyes])
 ])
 
+dnl OpenBLAS (Debian: libopenblas-dev): the live cpu backend's gemm-family kernels
+dnl (hw/cpu_kernels.c) go through a maintained BLAS, not a hand loop.
+AC_DEFUN([XPU_CHECK_OPENBLAS], [
+  PKG_CHECK_MODULES([OPENBLAS], [openblas], [],
+    [AC_MSG_ERROR([OpenBLAS not found: install libopenblas-dev (tools/setup.sh)])])
+])
+
 dnl OpenCL ICD loader (Debian: ocl-icd-opencl-dev, opencl-c-headers): the live opencl
 dnl backend (hw/opencl.c). Devices come at run time through ICDs (pocl-opencl-icd gives
 dnl one on any CPU); building needs only the loader and headers.

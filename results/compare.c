@@ -122,10 +122,20 @@ int xpu_records_add_file(struct xpu_records *rs, const char *path, struct xpu_er
 	xpu_results_read_run_attr(path, "offload", off, sizeof(off));
 	xpu_results_read_run_attr(path, "platform", plat, sizeof(plat));
 	xpu_results_read_run_attr(path, "trace", trace, sizeof(trace));
+	char mode[32] = "";
+	xpu_results_read_run_attr(path, "mode", mode, sizeof(mode));
+	int live = !strcmp(mode, "live");
 	char set[1100], pair[PATH_MAX * 2 + 64];
-	snprintf(set, sizeof(set), "%s/%s/%s/%s", sched, mem, power, off);
+	snprintf(set, sizeof(set), "%s/%s/%s/%s%s", sched, mem, power, off, live ? " (live)" : "");
 	snprintf(pair, sizeof(pair), "%s|%s|%s", plat, trace, seed);
-	return add(rs, set, pair, path, err);
+	int rc = add(rs, set, pair, path, err);
+	if (!rc) {
+		snprintf(pair, sizeof(pair), "%s|%s", trace, seed);
+		rs->r[rs->n - 1].live = live;
+		if (!(rs->r[rs->n - 1].trace_seed = strdup(pair)))
+			rc = xpu_errf(err, path, 0, "out of memory") ? -ENOMEM : -ENOMEM;
+	}
+	return rc;
 }
 
 int xpu_records_add_index(struct xpu_records *rs, const char *path, struct xpu_err *err)
@@ -187,6 +197,7 @@ void xpu_records_free(struct xpu_records *rs)
 		free(rs->r[i].set);
 		free(rs->r[i].pair);
 		free(rs->r[i].path);
+		free(rs->r[i].trace_seed);
 		xpu_summary_clear(&rs->r[i].s);
 	}
 	for (int i = 0; i < rs->nsets; i++)
@@ -206,6 +217,36 @@ int xpu_metric_higher_better(const char *m)
 	for (int i = 0; higher[i]; i++)
 		if (!strcmp(m, higher[i]))
 			return 1;
+	return 0;
+}
+
+int xpu_records_pair_live(struct xpu_records *rs, struct xpu_err *err)
+{
+	int live = 0, sim = 0;
+	for (int i = 0; i < rs->n; i++) {
+		live |= rs->r[i].live;
+		sim |= !rs->r[i].live;
+	}
+	if (!live || !sim)
+		return 0;
+	for (int i = 0; i < rs->n; i++) {
+		if (!rs->r[i].trace_seed)
+			return xpu_errf(err, rs->r[i].path, 0,
+			                "live results pair with result files by trace and seed; "
+			                "give this study's result files instead of its index");
+		for (int j = 0; j < i; j++)
+			if (!strcmp(rs->r[j].set, rs->r[i].set) &&
+			    !strcmp(rs->r[j].trace_seed, rs->r[i].trace_seed))
+				return xpu_errf(
+				    err, rs->r[i].path, 0,
+				    "a second result of policy set \"%s\" for trace and seed "
+				    "%s (also %s): live and simulated results pair by trace "
+				    "and seed",
+				    rs->r[i].set, rs->r[i].trace_seed, rs->r[j].path);
+		free(rs->r[i].pair);
+		rs->r[i].pair = rs->r[i].trace_seed;
+		rs->r[i].trace_seed = NULL;
+	}
 	return 0;
 }
 

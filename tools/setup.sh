@@ -11,6 +11,7 @@ packages=(
 	libhdf5-dev hdf5-tools          # results (h5dump for inspection)
 	libcriterion-dev                # tests
 	clang-14 libclang-rt-14-dev     # tools/fuzz.sh: libFuzzer, ASan, UBSan
+	libopenblas-dev                 # the live cpu backend's gemm kernels
 	ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd  # the opencl backend, a CPU device
 	libxrt-dev libxrt-utils         # the xrt backend (XRT 2.13): AMD FPGA and NPU devices
 	libjansson-dev                  # JSON traces
