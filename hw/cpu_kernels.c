@@ -406,17 +406,9 @@ static double rep(struct cpu_kernels *k, int cls, int rows)
 }
 
 /* Rows of a partial repetition doing about frac of the unit problem's flops (at least
- * one row); for the FFT, the largest power-of-two size whose flops fit in it. */
+ * one row). */
 static int part_rows(int cls, double frac)
 {
-	if (cls == XPU_CLASS_FFT) {
-		double want = frac * xpu_cpu_kernel_flops(cls);
-		int lg = 1;
-		while (lg < FFT_LOG &&
-		       5.0 * (1 << (lg + 1)) * (lg + 1) + 2.0 * (1 << (lg + 1)) <= want)
-			lg++;
-		return lg;
-	}
 	int r = (int)lround(frac * full_rows(cls));
 	return r < 1 ? 1 : r > full_rows(cls) ? full_rows(cls) : r;
 }
@@ -439,8 +431,17 @@ int xpu_cpu_kernel_run(struct cpu_kernels *k, int cls, double work, const int *s
 		}
 		acc += rep(k, cls, rows);
 	}
-	if (!rc && frac * unit >= 1.0) /* the rest, as a smaller problem */
+	if (!rc && cls == XPU_CLASS_FFT) {
+		/* the rest as smaller transforms, largest first: exact to an 8-point one */
+		double rest = frac * unit;
+		for (int lg = FFT_LOG - 1; lg >= 3; lg--) {
+			double f = 5.0 * (1 << lg) * lg + 2.0 * (1 << lg);
+			for (; rest >= f; rest -= f)
+				acc += rep(k, cls, lg);
+		}
+	} else if (!rc && frac * unit >= 1.0) { /* the rest, as a smaller problem */
 		acc += rep(k, cls, part_rows(cls, frac));
+	}
 	k->sink += acc;
 	return rc;
 }

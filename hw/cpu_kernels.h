@@ -25,7 +25,7 @@ double xpu_cpu_kernel_bytes(int cls);
 const char *xpu_cpu_kernel_name(int cls);
 
 /* Do work flop of cls: whole repetitions of its unit problem, then the rest as one
- * smaller problem (fewer rows; for the FFT, a smaller power of two), so that a launch
+ * smaller problem (fewer rows; for the FFT, smaller power-of-two transforms), so that a launch
  * does the work its task says. Checks *stop (may be NULL) between repetitions. Returns 0,
  * -ECANCELED when stopped, -ENOMEM when the class's buffers cannot be allocated. */
 int xpu_cpu_kernel_run(struct cpu_kernels *k, int cls, double work, const int *stop);
