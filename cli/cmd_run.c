@@ -44,7 +44,12 @@ static void usage(FILE *out)
 	        "      --live              the cpu backend (--platform is then not used)\n"
 	        "      --threads N         live: number of CPU worker threads (default: all)\n"
 	        "      --faults SPEC       make launches fail, to test policies: kind=KIND,\n"
-	        "                          unit=INDEX, every=N (comma-separated)\n"
+	        "                          unit=INDEX, every=N (comma-separated); after=N\n"
+	        "                          launches first run; status=enodev: as if the\n"
+	        "                          device went (default eio)\n"
+	        "      --fallback          a task whose launch fails moves on to the next unit\n"
+	        "                          that can run it; a unit whose device went is taken\n"
+	        "                          out (on with --backend fallback)\n"
 	        "      --failures SPEC     simulated unit failures (see below); 'none' turns\n"
 	        "                          off those the platform gives (xpu.mtbf, xpu.mttr,\n"
 	        "                          xpu.availability)\n"
@@ -158,11 +163,12 @@ static int serve_cmd(const struct xpu_run_opts *o, struct xpu_serving_opts *so, 
 		return bad_usage("%s", "--serve: serving runs are simulated; --live and --backend "
 		                       "other than sim do not apply");
 	if (o->sched || o->mem || o->power || o->offload || o->faults || o->failures ||
-	    o->trace_format || o->tick > 0 || o->gov_period > 0 || o->sample > 0)
-		return bad_usage("%s", "--serve: the serve policy forms every step; --sched, "
-		                       "--mem, --power, --offload, --faults, --failures, "
-		                       "--trace-format, --tick, --governor-period and --sample "
-		                       "do not apply");
+	    o->fallback || o->trace_format || o->tick > 0 || o->gov_period > 0 || o->sample > 0)
+		return bad_usage(
+		    "%s", "--serve: the serve policy forms every step; --sched, "
+		          "--mem, --power, --offload, --faults, --fallback, "
+		          "--failures, --trace-format, --tick, --governor-period and --sample "
+		          "do not apply");
 	if (!o->trace)
 		return bad_usage("%s", "--serve: give the request stream with --trace FILE "
 		                       "(`xpuopt gen requests` makes one)");
@@ -210,6 +216,7 @@ int xpu_cmd_run(int argc, char **argv)
 	    {"threads", required_argument, NULL, 'j'},
 	    {"list", no_argument, NULL, 'l'},
 	    {"faults", required_argument, NULL, 'f'},
+	    {"fallback", no_argument, NULL, 'K'},
 	    {"failures", required_argument, NULL, 'U'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -268,6 +275,9 @@ int xpu_cmd_run(int argc, char **argv)
 			break;
 		case 'f':
 			o.faults = optarg;
+			break;
+		case 'K':
+			o.fallback = 1;
 			break;
 		case 'U':
 			o.failures = optarg;
@@ -405,8 +415,9 @@ int xpu_cmd_run(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "xpuopt: %s\n", err.msg[0] ? err.msg : strerror(-rc));
 		if (rc == -EINVAL && !o.trace_format && xpu_requests_claims(o.trace))
-			fprintf(stderr, "xpuopt: %s is a request stream: serve it with --serve "
-			                "POLICY (see xpuopt run --help)\n",
+			fprintf(stderr,
+			        "xpuopt: %s is a request stream: serve it with --serve "
+			        "POLICY (see xpuopt run --help)\n",
 			        o.trace);
 		return rc == -EINVAL ? 2 : 1;
 	}

@@ -1,6 +1,7 @@
 /* faults.c — a backend that wraps another and makes chosen launches fail, to test how
  * policies and the engine cope (in the spirit of SQLite's fault-injecting VFS). A
- * failed launch is reported at once as an XPU_EV_DONE event with status -EIO. */
+ * failed launch is reported at once as an XPU_EV_DONE event with status -EIO, or
+ * -ENODEV (status=enodev: its device went); after=N lets the first N launches run. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@ struct faulty {
 	int kind;   /* fail every launch on units of this kind; -1: none */
 	int unit;   /* fail every launch on this unit; -1: none */
 	long every; /* fail every Nth launch; 0: none */
+	long after; /* launches that run before any fails */
+	int status; /* what a failed launch reports: -EIO, or -ENODEV (the device went) */
 	long launches;
 	struct xpu_event *pend;
 	size_t n, cap;
@@ -66,9 +69,10 @@ static int f_launch(struct xpu_backend *be, const struct xpu_launch *l)
 {
 	struct faulty *f = F(be);
 	f->launches++;
-	int fail = (f->kind >= 0 && be->pf->units[l->unit].kind == f->kind) ||
-	           (f->unit >= 0 && l->unit == f->unit) ||
-	           (f->every > 0 && f->launches % f->every == 0);
+	int fail =
+	    f->launches > f->after &&
+	    ((f->kind >= 0 && be->pf->units[l->unit].kind == f->kind) ||
+	     (f->unit >= 0 && l->unit == f->unit) || (f->every > 0 && f->launches % f->every == 0));
 	if (!fail)
 		return f->inner.ops->launch(&f->inner, l);
 	if (f->n == f->cap) {
@@ -80,7 +84,7 @@ static int f_launch(struct xpu_backend *be, const struct xpu_launch *l)
 		f->cap = cap;
 	}
 	f->pend[f->n++] = (struct xpu_event){
-	    .type = XPU_EV_DONE, .cookie = l->cookie, .status = -EIO, .time = f_now(be)};
+	    .type = XPU_EV_DONE, .cookie = l->cookie, .status = f->status, .time = f_now(be)};
 	return 0;
 }
 
@@ -156,6 +160,7 @@ int xpu_faults_wrap(struct xpu_backend *be, const char *spec, struct xpu_err *er
 	}
 	f->inner = *be;
 	f->kind = f->unit = -1;
+	f->status = -EIO;
 	int rc = 0;
 	for (char *save = NULL, *kv = strtok_r(copy, ",", &save); kv && !rc;
 	     kv = strtok_r(NULL, ",", &save)) {
@@ -183,9 +188,29 @@ int xpu_faults_wrap(struct xpu_backend *be, const char *spec, struct xpu_err *er
 				              "--faults: every: expected a positive integer, got "
 				              "\"%s\"",
 				              eq);
+		} else if (!strcmp(kv, "after")) {
+			f->after = strtol(eq, &end, 10);
+			if (end == eq || *end || f->after < 0)
+				rc = xpu_errf(
+				    err, NULL, 0,
+				    "--faults: after: expected a whole number, got \"%s\"", eq);
+		} else if (!strcmp(kv, "status")) {
+			if (!strcmp(eq, "eio"))
+				f->status = -EIO;
+			else if (!strcmp(eq, "enodev"))
+				f->status = -ENODEV;
+			else
+				rc = xpu_errf(
+				    err, NULL, 0,
+				    "--faults: status: expected eio (a failed launch) or enodev "
+				    "(the device went), got \"%s\"",
+				    eq);
 		} else {
-			rc = xpu_errf(err, NULL, 0,
-			              "--faults: unknown key \"%s\" (keys: kind, unit, every)", kv);
+			rc = xpu_errf(
+			    err, NULL, 0,
+			    "--faults: unknown key \"%s\" (keys: kind, unit, every, after, "
+			    "status)",
+			    kv);
 		}
 	}
 	free(copy);

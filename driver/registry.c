@@ -62,7 +62,8 @@ const struct xpu_router_ops *const xpu_router_registry[] = {
     &xpu_router_round_robin, &xpu_router_least_outstanding, &xpu_router_jsq_tokens, &xpu_router_p2c,
     NULL};
 const struct xpu_backend_ops *const xpu_backend_registry[] = {
-    &xpu_backend_sim, &xpu_backend_cpu, &xpu_backend_opencl, &xpu_backend_xrt, NULL};
+    &xpu_backend_sim, &xpu_backend_cpu,      &xpu_backend_opencl,
+    &xpu_backend_xrt, &xpu_backend_fallback, NULL};
 
 /* What the registry needs of any ops table: its head. */
 struct entry {

@@ -520,6 +520,7 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 		e.avail = fl.avail;
 	}
 	e.sample = o->sample > 0 ? o->sample : 0;
+	e.fallback = o->fallback || !strcmp(bops->head.name, "fallback");
 	{
 		double gp = o->gov_period > 0 ? o->gov_period
 		            : ((const struct xpu_power_ops *)pops)->select

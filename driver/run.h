@@ -37,6 +37,10 @@ struct xpu_run_opts {
 	const struct xpu_sched_ops *sched_ops;
 	/* Fault injection (driver/faults.h): "kind=npu", "unit=3", "every=10"; NULL none. */
 	const char *faults;
+	/* 1: a task whose launch fails moves on to the next unit in platform order that can
+	 * run it, and a unit whose device went is taken out (engine.c, fall_back); the
+	 * fallback backend turns it on. 0: failures go to the sched policy's on_failed. */
+	int fallback;
 	/* Simulated unit failures (driver/failures.h): "mtbf=12h,mttr=30min[,kind=gpu]",
 	 * "profile=FILE[,unit=N]" or "none"; NULL: the platform's, if any. */
 	const char *failures;

@@ -111,12 +111,14 @@ struct xpu_backend {
 };
 
 /* Backends, registered by name in the driver (driver/registry.c): "sim" (SimGrid),
- * "cpu" (host CPU threads; --live), "opencl" (OpenCL devices) and "xrt" (AMD XRT
- * devices; -ENODEV where none is found). */
+ * "cpu" (host CPU threads; --live), "opencl" (OpenCL devices), "xrt" (AMD XRT
+ * devices; -ENODEV where none is found) and "fallback" (the three in a chain, those
+ * found; hw/fallback.c). */
 extern const struct xpu_backend_ops xpu_backend_sim;
 extern const struct xpu_backend_ops xpu_backend_cpu;
 extern const struct xpu_backend_ops xpu_backend_opencl;
 extern const struct xpu_backend_ops xpu_backend_xrt;
+extern const struct xpu_backend_ops xpu_backend_fallback;
 
 /* hw/cpu.c: every class's kernel of the cpu backend (hw/cpu_kernels.c) against a plain
  * reference on its unit problem: 0, or -EIO with err naming the class and element. */

@@ -16,17 +16,21 @@
 
 /* Bit `to` of allowed[from]: the lifecycle drawn in xpu.h. */
 #define B(s) (1u << XPU_TASK_##s)
+/* A task queued on a unit whose device went moves on (fallback): back to SUBMITTED when
+ * it still waits for inputs, else READY, then placed on the next unit. */
+#define UNPLACE (B(SUBMITTED) | B(READY))
 static const unsigned allowed[XPU_TASK_NSTATES] = {
     [XPU_TASK_PENDING] = B(SUBMITTED) | B(FAILED),
     [XPU_TASK_SUBMITTED] = B(READY) | B(PLACED) | B(STAGING) | B(FAILED),
     [XPU_TASK_READY] = B(PLACED) | B(STAGING) | B(FAILED),
-    [XPU_TASK_PLACED] = B(STAGING) | B(WAITING_MEM) | B(RUNNING) | B(FAILED),
-    [XPU_TASK_STAGING] = B(PLACED) | B(WAITING_MEM) | B(FAILED),
-    [XPU_TASK_WAITING_MEM] = B(STAGING) | B(RUNNING) | B(FAILED),
+    [XPU_TASK_PLACED] = B(STAGING) | B(WAITING_MEM) | B(RUNNING) | B(FAILED) | UNPLACE,
+    [XPU_TASK_STAGING] = B(PLACED) | B(WAITING_MEM) | B(FAILED) | UNPLACE,
+    [XPU_TASK_WAITING_MEM] = B(STAGING) | B(RUNNING) | B(FAILED) | UNPLACE,
     [XPU_TASK_RUNNING] = B(DONE) | B(FAILED) | B(READY) | B(PLACED),
     [XPU_TASK_DONE] = 0,
     [XPU_TASK_FAILED] = 0,
 };
+#undef UNPLACE
 #undef B
 
 int xpu_task_transition_ok(int from, int to)
@@ -765,6 +769,64 @@ static void task_done(struct xpu_engine *e, struct xpu_task *t, const struct xpu
 }
 
 /* Completions and copies the backend reported. */
+/* The first unit after u, in platform order (the fallback chain's: the fallback
+ * backend lists its backends' units in chain order), that is up and can run t; -1 when
+ * none. */
+static int next_unit(struct xpu_engine *e, const struct xpu_task *t, int u)
+{
+	for (int v = u + 1; v < e->pf->nunits; v++)
+		if (!e->u[v].down && xpu_can_run(e, t, v))
+			return v;
+	return -1;
+}
+
+/* Move a task placed on u (not running) on to the next unit, or fail it. */
+static void move_on(struct xpu_engine *e, struct xpu_task *t, int u)
+{
+	xpu_data_unstage(e, t);
+	xpu_data_unplaced(e, t, u);
+	t->unit = -1;
+	t->bytes_in = 0;
+	int v = next_unit(e, t, u);
+	if (v < 0 || t->attempts >= XPU_MAX_ATTEMPTS) {
+		fail_task(e, t);
+		return;
+	}
+	e->us[u].moved_on++;
+	set_state(e, t, t->npending ? XPU_TASK_SUBMITTED : XPU_TASK_READY);
+	if (place(e, t, v, t->order) < 0)
+		fail_task(e, t);
+}
+
+/* Fallback: a launch on u failed with status. Every failure is counted on u; a unit
+ * whose device went is taken out, and the tasks queued on it move on to the next unit.
+ * The failed task itself goes to the sched policy's on_failed first, then moves on. */
+static void launch_failed(struct xpu_engine *e, int u, int status)
+{
+	struct unit_rt *r = &e->u[u];
+	e->us[u].launch_failures++;
+	if ((status == -ENODEV || status == -ENXIO) && !r->down) {
+		busy_update(e, u);
+		r->down = 1;
+		r->down_since = e->now;
+		r->next_change = INFINITY; /* no repair: the device is gone */
+		e->ndown++;
+		e->us[u].taken_out = 1;
+		const struct xpu_hent *h;
+		while ((h = xpu_heap_top(&r->queue))) {
+			struct xpu_task *q = &e->w->tasks[h->task];
+			xpu_heap_remove(&r->queue, 0);
+			r->queued_pred -= q->predicted;
+			if (q->state != XPU_TASK_FAILED)
+				move_on(e, q, u);
+		}
+		r->queued_pred = 0;
+		update_idle(e, u);
+		note_unit(e, u);
+	}
+	e->ask_idle = 1;
+}
+
 static void handle_events(struct xpu_engine *e, const struct xpu_event *ev, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -776,14 +838,23 @@ static void handle_events(struct xpu_engine *e, const struct xpu_event *ev, int 
 			if (ev[i].status) {
 				int u = t->unit;
 				release(e, t);
+				if (e->fallback)
+					launch_failed(e, u, ev[i].status);
 				if (e->sched.ops->on_failed &&
 				    e->sched.ops->on_failed(&e->sched, t, u)) {
+					if (e->fallback)
+						e->us[u].moved_on++;
 					xpu_data_unstage(e, t);
 					/* the policy tries elsewhere: unplace, ready again */
 					xpu_data_unplaced(e, t, u);
 					t->unit = -1;
 					t->bytes_in = 0;
 					make_ready(e, t);
+					continue;
+				}
+				if (e->fallback) { /* the policy leaves it: the next unit */
+					move_on(e, t, u);
+					e->ask_idle = 1;
 					continue;
 				}
 				fail_task(e, t);

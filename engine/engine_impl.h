@@ -69,6 +69,10 @@ struct xpu_engine {
 	struct xpu_unit_stats *us;
 	struct xpu_timeline *tl;
 
+	/* Fallback (xpuopt run --fallback, the fallback backend): a task whose launch fails
+	 * moves on to the next unit in platform order that can run it; a unit whose
+	 * device went (-ENODEV, -ENXIO) is taken out. 0: the sched policy decides. */
+	int fallback;
 	struct unit_rt *u;
 	uint32_t *arrivals; /* task indexes by (submit, index) */
 	uint32_t next_arrival;

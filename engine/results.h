@@ -78,6 +78,10 @@ struct xpu_unit_stats {
 	uint64_t failures;
 	double down_s;
 	double lost_s;
+	/* Live fallback (--fallback): launches that failed here, and tasks that then
+	 * moved on to the next unit; 1 when the unit was taken out (its device went). */
+	uint64_t launch_failures, moved_on;
+	int taken_out;
 	double peak_frag; /* peak fragmentation of its memory pool */
 	/* Thermal node (NaN and 0 without one): peak temperature, time above the
 	 * warning and above the limit. */

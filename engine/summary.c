@@ -157,11 +157,14 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 	free(waits);
 
 	double energy = link_energy_j, busy = 0, cores = 0, failures = 0, down = 0, lost = 0;
+	double launch_failures = 0, moved = 0;
 	for (int u = 0; u < nunits; u++) {
 		if (us) {
 			energy += us[u].energy_j;
 			busy += us[u].busy_s;
 			failures += (double)us[u].failures;
+			launch_failures += (double)us[u].launch_failures;
+			moved += (double)us[u].moved_on;
 			down += us[u].down_s;
 			lost += us[u].lost_s;
 		}
@@ -219,6 +222,9 @@ void xpu_summary_compute(const struct xpu_workload *w, const struct xpu_platform
 	put(s, "unavailability_s", down);
 	put(s, "lost_work_s", lost);
 	put(s, "tasks_reexecuted", reexec);
+	/* Live fallback (0 without --fallback): launches that failed, tasks moved on. */
+	put(s, "launch_failures", launch_failures);
+	put(s, "tasks_moved", moved);
 	/* the worst fragmentation of any memory (the memory policy's allocator) */
 	put(s, "peak_fragmentation", frag);
 	/* power: the peak of all units' summed power, and of the largest domain's (the

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hwloc.h>
+
 #include "backend.h"
 #include "cpu_kernels.h"
 #include "platform.h"
@@ -637,19 +639,56 @@ nomem:
 static void cpu_close(struct xpu_backend *be);
 
 /* CPUs this process may run on, listed into c->cpuid; 0 when unknown. */
+/* The CPUs this process may run on, listed into c->cpuid in the order workers take
+ * them: through hwloc's topology, one hardware thread of every core first, then the
+ * cores' second threads, and so on, so that N workers on N cores never share a core's
+ * execution units while another core idles; in id order when the topology cannot be
+ * read. 0 when unknown. */
 static int affinity_cpus(struct cpu *c)
 {
 	cpu_set_t set;
-	int n = 0;
+	int n = 0, total;
 
 	if (sched_getaffinity(0, sizeof(set), &set) < 0)
 		return 0;
-	c->cpuid = malloc(sizeof(int) * (size_t)CPU_COUNT(&set));
-	if (!c->cpuid)
+	total = CPU_COUNT(&set);
+	c->cpuid = malloc(sizeof(int) * (size_t)total);
+	char *taken = calloc(CPU_SETSIZE, 1);
+	if (!c->cpuid || !taken) {
+		free(taken);
 		return 0;
-	for (int i = 0; i < CPU_SETSIZE; i++)
-		if (CPU_ISSET(i, &set))
+	}
+	hwloc_topology_t topo;
+	if (hwloc_topology_init(&topo) == 0) {
+		if (hwloc_topology_load(topo) == 0) {
+			int ncores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+			for (int pass = 0, more = 1; more && n < total; pass++) {
+				more = 0;
+				for (int k = 0; k < ncores && n < total; k++) {
+					hwloc_obj_t core =
+					    hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, k);
+					int seen = 0, pu;
+					hwloc_bitmap_foreach_begin(pu, core->cpuset)
+					{
+						if (pu >= 0 && pu < CPU_SETSIZE &&
+						    CPU_ISSET(pu, &set) && seen++ == pass) {
+							if (!taken[pu]) {
+								taken[pu] = 1;
+								c->cpuid[n++] = pu;
+							}
+							more = 1;
+						}
+					}
+					hwloc_bitmap_foreach_end();
+				}
+			}
+		}
+		hwloc_topology_destroy(topo);
+	}
+	for (int i = 0; i < CPU_SETSIZE && n < total; i++) /* any the topology left out */
+		if (CPU_ISSET(i, &set) && !taken[i])
 			c->cpuid[n++] = i;
+	free(taken);
 	return n;
 }
 

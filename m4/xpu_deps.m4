@@ -48,6 +48,12 @@ AC_DEFUN([XPU_CHECK_OPENBLAS], [
     [AC_MSG_ERROR([OpenBLAS not found: install libopenblas-dev (tools/setup.sh)])])
 ])
 
+dnl hwloc (Debian: libhwloc-dev): the live cpu backend pins its workers one per core.
+AC_DEFUN([XPU_CHECK_HWLOC], [
+  PKG_CHECK_MODULES([HWLOC], [hwloc >= 2.0], [],
+    [AC_MSG_ERROR([hwloc not found: install libhwloc-dev (tools/setup.sh)])])
+])
+
 dnl OpenCL ICD loader (Debian: ocl-icd-opencl-dev, opencl-c-headers): the live opencl
 dnl backend (hw/opencl.c). Devices come at run time through ICDs (pocl-opencl-icd gives
 dnl one on any CPU); building needs only the loader and headers.

@@ -14,7 +14,7 @@
 #include "results.h"
 
 /* Bumped when a reader of version N could misread a file of version N+1. */
-#define XPU_RESULTS_SCHEMA 4
+#define XPU_RESULTS_SCHEMA 5
 
 /* ------------------------------------------------------------------ HDF5 errors */
 
@@ -416,6 +416,16 @@ static int write_units(struct writer *w, hid_t file, const struct xpu_platform *
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].failures : 0;
 	dset_write(w, g, "failures", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);
+	for (size_t u = 0; u < n; u++)
+		cnt[u] = us ? us[u].launch_failures : 0;
+	dset_write(w, g, "launch_failures", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n},
+	           cnt);
+	for (size_t u = 0; u < n; u++)
+		cnt[u] = us ? us[u].moved_on : 0;
+	dset_write(w, g, "moved_on", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);
+	for (size_t u = 0; u < n; u++)
+		cnt[u] = us ? (uint64_t)us[u].taken_out : 0;
+	dset_write(w, g, "taken_out", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);
 	for (size_t u = 0; u < n; u++)
 		cnt[u] = us ? us[u].wakes : 0;
 	dset_write(w, g, "wakes", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, (hsize_t[]){n}, cnt);

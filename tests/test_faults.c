@@ -60,3 +60,101 @@ Test(faults, bad_fault_spec_is_bad_usage)
 	cr_assert_eq(xt_cmd(buf, sizeof(buf), "run --faults kind=lpu --output - 2>&1"), 2);
 	cr_assert_not_null(strstr(buf, "no unit of that kind"), "%s", buf);
 }
+
+/* issue 13, hybrid execution and faults: with fallback on (--fallback, and always with
+ * the fallback backend) a task whose launch fails moves on to the next unit that can
+ * run it, on every backend: simulation, this machine's CPU threads, and the fallback
+ * chain (XRT devices, absent here and skipped; OpenCL devices; CPU threads). No task is
+ * lost, and every failure is counted on its unit. */
+static void run_fb(const char *backend, const char *faults, struct xpu_run_result *res)
+{
+	const char *dir = xt_tmpdir();
+	char trace[256];
+	snprintf(trace, sizeof(trace), "%s/fb.csv", dir);
+	FILE *f = fopen(trace, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops,deps\n");
+	for (int i = 0; i < 60; i++) { /* short tasks, a few chains */
+		fprintf(f, "t%d,%s,%d,", i, i % 2 ? "gemm" : "generic", 1000000 + 20000 * i);
+		if (i % 5 == 0 && i > 0)
+			fprintf(f, "t%d", i - 1);
+		fprintf(f, "\n");
+	}
+	fclose(f);
+	struct xpu_run_opts o = {
+	    .trace = trace, .sched = "fifo", .faults = faults, .fallback = 1, .quiet = 1};
+	if (backend)
+		o.backend = backend;
+	else
+		o.platform = xt_src("tests/data/contract/hetero.xml");
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, res, &err), 0, "%s: %s", backend ? backend : "sim", err.msg);
+	xt_check_contract(res);
+	cr_assert_eq(xpu_summary_get(&res->summary, "tasks_done"), 60, "no task is lost");
+}
+
+static void expect_moved_off_unit0(const struct xpu_run_result *res)
+{
+	cr_expect_gt(res->us[0].launch_failures, 0, "unit 0's launches all fail");
+	cr_expect_eq(res->us[0].moved_on, res->us[0].launch_failures);
+	cr_expect_eq(res->us[0].tasks, 0, "no task ended on the failing unit");
+	cr_expect_eq(xpu_summary_get(&res->summary, "launch_failures"),
+	             (double)res->us[0].launch_failures);
+	cr_expect_eq(xpu_summary_get(&res->summary, "tasks_moved"), (double)res->us[0].moved_on);
+}
+
+Test(faults, fallback_moves_failed_launches_on_in_simulation)
+{
+	struct xpu_run_result res;
+	run_fb(NULL, "unit=0", &res);
+	expect_moved_off_unit0(&res);
+	xpu_run_result_free(&res);
+}
+
+Test(faults, fallback_moves_failed_launches_on_live_cpu_threads)
+{
+	struct xpu_run_result res;
+	run_fb("cpu:threads=2", "unit=0", &res);
+	expect_moved_off_unit0(&res);
+	xpu_run_result_free(&res);
+}
+
+Test(faults, fallback_backend_chains_opencl_and_cpu_and_survives_failures)
+{
+	struct xpu_run_result res;
+	run_fb("fallback:cpu.threads=2", NULL, &res);
+	int cpus = 0;
+	for (int u = 0; u < res.pf.nunits; u++)
+		cpus +=
+		    !strcmp(res.pf.units[u].name, "cpu0") || !strcmp(res.pf.units[u].name, "cpu1");
+	cr_expect_eq(cpus, 2, "the chain ends with this machine's CPU threads");
+	cr_expect_str_eq(res.pf.units[res.pf.nunits - 1].name, "cpu1");
+	xpu_run_result_free(&res);
+
+	/* the chain's first unit (an OpenCL device where one is found) fails every launch */
+	run_fb("fallback:cpu.threads=2", "unit=0", &res);
+	expect_moved_off_unit0(&res);
+	xpu_run_result_free(&res);
+
+	/* the first unit's device goes after three launches: it is taken out */
+	run_fb("fallback:cpu.threads=2", "unit=0,after=3,status=enodev", &res);
+	cr_expect_eq(res.us[0].taken_out, 1);
+	/* those in flight when it went fail too; none is launched there afterwards */
+	int held = res.pf.units[0].slots > res.pf.units[0].cores ? res.pf.units[0].slots
+	                                                         : res.pf.units[0].cores;
+	cr_expect(res.us[0].launch_failures >= 1 && res.us[0].launch_failures <= (uint64_t)held,
+	          "%llu launches failed on a unit that holds %d at once",
+	          (unsigned long long)res.us[0].launch_failures, held);
+	xpu_run_result_free(&res);
+}
+
+Test(faults, fallback_bad_specs_are_bad_usage)
+{
+	char buf[4096];
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "run --backend fallback:order=gpu -q 2>&1"), 2);
+	cr_expect_not_null(strstr(buf, "parameter 'order'"), "%s", buf);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "run --backend fallback:order=cpu+cpu -q 2>&1"), 2);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "run --backend fallback:threads=2 -q 2>&1"), 2);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "run --faults status=boom --output - 2>&1"), 2);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "run --faults after=x --output - 2>&1"), 2);
+}
