@@ -149,6 +149,7 @@ struct ocl_dev {
 	double speed;            /* flop/s of the generic kernel, measured at open */
 	double rate[6];          /* flop/s of each kernel family (enum family), measured */
 	double busy_s;           /* device time of finished launches */
+	int queued;              /* launches in flight on it (under ocl.lock) */
 	int kind;
 	double mem;
 	char name[64];
@@ -174,6 +175,8 @@ struct ocl {
 	pthread_cond_t done;
 	struct ocl_node *ev_head, *ev_tail;
 	uint64_t inflight;
+	int waiting;   /* the engine sleeps in ocl_wait (under lock) */
+	int idle_devs; /* devices with no launch in flight (under lock) */
 	struct timespec t0;
 	double t_end;
 	int running;
@@ -234,8 +237,18 @@ static void CL_CALLBACK on_complete(cl_event e, cl_int status, void *arg)
 	pthread_mutex_lock(&o->lock);
 	nd->ev.status = status == CL_COMPLETE ? 0 : -EIO;
 	nd->ev.time = since_t0(o);
-	if (nd->ev.type == XPU_EV_DONE)
-		o->d[nd->unit].busy_s += nd->busy_s;
+	int wake = 1;
+	if (nd->ev.type == XPU_EV_DONE) {
+		struct ocl_dev *d = &o->d[nd->unit];
+		d->busy_s += nd->busy_s;
+		if (--d->queued == 0)
+			o->idle_devs++;
+		/* Completion batching: a sleeping engine is woken when this device's queue
+		 * is down to half of what it takes, when a device is idle (this one or
+		 * another: the engine may have work for it), or for a failure; otherwise
+		 * the completion waits, measured, for the next wake-up. */
+		wake = d->queued <= o->slots / 2 || o->idle_devs > 0 || nd->ev.status;
+	}
 	nd->next = NULL;
 	if (o->ev_tail)
 		o->ev_tail->next = nd;
@@ -243,20 +256,26 @@ static void CL_CALLBACK on_complete(cl_event e, cl_int status, void *arg)
 		o->ev_head = nd;
 	o->ev_tail = nd;
 	o->inflight--;
-	pthread_cond_signal(&o->done);
+	if ((wake || o->inflight == 0) && o->waiting)
+		pthread_cond_signal(&o->done);
 	pthread_mutex_unlock(&o->lock);
 }
 
 /* Report nd when event e completes (e is released by the callback). */
 static int watch(struct ocl *o, struct ocl_node *nd, cl_event e)
 {
+	int launch = nd->ev.type == XPU_EV_DONE;
 	pthread_mutex_lock(&o->lock);
 	o->inflight++;
+	if (launch && o->d[nd->unit].queued++ == 0)
+		o->idle_devs--;
 	pthread_mutex_unlock(&o->lock);
 	cl_int err = clSetEventCallback(e, CL_COMPLETE, on_complete, nd);
 	if (err != CL_SUCCESS) {
 		pthread_mutex_lock(&o->lock);
 		o->inflight--;
+		if (launch && --o->d[nd->unit].queued == 0)
+			o->idle_devs++;
 		pthread_mutex_unlock(&o->lock);
 		clReleaseEvent(e);
 		return cl_errno(err);
@@ -910,15 +929,19 @@ static int ocl_run(struct xpu_backend *be, void (*body)(void *), void *arg)
 		return -EBUSY;
 	clock_gettime(CLOCK_MONOTONIC, &o->t0);
 	for (int i = 0; i < o->n; i++)
-		o->d[i].busy_s = 0;
+		o->d[i].busy_s = o->d[i].queued = 0;
+	o->idle_devs = o->n;
 	o->running = 1;
 	body(arg);
 	/* what is still enqueued finishes before the run's buffers go */
 	for (int i = 0; i < o->n; i++)
 		clFinish(o->d[i].q);
 	pthread_mutex_lock(&o->lock);
-	while (o->inflight)
+	while (o->inflight) {
+		o->waiting = 1;
 		pthread_cond_wait(&o->done, &o->lock);
+		o->waiting = 0;
+	}
 	while (o->ev_head) {
 		struct ocl_node *nd = o->ev_head;
 		o->ev_head = nd->next;
@@ -1098,7 +1121,9 @@ static int ocl_wait(struct xpu_backend *be, double until, struct xpu_event *ev, 
 		}
 		struct timespec ts;
 		to_abs(o, fmin(until, t + 3600.0), &ts);
+		o->waiting = 1;
 		pthread_cond_timedwait(&o->done, &o->lock, &ts);
+		o->waiting = 0;
 	}
 	while (n >= 0 && n < max && o->ev_head) {
 		struct ocl_node *nd = o->ev_head;
