@@ -135,7 +135,8 @@ struct ocl_node {
 	struct xpu_event ev;
 	struct ocl *o;
 	int unit;
-	double busy_s; /* device time of the launch, from profiling */
+	double busy_s;   /* device time of the launch, from profiling */
+	double launched; /* run time of its enqueue */
 	struct ocl_node *next;
 };
 
@@ -150,6 +151,7 @@ struct ocl_dev {
 	double rate[6];          /* flop/s of each kernel family (enum family), measured */
 	double busy_s;           /* device time of finished launches */
 	int queued;              /* launches in flight on it (under ocl.lock) */
+	double last_end;         /* recorded end of its latest launch (under ocl.lock) */
 	int kind;
 	double mem;
 	char name[64];
@@ -168,7 +170,8 @@ struct ocl {
 	int n;
 	struct ocl_dev d[MAX_DEVICES];
 	char cache[512];       /* where compiled kernels are kept, "" for nowhere */
-	int slots;             /* launches a device takes at once (inflight): its unit's cores */
+	int slots;             /* launches a device takes at once (inflight): its unit's slots */
+	double ahead_s;        /* ... beyond the second while predicted to last at most this */
 	int cache_hits;        /* devices whose kernels came from the cache at open */
 	double idle_w, full_w; /* < 0: by kind */
 	pthread_mutex_t lock;
@@ -241,6 +244,15 @@ static void CL_CALLBACK on_complete(cl_event e, cl_int status, void *arg)
 	if (nd->ev.type == XPU_EV_DONE) {
 		struct ocl_dev *d = &o->d[nd->unit];
 		d->busy_s += nd->busy_s;
+		/* Its times: the device time from profiling, ending when the runtime reported
+		 * it, placed after its enqueue and after the launch before it (an in-order
+		 * queue runs one at a time; profiling counts in the device's own clock). */
+		double start = nd->ev.time - nd->busy_s;
+		start = fmax(start, fmax(nd->launched, d->last_end));
+		nd->ev.start = start;
+		nd->ev.time = fmax(nd->ev.time, start);
+		nd->ev.flags = XPU_EV_TIMED;
+		d->last_end = nd->ev.time;
 		if (--d->queued == 0)
 			o->idle_devs++;
 		/* Completion batching: a sleeping engine is woken when this device's queue
@@ -780,8 +792,14 @@ static int build_platform(struct ocl *o, struct xpu_platform *pf)
 		u->loaded_bitstream = -1;
 		for (int c = 0; c < XPU_CLASS_COUNT; c++)
 			u->bitstream[c] = -1;
-		/* one launch at a time on the device's in-order queue */
-		u->cores = o->slots;
+		/* one launch at a time on the device's in-order queue, and up to inflight
+		 * of them queued there (the engine's launch-ahead), beyond the first while
+		 * they are predicted short */
+		u->cores = 1;
+		if (o->slots > 1) {
+			u->slots = o->slots;
+			u->ahead_s = o->ahead_s;
+		}
 		int cpu = d->kind == XPU_KIND_CPU;
 		double idle = o->idle_w >= 0 ? o->idle_w : cpu ? CPU_IDLE_W : DEV_IDLE_W;
 		double full = o->full_w >= 0 ? o->full_w : cpu ? CPU_FULL_W : DEV_FULL_W;
@@ -813,10 +831,11 @@ static int ocl_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		    "live mode describes this machine itself; --platform applies to simulation");
 	for (int i = 0; i < be->nparams; i++)
 		if (strcmp(be->param[i].key, "idle_w") && strcmp(be->param[i].key, "full_w") &&
-		    strcmp(be->param[i].key, "cache") && strcmp(be->param[i].key, "inflight"))
+		    strcmp(be->param[i].key, "cache") && strcmp(be->param[i].key, "inflight") &&
+		    strcmp(be->param[i].key, "ahead_s"))
 			return xpu_errf(err, LABEL, 0,
-			                "unknown parameter '%s': expected idle_w, full_w, cache or "
-			                "inflight",
+			                "unknown parameter '%s': expected idle_w, full_w, cache, "
+			                "inflight or ahead_s",
 			                be->param[i].key);
 	struct ocl *o = calloc(1, sizeof(*o));
 	if (!o)
@@ -831,9 +850,15 @@ static int ocl_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	int rc = param_num(be, "idle_w", -1, &o->idle_w, err);
 	if (!rc)
 		rc = param_num(be, "full_w", -1, &o->full_w, err);
-	double inflight = 2;
+	double inflight = 8;
 	if (!rc)
-		rc = param_num(be, "inflight", 2, &inflight, err);
+		rc = param_num(be, "inflight", 8, &inflight, err);
+	if (!rc)
+		rc = param_num(be, "ahead_s", 5e-4, &o->ahead_s, err);
+	if (!rc && !(o->ahead_s >= 0)) {
+		rc = xpu_errf(err, LABEL, 0, "ahead_s: expected a non-negative number of seconds");
+		goto fail;
+	}
 	if (rc)
 		goto fail;
 	if (!(inflight >= 1 && inflight <= 64 && inflight == floor(inflight))) {
@@ -929,7 +954,7 @@ static int ocl_run(struct xpu_backend *be, void (*body)(void *), void *arg)
 		return -EBUSY;
 	clock_gettime(CLOCK_MONOTONIC, &o->t0);
 	for (int i = 0; i < o->n; i++)
-		o->d[i].busy_s = o->d[i].queued = 0;
+		o->d[i].busy_s = o->d[i].last_end = o->d[i].queued = 0;
 	o->idle_devs = o->n;
 	o->running = 1;
 	body(arg);
@@ -977,8 +1002,10 @@ static int ocl_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	struct ocl_node *nd = calloc(1, sizeof(*nd));
 	if (!nd)
 		return -ENOMEM;
-	*nd = (struct ocl_node){
-	    .ev = {.type = XPU_EV_DONE, .cookie = l->cookie}, .o = o, .unit = l->unit};
+	*nd = (struct ocl_node){.ev = {.type = XPU_EV_DONE, .cookie = l->cookie},
+	                        .o = o,
+	                        .unit = l->unit,
+	                        .launched = since_t0(o)};
 	cl_event last = NULL;
 	int rc = enqueue_work(d, l->cls, flops, &last);
 	if (!rc && !last)
@@ -1400,7 +1427,10 @@ static const struct xpu_param_spec ocl_param_specs[] = {
      "modeled watts of a busy device (default 65 for a CPU device, 150 otherwise)"},
     {"inflight", XPU_PARAM_INT, 1, 64,
      "launches a device takes at once, queued in order so that it never idles between "
-     "them (default 2): the unit's cores"},
+     "them (default 8): the unit's slots"},
+    {"ahead_s", XPU_PARAM_NUMBER, 0, 1e6,
+     "launches beyond the second are queued while the work queued is predicted to last "
+     "at most this many seconds (default 5e-4)"},
     {"cache", XPU_PARAM_TEXT, 0, 0,
      "directory of compiled kernels, or off (default $XDG_CACHE_HOME/xpuopt/opencl, else "
      "~/.cache/xpuopt/opencl)"},
