@@ -508,7 +508,8 @@ static const struct xpu_param_spec cpu_param_specs[] = {
      "modeled watts of an idle unit when RAPL is absent (default 1)"},
     {"full_w", XPU_PARAM_NUMBER, 0, 1e6,
      "modeled watts of a busy unit when RAPL is absent (default 4)"},
-    {"pin", XPU_PARAM_INT, 0, 1, "pin unit i to the i-th allowed CPU (default 1)"},
+    {"pin", XPU_PARAM_INT, 0, 1,
+     "pin worker i to the i-th allowed CPU, one per core first (hwloc; default 1)"},
     {"powercap", XPU_PARAM_TEXT, 0, 0, "RAPL powercap directory (default /sys/class/powercap)"},
     {"ahead", XPU_PARAM_INT, 0, 4096,
      "launches a one-core unit queues beyond the running one, so its worker never waits "
