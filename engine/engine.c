@@ -635,9 +635,10 @@ static void dispatch_unit(struct xpu_engine *e, int u)
 		}
 		if (t->npending || r->running + (int)t->width > slots)
 			break;
+		/* t->predicted: its prediction when placed here, not computed again */
 		if (r->running + (int)t->width > un->cores &&
-		    (t->width > 1 || (r->running > un->cores &&
-		                      !(r->held_pred + xpu_predict(e, t, u) <= un->ahead_s))))
+		    (t->width > 1 ||
+		     (r->running > un->cores && !(r->held_pred + t->predicted <= un->ahead_s))))
 			break; /* waits for a free core */
 		if (!t->staged) {
 			/* its turn: inputs pinned, memory reserved, copies started */
