@@ -1,36 +1,58 @@
 #!/usr/bin/env bash
 # opencl.sh — `make bench`: per-kernel overhead of the opencl backend beside raw OpenCL
-# (issue 13). N (default 4,000) one-flop tasks run through `xpuopt run --backend opencl`
-# (fifo, no result file) with inflight 2 (the default) and 8; the cost per kernel is the
-# run's makespan / N, from the first launch to the last completion (the backend's start:
-# context, kernel build, calibration, is outside it, and its wall-clock noise with it).
-# The same run of bench/opencl_cost gives raw OpenCL's cost per trivial kernel,
-# synchronous and pipelined. Median of BENCH_CL_RUNS (default 3). Timing never fails
-# the build.
+# and StarPU's OpenCL driver (issue: live hardware). N (default 20,000) one-flop tasks
+# run through `xpuopt run --backend opencl` (fifo, no result file) with inflight 8 and
+# 64 (the default); the cost per kernel is the run's makespan / N, from the first launch
+# to the last completion (the backend's start: context, kernel build, calibration, is
+# outside it, and its wall-clock noise with it). Each xpuopt run is paired with a run of
+# bench/opencl_cost right after it, which gives raw OpenCL's cost per trivial kernel
+# (64 work-items, as the backend's smallest generic launch), synchronous and pipelined;
+# the ratio is taken within each pair and the median of BENCH_CL_RUNS (default 5) pairs
+# is printed, so that the machine's drift between pairs cancels. StarPU 1.3's OpenCL
+# driver (asynchronous launches, STARPU_OPENCL_ASYNC; built when pkg-config finds
+# starpu-1.3: Debian's libstarpu-dev) runs the same kernel N times. Target: within 1.2x
+# of raw pipelined. Timing never fails the build.
 set -euo pipefail
 build=${1:-.}
-runs=${BENCH_CL_RUNS:-3}
-n=${BENCH_CL_TASKS:-4000}
+src=$(cd "$(dirname "$0")/.." && pwd)
+runs=${BENCH_CL_RUNS:-5}
+n=${BENCH_CL_TASKS:-20000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-echo "== opencl backend: cost per trivial kernel against raw OpenCL =="
+echo "== opencl backend: cost per trivial kernel against raw OpenCL and StarPU =="
 echo "machine: $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "date: $(date -u +%Y-%m-%d)"
 raw=$("$build/bench/opencl_cost" "$n")
-echo "$raw"
-case $raw in *skipped*) exit 0 ;; esac
+case $raw in *skipped*)
+	echo "$raw"
+	exit 0
+	;;
+esac
 { echo "id,class,flops"; for ((i = 0; i < n; i++)); do echo "t$i,generic,1"; done; } >"$work/t.csv"
-per_kernel() { # inflight -> median us per kernel
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+for inflight in 8 64; do
+	: >"$work/pairs"
 	for ((r = 0; r < runs; r++)); do
-		"$build/xpuopt" run --backend "opencl:inflight=$1" --sched fifo -t "$work/t.csv" -o - |
-			awk -v n="$n" '$1 == "makespan_s" { printf "%.3f\n", 1e6 * $2 / n }'
-	done | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-piped=$(echo "$raw" | awk '/raw_pipelined_us/ { print $2 }')
-sync=$(echo "$raw" | awk '/raw_sync_us/ { print $2 }')
-for inflight in 2 8; do
-	per=$(per_kernel "$inflight")
-	echo "xpuopt_opencl_inflight${inflight}_us $per"
-	awk -v x="$per" -v p="$piped" -v s="$sync" -v k="$inflight" 'BEGIN {
-		printf "inflight %d: ratio vs raw pipelined %.2f, vs raw synchronous %.2f\n", k, x / p, x / s }'
+		x=$("$build/xpuopt" run --backend "opencl:inflight=$inflight" --sched fifo -t "$work/t.csv" -o - |
+			awk -v n="$n" '$1 == "makespan_s" { printf "%.3f", 1e6 * $2 / n }')
+		"$build/bench/opencl_cost" "$n" | awk -v x="$x" '
+			/raw_sync_us/ { s = $2 } /raw_pipelined_us/ { p = $2 } END { print x, p, s }' >>"$work/pairs"
+	done
+	echo "xpuopt_opencl_inflight${inflight}_us $(cut -d' ' -f1 "$work/pairs" | median)"
+	echo "raw_pipelined_us $(cut -d' ' -f2 "$work/pairs" | median)"
+	echo "raw_sync_us $(cut -d' ' -f3 "$work/pairs" | median)"
+	echo "inflight ${inflight}: ratio vs raw pipelined $(awk '{ printf "%.3f\n", $1 / $2 }' "$work/pairs" | median)," \
+		"vs raw synchronous $(awk '{ printf "%.3f\n", $1 / $3 }' "$work/pairs" | median) (median of $runs pairs)"
 done
+if pkg-config --exists starpu-1.3 2>/dev/null; then
+	# shellcheck disable=SC2046
+	cc -O2 -o "$work/starpu_opencl" "$src/bench/starpu_opencl.c" \
+		$(pkg-config --cflags --libs starpu-1.3) -lOpenCL
+	sp=$(for ((r = 0; r < 3; r++)); do
+		STARPU_SILENT=1 STARPU_OPENCL_ON_CPUS=1 STARPU_NCPU=0 STARPU_NCUDA=0 STARPU_NOPENCL=1 \
+			STARPU_SCHED=eager "$work/starpu_opencl" "$n"
+	done | median)
+	echo "starpu_opencl_async_us $sp (eager, median of 3)"
+else
+	echo "starpu: skipped (pkg-config finds no starpu-1.3; apt-get install libstarpu-dev)"
+fi

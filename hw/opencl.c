@@ -23,10 +23,13 @@
 #define LABEL       "live:opencl"
 #define MAX_DEVICES 64
 
-/* The generic kernel: GEN_ITEMS work-items each run a chain of fused multiply-adds
- * (2 flop each); the matrix kernel multiplies n x n single-precision matrices (2 n^3
- * flop). A launch of F flop runs the class's kernel sized to F. */
-#define GEN_ITEMS 4096
+/* The generic kernel: work-items each run a chain of fused multiply-adds (2 flop each),
+ * GEN_MIN_ITEMS to GEN_ITEMS of them (a power of two: a small launch is a small kernel,
+ * and the runtime sees few distinct sizes); the matrix kernel multiplies n x n
+ * single-precision matrices (2 n^3 flop). A launch of F flop runs the class's kernel
+ * sized to F. */
+#define GEN_ITEMS     4096
+#define GEN_MIN_ITEMS 64
 #define GEMM_MIN  16
 #define GEMM_MAX  1024
 
@@ -135,6 +138,7 @@ struct ocl_node {
 	struct xpu_event ev;
 	struct ocl *o;
 	int unit;
+	cl_event e;      /* its completed event, until the engine takes it */
 	double busy_s;   /* device time of the launch, from profiling */
 	double launched; /* run time of its enqueue */
 	struct ocl_node *next;
@@ -149,9 +153,10 @@ struct ocl_dev {
 	cl_mem gen_buf, a, b, c; /* the kernels' working buffers */
 	double speed;            /* flop/s of the generic kernel, measured at open */
 	double rate[6];          /* flop/s of each kernel family (enum family), measured */
-	double busy_s;           /* device time of finished launches */
+	double busy_s;           /* device time of finished launches (engine) */
 	int queued;              /* launches in flight on it (under ocl.lock) */
-	double last_end;         /* recorded end of its latest launch (under ocl.lock) */
+	int unflushed;           /* launches enqueued since its queue's last clFlush (engine) */
+	double last_end;         /* recorded end of its latest launch taken (engine) */
 	int kind;
 	double mem;
 	char name[64];
@@ -223,36 +228,21 @@ static int cl_errno(cl_int e)
 
 /* ------------------------------------------------------------------ completions */
 
-/* An event callback (an OpenCL runtime thread): the launch or copy is complete. */
+/* An event callback (an OpenCL runtime thread, often the device's own worker): the
+ * launch or copy is complete. It does as little as it can there: stamps the time,
+ * counts the device's queue down and queues the completion; the engine reads the
+ * event's profiling times and releases it when it takes the completion (ocl_wait). */
 static void CL_CALLBACK on_complete(cl_event e, cl_int status, void *arg)
 {
 	struct ocl_node *nd = arg;
 	struct ocl *o = nd->o;
-	cl_ulong t0 = 0, t1 = 0;
-	if (status == CL_COMPLETE &&
-	    clGetEventProfilingInfo(e, CL_PROFILING_COMMAND_START, sizeof(t0), &t0, NULL) ==
-	        CL_SUCCESS &&
-	    clGetEventProfilingInfo(e, CL_PROFILING_COMMAND_END, sizeof(t1), &t1, NULL) ==
-	        CL_SUCCESS &&
-	    t1 > t0)
-		nd->busy_s = (double)(t1 - t0) * 1e-9;
-	clReleaseEvent(e);
+	nd->e = e;
 	pthread_mutex_lock(&o->lock);
 	nd->ev.status = status == CL_COMPLETE ? 0 : -EIO;
 	nd->ev.time = since_t0(o);
 	int wake = 1;
 	if (nd->ev.type == XPU_EV_DONE) {
 		struct ocl_dev *d = &o->d[nd->unit];
-		d->busy_s += nd->busy_s;
-		/* Its times: the device time from profiling, ending when the runtime reported
-		 * it, placed after its enqueue and after the launch before it (an in-order
-		 * queue runs one at a time; profiling counts in the device's own clock). */
-		double start = nd->ev.time - nd->busy_s;
-		start = fmax(start, fmax(nd->launched, d->last_end));
-		nd->ev.start = start;
-		nd->ev.time = fmax(nd->ev.time, start);
-		nd->ev.flags = XPU_EV_TIMED;
-		d->last_end = nd->ev.time;
 		if (--d->queued == 0)
 			o->idle_devs++;
 		/* Completion batching: a sleeping engine is woken when this device's queue
@@ -273,12 +263,46 @@ static void CL_CALLBACK on_complete(cl_event e, cl_int status, void *arg)
 	pthread_mutex_unlock(&o->lock);
 }
 
-/* Report nd when event e completes (e is released by the callback). */
-static int watch(struct ocl *o, struct ocl_node *nd, cl_event e)
+/* The engine's side of a completion taken from the queue: its device time from the
+ * profiling events, its place on the device's timeline, and the event released. */
+static void finish_node(struct ocl *o, struct ocl_node *nd)
+{
+	cl_ulong t0 = 0, t1 = 0;
+	if (nd->e && !nd->ev.status &&
+	    clGetEventProfilingInfo(nd->e, CL_PROFILING_COMMAND_START, sizeof(t0), &t0, NULL) ==
+	        CL_SUCCESS &&
+	    clGetEventProfilingInfo(nd->e, CL_PROFILING_COMMAND_END, sizeof(t1), &t1, NULL) ==
+	        CL_SUCCESS &&
+	    t1 > t0)
+		nd->busy_s = (double)(t1 - t0) * 1e-9;
+	if (nd->e)
+		clReleaseEvent(nd->e);
+	nd->e = NULL;
+	if (nd->ev.type != XPU_EV_DONE)
+		return;
+	struct ocl_dev *d = &o->d[nd->unit];
+	d->busy_s += nd->busy_s;
+	/* Its times: the device time from profiling, ending when the runtime reported it,
+	 * placed after its enqueue and after the launch before it (an in-order queue runs
+	 * one at a time; profiling counts in the device's own clock). Completions are taken
+	 * in the order they were reported. */
+	double start = nd->ev.time - nd->busy_s;
+	start = fmax(start, fmax(nd->launched, d->last_end));
+	nd->ev.start = start;
+	nd->ev.time = fmax(nd->ev.time, start);
+	nd->ev.flags = XPU_EV_TIMED;
+	d->last_end = nd->ev.time;
+}
+
+/* Report nd when event e completes (e is released by the callback); *before, when not
+ * NULL, is the launches its device had in flight before this one. */
+static int watch(struct ocl *o, struct ocl_node *nd, cl_event e, int *before)
 {
 	int launch = nd->ev.type == XPU_EV_DONE;
 	pthread_mutex_lock(&o->lock);
 	o->inflight++;
+	if (before)
+		*before = o->d[nd->unit].queued;
 	if (launch && o->d[nd->unit].queued++ == 0)
 		o->idle_devs--;
 	pthread_mutex_unlock(&o->lock);
@@ -352,6 +376,18 @@ static cl_uint square(double flops, double per, double *reps)
 	cl_uint nn = (cl_uint)fmin(fmax(floor(n), GEMM_MIN), GEMM_MAX);
 	*reps = fmax(1.0, round(flops / (per * nn * (double)nn)));
 	return nn;
+}
+
+/* The generic kernel's shape for `flops`: *items work-items (the smallest power of two
+ * from GEN_MIN_ITEMS that holds flops / 2 one multiply-add each, at most GEN_ITEMS) and
+ * the multiply-adds each runs (returned). */
+static double gen_shape(double flops, size_t *items)
+{
+	size_t g = GEN_MIN_ITEMS;
+	while (g < GEN_ITEMS && 2.0 * (double)g < flops)
+		g *= 2;
+	*items = g;
+	return fmax(1.0, ceil(flops / (2.0 * (double)g)));
 }
 
 /* Enqueue work of `flops` on device d as the class's kernel; *last is the event of the
@@ -434,11 +470,11 @@ static int enqueue_work(struct ocl_dev *d, int cls, double flops, cl_event *last
 		}
 		return 0;
 	}
-	double iters = fmax(1.0, ceil(flops / (2.0 * GEN_ITEMS)));
+	size_t g;
+	double iters = gen_shape(flops, &g);
 	if (iters > 4e9)
 		return -E2BIG;
 	cl_uint it = (cl_uint)iters;
-	size_t g = GEN_ITEMS;
 	err = clSetKernelArg(d->generic, 0, sizeof(cl_mem), &d->gen_buf);
 	err |= clSetKernelArg(d->generic, 1, sizeof(cl_uint), &it);
 	if (err != CL_SUCCESS)
@@ -470,8 +506,11 @@ static double work_done(int cls, double flops)
 		batches(family(cls), flops, &items, &reps);
 		return (family(cls) == FAM_FFT ? FFT_FLOPS : DCT_FLOPS) * items * reps;
 	}
-	default:
-		return 2.0 * GEN_ITEMS * fmax(1.0, ceil(flops / (2.0 * GEN_ITEMS)));
+	default: {
+		size_t g;
+		double iters = gen_shape(flops, &g);
+		return 2.0 * (double)g * iters;
+	}
 	}
 }
 
@@ -850,9 +889,9 @@ static int ocl_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	int rc = param_num(be, "idle_w", -1, &o->idle_w, err);
 	if (!rc)
 		rc = param_num(be, "full_w", -1, &o->full_w, err);
-	double inflight = 8;
+	double inflight = 64;
 	if (!rc)
-		rc = param_num(be, "inflight", 8, &inflight, err);
+		rc = param_num(be, "inflight", 64, &inflight, err);
 	if (!rc)
 		rc = param_num(be, "ahead_s", 5e-4, &o->ahead_s, err);
 	if (!rc && !(o->ahead_s >= 0)) {
@@ -861,8 +900,8 @@ static int ocl_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	}
 	if (rc)
 		goto fail;
-	if (!(inflight >= 1 && inflight <= 64 && inflight == floor(inflight))) {
-		rc = xpu_errf(err, LABEL, 0, "inflight: expected a whole number from 1 to 64");
+	if (!(inflight >= 1 && inflight <= 1024 && inflight == floor(inflight))) {
+		rc = xpu_errf(err, LABEL, 0, "inflight: expected a whole number from 1 to 1024");
 		goto fail;
 	}
 	o->slots = (int)inflight;
@@ -954,7 +993,7 @@ static int ocl_run(struct xpu_backend *be, void (*body)(void *), void *arg)
 		return -EBUSY;
 	clock_gettime(CLOCK_MONOTONIC, &o->t0);
 	for (int i = 0; i < o->n; i++)
-		o->d[i].busy_s = o->d[i].last_end = o->d[i].queued = 0;
+		o->d[i].busy_s = o->d[i].last_end = o->d[i].queued = o->d[i].unflushed = 0;
 	o->idle_devs = o->n;
 	o->running = 1;
 	body(arg);
@@ -967,9 +1006,10 @@ static int ocl_run(struct xpu_backend *be, void (*body)(void *), void *arg)
 		pthread_cond_wait(&o->done, &o->lock);
 		o->waiting = 0;
 	}
-	while (o->ev_head) {
+	while (o->ev_head) { /* not taken by the engine: accounted, released */
 		struct ocl_node *nd = o->ev_head;
 		o->ev_head = nd->next;
+		finish_node(o, nd);
 		free(nd);
 	}
 	o->ev_tail = NULL;
@@ -1010,13 +1050,23 @@ static int ocl_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	int rc = enqueue_work(d, l->cls, flops, &last);
 	if (!rc && !last)
 		rc = -EIO;
+	int before = 0;
 	if (!rc)
-		rc = watch(o, nd, last);
+		rc = watch(o, nd, last, &before);
 	if (rc) {
 		free(nd);
 		return rc;
 	}
-	clFlush(d->q);
+	/* A device with little queued gets the launch at once; behind a queue, the flush
+	 * (a system call or a wake-up in most drivers) waits for the engine's next wait,
+	 * which flushes every device before it sleeps, so that nothing enqueued is left
+	 * unsubmitted. */
+	if (before < 2) {
+		clFlush(d->q);
+		d->unflushed = 0;
+	} else {
+		d->unflushed = 1;
+	}
 	return 0;
 }
 
@@ -1109,7 +1159,7 @@ static int ocl_copy(struct xpu_backend *be, const struct xpu_copy *cp)
 		free(nd);
 		return cl_errno(e);
 	}
-	if ((rc = watch(o, nd, done))) {
+	if ((rc = watch(o, nd, done, NULL))) {
 		free(nd);
 		return rc;
 	}
@@ -1137,6 +1187,11 @@ static int ocl_wait(struct xpu_backend *be, double until, struct xpu_event *ev, 
 	int n = 0;
 	if (!ev || max <= 0 || isnan(until) || !o->running)
 		return -EINVAL;
+	for (int i = 0; i < o->n; i++)
+		if (o->d[i].unflushed) {
+			clFlush(o->d[i].q);
+			o->d[i].unflushed = 0;
+		}
 	pthread_mutex_lock(&o->lock);
 	while (!o->ev_head) {
 		double t = since_t0(o);
@@ -1152,15 +1207,28 @@ static int ocl_wait(struct xpu_backend *be, double until, struct xpu_event *ev, 
 		pthread_cond_timedwait(&o->done, &o->lock, &ts);
 		o->waiting = 0;
 	}
-	while (n >= 0 && n < max && o->ev_head) {
+	/* up to max completions off the queue, then their events read with the lock
+	 * released (the callbacks that queue more run on the devices' threads) */
+	struct ocl_node *taken = NULL, **tail = &taken;
+	int k = 0;
+	while (n >= 0 && k < max && o->ev_head) {
 		struct ocl_node *nd = o->ev_head;
 		o->ev_head = nd->next;
 		if (!o->ev_head)
 			o->ev_tail = NULL;
+		*tail = nd;
+		tail = &nd->next;
+		k++;
+	}
+	*tail = NULL;
+	pthread_mutex_unlock(&o->lock);
+	while (taken) {
+		struct ocl_node *nd = taken;
+		taken = nd->next;
+		finish_node(o, nd);
 		ev[n++] = nd->ev;
 		free(nd);
 	}
-	pthread_mutex_unlock(&o->lock);
 	return n;
 }
 
@@ -1425,9 +1493,9 @@ static const struct xpu_param_spec ocl_param_specs[] = {
      "modeled watts of an idle device (default 16 for a CPU device, 15 otherwise)"},
     {"full_w", XPU_PARAM_NUMBER, 0, 1e6,
      "modeled watts of a busy device (default 65 for a CPU device, 150 otherwise)"},
-    {"inflight", XPU_PARAM_INT, 1, 64,
+    {"inflight", XPU_PARAM_INT, 1, 1024,
      "launches a device takes at once, queued in order so that it never idles between "
-     "them (default 8): the unit's slots"},
+     "them (default 64): the unit's slots"},
     {"ahead_s", XPU_PARAM_NUMBER, 0, 1e6,
      "launches beyond the second are queued while the work queued is predicted to last "
      "at most this many seconds (default 5e-4)"},
