@@ -18,8 +18,9 @@
 #define TILE_FLOPS   (2.0 * 48 * 48 * 48)
 #define REPS         20     /* repetitions per task of the second replay */
 #define ROUNDS       3      /* replays of each kind; their medians are used */
-#define CLASS_TASK_S 0.0005 /* a class replay's tasks: about this long each */
-#define CLASS_PASS_S 0.15   /* ... and about this long a replay, per core */
+#define CLASS_TASK_S  0.0005  /* a class's long tasks: about this long each */
+#define CLASS_SHORT_S 0.00003 /* ... and its short ones */
+#define CLASS_PASS_S  0.15    /* a replay: about this long, per core */
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -78,8 +79,10 @@ static void usage(FILE *f)
 	      "then K of 20 each, are replayed live (three times each, alternated; the\n"
 	      "medians count), and a core's time per task, launch + repetitions x one\n"
 	      "repetition's time, gives both. Each other task class (gemm, conv, fft...:\n"
-	      "each runs its own kernel) is then replayed live three times, and its rate\n"
-	      "goes into the file as xpu.class.NAME. Run it on an otherwise idle machine.\n"
+	      "each runs its own kernel) is then replayed live with short tasks (about\n"
+	      "30 us) and long ones (about 0.5 ms), three times each, and the line through\n"
+	      "the two gives its rate and launch latency, written as xpu.class.NAME and\n"
+	      "xpu.launch.NAME. Run it on an otherwise idle machine.\n"
 	      "The units share one memory (no copies), and the power is the backend's\n"
 	      "(RAPL-apportioned or its model's). Replaying a trace on the file then\n"
 	      "predicts `xpuopt run --live` with the same threads on this machine\n"
@@ -196,25 +199,36 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	double latency = per_task - t1;
 	if (latency < 0)
 		latency = 0;
-	/* Every other class through the live path: tasks of about CLASS_TASK_S at the rate
-	 * the backend measured for the class at open, replayed ROUNDS times; the class's
-	 * rate is their flops over a core's time per task less the launch latency. */
-	double rate[XPU_CLASS_COUNT];
-	long nclass[XPU_CLASS_COUNT];
+	/* Every other class through the live path, as the generic kernel: short tasks
+	 * (about CLASS_SHORT_S at the rate the backend measured for the class at open)
+	 * and long ones (about CLASS_TASK_S), replayed ROUNDS times each, alternated; a
+	 * core's time per task is the class's launch latency plus its flops over its rate
+	 * (the line through the two medians), so that both short and long tasks of the
+	 * class are predicted: one latency per unit cannot hold every class (the generic
+	 * kernel's one-tile tasks pay for the engine's work on a shared core, where a
+	 * BLAS class's back-to-back tasks hide it). A latency that comes out negative
+	 * (the kernel faster per flop on the short tasks) is 0, the rate then from the
+	 * long tasks alone. */
+	double rate[XPU_CLASS_COUNT], lat[XPU_CLASS_COUNT];
+	long nclass[2][XPU_CLASS_COUNT];
 	rate[XPU_CLASS_GENERIC] = speed;
-	nclass[XPU_CLASS_GENERIC] = ntasks;
+	lat[XPU_CLASS_GENERIC] = latency;
 	for (int k = 0; k < XPU_CLASS_COUNT; k++) {
 		if (k == XPU_CLASS_GENERIC)
 			continue;
 		double at_open =
 		    res.pf.units[0].has_class_props ? res.pf.units[0].cls[k].peak : speed;
-		double flops = CLASS_TASK_S * at_open, span_k[ROUNDS];
-		long n = (long)(CLASS_PASS_S / CLASS_TASK_S) * total_cores;
-		nclass[k] = n;
-		for (int i = 0; i < ROUNDS; i++) {
+		double flops[2] = {CLASS_SHORT_S * at_open, CLASS_TASK_S * at_open};
+		double span_k[2][ROUNDS], per[2];
+		for (int z = 0; z < 2; z++)
+			nclass[z][k] = (long)(CLASS_PASS_S / (z ? CLASS_TASK_S : CLASS_SHORT_S)) *
+			               total_cores;
+		for (int i = 0; i < 2 * ROUNDS; i++) {
+			int z = i % 2;
 			struct xpu_err err = {{0}};
 			struct xpu_run_result rk;
-			int rck = live_run(bp, nbp, n, k, flops, &span_k[i], &rk, &err);
+			int rck =
+			    live_run(bp, nbp, nclass[z][k], k, flops[z], &span_k[z][i / 2], &rk, &err);
 			if (rck) {
 				fprintf(stderr, "xpuopt calibrate: %s\n",
 				        err.msg[0] ? err.msg : strerror(-rck));
@@ -223,9 +237,18 @@ int xpu_cmd_calibrate(int argc, char **argv)
 			}
 			xpu_run_result_free(&rk);
 		}
-		qsort(span_k, ROUNDS, sizeof(double), cmp_double);
-		double t = span_k[ROUNDS / 2] / ((double)n / total_cores) - latency;
-		rate[k] = t > 0 ? flops / t : at_open;
+		for (int z = 0; z < 2; z++) {
+			qsort(span_k[z], ROUNDS, sizeof(double), cmp_double);
+			per[z] = span_k[z][ROUNDS / 2] / ((double)nclass[z][k] / total_cores);
+		}
+		double r = per[1] > per[0] ? (flops[1] - flops[0]) / (per[1] - per[0]) : 0;
+		double l = r > 0 ? per[0] - flops[0] / r : -1;
+		if (!(l >= 0)) { /* no usable line: the long tasks' rate with no latency */
+			l = 0;
+			r = flops[1] / per[1];
+		}
+		rate[k] = r > 0 && isfinite(r) ? r : at_open;
+		lat[k] = l;
 	}
 	char host[256] = "this machine", date[32];
 	gethostname(host, sizeof(host) - 1);
@@ -249,16 +272,18 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	    "       replays of %ld tasks on %d core(s): one kernel repetition each, %.6g s,\n"
 	    "       and %d each, %.6g s; a core's time per task is launch + repetitions x\n"
 	    "       one repetition's time (%.4g us).\n"
-	    "     xpu.class.*: each class's kernel (hw/README.md), measured through the live\n"
-	    "       path: %ld tasks of about %g ms each, the median of %d replays; the rate\n"
-	    "       is their flops over a core's time per task less the launch latency.\n"
+	    "     xpu.class.* and xpu.launch.*: each class's kernel (hw/README.md), measured\n"
+	    "       through the live path: %ld tasks of about %g us each and %ld of about\n"
+	    "       %g ms, the medians of %d replays of each; a core's time per task is the\n"
+	    "       class's launch latency + its flops over its rate (the line through both).\n"
 	    "     Power: the backend's figures (RAPL-apportioned where readable, else its\n"
 	    "       model). All units share the host memory: no copies. -->\n"
 	    "<platform version=\"4.1\">\n  <zone id=\"calibrated\" routing=\"Full\">\n",
 	    host, date, pf->nunits, pf->units[0].cores, threads ? " --threads " : "",
 	    threads ? threads : "", cores ? " --backend cpu:cores=" : "", cores ? cores : "", speed,
 	    latency * 1e6, ntasks, total_cores, span[0], REPS, span[1], t1 * 1e6,
-	    nclass[XPU_CLASS_GEMM], CLASS_TASK_S * 1e3, ROUNDS);
+	    nclass[0][XPU_CLASS_GEMM], CLASS_SHORT_S * 1e6, nclass[1][XPU_CLASS_GEMM],
+	    CLASS_TASK_S * 1e3, ROUNDS);
 	for (int u = 0; u < pf->nunits; u++) {
 		const struct xpu_unit *un = &pf->units[u];
 		const struct xpu_pstate *ps = &un->pstates[0];
@@ -274,6 +299,10 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		for (int k = 0; k < XPU_CLASS_COUNT; k++)
 			fprintf(f, "      <prop id=\"xpu.class.%s\" value=\"%.9gf@1\"/>\n",
 			        xpu_class_name(k), rate[k]);
+		for (int k = 0; k < XPU_CLASS_COUNT; k++)
+			if (k != XPU_CLASS_GENERIC)
+				fprintf(f, "      <prop id=\"xpu.launch.%s\" value=\"%.9gs\"/>\n",
+				        xpu_class_name(k), lat[k]);
 		fprintf(f, "    </host>\n");
 	}
 	fprintf(f, "  </zone>\n</platform>\n");

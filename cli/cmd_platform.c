@@ -247,12 +247,31 @@ static void print_classes(const struct xpu_platform *pf)
 /* FPGA bitstreams and SoC power budgets, for the units that have them. */
 static void print_extras(const struct xpu_platform *pf)
 {
-	int fpga = 0, soc = 0;
+	int fpga = 0, soc = 0, per_class = 0;
 	for (int i = 0; i < pf->nunits; i++) {
 		fpga |= pf->units[i].nbitstreams > 0 || pf->units[i].reconfig_time > 0;
 		soc |= pf->units[i].soc_budget_w > 0;
+		for (int c = 0; c < XPU_CLASS_COUNT; c++)
+			per_class |= pf->units[i].cls[c].has_launch;
 	}
 	char b[64];
+	if (per_class) {
+		printf("\nLaunch latency per class (xpu.launch.CLASS; other classes: the unit's):\n");
+		for (int i = 0; i < pf->nunits; i++) {
+			const struct xpu_unit *u = &pf->units[i];
+			int n = 0;
+			for (int c = 0; c < XPU_CLASS_COUNT; c++) {
+				if (!u->cls[c].has_launch)
+					continue;
+				if (!n++)
+					printf("  %s ", u->name);
+				printf("%s %s %s", n > 1 ? "," : "", xpu_class_name(c),
+				       secs_str(b, sizeof(b), u->cls[c].launch));
+			}
+			if (n)
+				putchar('\n');
+		}
+	}
 	if (fpga) {
 		printf("\nFPGA bitstreams (reconfiguration time when a task needs another):\n");
 		for (int i = 0; i < pf->nunits; i++) {

@@ -552,7 +552,7 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 	} else {
 		l.flops = t->flops;
 		l.bytes = t->bytes * share; /* its share of a unified memory's bandwidth */
-		l.delay = un->launch_latency + rc_s + exit;
+		l.delay = xpu_unit_launch(un, t->cls) + rc_s + exit;
 	}
 	if (un->bitstream[t->cls] >= 0)
 		un->loaded_bitstream = un->bitstream[t->cls];

@@ -212,6 +212,15 @@ static int check_keys(const struct xpu_platform *pf, const struct xpu_host_desc 
 			}
 			continue;
 		}
+		if (!strncmp(k, "xpu.launch.", 11)) {
+			if (xpu_class_parse(k + 11) < 0)
+				return host_err(err, pf, line, h->name,
+				                "property '%s': unknown kernel class '%s' (expected "
+				                "xpu.launch.CLASS with a class such as gemm, or "
+				                "xpu.launch)",
+				                k, k + 11);
+			continue;
+		}
 		if (!strncmp(k, BITSTREAM_PREFIX, strlen(BITSTREAM_PREFIX))) {
 			if (!k[strlen(BITSTREAM_PREFIX)])
 				return host_err(err, pf, line, h->name,
@@ -707,6 +716,17 @@ int xpu_platform_add_host(struct xpu_platform *pf, const struct xpu_host_desc *h
 			return rc;
 	}
 	u.has_class_props = named;
+	/* A class's own launch latency (xpu.launch.CLASS, as xpu.launch), measured by
+	 * `xpuopt calibrate` per class: it replaces the unit's for that class. */
+	for (int c = 0; c < XPU_CLASS_COUNT; c++) {
+		char key[64];
+		snprintf(key, sizeof(key), "xpu.launch.%s", xpu_class_name(c));
+		if (!h->prop(h->ctx, key))
+			continue;
+		if ((rc = read_seconds(pf, h, line, key, &u.cls[c].launch, err)) < 0)
+			return rc;
+		u.cls[c].has_launch = 1;
+	}
 	if ((rc = read_budget(pf, h, line, &u, err)) < 0 ||
 	    (rc = read_thermal(pf, h, line, &u, err)) < 0 ||
 	    (rc = read_idle(pf, h, line, &u, err)) < 0 ||
@@ -953,6 +973,13 @@ void xpu_platform_free(struct xpu_platform *pf)
 	free(pf->routes);
 	free(pf->path);
 	memset(pf, 0, sizeof(*pf));
+}
+
+double xpu_unit_launch(const struct xpu_unit *un, int cls)
+{
+	if (cls >= 0 && cls < XPU_CLASS_COUNT && un->cls[cls].has_launch)
+		return un->cls[cls].launch;
+	return un->launch_latency;
 }
 
 /* The unit model's rate for a class at a P-state (xpu.h). */

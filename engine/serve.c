@@ -118,7 +118,7 @@ static double unit_seconds(const struct xpu_unit *un, int cls, double flops, dou
 	double t = rate > 0 ? flops / rate : INFINITY;
 	if (un->mem_bw > 0 && bytes / un->mem_bw > t)
 		t = bytes / un->mem_bw;
-	return t + un->launch_latency;
+	return t + xpu_unit_launch(un, cls);
 }
 
 double xpu_step_predict(const struct xpu_engine *e, int rep, double prefill_tokens,
@@ -446,7 +446,7 @@ static int launch_stage(struct xpu_engine *e, int rep)
 		                       .flops = rr->flops / n,
 		                       .bytes = rr->bytes / n,
 		                       .width = (uint32_t)(un->cores > 0 ? un->cores : 1),
-		                       .delay = un->launch_latency + comm};
+		                       .delay = xpu_unit_launch(un, rr->cls) + comm};
 		int rc = e->be->ops->launch(e->be, &l);
 		if (rc)
 			return rc;

@@ -100,7 +100,8 @@ static double predict_at(const struct xpu_engine *e, const struct xpu_task *t, i
 		uint32_t k = e->pool_mem_tasks[pool] + (t->state == XPU_TASK_RUNNING ? 0 : 1);
 		memory *= k > 1 ? k : 1;
 	}
-	return (compute > memory ? compute : memory) + un->launch_latency + eng_reconfig(t, un);
+	return (compute > memory ? compute : memory) + xpu_unit_launch(un, t->cls) +
+	       eng_reconfig(t, un);
 }
 
 int eng_shares_bw(const struct xpu_engine *e, const struct xpu_task *t, int u)

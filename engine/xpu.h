@@ -22,8 +22,9 @@ extern "C" {
  * version besides (XPU_SCHED_VERSION ...), which grows as members are appended: the
  * loader accepts a table of an older version and fills the members it lacks with the
  * engine's defaults, and refuses a newer one, naming both versions. 3: struct xpu_unit
- * gained slots and ahead_s (launch-ahead on live units). */
-#define XPU_ABI_VERSION 3
+ * gained slots and ahead_s (launch-ahead on live units); 4: struct xpu_class_cap
+ * gained has_launch and launch (a class's own launch latency). */
+#define XPU_ABI_VERSION 4
 
 /* Versions of the ops tables. Tables only grow at their end: version N+1 is version
  * N plus members appended. */
@@ -95,6 +96,8 @@ struct xpu_class_cap {
 	int supported;     /* 0: the unit refuses tasks of this class */
 	double peak;       /* flop/s one task reaches at P-state 0; 0 = the SimGrid speed */
 	double efficiency; /* fraction of peak reached, in (0, 1] */
+	int has_launch;    /* 1: launch replaces the unit's launch_latency for the class */
+	double launch;     /* seconds added to each task of the class (xpu.launch.CLASS) */
 };
 
 /* An idle state (cpuidle's C-states, a gated-off accelerator): entered when the unit
@@ -343,6 +346,9 @@ double xpu_predict(const struct xpu_engine *e, const struct xpu_task *t, int u);
  * the P-state's speed when the unit names no class properties. 0 when u does not run
  * the class. Both the engine's predictions and the sim backend's durations use it. */
 double xpu_unit_rate(const struct xpu_unit *u, int cls, int pstate);
+/* Seconds added to each task of class cls on u: the class's xpu.launch.CLASS where the
+ * platform states one, else the unit's xpu.launch. */
+double xpu_unit_launch(const struct xpu_unit *u, int cls);
 
 /* Predicted time to move bytes from unit src to unit dst: 0 on one unit or one shared
  * memory, else route latency + bytes / bottleneck bandwidth; INFINITY without a route. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "helpers.h"
 #include "platform.h"
 
 #define TP_DIR XPU_SRCDIR "/tests/data/platforms/"
@@ -205,6 +206,8 @@ Test(platform_builder, reads_every_property)
 	    "256GBps",
 	    "xpu.launch",
 	    "5us",
+	    "xpu.launch.conv",
+	    "1.5us",
 	    "xpu.wake",
 	    "2ms",
 	    "xpu.class.gemm",
@@ -226,6 +229,8 @@ Test(platform_builder, reads_every_property)
 	cr_assert_str_eq(pf.pools[u->mem_pool].name, "g");
 	cr_assert_eq(u->mem_bw, 256e9);
 	cr_assert_eq(u->launch_latency, 5e-6);
+	cr_assert_eq(xpu_unit_launch(u, XPU_CLASS_CONV), 1.5e-6, "its own");
+	cr_assert_eq(xpu_unit_launch(u, XPU_CLASS_GEMM), 5e-6, "the unit's");
 	cr_assert_eq(u->wake_latency, 2e-3);
 	cr_assert_eq(u->has_class_props, 1);
 	cr_assert(u->cls[XPU_CLASS_GEMM].supported);
@@ -647,4 +652,71 @@ Test(platform_builder, random_idle_modes_and_sink_values_are_accepted_or_refused
 			          err.msg);
 		xpu_platform_free(&pf);
 	}
+}
+
+/* A host with a 10 us launch latency: the head of a platform file, the host open. */
+static const char launch_head[] =
+	    "<?xml version='1.0'?>\n"
+	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	    "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+	    "<host id=\"c\" speed=\"1Gf\" core=\"1\">\n"
+	    "<prop id=\"xpu.kind\" value=\"cpu\"/>\n"
+	    "<prop id=\"xpu.launch\" value=\"10us\"/>\n";
+
+/* xpu.launch.CLASS: a class's own launch latency replaces the unit's in simulation (and
+ * in the engine's predictions, which the sim backend's durations equal). */
+Test(platform_file, per_class_launch_latency)
+{
+	char text[2048];
+	snprintf(text, sizeof(text),
+	         "%s<prop id=\"xpu.launch.gemm\" value=\"2us\"/>\n"
+	         "<prop id=\"xpu.launch.fft\" value=\"0\"/>\n</host>\n</zone></platform>\n",
+	         launch_head);
+	const char *pf = xt_write_file("launch.xml", text);
+	const char *tr = xt_write_file("launch.csv", "id,class,flops,deps\n"
+	                                             "a,gemm,1e6,\n"
+	                                             "b,fft,1e6,a\n"
+	                                             "c,conv,1e6,b\n");
+	char h5[512];
+	snprintf(h5, sizeof(h5), "%s/launch.h5", xt_tmpdir());
+	struct xpu_run_opts o = {.platform = pf, .trace = tr, .sched = "fifo"};
+	cr_assert_eq(xt_run_forked(&o, h5), 0);
+	double *start, *end;
+	cr_assert_eq(xt_read_column(h5, "start", &start), 3);
+	cr_assert_eq(xt_read_column(h5, "end", &end), 3);
+	const double want[] = {1e-3 + 2e-6, 1e-3, 1e-3 + 10e-6};
+	for (int i = 0; i < 3; i++)
+		cr_assert_float_eq(end[i] - start[i], want[i], 1e-12, "task %d took %.12g s", i,
+		                   end[i] - start[i]);
+	free(start);
+	free(end);
+}
+
+/* ... and a misspelt class or a negative duration is refused, naming file, line and
+ * property. */
+static void launch_refused(const char *prop, const char *want)
+{
+	char text[2048];
+	snprintf(text, sizeof(text), "%s%s\n</host>\n</zone></platform>\n", launch_head, prop);
+	const char *path = xt_write_file("bad_launch.xml", text);
+	struct xpu_backend be = {.ops = &xpu_backend_sim};
+	struct xpu_platform pf;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(be.ops->open(&be, path, &pf, &err), -EINVAL);
+	char head[4200];
+	snprintf(head, sizeof(head), "%s:4: host 'c': ", path);
+	cr_assert(!strncmp(err.msg, head, strlen(head)), "got \"%s\"", err.msg);
+	cr_assert(strstr(err.msg, want), "expected \"%s\" in \"%s\"", want, err.msg);
+}
+
+Test(platform_file, per_class_launch_unknown_class)
+{
+	launch_refused("<prop id=\"xpu.launch.gemmm\" value=\"2us\"/>",
+	               "property 'xpu.launch.gemmm': unknown kernel class 'gemmm'");
+}
+
+Test(platform_file, per_class_launch_negative)
+{
+	launch_refused("<prop id=\"xpu.launch.gemm\" value=\"-2us\"/>",
+	               "property 'xpu.launch.gemm': expected a non-negative duration");
 }
