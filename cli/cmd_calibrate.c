@@ -15,9 +15,9 @@
 
 /* The cpu backend's generic kernel: one repetition is a 48 x 48 x 48 multiply-accumulate
  * (hw/cpu_kernels.c). */
-#define TILE_FLOPS   (2.0 * 48 * 48 * 48)
-#define REPS         20     /* repetitions per task of the second replay */
-#define ROUNDS       3      /* replays of each kind; their medians are used */
+#define TILE_FLOPS    (2.0 * 48 * 48 * 48)
+#define REPS          20      /* repetitions per task of the second replay */
+#define ROUNDS        3       /* replays of each kind; their medians are used */
 #define CLASS_TASK_S  0.0005  /* a class's long tasks: about this long each */
 #define CLASS_SHORT_S 0.00003 /* ... and its short ones */
 #define CLASS_PASS_S  0.15    /* a replay: about this long, per core */
@@ -221,14 +221,14 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		double flops[2] = {CLASS_SHORT_S * at_open, CLASS_TASK_S * at_open};
 		double span_k[2][ROUNDS], per[2];
 		for (int z = 0; z < 2; z++)
-			nclass[z][k] = (long)(CLASS_PASS_S / (z ? CLASS_TASK_S : CLASS_SHORT_S)) *
-			               total_cores;
+			nclass[z][k] =
+			    (long)(CLASS_PASS_S / (z ? CLASS_TASK_S : CLASS_SHORT_S)) * total_cores;
 		for (int i = 0; i < 2 * ROUNDS; i++) {
 			int z = i % 2;
 			struct xpu_err err = {{0}};
 			struct xpu_run_result rk;
-			int rck =
-			    live_run(bp, nbp, nclass[z][k], k, flops[z], &span_k[z][i / 2], &rk, &err);
+			int rck = live_run(bp, nbp, nclass[z][k], k, flops[z], &span_k[z][i / 2],
+			                   &rk, &err);
 			if (rck) {
 				fprintf(stderr, "xpuopt calibrate: %s\n",
 				        err.msg[0] ? err.msg : strerror(-rck));

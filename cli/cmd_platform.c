@@ -256,7 +256,8 @@ static void print_extras(const struct xpu_platform *pf)
 	}
 	char b[64];
 	if (per_class) {
-		printf("\nLaunch latency per class (xpu.launch.CLASS; other classes: the unit's):\n");
+		printf(
+		    "\nLaunch latency per class (xpu.launch.CLASS; other classes: the unit's):\n");
 		for (int i = 0; i < pf->nunits; i++) {
 			const struct xpu_unit *u = &pf->units[i];
 			int n = 0;

@@ -123,6 +123,9 @@ extern const struct xpu_backend_ops xpu_backend_fallback;
 /* hw/cpu.c: every class's kernel of the cpu backend (hw/cpu_kernels.c) against a plain
  * reference on its unit problem: 0, or -EIO with err naming the class and element. */
 int xpu_cpu_selftest(struct xpu_err *err);
+/* hw/cpu_kernels.c: the shape the cpu backend streams for an llm-prefill or llm-decode
+ * launch of work flop and bytes (weight rows of 1,024 doubles, token vectors). */
+void xpu_cpu_stream_shape(double work, double bytes, double *rows, double *tokens);
 
 /* hw/opencl.c: every OpenCL device's kernels against host references on small inputs.
  * 0, -ENODEV without a device, or -EIO with err naming the kernel and element. */

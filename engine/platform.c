@@ -214,11 +214,12 @@ static int check_keys(const struct xpu_platform *pf, const struct xpu_host_desc 
 		}
 		if (!strncmp(k, "xpu.launch.", 11)) {
 			if (xpu_class_parse(k + 11) < 0)
-				return host_err(err, pf, line, h->name,
-				                "property '%s': unknown kernel class '%s' (expected "
-				                "xpu.launch.CLASS with a class such as gemm, or "
-				                "xpu.launch)",
-				                k, k + 11);
+				return host_err(
+				    err, pf, line, h->name,
+				    "property '%s': unknown kernel class '%s' (expected "
+				    "xpu.launch.CLASS with a class such as gemm, or "
+				    "xpu.launch)",
+				    k, k + 11);
 			continue;
 		}
 		if (!strncmp(k, BITSTREAM_PREFIX, strlen(BITSTREAM_PREFIX))) {

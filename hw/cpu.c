@@ -55,8 +55,9 @@
  * launches beyond the running one while the work it holds is predicted to last at most
  * AHEAD_S; its worker then goes from one task to the next without waiting for the
  * engine, and the engine collects completions in batches. */
-#define DEFAULT_AHEAD   64
-#define DEFAULT_AHEAD_S 5e-4
+#define DEFAULT_AHEAD      64
+#define DEFAULT_AHEAD_S    5e-4
+#define DEFAULT_STREAM_MIB 256 /* streamed LLM weights: past this VM's 32 MiB L3, and most */
 
 /* Spinning before sleeping on a futex. The engine waiting for completions looks again
  * for ENGINE_SPIN_NS only: it waits while workers compute, and on a virtual machine two
@@ -73,7 +74,8 @@
  * when it collects the completion, then reuses the slot. */
 struct cpu_slot {
 	uint64_t cookie;
-	double work; /* flop this worker does */
+	double work;  /* flop this worker does */
+	double bytes; /* bytes it streams (llm classes; 0: the class's own problem) */
 	int cls;
 	struct cpu_join *join; /* a part of a wide launch, or NULL */
 	double start, end;     /* written by the worker */
@@ -138,6 +140,7 @@ struct cpu {
 	struct timespec t0;
 	int ahead;      /* launches a one-core unit takes beyond the running one */
 	double ahead_s; /* ... while the work it holds is predicted to last at most this */
+	int stream;     /* it holds the streamed weights (xpu_cpu_stream_open) */
 	/* Workers with completions the engine has not collected: one bit each. */
 	uint64_t *pending;
 	int npending_words;
@@ -181,7 +184,7 @@ static double class_rate(struct cpu_kernels *k, int cls, double secs)
 	double unit = xpu_cpu_kernel_flops(cls), t0 = mono(), el, work = 0;
 
 	do {
-		if (xpu_cpu_kernel_run(k, cls, unit, NULL) < 0)
+		if (xpu_cpu_kernel_run(k, cls, unit, 0, NULL) < 0)
 			return 0;
 		work += unit;
 		el = mono() - t0;
@@ -358,7 +361,7 @@ static void *worker_main(void *arg)
 		struct cpu_slot *sl = &w->ring[head & w->mask];
 		int64_t start = ns_since_t0(c);
 		__atomic_store_n(&w->busy_since, start, __ATOMIC_RELAXED);
-		int krc = xpu_cpu_kernel_run(w->kern, sl->cls, sl->work, &c->stop);
+		int krc = xpu_cpu_kernel_run(w->kern, sl->cls, sl->work, sl->bytes, &c->stop);
 		int64_t end = ns_since_t0(c);
 		__atomic_store_n(&w->busy_since, -1, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->busy_ns, w->busy_ns + (uint64_t)(end - start),
@@ -494,8 +497,8 @@ static int rapl_apportion(struct cpu *c)
 
 /* ------------------------------------------------------------------ parameters */
 
-static const char *const cpu_params[] = {"threads",  "cores", "idle_w",  "full_w", "pin",
-                                         "powercap", "ahead", "ahead_s", NULL};
+static const char *const cpu_params[] = {"threads",  "cores", "idle_w",  "full_w",     "pin",
+                                         "powercap", "ahead", "ahead_s", "stream_mib", NULL};
 
 /* The same, with types and ranges, for --backend 'cpu:...' and listings; open checks
  * the values again with the machine's own limits. */
@@ -517,6 +520,10 @@ static const struct xpu_param_spec cpu_param_specs[] = {
     {"ahead_s", XPU_PARAM_NUMBER, 0, 1e6,
      "... while the work queued there is predicted to last at most this many seconds "
      "(default 5e-4)"},
+    {"stream_mib", XPU_PARAM_INT, 0, 65536,
+     "MiB of weights llm-prefill and llm-decode launches with bytes stream from memory, "
+     "allocated and filled at open (default 256, at most a sixteenth of the memory; 0: "
+     "none, their bytes are then ignored)"},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -752,8 +759,25 @@ static int cpu_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		              ahead);
 	if (rc == 0)
 		rc = param_num(be, "ahead_s", DEFAULT_AHEAD_S, 0, 1e6, &c->ahead_s, err);
+	double stream_mib = DEFAULT_STREAM_MIB, mem = mem_total();
+	if (mem > 0 && mem / 16 < stream_mib * 1048576.0)
+		stream_mib = floor(mem / 16 / 1048576.0);
+	if (rc == 0)
+		rc = param_num(be, "stream_mib", stream_mib, 0, 65536, &stream_mib, err);
+	if (rc == 0 && stream_mib != floor(stream_mib))
+		rc = xpu_errf(err, LABEL, 0, "parameter 'stream_mib': expected an integer, got %g",
+		              stream_mib);
 	if (rc < 0)
 		goto fail;
+	/* The streamed weights, filled here so that no task pays for it. */
+	if (xpu_cpu_stream_open((size_t)stream_mib << 20) < 0) {
+		rc = xpu_errf(err, LABEL, 0,
+		              "cannot allocate the %g MiB of streamed weights (parameter "
+		              "stream_mib)",
+		              stream_mib);
+		goto fail;
+	}
+	c->stream = 1;
 	c->ahead = (int)ahead;
 	c->n = (int)threads;
 	c->cores = (int)cores;
@@ -917,13 +941,17 @@ static double cpu_now(struct xpu_backend *be)
 }
 
 /* The flop one worker does for a launch: its share of the task's flops, or when the
- * trace gave only a duration, that duration at its class kernel's calibrated rate. */
-static int launch_work(const struct cpu *c, const struct xpu_launch *l, double *work)
+ * trace gave only a duration, that duration at its class kernel's calibrated rate; and
+ * its share of the bytes the task streams (those of a launch with flops). */
+static int launch_work(const struct cpu *c, const struct xpu_launch *l, double *work, double *bytes)
 {
-	if (!(l->flops >= 0) || isinf(l->flops) || l->cls < 0 || l->cls >= XPU_CLASS_COUNT)
+	if (!(l->flops >= 0) || isinf(l->flops) || l->cls < 0 || l->cls >= XPU_CLASS_COUNT ||
+	    !(l->bytes >= 0) || isinf(l->bytes))
 		return -EINVAL;
+	*bytes = 0;
 	if (l->flops > 0) {
 		*work = l->flops / (l->width > 1 ? l->width : 1);
+		*bytes = l->bytes / (l->width > 1 ? l->width : 1);
 	} else {
 		if (!(l->seconds >= 0) || isinf(l->seconds))
 			return -EINVAL;
@@ -943,12 +971,13 @@ static uint64_t ring_used(const struct cpu_worker *w)
 /* Append a slot to worker w's ring and publish it; the worker is woken at the next
  * wait when it sleeps (one wake for a batch of launches). */
 static void ring_push(struct cpu *c, struct cpu_worker *w, uint64_t cookie, int cls, double work,
-                      struct cpu_join *join)
+                      double bytes, struct cpu_join *join)
 {
 	struct cpu_slot *sl = &w->ring[w->tail & w->mask];
 	sl->cookie = cookie;
 	sl->cls = cls;
 	sl->work = work;
+	sl->bytes = bytes;
 	sl->join = join;
 	sl->emit = 0;
 	__atomic_store_n(&w->tail, w->tail + 1, __ATOMIC_SEQ_CST);
@@ -965,7 +994,7 @@ static void ring_push(struct cpu *c, struct cpu_worker *w, uint64_t cookie, int 
 static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 {
 	struct cpu *c = cpu_of(be);
-	double work;
+	double work, bytes;
 	int rc;
 
 	if (!l || l->unit < 0 || l->unit >= c->nunits || !c->running)
@@ -973,7 +1002,7 @@ static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	uint32_t width = l->width ? l->width : 1;
 	if ((int)width > c->cores)
 		return -EINVAL;
-	rc = launch_work(c, l, &work);
+	rc = launch_work(c, l, &work, &bytes);
 	if (rc < 0)
 		return rc;
 	struct cpu_worker *unit = &c->w[l->unit * c->cores];
@@ -985,7 +1014,7 @@ static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 				best = i;
 		if (ring_used(&unit[best]) >= cap)
 			return -EAGAIN; /* more than the unit's slots: an engine error */
-		ring_push(c, &unit[best], l->cookie, l->cls, work, NULL);
+		ring_push(c, &unit[best], l->cookie, l->cls, work, bytes, NULL);
 		c->inflight++;
 		return 0;
 	}
@@ -1020,7 +1049,7 @@ static int cpu_launch(struct xpu_backend *be, const struct xpu_launch *l)
 		pick[k] = best;
 	}
 	for (uint32_t k = 0; k < width; k++)
-		ring_push(c, &unit[pick[k]], l->cookie, l->cls, work, j);
+		ring_push(c, &unit[pick[k]], l->cookie, l->cls, work, bytes, j);
 	free(taken);
 	free(pick);
 	c->inflight++;
@@ -1270,6 +1299,8 @@ static void cpu_close(struct xpu_backend *be)
 	free(c->ubusy_mark);
 	free(c->ujoules);
 	free(c->cpuid);
+	if (c->stream)
+		xpu_cpu_stream_close();
 	free(c);
 	be->priv = NULL;
 }

@@ -7,9 +7,11 @@
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cpu_kernels.h"
 
@@ -29,8 +31,26 @@
 #define STEN_N   128 /* stencil: one 5-point Jacobi sweep of a 128 x 128 grid */
 #define VID_N    64  /* video: 8 x 8 DCT-II of every block of a 64 x 64 frame */
 
+/* Weights streamed from memory (llm-prefill and llm-decode launches that carry bytes):
+ * one read-only buffer per process, shared by every worker, opened by the backend
+ * (xpu_cpu_stream_open) and meant to be larger than the machine's last-level cache, so
+ * that reading it comes from memory. A launch's weight of B bytes is read as
+ * consecutive STREAM_COLS-wide rows of it, from where the worker's last launch stopped,
+ * wrapping around; products take at most STREAM_ROWS rows and STREAM_TOKENS tokens at
+ * once. */
+#define STREAM_COLS   1024
+#define STREAM_ROWS   1024
+#define STREAM_TOKENS 256
+
+static pthread_mutex_t stream_lock = PTHREAD_MUTEX_INITIALIZER;
+static int stream_refs;
+static double *stream_w;    /* stream_nrows x STREAM_COLS, NULL when none */
+static size_t stream_nrows; /* set while stream_w is, read by the workers */
+
 struct cpu_kernels {
 	double *buf[XPU_CLASS_COUNT]; /* each class's inputs and outputs, one allocation */
+	double *sx, *sy;              /* streamed products: tokens in, results out */
+	size_t cursor;                /* the next row of stream_w this worker reads */
 	int flip;                     /* stencil: which grid holds the current state */
 	volatile double sink;         /* keeps every repetition's result observable */
 	double dct[64];               /* video: the 8 x 8 DCT-II matrix */
@@ -186,6 +206,8 @@ void xpu_cpu_kernels_free(struct cpu_kernels *k)
 	for (int c = 0; c < XPU_CLASS_COUNT; c++)
 		free(k->buf[c]);
 	free(k->tw);
+	free(k->sx);
+	free(k->sy);
 	free(k);
 }
 
@@ -413,12 +435,116 @@ static int part_rows(int cls, double frac)
 	return r < 1 ? 1 : r > full_rows(cls) ? full_rows(cls) : r;
 }
 
-int xpu_cpu_kernel_run(struct cpu_kernels *k, int cls, double work, const int *stop)
+int xpu_cpu_stream_open(size_t bytes)
+{
+	int rc = 0;
+	pthread_mutex_lock(&stream_lock);
+	size_t rows = bytes / (STREAM_COLS * sizeof(double));
+	if (stream_refs == 0 && rows > 0) {
+		double *w = NULL;
+		if (posix_memalign((void **)&w, (size_t)2 << 20,
+		                   rows * STREAM_COLS * sizeof(double))) {
+			rc = -ENOMEM;
+		} else {
+			/* huge pages where the kernel offers them: fewer faults and TLB misses */
+			madvise(w, rows * STREAM_COLS * sizeof(double), MADV_HUGEPAGE);
+			/* input() repeats every 9 elements: one period's multiple by hand,
+			 * then copies of what is filled, doubling */
+			size_t n = rows * STREAM_COLS, done = n < 9 * 64 ? n : 9 * 64;
+			for (size_t i = 0; i < done; i++)
+				w[i] = input(i, 5);
+			for (; done < n; done *= 2)
+				memcpy(w + done, w,
+				       sizeof(double) * (n - done < done ? n - done : done));
+			stream_w = w;
+			stream_nrows = rows;
+		}
+	}
+	if (!rc)
+		stream_refs++;
+	pthread_mutex_unlock(&stream_lock);
+	return rc;
+}
+
+void xpu_cpu_stream_close(void)
+{
+	pthread_mutex_lock(&stream_lock);
+	if (stream_refs > 0 && --stream_refs == 0) {
+		free(stream_w);
+		stream_w = NULL;
+		stream_nrows = 0;
+	}
+	pthread_mutex_unlock(&stream_lock);
+}
+
+/* The worker's token and result buffers of streamed products. */
+static int stream_ensure(struct cpu_kernels *k)
+{
+	if (!k->sx) {
+		if (posix_memalign((void **)&k->sx, 64,
+		                   sizeof(double) * STREAM_TOKENS * STREAM_COLS) ||
+		    posix_memalign((void **)&k->sy, 64,
+		                   sizeof(double) * STREAM_TOKENS * STREAM_ROWS))
+			return -ENOMEM;
+		for (size_t i = 0; i < (size_t)STREAM_TOKENS * STREAM_COLS; i++)
+			k->sx[i] = input(i, 6);
+	}
+	return 0;
+}
+
+void xpu_cpu_stream_shape(double work, double bytes, double *rows, double *tokens)
+{
+	double r = ceil(bytes / (sizeof(double) * STREAM_COLS));
+	*rows = r < 1 ? 1 : r;
+	double t = round(work / (2.0 * *rows * STREAM_COLS));
+	*tokens = t < 1 ? 1 : t;
+}
+
+/* A transformer layer's products over a streamed weight: `rows` rows of STREAM_COLS
+ * (the weight the launch's bytes say, read from memory) times `tokens` token vectors
+ * (one: decode's matrix-vector product; more: a batch or prefill's matrix product),
+ * in blocks of at most STREAM_TOKENS tokens and STREAM_ROWS rows. */
+static int run_streamed(struct cpu_kernels *k, double rows, double tokens, const int *stop)
+{
+	double acc = 0;
+	for (double t0 = 0; t0 < tokens; t0 += STREAM_TOKENS) {
+		int m = (int)fmin(STREAM_TOKENS, tokens - t0);
+		for (double left = rows; left > 0;) {
+			if (stop && __atomic_load_n(stop, __ATOMIC_RELAXED))
+				return k->sink += acc, -ECANCELED;
+			int r =
+			    (int)fmin(fmin(left, STREAM_ROWS), (double)(stream_nrows - k->cursor));
+			const double *w = stream_w + k->cursor * STREAM_COLS;
+			if (m == 1)
+				cblas_dgemv(CblasRowMajor, CblasNoTrans, r, STREAM_COLS, 1.0, w,
+				            STREAM_COLS, k->sx, 1, 0.0, k->sy, 1);
+			else /* Y (m x r) = X (m x cols) W^T */
+				cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, r,
+				            STREAM_COLS, 1.0, k->sx, STREAM_COLS, w, STREAM_COLS,
+				            0.0, k->sy, r);
+			acc += k->sy[0];
+			k->cursor = (k->cursor + (size_t)r) % stream_nrows;
+			left -= r;
+		}
+	}
+	k->sink += acc;
+	return 0;
+}
+
+int xpu_cpu_kernel_run(struct cpu_kernels *k, int cls, double work, double bytes, const int *stop)
 {
 	if (cls < 0 || cls >= XPU_CLASS_COUNT)
 		cls = XPU_CLASS_GENERIC;
 	if (!(work > 0))
 		return 0;
+	if ((cls == XPU_CLASS_LLM_DECODE || cls == XPU_CLASS_LLM_PREFILL) && bytes > 0 &&
+	    isfinite(bytes) && stream_w) {
+		double rows, tokens;
+		if (stream_ensure(k) < 0)
+			return -ENOMEM;
+		xpu_cpu_stream_shape(work, bytes, &rows, &tokens);
+		return run_streamed(k, rows, tokens, stop);
+	}
 	if (ensure(k, cls) < 0)
 		return -ENOMEM;
 	double unit = xpu_cpu_kernel_flops(cls), acc = 0;
@@ -643,6 +769,44 @@ static int selftest_class(struct cpu_kernels *k, int cls, double *ref, char *msg
 	return rc;
 }
 
+static int check_streamed(struct cpu_kernels *k, double *ref, char *msg, size_t len);
+
+/* The streamed products against a plain reference: 3 tokens and one vector over the
+ * first rows of the shared weight (the cursor at 0). */
+static int selftest_streamed(struct cpu_kernels *k, double *ref, char *msg, size_t len)
+{
+	int rc = xpu_cpu_stream_open(8 * STREAM_COLS * sizeof(double));
+	if (!rc && !(rc = stream_ensure(k)))
+		rc = check_streamed(k, ref, msg, len);
+	xpu_cpu_stream_close();
+	return rc;
+}
+
+static int check_streamed(struct cpu_kernels *k, double *ref, char *msg, size_t len)
+{
+	int rc;
+	const int rows = 5;
+	for (int m = 1; m <= 3; m += 2) {
+		k->cursor = 0;
+		if ((rc = run_streamed(k, rows, m, NULL)))
+			return rc;
+		for (int i = 0; i < m; i++)
+			for (int j = 0; j < rows; j++) {
+				double acc = 0;
+				for (int c = 0; c < STREAM_COLS; c++)
+					acc += k->sx[i * STREAM_COLS + c] *
+					       stream_w[j * STREAM_COLS + c];
+				ref[i * rows + j] = acc;
+			}
+		rc = check(k->sy, ref, (size_t)m * rows,
+		           m == 1 ? XPU_CLASS_LLM_DECODE : XPU_CLASS_LLM_PREFILL, msg, len);
+		if (rc)
+			return rc;
+	}
+	k->cursor = 0;
+	return 0;
+}
+
 int xpu_cpu_kernels_selftest(char *msg, size_t len)
 {
 	struct cpu_kernels *k = xpu_cpu_kernels_new();
@@ -653,6 +817,8 @@ int xpu_cpu_kernels_selftest(char *msg, size_t len)
 	int rc = k && ref ? 0 : -ENOMEM;
 	for (int c = 0; c < XPU_CLASS_COUNT && !rc; c++)
 		rc = selftest_class(k, c, ref, msg, len);
+	if (!rc)
+		rc = selftest_streamed(k, ref, msg, len);
 	if (rc == -ENOMEM)
 		snprintf(msg, len, "cpu kernels: out of memory");
 	free(ref);

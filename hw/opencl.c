@@ -30,8 +30,8 @@
  * sized to F. */
 #define GEN_ITEMS     4096
 #define GEN_MIN_ITEMS 64
-#define GEMM_MIN  16
-#define GEMM_MAX  1024
+#define GEMM_MIN      16
+#define GEMM_MAX      1024
 
 /* Modeled device power when no counter is readable: estimates, labelled modeled in the
  * result. A CPU device spends about a desktop part's TDP at full load (65 W) and a

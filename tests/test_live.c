@@ -373,11 +373,12 @@ Test(live_cpu, refuses_a_platform_file)
 Test(live_cpu, rejects_bad_parameters)
 {
 	static const struct xpu_param bad[][2] = {
-	    {{"threads", "0"}},   {{"threads", "abc"}},
-	    {{"threads", "1.5"}}, {{"idle_w", "5"}, {"full_w", "3"}},
-	    {{"idle_w", "-1"}},   {{"treads", "2"}},
+	    {{"threads", "0"}},     {{"threads", "abc"}},
+	    {{"threads", "1.5"}},   {{"idle_w", "5"}, {"full_w", "3"}},
+	    {{"idle_w", "-1"}},     {{"treads", "2"}},
+	    {{"stream_mib", "-1"}}, {{"stream_mib", "1.5"}},
 	};
-	static const int nbad[] = {1, 1, 1, 2, 1, 1};
+	static const int nbad[] = {1, 1, 1, 2, 1, 1, 1, 1};
 
 	for (size_t i = 0; i < sizeof(nbad) / sizeof(nbad[0]); i++) {
 		struct xpu_backend be;
@@ -849,6 +850,50 @@ Test(live_cpu, every_class_runs_its_flops, .timeout = 120)
 		          res.pf.units[0].cls[t->cls].peak, want);
 	}
 	xpu_run_result_free(&res);
+}
+
+/* llm-decode and llm-prefill tasks that carry bytes stream a weight of that size from
+ * memory (hw/cpu_kernels.h): with the same flops, a decode over a 128 MB weight takes
+ * several times one over 8 MB (16 times the bytes: a scale check, not timing), and a
+ * prefill's tokens come from its flops over its bytes. With stream_mib=0 the bytes are
+ * ignored and the class's own problem runs. */
+Test(live_cpu, llm_tasks_stream_their_bytes, .timeout = 120)
+{
+	double rows, tokens;
+	xpu_cpu_stream_shape(1e6, 8e6, &rows, &tokens);
+	cr_assert_eq(rows, 977, "ceil(8e6 / 8 KiB) rows");
+	cr_assert_eq(tokens, 1, "a decode under bytes / 4 flop: one vector");
+	xpu_cpu_stream_shape(2e9, 64e6, &rows, &tokens);
+	cr_assert_eq(tokens, 125, "2e9 / (2 x 7813 x 1024) tokens, rounded");
+
+	const char *trace = xt_write_file("stream.csv", "id,class,flops,bytes\n"
+	                                                "warm,llm-decode,1e6,8e6\n"
+	                                                "small,llm-decode,1e6,8e6\n"
+	                                                "big,llm-decode,1e6,128e6\n"
+	                                                "pre,llm-prefill,2e9,64e6\n");
+	for (int on = 1; on >= 0; on--) {
+		struct xpu_param p[] = {{"threads", "1"}, {"stream_mib", on ? "256" : "0"}};
+		struct xpu_run_opts o = {.trace = trace,
+		                         .sched = "fifo",
+		                         .live = 1,
+		                         .quiet = 1,
+		                         .backend_params = p,
+		                         .nbackend_params = 2};
+		struct xpu_run_result res;
+		struct xpu_err err = {{0}};
+		cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
+		xt_check_contract(&res);
+		double took[4];
+		for (int i = 0; i < 4; i++)
+			took[i] = res.w->tasks[i].end_t - res.w->tasks[i].start_t;
+		if (on)
+			cr_expect_gt(took[2], 4 * took[1], "128 MB: %g s, 8 MB: %g s", took[2],
+			             took[1]);
+		else
+			cr_expect_lt(took[2], 4 * took[1] + 1e-3,
+			             "bytes ignored: %g s against %g s", took[2], took[1]);
+		xpu_run_result_free(&res);
+	}
 }
 
 /* issue 13, fidelity: `xpuopt fidelity TRACE` runs the trace live and simulated on a

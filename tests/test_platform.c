@@ -655,13 +655,12 @@ Test(platform_builder, random_idle_modes_and_sink_values_are_accepted_or_refused
 }
 
 /* A host with a 10 us launch latency: the head of a platform file, the host open. */
-static const char launch_head[] =
-	    "<?xml version='1.0'?>\n"
-	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
-	    "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
-	    "<host id=\"c\" speed=\"1Gf\" core=\"1\">\n"
-	    "<prop id=\"xpu.kind\" value=\"cpu\"/>\n"
-	    "<prop id=\"xpu.launch\" value=\"10us\"/>\n";
+static const char launch_head[] = "<?xml version='1.0'?>\n"
+                                  "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+                                  "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">\n"
+                                  "<host id=\"c\" speed=\"1Gf\" core=\"1\">\n"
+                                  "<prop id=\"xpu.kind\" value=\"cpu\"/>\n"
+                                  "<prop id=\"xpu.launch\" value=\"10us\"/>\n";
 
 /* xpu.launch.CLASS: a class's own launch latency replaces the unit's in simulation (and
  * in the engine's predictions, which the sim backend's durations equal). */
