@@ -57,6 +57,21 @@ static double mono(void)
 	return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
+/* Submit n detached tasks of the codelet; 1 when one is refused. */
+static int submit(long n)
+{
+	for (long i = 0; i < n; i++) {
+		struct starpu_task *t = starpu_task_create();
+		t->cl = &cl;
+		t->detach = 1;
+		if (starpu_task_submit(t) != 0) {
+			fprintf(stderr, "starpu_opencl: submit failed\n");
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 0;
@@ -78,26 +93,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* warm-up: the kernel is created and the queue runs once before timing */
-	for (int i = 0; i < 100; i++) {
-		struct starpu_task *t = starpu_task_create();
-		t->cl = &cl;
-		t->detach = 1;
-		if (starpu_task_submit(t) != 0) {
-			fprintf(stderr, "starpu_opencl: submit failed\n");
-			return 1;
-		}
-	}
+	if (submit(100))
+		return 1;
 	starpu_task_wait_for_all();
 	double t0 = mono();
-	for (long i = 0; i < n; i++) {
-		struct starpu_task *t = starpu_task_create();
-		t->cl = &cl;
-		t->detach = 1;
-		if (starpu_task_submit(t) != 0) {
-			fprintf(stderr, "starpu_opencl: submit failed\n");
-			return 1;
-		}
-	}
+	if (submit(n))
+		return 1;
 	starpu_task_wait_for_all();
 	double el = mono() - t0;
 	if (failed) {
