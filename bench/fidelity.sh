@@ -3,7 +3,8 @@
 # class (issue: live hardware). Calibrates this machine on one worker, then runs
 # `xpuopt fidelity` on one trace per class (BENCH_FID_TASKS, default 1,000, independent
 # tasks of 2 to 20 generic-kernel repetitions' flops, 221,184 each) and on a mixed
-# 2,000-task DAG of six classes (up to two dependencies on the ten tasks before). Prints
+# 2,000-task DAG of six classes (up to two dependencies on the ten tasks before), and on
+# 300 LLM layer tasks that stream their weights (bytes). Prints
 # each trace's makespan error and per-task error (p50, p95): (sim - live) / live. Run it
 # on an otherwise idle machine; timing never fails the build.
 set -euo pipefail
@@ -35,8 +36,18 @@ awk 'BEGIN {
 	}
 }' >"$work/mixed-dag.csv"
 
+# LLM layers that stream their weights (the cpu backend reads a task's bytes from
+# memory: hw/cpu_kernels.h): 70% decode steps (2 Mflop over 4 to 64 MB), 30% prefills
+# (0.1 to 2 Gflop over 4 to 64 MB), predicted with the calibrated xpu.mem.bw
+awk 'BEGIN {
+	srand(7); print "id,class,flops,bytes"
+	for (i = 0; i < 300; i++)
+		if (rand() < 0.7) printf "d%d,llm-decode,2e6,%.17g\n", i, (4 + int(rand() * 60)) * 1e6
+		else printf "p%d,llm-prefill,%.17g,%.17g\n", i, (1 + int(rand() * 20)) * 1e8, (4 + int(rand() * 60)) * 1e6
+}' >"$work/llm-bytes.csv"
+
 printf "%-12s %12s %12s %10s %10s %10s\n" trace live_s sim_s makespan task_p50 task_p95
-for t in $classes mixed-dag; do
+for t in $classes mixed-dag llm-bytes; do
 	"$build/xpuopt" fidelity "$work/$t.csv" -p "$work/cal.xml" -j 1 >"$work/$t.out" 2>/dev/null
 	awk -v t="$t" '{ v[$1] = $2 } END {
 		printf "%-12s %12.4f %12.4f %+9.2f%% %9.2f%% %9.2f%%\n", t, v["makespan_live_s"],

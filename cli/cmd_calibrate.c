@@ -21,6 +21,8 @@
 #define CLASS_TASK_S  0.0005  /* a class's long tasks: about this long each */
 #define CLASS_SHORT_S 0.00003 /* ... and its short ones */
 #define CLASS_PASS_S  0.15    /* a replay: about this long, per core */
+#define STREAM_B      64e6    /* memory bandwidth: llm-decode tasks over this many bytes */
+#define STREAM_TASKS  16      /* ... this many per core and replay */
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -28,10 +30,11 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Replay ntasks independent tasks of flops each live (fifo): the makespan in *span and
- * the run's result in *res (its platform is the backend's). */
-static int live_run(const struct xpu_param *bp, int nbp, long ntasks, int cls, double flops,
-                    double *span, struct xpu_run_result *res, struct xpu_err *err)
+/* Replay ntasks independent tasks of flops and bytes each live (fifo): the makespan in
+ * *span and the run's result in *res (its platform is the backend's). */
+static int live_run_bytes(const struct xpu_param *bp, int nbp, long ntasks, int cls, double flops,
+                          double bytes, double *span, struct xpu_run_result *res,
+                          struct xpu_err *err)
 {
 	const char *dir = getenv("TMPDIR");
 	char trace[4096];
@@ -47,9 +50,9 @@ static int live_run(const struct xpu_param *bp, int nbp, long ntasks, int cls, d
 		unlink(trace);
 		return -EIO;
 	}
-	fprintf(t, "id,class,flops\n");
+	fprintf(t, "id,class,flops,bytes\n");
 	for (long i = 0; i < ntasks; i++)
-		fprintf(t, "c%ld,%s,%.17g\n", i, xpu_class_name(cls), flops);
+		fprintf(t, "c%ld,%s,%.17g,%.17g\n", i, xpu_class_name(cls), flops, bytes);
 	if (fclose(t)) {
 		unlink(trace);
 		return -EIO;
@@ -65,6 +68,13 @@ static int live_run(const struct xpu_param *bp, int nbp, long ntasks, int cls, d
 	if (!rc)
 		*span = xpu_summary_get(&res->summary, "makespan_s");
 	return rc;
+}
+
+/* ... of flops each and no bytes. */
+static int live_run(const struct xpu_param *bp, int nbp, long ntasks, int cls, double flops,
+                    double *span, struct xpu_run_result *res, struct xpu_err *err)
+{
+	return live_run_bytes(bp, nbp, ntasks, cls, flops, 0, span, res, err);
 }
 
 static void usage(FILE *f)
@@ -250,6 +260,34 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		rate[k] = r > 0 && isfinite(r) ? r : at_open;
 		lat[k] = l;
 	}
+	/* Memory bandwidth: every worker streams llm-decode tasks over STREAM_B bytes of
+	 * weights at once (one matrix-vector product each, bound by the memory: the cpu
+	 * backend reads them from its shared buffer, hw/cpu_kernels.h); the bytes all
+	 * cores move per second is the shared memory's bandwidth, which the engine divides
+	 * among the tasks streaming at once. 0 (none written) when the backend has no
+	 * stream buffer (stream_mib=0): its tasks' bytes are then ignored. */
+	double mem_bw = 0, bw_span[ROUNDS];
+	long nstream = (long)STREAM_TASKS * total_cores;
+	for (int i = 0; i < ROUNDS; i++) {
+		struct xpu_err err = {{0}};
+		struct xpu_run_result rk;
+		int rck = live_run_bytes(bp, nbp, nstream, XPU_CLASS_LLM_DECODE, 1.0, STREAM_B,
+		                         &bw_span[i], &rk, &err);
+		if (rck) {
+			fprintf(stderr, "xpuopt calibrate: %s\n",
+			        err.msg[0] ? err.msg : strerror(-rck));
+			xpu_run_result_free(&res);
+			return rck == -EINVAL ? 2 : 1;
+		}
+		xpu_run_result_free(&rk);
+	}
+	qsort(bw_span, ROUNDS, sizeof(double), cmp_double);
+	double per_stream = bw_span[ROUNDS / 2] / STREAM_TASKS - lat[XPU_CLASS_LLM_DECODE];
+	/* a stream no slower than the decode kernel's own problem: the bytes were ignored */
+	double unit_s = STREAM_B / 4.0 / rate[XPU_CLASS_LLM_DECODE];
+	if (per_stream > 2 * unit_s)
+		mem_bw = total_cores * STREAM_B / per_stream;
+
 	char host[256] = "this machine", date[32];
 	gethostname(host, sizeof(host) - 1);
 	time_t now = time(NULL);
@@ -261,6 +299,17 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		return rc == -EINVAL ? 2 : 1;
 	}
 	FILE *f = w.f;
+	char bw_note[512];
+	if (mem_bw > 0)
+		snprintf(
+		    bw_note, sizeof(bw_note),
+		    "%.4g GB/s: every worker streaming llm-decode tasks over\n"
+		    "       %.0f MB of weights at once (%ld tasks, median of %d replays, %.4g ms\n"
+		    "       per task); the engine shares it among the tasks streaming at once.",
+		    mem_bw / 1e9, STREAM_B / 1e6, nstream, ROUNDS, per_stream * 1e3);
+	else
+		snprintf(bw_note, sizeof(bw_note),
+		         "not written: the backend streamed no weights (stream_mib=0).");
 	fprintf(
 	    f,
 	    "<?xml version='1.0'?>\n"
@@ -276,6 +325,7 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	    "       through the live path: %ld tasks of about %g us each and %ld of about\n"
 	    "       %g ms, the medians of %d replays of each; a core's time per task is the\n"
 	    "       class's launch latency + its flops over its rate (the line through both).\n"
+	    "     xpu.mem.bw: %s\n"
 	    "     Power: the backend's figures (RAPL-apportioned where readable, else its\n"
 	    "       model). All units share the host memory: no copies. -->\n"
 	    "<platform version=\"4.1\">\n  <zone id=\"calibrated\" routing=\"Full\">\n",
@@ -283,7 +333,7 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	    threads ? threads : "", cores ? " --backend cpu:cores=" : "", cores ? cores : "", speed,
 	    latency * 1e6, ntasks, total_cores, span[0], REPS, span[1], t1 * 1e6,
 	    nclass[0][XPU_CLASS_GEMM], CLASS_SHORT_S * 1e6, nclass[1][XPU_CLASS_GEMM],
-	    CLASS_TASK_S * 1e3, ROUNDS);
+	    CLASS_TASK_S * 1e3, ROUNDS, bw_note);
 	for (int u = 0; u < pf->nunits; u++) {
 		const struct xpu_unit *un = &pf->units[u];
 		const struct xpu_pstate *ps = &un->pstates[0];
@@ -296,6 +346,8 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		        "      <prop id=\"wattage_per_state\" value=\"%.6g:%.6g:%.6g\"/>\n",
 		        un->name, speed, un->cores, pf->pools[un->mem_pool].capacity, latency,
 		        ps->idle_w, ps->epsilon_w, ps->full_w);
+		if (mem_bw > 0)
+			fprintf(f, "      <prop id=\"xpu.mem.bw\" value=\"%.9gBps\"/>\n", mem_bw);
 		for (int k = 0; k < XPU_CLASS_COUNT; k++)
 			fprintf(f, "      <prop id=\"xpu.class.%s\" value=\"%.9gf@1\"/>\n",
 			        xpu_class_name(k), rate[k]);

@@ -609,6 +609,19 @@ static void calibrate_attempt(const char *trace, struct attempt *a)
 		xpu_run_result_free(&res);
 	}
 	cr_assert_eq(xt_cmd(out, sizeof(out), "calibrate --threads 1 -o %s", cal[1]), 0, "%s", out);
+	/* what every calibration states: a launch latency per class and the memory's
+	 * bandwidth (streamed llm-decode weights) */
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *cf = fopen(cal[1], "r");
+	cr_assert_not_null(cf);
+	cr_assert_eq(getdelim(&text, &tlen, '\0', cf) > 0, 1);
+	fclose(cf);
+	cr_expect(strstr(text, "<prop id=\"xpu.launch.gemm\" value=\""), "%s", text);
+	const char *bw = strstr(text, "<prop id=\"xpu.mem.bw\" value=\"");
+	cr_expect(bw && strtod(bw + 29, NULL) > 1e8, "a memory bandwidth over 0.1 GB/s: %s",
+	          bw ? bw : text);
+	free(text);
 	double lo = fmin(lv[0], fmin(lv[1], lv[2])), hi = fmax(lv[0], fmax(lv[1], lv[2]));
 	a->live_s = lv[0] + lv[1] + lv[2] - lo - hi;
 	a->spread = (hi - lo) / a->live_s;
