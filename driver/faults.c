@@ -123,6 +123,19 @@ static int f_read_link_energy(struct xpu_backend *be, double *j)
 	return in->ops->read_link_energy ? in->ops->read_link_energy(in, j) : -ENOTSUP;
 }
 
+static int f_data_alloc(struct xpu_backend *be, uint32_t datum, int pool, double bytes)
+{
+	struct xpu_backend *in = &F(be)->inner;
+	return in->ops->data_alloc ? in->ops->data_alloc(in, datum, pool, bytes) : 0;
+}
+
+static void f_data_free(struct xpu_backend *be, uint32_t datum, int pool)
+{
+	struct xpu_backend *in = &F(be)->inner;
+	if (in->ops->data_free)
+		in->ops->data_free(in, datum, pool);
+}
+
 static void f_close(struct xpu_backend *be)
 {
 	struct faulty *f = F(be);
@@ -147,6 +160,8 @@ static const struct xpu_backend_ops faulty_ops = {
     .read_energy = f_read_energy,
     .read_link_energy = f_read_link_energy,
     .close = f_close,
+    .data_alloc = f_data_alloc,
+    .data_free = f_data_free,
 };
 
 int xpu_faults_wrap(struct xpu_backend *be, const char *spec, struct xpu_err *err)

@@ -100,6 +100,15 @@ struct xpu_backend_ops {
 	 * governor's requests a backend cannot apply are recorded as refused, never as
 	 * applied. NULL: every control unsupported. */
 	const char *(*controls)(struct xpu_backend *be);
+	/* Version 3. A copy of datum (bytes) now occupies memory pool `pool` in the
+	 * engine's accounting: the trace's input data in the home memory at the start, an
+	 * output or a copy staged in a memory; data_free when the engine frees it (no task
+	 * needs it there any more, or it was evicted). A live backend makes it a real
+	 * allocation (the cpu backend: host memory, every page touched). NULL: nothing to
+	 * do (simulation, where the accounting is the model). Returns 0 or a negative
+	 * errno, which stops the run (-ENOMEM: the machine cannot hold it). */
+	int (*data_alloc)(struct xpu_backend *be, uint32_t datum, int pool, double bytes);
+	void (*data_free)(struct xpu_backend *be, uint32_t datum, int pool);
 };
 
 struct xpu_backend {

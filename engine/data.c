@@ -54,6 +54,7 @@ struct dcopy {
 	uint8_t inset;     /* reported to the memory policy as a candidate */
 	uint8_t rep_dirty; /* dirty, as last reported */
 	uint8_t leaving;   /* being written back home before it is freed */
+	uint8_t live;      /* the backend allocated it (data_alloc) */
 	uint32_t refs;     /* placed, unfinished tasks of this memory that access it */
 	uint32_t pins;     /* staged or running tasks of this memory that access it */
 	uint32_t waiters;  /* first wait record, NONE when nobody waits */
@@ -283,6 +284,18 @@ static void take_block(struct xpu_engine *e, uint32_t di, int slot, uint64_t h)
 	struct dcopy *c = &D->d[di].c[slot];
 	c->handle = h;
 	c->counted = 1;
+	if (e->be->ops->data_alloc) {
+		int rc = e->be->ops->data_alloc(e->be, di, c->pool, e->w->data[di].size);
+		if (rc && !e->rc) {
+			e->rc = rc;
+			xpu_errf(e->err, e->w->path, 0,
+			         "datum '%s' (%.0f bytes) in memory '%s': the %s backend cannot "
+			         "allocate it: %s",
+			         e->w->data[di].name, e->w->data[di].size,
+			         e->pf->pools[c->pool].name, e->be->ops->head.name, strerror(-rc));
+		}
+		c->live = !rc;
+	}
 	D->used[c->pool] += e->w->data[di].size;
 	if (D->used[c->pool] > D->peak[c->pool])
 		D->peak[c->pool] = D->used[c->pool];
@@ -296,6 +309,10 @@ static void free_block(struct xpu_engine *e, uint32_t di, int slot)
 	if (!c->counted)
 		return;
 	c->counted = 0;
+	if (c->live) {
+		e->be->ops->data_free(e->be, di, c->pool);
+		c->live = 0;
+	}
 	if (c->pool != D->home_pool)
 		e->mem.ops->free(&e->mem, c->pool, c->handle);
 	c->handle = 0;

@@ -34,7 +34,7 @@ extern "C" {
 #define XPU_OFFLOAD_VERSION 1
 #define XPU_SERVE_VERSION   1
 #define XPU_ROUTER_VERSION  1
-#define XPU_BACKEND_VERSION 2 /* 2: controls */
+#define XPU_BACKEND_VERSION 3 /* 2: controls; 3: data_alloc, data_free */
 
 /* ------------------------------------------------------------------ errors */
 

@@ -69,6 +69,11 @@
 #define ENGINE_SPIN_NS 5000
 #define WORKER_SPIN_NS 100000
 
+struct cpu_datum {
+	unsigned char *p;
+	size_t n;
+};
+
 /* One launch (or one part of a wide launch) in a worker's ring. The engine fills it;
  * the worker runs it and writes back its times and status; the engine reads those
  * when it collects the completion, then reuses the slot. */
@@ -141,6 +146,12 @@ struct cpu {
 	int ahead;      /* launches a one-core unit takes beyond the running one */
 	double ahead_s; /* ... while the work it holds is predicted to last at most this */
 	int stream;     /* it holds the streamed weights (xpu_cpu_stream_open) */
+	/* Data: each datum the engine places in host memory is a real allocation, every
+	 * page touched (indexed by datum; the backend's units share one memory). */
+	struct cpu_datum *data;
+	uint32_t ndata;
+	double data_bytes;  /* bytes allocated now */
+	double data_budget; /* refuse beyond this (of MemAvailable at open), 0: none */
 	/* Workers with completions the engine has not collected: one bit each. */
 	uint64_t *pending;
 	int npending_words;
@@ -564,20 +575,28 @@ static int check_param_names(struct xpu_backend *be, struct xpu_err *err)
 
 /* ------------------------------------------------------------------ platform */
 
-/* MemTotal from /proc/meminfo in bytes, 0 (unlimited) when it cannot be read. */
-static double mem_total(void)
+/* A /proc/meminfo figure ("MemTotal", "MemAvailable") in bytes, 0 when unreadable. */
+static double meminfo(const char *key)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
 	char line[256];
 	double kib = 0;
+	size_t k = strlen(key);
 
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %lf kB", &kib) == 1)
+		if (!strncmp(line, key, k) && line[k] == ':' &&
+		    sscanf(line + k + 1, "%lf kB", &kib) == 1)
 			break;
 	fclose(f);
 	return kib * 1024.0;
+}
+
+/* MemTotal in bytes, 0 (unlimited) when it cannot be read. */
+static double mem_total(void)
+{
+	return meminfo("MemTotal");
 }
 
 /* Frees what build_platform allocated; the same ownership xpu_platform_free assumes. */
@@ -778,6 +797,7 @@ static int cpu_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		goto fail;
 	}
 	c->stream = 1;
+	c->data_budget = 0.8 * meminfo("MemAvailable");
 	c->ahead = (int)ahead;
 	c->n = (int)threads;
 	c->cores = (int)cores;
@@ -1299,6 +1319,9 @@ static void cpu_close(struct xpu_backend *be)
 	free(c->ubusy_mark);
 	free(c->ujoules);
 	free(c->cpuid);
+	for (uint32_t i = 0; i < c->ndata; i++)
+		free(c->data[i].p);
+	free(c->data);
 	if (c->stream)
 		xpu_cpu_stream_close();
 	free(c);
@@ -1312,6 +1335,66 @@ int xpu_cpu_selftest(struct xpu_err *err)
 	if (rc)
 		xpu_errf(err, LABEL, 0, "%s", msg);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ data */
+
+/* A datum the engine places in host memory becomes a real allocation with every page
+ * touched, so that a live run holds the memory its trace says; it goes when the engine
+ * frees it. Allocations stop at 80% of the memory available at open (MemAvailable), so
+ * that a trace asking for more than the machine has fails with a clear error instead
+ * of the kernel's out-of-memory killer. */
+static int cpu_data_alloc(struct xpu_backend *be, uint32_t datum, int pool, double bytes)
+{
+	struct cpu *c = cpu_of(be);
+	(void)pool; /* one host memory */
+	if (!c || !(bytes >= 0) || !isfinite(bytes) || datum == UINT32_MAX)
+		return -EINVAL;
+	if (datum >= c->ndata) {
+		uint32_t n = c->ndata ? c->ndata : 64;
+		while (n <= datum)
+			n = n > UINT32_MAX / 2 ? UINT32_MAX : n * 2;
+		struct cpu_datum *d = realloc(c->data, (size_t)n * sizeof(*d));
+		if (!d)
+			return -ENOMEM;
+		memset(d + c->ndata, 0, (size_t)(n - c->ndata) * sizeof(*d));
+		c->data = d;
+		c->ndata = n;
+	}
+	struct cpu_datum *d = &c->data[datum];
+	if (d->p) { /* placed again without a free: the new size replaces it */
+		c->data_bytes -= (double)d->n;
+		free(d->p);
+		d->p = NULL;
+		d->n = 0;
+	}
+	size_t n = (size_t)ceil(bytes);
+	if (n == 0)
+		return 0;
+	if (c->data_budget > 0 && c->data_bytes + (double)n > c->data_budget)
+		return -ENOMEM;
+	unsigned char *p = malloc(n);
+	if (!p)
+		return -ENOMEM;
+	long page = sysconf(_SC_PAGESIZE);
+	for (size_t i = 0; i<n; i += page> 0 ? (size_t)page : 4096)
+		p[i] = (unsigned char)i;
+	p[n - 1] = 1;
+	d->p = p;
+	d->n = n;
+	c->data_bytes += (double)n;
+	return 0;
+}
+
+static void cpu_data_free(struct xpu_backend *be, uint32_t datum, int pool)
+{
+	struct cpu *c = cpu_of(be);
+	(void)pool;
+	if (!c || datum >= c->ndata || !c->data[datum].p)
+		return;
+	c->data_bytes -= (double)c->data[datum].n;
+	free(c->data[datum].p);
+	c->data[datum] = (struct cpu_datum){0};
 }
 
 const struct xpu_backend_ops xpu_backend_cpu = {
@@ -1331,4 +1414,6 @@ const struct xpu_backend_ops xpu_backend_cpu = {
     .read_link_energy = cpu_read_link_energy,
     .close = cpu_close,
     .controls = cpu_controls,
+    .data_alloc = cpu_data_alloc,
+    .data_free = cpu_data_free,
 };

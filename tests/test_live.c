@@ -909,6 +909,93 @@ Test(live_cpu, llm_tasks_stream_their_bytes, .timeout = 120)
 	}
 }
 
+/* Resident bytes of this process (/proc/self/statm), 0 when unreadable. */
+static double rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, res = 0;
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld %ld", &size, &res) != 2)
+		res = 0;
+	fclose(f);
+	return (double)res * (double)sysconf(_SC_PAGESIZE);
+}
+
+struct rss_watch {
+	double base, during, after; /* before a is staged; while b runs; while c runs */
+};
+
+static void watch_rss(void *ctx, const struct xpu_task *t, int from, int to, double now)
+{
+	struct rss_watch *w = ctx;
+	(void)from;
+	(void)now;
+	if (t->index == 0 && to == XPU_TASK_SUBMITTED)
+		w->base = rss_bytes();
+	else if (t->index == 1 && to == XPU_TASK_RUNNING)
+		w->during = rss_bytes();
+	else if (t->index == 2 && to == XPU_TASK_RUNNING)
+		w->after = rss_bytes();
+}
+
+/* issue 11, live: on the cpu backend a datum is a real host allocation while the
+ * engine holds it: a's 192 MiB output, consumed by b, is resident while b runs and
+ * gone by the time c runs; a datum the machine cannot hold stops the run with an error
+ * naming it, instead of the out-of-memory killer. */
+Test(live_cpu, data_are_real_allocations, .timeout = 120)
+{
+	const char *trace = xt_write_file("data.csv", "id,class,flops,deps\n"
+	                                              "a,generic,1e6,\n"
+	                                              "b,generic,1e6,a:192MiB\n"
+	                                              "c,generic,1e6,b\n");
+	struct xpu_param p[] = {{"threads", "1"}, {"stream_mib", "0"}};
+	struct rss_watch w = {0};
+	struct xpu_run_opts o = {.trace = trace,
+	                         .sched = "fifo",
+	                         .live = 1,
+	                         .quiet = 1,
+	                         .backend_params = p,
+	                         .nbackend_params = 2,
+	                         .observe = watch_rss,
+	                         .observe_ctx = &w};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
+	xt_check_contract(&res);
+	xpu_run_result_free(&res);
+	cr_assert_gt(w.base, 0, "/proc/self/statm unreadable");
+	cr_expect_gt(w.during - w.base, 180.0 * 1048576,
+	             "resident: %.0f MiB before, %.0f while b runs", w.base / 1048576,
+	             w.during / 1048576);
+	cr_expect_lt(w.after - w.base, 64.0 * 1048576,
+	             "resident: %.0f MiB before, %.0f while c runs", w.base / 1048576,
+	             w.after / 1048576);
+
+	/* more than the machine has available, though within its memory's capacity */
+	FILE *mi = fopen("/proc/meminfo", "r");
+	cr_assert_not_null(mi);
+	char line[256];
+	double total = 0, avail = 0, kib;
+	while (fgets(line, sizeof(line), mi)) {
+		if (sscanf(line, "MemTotal: %lf kB", &kib) == 1)
+			total = kib * 1024;
+		if (sscanf(line, "MemAvailable: %lf kB", &kib) == 1)
+			avail = kib * 1024;
+	}
+	fclose(mi);
+	if (!(avail > 0 && 0.95 * total > 0.8 * avail))
+		cr_skip_test("MemAvailable is over 95%% of MemTotal: no size between them");
+	char text[256];
+	snprintf(text, sizeof(text), "id,class,flops,deps\na,generic,1e6,\nb,generic,1e6,a:%.0f\n",
+	         0.95 * total);
+	o.trace = xt_write_file("huge.csv", text);
+	o.observe = NULL;
+	err = (struct xpu_err){{0}};
+	cr_assert_neq(xpu_run(&o, &res, &err), 0);
+	cr_expect(strstr(err.msg, "the cpu backend cannot allocate it"), "%s", err.msg);
+}
+
 /* issue 13, fidelity: `xpuopt fidelity TRACE` runs the trace live and simulated on a
  * platform (here a hand-written one-unit model, so the test needs no calibration) and
  * prints the makespan, per-task, per-unit and per-class errors; with -o the two result
