@@ -77,6 +77,22 @@ static int live_run(const struct xpu_param *bp, int nbp, long ntasks, int cls, d
 	return live_run_bytes(bp, nbp, ntasks, cls, flops, 0, span, res, err);
 }
 
+/* One replay whose result is not kept: 0 with *span, or the exit status (2 for bad
+ * usage, 1 otherwise) with the error printed. */
+static int replay(const struct xpu_param *bp, int nbp, long ntasks, int cls, double flops,
+                  double bytes, double *span)
+{
+	struct xpu_err err = {{0}};
+	struct xpu_run_result rk;
+	int rc = live_run_bytes(bp, nbp, ntasks, cls, flops, bytes, span, &rk, &err);
+	if (rc) {
+		fprintf(stderr, "xpuopt calibrate: %s\n", err.msg[0] ? err.msg : strerror(-rc));
+		return rc == -EINVAL ? 2 : 1;
+	}
+	xpu_run_result_free(&rk);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: xpuopt calibrate [--threads N] [--cores C] [--tasks K] [-o FILE]\n"
@@ -237,17 +253,11 @@ int xpu_cmd_calibrate(int argc, char **argv)
 			    (long)(CLASS_PASS_S / (z ? CLASS_TASK_S : CLASS_SHORT_S)) * total_cores;
 		for (int i = 0; i < 2 * ROUNDS; i++) {
 			int z = i % 2;
-			struct xpu_err err = {{0}};
-			struct xpu_run_result rk;
-			int rck = live_run(bp, nbp, nclass[z][k], k, flops[z], &span_k[z][i / 2],
-			                   &rk, &err);
-			if (rck) {
-				fprintf(stderr, "xpuopt calibrate: %s\n",
-				        err.msg[0] ? err.msg : strerror(-rck));
+			if ((rc = replay(bp, nbp, nclass[z][k], k, flops[z], 0,
+			                 &span_k[z][i / 2]))) {
 				xpu_run_result_free(&res);
-				return rck == -EINVAL ? 2 : 1;
+				return rc;
 			}
-			xpu_run_result_free(&rk);
 		}
 		for (int z = 0; z < 2; z++) {
 			qsort(span_k[z], ROUNDS, sizeof(double), cmp_double);
@@ -270,19 +280,12 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	 * stream buffer (stream_mib=0): its tasks' bytes are then ignored. */
 	double mem_bw = 0, bw_span[ROUNDS];
 	long nstream = (long)STREAM_TASKS * total_cores;
-	for (int i = 0; i < ROUNDS; i++) {
-		struct xpu_err err = {{0}};
-		struct xpu_run_result rk;
-		int rck = live_run_bytes(bp, nbp, nstream, XPU_CLASS_LLM_DECODE, 1.0, STREAM_B,
-		                         &bw_span[i], &rk, &err);
-		if (rck) {
-			fprintf(stderr, "xpuopt calibrate: %s\n",
-			        err.msg[0] ? err.msg : strerror(-rck));
+	for (int i = 0; i < ROUNDS; i++)
+		if ((rc = replay(bp, nbp, nstream, XPU_CLASS_LLM_DECODE, 1.0, STREAM_B,
+		                 &bw_span[i]))) {
 			xpu_run_result_free(&res);
-			return rck == -EINVAL ? 2 : 1;
+			return rc;
 		}
-		xpu_run_result_free(&rk);
-	}
 	qsort(bw_span, ROUNDS, sizeof(double), cmp_double);
 	double per_stream = bw_span[ROUNDS / 2] / STREAM_TASKS - lat[XPU_CLASS_LLM_DECODE];
 	/* a stream no slower than the decode kernel's own problem: the bytes were ignored */
