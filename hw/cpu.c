@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -662,6 +663,17 @@ nomem:
 }
 
 /* ------------------------------------------------------------------ ops */
+
+#define DATA_MAP_MIN ((size_t)64 << 10) /* data from this size are mapped, not malloc'ed */
+
+static void datum_release(struct cpu_datum *d)
+{
+	if (d->n >= DATA_MAP_MIN)
+		munmap(d->p, d->n);
+	else
+		free(d->p);
+	*d = (struct cpu_datum){0};
+}
 
 static void cpu_close(struct xpu_backend *be);
 
@@ -1320,7 +1332,8 @@ static void cpu_close(struct xpu_backend *be)
 	free(c->ujoules);
 	free(c->cpuid);
 	for (uint32_t i = 0; i < c->ndata; i++)
-		free(c->data[i].p);
+		if (c->data[i].p)
+			datum_release(&c->data[i]);
 	free(c->data);
 	if (c->stream)
 		xpu_cpu_stream_close();
@@ -1364,18 +1377,24 @@ static int cpu_data_alloc(struct xpu_backend *be, uint32_t datum, int pool, doub
 	struct cpu_datum *d = &c->data[datum];
 	if (d->p) { /* placed again without a free: the new size replaces it */
 		c->data_bytes -= (double)d->n;
-		free(d->p);
-		d->p = NULL;
-		d->n = 0;
+		datum_release(d);
 	}
 	size_t n = (size_t)ceil(bytes);
 	if (n == 0)
 		return 0;
 	if (c->data_budget > 0 && c->data_bytes + (double)n > c->data_budget)
 		return -ENOMEM;
-	unsigned char *p = malloc(n);
-	if (!p)
+	/* Large data straight from the kernel, so that freeing one gives its pages back at
+	 * once (the C library may keep freed heap blocks, and raises its own threshold
+	 * for mapping after such a free). */
+	unsigned char *p;
+	if (n >= DATA_MAP_MIN) {
+		p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -ENOMEM;
+	} else if (!(p = malloc(n))) {
 		return -ENOMEM;
+	}
 	long page = sysconf(_SC_PAGESIZE);
 	for (size_t i = 0; i<n; i += page> 0 ? (size_t)page : 4096)
 		p[i] = (unsigned char)i;
@@ -1393,8 +1412,7 @@ static void cpu_data_free(struct xpu_backend *be, uint32_t datum, int pool)
 	if (!c || datum >= c->ndata || !c->data[datum].p)
 		return;
 	c->data_bytes -= (double)c->data[datum].n;
-	free(c->data[datum].p);
-	c->data[datum] = (struct cpu_datum){0};
+	datum_release(&c->data[datum]);
 }
 
 const struct xpu_backend_ops xpu_backend_cpu = {
