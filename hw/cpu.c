@@ -594,11 +594,6 @@ static double meminfo(const char *key)
 	return kib * 1024.0;
 }
 
-/* MemTotal in bytes, 0 (unlimited) when it cannot be read. */
-static double mem_total(void)
-{
-	return meminfo("MemTotal");
-}
 
 /* Frees what build_platform allocated; the same ownership xpu_platform_free assumes. */
 static void release_platform(struct xpu_platform *pf)
@@ -621,7 +616,7 @@ static int build_platform(const struct cpu *c, struct xpu_platform *pf)
 	pf->pools[0].name = strdup("host");
 	if (!pf->pools[0].name)
 		goto nomem;
-	pf->pools[0].capacity = mem_total();
+	pf->pools[0].capacity = meminfo("MemTotal");
 
 	for (int i = 0; i < c->nunits; i++) {
 		struct xpu_unit *u = &pf->units[i];
@@ -790,7 +785,7 @@ static int cpu_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		              ahead);
 	if (rc == 0)
 		rc = param_num(be, "ahead_s", DEFAULT_AHEAD_S, 0, 1e6, &c->ahead_s, err);
-	double stream_mib = DEFAULT_STREAM_MIB, mem = mem_total();
+	double stream_mib = DEFAULT_STREAM_MIB, mem = meminfo("MemTotal");
 	if (mem > 0 && mem / 16 < stream_mib * 1048576.0)
 		stream_mib = floor(mem / 16 / 1048576.0);
 	if (rc == 0)
