@@ -594,7 +594,6 @@ static double meminfo(const char *key)
 	return kib * 1024.0;
 }
 
-
 /* Frees what build_platform allocated; the same ownership xpu_platform_free assumes. */
 static void release_platform(struct xpu_platform *pf)
 {
