@@ -265,9 +265,12 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		}
 		double r = per[1] > per[0] ? (flops[1] - flops[0]) / (per[1] - per[0]) : 0;
 		double l = r > 0 ? per[0] - flops[0] / r : -1;
-		if (!(l >= 0)) { /* no usable line: the long tasks' rate with no latency */
-			l = 0;
-			r = flops[1] / per[1];
+		if (!(l >= 0)) {
+			/* no usable line (the short tasks ran faster per flop: a partial FFT's
+			 * smaller transforms stay in L1): the unit's latency, and the long
+			 * tasks' rate less it */
+			l = latency;
+			r = per[1] > l ? flops[1] / (per[1] - l) : 0;
 		}
 		rate[k] = r > 0 && isfinite(r) ? r : at_open;
 		lat[k] = l;
