@@ -136,6 +136,24 @@ static void f_data_free(struct xpu_backend *be, uint32_t datum, int pool)
 		in->ops->data_free(in, datum, pool);
 }
 
+static int f_read_temp(struct xpu_backend *be, int unit, double *celsius)
+{
+	struct xpu_backend *in = &F(be)->inner;
+	return in->ops->read_temp ? in->ops->read_temp(in, unit, celsius) : -ENODEV;
+}
+
+static int f_set_power_limit(struct xpu_backend *be, int pool, double watts)
+{
+	struct xpu_backend *in = &F(be)->inner;
+	return in->ops->set_power_limit ? in->ops->set_power_limit(in, pool, watts) : -ENOTSUP;
+}
+
+static const char *f_controls(struct xpu_backend *be)
+{
+	struct xpu_backend *in = &F(be)->inner;
+	return in->ops->controls ? in->ops->controls(in) : NULL;
+}
+
 static void f_close(struct xpu_backend *be)
 {
 	struct faulty *f = F(be);
@@ -162,6 +180,9 @@ static const struct xpu_backend_ops faulty_ops = {
     .close = f_close,
     .data_alloc = f_data_alloc,
     .data_free = f_data_free,
+    .read_temp = f_read_temp,
+    .set_power_limit = f_set_power_limit,
+    .controls = f_controls,
 };
 
 int xpu_faults_wrap(struct xpu_backend *be, const char *spec, struct xpu_err *err)

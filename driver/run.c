@@ -665,6 +665,8 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 		                      "power_limit=unsupported,temperature=unsupported",
 		    .pstate_requests = e.pstate_requests,
 		    .pstate_refused = e.pstate_refused,
+		    .limit_requests = e.limit_requests,
+		    .limit_refused = e.limit_refused,
 		    .data = &res.data,
 		};
 		rc = xpu_results_write(o->output, &ri, &res.pf, res.w, res.us, &res.tl,

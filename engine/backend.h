@@ -109,6 +109,16 @@ struct xpu_backend_ops {
 	 * errno, which stops the run (-ENOMEM: the machine cannot hold it). */
 	int (*data_alloc)(struct xpu_backend *be, uint32_t datum, int pool, double bytes);
 	void (*data_free)(struct xpu_backend *be, uint32_t datum, int pool);
+	/* Version 4. The unit's measured temperature in degrees Celsius (live: the
+	 * machine's sensors). -ENODEV when it has none; NULL in a backend whose
+	 * temperatures are the engine's thermal model (simulation). */
+	int (*read_temp)(struct xpu_backend *be, int unit, double *celsius);
+	/* Version 4. Hold the units of memory pool `pool` (-1: every unit) under `watts`
+	 * together, by the hardware's own limit (RAPL). 0 when applied, -ENOTSUP or
+	 * another negative errno when refused; the engine records the request either
+	 * way. NULL: refused. (Simulation accepts it: there power policies enforce
+	 * limits through P-states, which is the model of the limit.) */
+	int (*set_power_limit)(struct xpu_backend *be, int pool, double watts);
 };
 
 struct xpu_backend {

@@ -283,10 +283,33 @@ int xpu_unit_sink(const struct xpu_engine *e, int u)
 	return e && u >= 0 && u < e->pf->nunits ? xpu_thermal_net(e, u) : -1;
 }
 
+/* Readings of a backend's sensors are taken at most this often per unit (run time): a
+ * sysfs read costs microseconds, and a sensor itself updates every few milliseconds. */
+#define MEAS_PERIOD_S 0.01
+
+/* Unit u's measured temperature, read again when the last reading is older than
+ * MEAS_PERIOD_S; NAN when the backend measures none. */
+static double measured_temp(struct xpu_engine *e, int u)
+{
+	struct unit_rt *r = &e->u[u];
+	if (!e->be->ops->read_temp)
+		return NAN;
+	if (e->now - r->meas_at >= MEAS_PERIOD_S) {
+		double c;
+		r->meas_at = e->now;
+		r->meas_c = e->be->ops->read_temp(e->be, u, &c) == 0 && isfinite(c) ? c : NAN;
+		if (!isnan(r->meas_c) && !(r->meas_max >= r->meas_c))
+			r->meas_max = r->meas_c;
+	}
+	return r->meas_c;
+}
+
 double xpu_unit_temp(const struct xpu_engine *e, int u)
 {
-	if (!e || u < 0 || u >= e->pf->nunits || !(e->pf->units[u].th_r > 0))
+	if (!e || u < 0 || u >= e->pf->nunits)
 		return NAN;
+	if (!(e->pf->units[u].th_r > 0)) /* no thermal node: the machine's sensor, if any */
+		return measured_temp((struct xpu_engine *)e, u);
 	if (xpu_thermal_net(e, u) >= 0)
 		return xpu_thermal_net_temp(e, u);
 	const struct unit_rt *r = &e->u[u];
@@ -298,6 +321,8 @@ static void note_unit(struct xpu_engine *e, int u)
 	struct xpu_timeline *tl = e->tl;
 	const struct xpu_unit *un = &e->pf->units[u];
 	thermal_note(e, u);
+	if (e->be->ops->read_temp && !(un->th_r > 0))
+		measured_temp(e, u);
 	double util = (double)busy_cores(e, u) / un->cores;
 	double mem = e->pool_used[un->mem_pool] + xpu_data_pool_used(e, un->mem_pool);
 	double frag = pool_frag(e, un->mem_pool);
@@ -366,6 +391,18 @@ static void set_pstate(struct xpu_engine *e, int u, int ps)
 	}
 	un->pstate = ps;
 	note_unit(e, u);
+}
+
+int xpu_power_limit(struct xpu_engine *e, int pool, double watts)
+{
+	if (!e || pool < -1 || pool >= e->pf->npools || !(watts > 0) || !isfinite(watts))
+		return -EINVAL;
+	e->limit_requests++;
+	int rc = e->be->ops->set_power_limit ? e->be->ops->set_power_limit(e->be, pool, watts)
+	                                     : -ENOTSUP;
+	if (rc)
+		e->limit_refused++; /* recorded as asked and refused, never as applied */
+	return rc;
 }
 
 /* A unit with nothing to run enters the idle state its power policy chooses. Called
@@ -1060,6 +1097,8 @@ int xpu_engine_setup(struct xpu_engine *e)
 		e->u[i].blocked_next = -1;
 		e->u[i].last_idle = INFINITY;
 		e->u[i].temp = e->pf->units[i].th_ambient;
+		e->u[i].meas_c = e->u[i].meas_max = NAN;
+		e->u[i].meas_at = -INFINITY;
 		e->pf->units[i].idle_state = -1;
 	}
 	for (int p = 0; p <= e->pf->npools; p++)
@@ -1353,6 +1392,9 @@ void xpu_engine_loop(void *arg)
 	}
 	if (xpu_thermal_pass(e) && !e->rc)
 		fatal(e, -ENOMEM, "thermal model");
+	for (int u = 0; u < e->pf->nunits; u++) /* measured where nothing was modeled */
+		if (!(e->pf->units[u].th_r > 0) && !isnan(e->u[u].meas_max))
+			e->us[u].max_temp_c = e->u[u].meas_max;
 	if (power_peaks(e) && !e->rc)
 		fatal(e, -ENOMEM, "power peaks");
 }

@@ -56,6 +56,9 @@ struct unit_rt {
 	int sleepy;         /* on the list of units that may go idle */
 	/* online temperature (thermal node): at temp_t, and the modeled power since */
 	double temp, temp_t, power_now;
+	/* measured temperature (a backend with read_temp): the last reading, its run time
+	 * (-INFINITY: none yet), and the run's highest */
+	double meas_c, meas_at, meas_max;
 };
 
 struct xpu_engine {
@@ -110,6 +113,7 @@ struct xpu_engine {
 	int *sleepy;             /* units whose last task ended: idle states to consider */
 	struct xpu_th_nets *thn; /* heat sinks' networks (thermal.c), NULL when none */
 	uint64_t pstate_requests, pstate_refused; /* the power policy's asks, and refusals */
+	uint64_t limit_requests, limit_refused;   /* power limits asked of the backend */
 	uint32_t stuck_on_memory; /* tasks failed at the end while waiting for memory */
 	int nsleepy;
 	uint32_t *datum_copies; /* per datum: copy operations (results) */

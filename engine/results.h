@@ -57,6 +57,8 @@ struct xpu_run_info {
 	const char *controls;      /* the backend's power controls (xpu_backend_ops.controls) */
 	uint64_t pstate_requests;  /* P-state changes the power policy asked for */
 	uint64_t pstate_refused;   /* of those, the ones the backend could not apply */
+	uint64_t limit_requests;   /* power limits a power policy asked of the backend */
+	uint64_t limit_refused;    /* of those, the ones the backend could not apply */
 	/* Per-datum and per-link figures, written as /data and /transfers beside the
 	 * workload's data; NULL writes them with zero copies. */
 	const struct xpu_data_stats *data;

@@ -34,7 +34,9 @@ extern "C" {
 #define XPU_OFFLOAD_VERSION 1
 #define XPU_SERVE_VERSION   1
 #define XPU_ROUTER_VERSION  1
-#define XPU_BACKEND_VERSION 3 /* 2: controls; 3: data_alloc, data_free */
+#define XPU_BACKEND_VERSION                                                                        \
+	4 /* 2: controls; 3: data_alloc, data_free; 4: read_temp,                                  \
+	   * set_power_limit */
 
 /* ------------------------------------------------------------------ errors */
 
@@ -395,7 +397,9 @@ int xpu_datum_valid_on(const struct xpu_engine *e, uint32_t datum, int u);
 int xpu_unit_sink(const struct xpu_engine *e, int u);
 
 /* Unit u's temperature now, degrees C, by its thermal node (xpu.thermal.*) and the
- * power its state draws (P-state, busy cores, idle state); NaN without a node. */
+ * power its state draws (P-state, busy cores, idle state). Without a node, the
+ * backend's sensor (live: the CPU package's thermal zone or hwmon chip, read at most
+ * every 10 ms); NaN when there is neither. */
 double xpu_unit_temp(const struct xpu_engine *e, int u);
 
 /* Tasks waiting in u's queue, and tasks running on u. */
@@ -426,6 +430,14 @@ size_t xpu_readyq_len(const struct xpu_readyq *q);
  * Input transfers start as soon as each producer is done. Returns 0, -EINVAL when u
  * cannot run t or t is already placed. May be called from any sched operation. */
 int xpu_place(struct xpu_engine *e, const struct xpu_task *t, int u, double order);
+
+/* Ask the backend to hold the units of memory pool `pool` (-1: every unit) under
+ * `watts` together with the hardware's own limit (live: RAPL through powercap). Power
+ * policies call it for the domains they cap; the run records every request and every
+ * refusal (/run: power_limit_requests, power_limit_refused). In simulation the
+ * policy's P-states are the limit and the request is accepted. Returns 0 when applied,
+ * else a negative errno (-ENOTSUP: no such control here). */
+int xpu_power_limit(struct xpu_engine *e, int pool, double watts);
 
 /* Keep a value of the sched policy's with task t (read back as t->sched_data). */
 void xpu_task_set_sched_data(struct xpu_engine *e, const struct xpu_task *t, void *data);

@@ -22,6 +22,7 @@
 
 #include "backend.h"
 #include "cpu_kernels.h"
+#include "linux_power.h"
 #include "platform.h"
 #include "xpu.h"
 
@@ -178,6 +179,14 @@ struct cpu {
 	int stop;
 	struct cpu_worker *w;
 	char controls[384]; /* cpu_controls, probed on first use */
+	/* Linux's controls (hw/linux_power.c): each unit's cpufreq frequencies as its
+	 * P-states, fastest first (P0 is the calibrated speed; one P-state without
+	 * cpufreq or pinning), and the modeled energy folded at each P-state change. */
+	struct xpu_lpw *lpw;
+	uint32_t *khz; /* nunits x XPU_LPW_MAX_FREQS */
+	int *nfreq, *ps;
+	double *mj, *mmark;   /* per unit: modeled busy joules so far, busy seconds then */
+	const char *freq_why; /* why P-states cannot be applied, NULL when they can */
 };
 
 /* ------------------------------------------------------------------ the kernel */
@@ -509,8 +518,9 @@ static int rapl_apportion(struct cpu *c)
 
 /* ------------------------------------------------------------------ parameters */
 
-static const char *const cpu_params[] = {"threads",  "cores", "idle_w",  "full_w",     "pin",
-                                         "powercap", "ahead", "ahead_s", "stream_mib", NULL};
+static const char *const cpu_params[] = {"threads",    "cores",    "idle_w", "full_w",
+                                         "pin",        "powercap", "ahead",  "ahead_s",
+                                         "stream_mib", "sysfs",    NULL};
 
 /* The same, with types and ranges, for --backend 'cpu:...' and listings; open checks
  * the values again with the machine's own limits. */
@@ -525,7 +535,10 @@ static const struct xpu_param_spec cpu_param_specs[] = {
      "modeled watts of a busy unit when RAPL is absent (default 4)"},
     {"pin", XPU_PARAM_INT, 0, 1,
      "pin worker i to the i-th allowed CPU, one per core first (hwloc; default 1)"},
-    {"powercap", XPU_PARAM_TEXT, 0, 0, "RAPL powercap directory (default /sys/class/powercap)"},
+    {"powercap", XPU_PARAM_TEXT, 0, 0, "RAPL powercap directory (default SYSFS/class/powercap)"},
+    {"sysfs", XPU_PARAM_TEXT, 0, 0,
+     "where sysfs is mounted, for cpufreq P-states, RAPL limits and temperatures (default "
+     "/sys)"},
     {"ahead", XPU_PARAM_INT, 0, 4096,
      "launches a one-core unit queues beyond the running one, so its worker never waits "
      "for the engine between short tasks (default 64; 0: none)"},
@@ -568,7 +581,8 @@ static int check_param_names(struct xpu_backend *be, struct xpu_err *err)
 		if (!known)
 			return xpu_errf(err, LABEL, 0,
 			                "unknown parameter '%s': expected threads, cores, idle_w, "
-			                "full_w, pin, powercap, ahead or ahead_s",
+			                "full_w, pin, powercap, sysfs, ahead, ahead_s or "
+			                "stream_mib",
 			                be->param[i].key);
 	}
 	return 0;
@@ -600,6 +614,25 @@ static void release_platform(struct xpu_platform *pf)
 	xpu_platform_free(pf);
 }
 
+/* P-state k of unit u: the calibrated speed (P0) scaled by the frequency, and the
+ * modeled power: idle as at P0, the dynamic part (full - idle) as f V^2 with the
+ * voltage following the frequency over the DVFS range, i.e. (f / f0)^3. A model, not
+ * a measurement: with RAPL the energy is measured. */
+static struct xpu_pstate pstate_of(const struct cpu *c, int u, int k)
+{
+	double r = 1;
+	if (k > 0 && c->nfreq && k < c->nfreq[u])
+		r = (double)c->khz[(size_t)u * XPU_LPW_MAX_FREQS + k] /
+		    c->khz[(size_t)u * XPU_LPW_MAX_FREQS];
+	double idle = c->idle_w * c->cores;
+	return (struct xpu_pstate){
+	    .speed = c->speed * r,
+	    .idle_w = idle,
+	    .epsilon_w = idle,
+	    .full_w = idle + (c->full_w - c->idle_w) * c->cores * r * r * r,
+	};
+}
+
 /* nunits identical CPU units of `cores` cores each, sharing one host memory pool: no
  * copies between them, so no route is ever asked for. A unit's modeled watts are its
  * cores' (idle_w and full_w are per core). */
@@ -624,7 +657,8 @@ static int build_platform(const struct cpu *c, struct xpu_platform *pf)
 		pf->nunits = i + 1;
 		snprintf(name, sizeof(name), "cpu%d", i);
 		u->name = strdup(name);
-		u->pstates = malloc(sizeof(*u->pstates));
+		int np = c->nfreq && c->nfreq[i] > 1 ? c->nfreq[i] : 1;
+		u->pstates = malloc((size_t)np * sizeof(*u->pstates));
 		if (!u->name || !u->pstates)
 			goto nomem;
 		u->index = i;
@@ -637,13 +671,9 @@ static int build_platform(const struct cpu *c, struct xpu_platform *pf)
 			u->slots = 1 + c->ahead;
 			u->ahead_s = c->ahead_s;
 		}
-		u->npstates = 1;
-		u->pstates[0] = (struct xpu_pstate){
-		    .speed = c->speed,
-		    .idle_w = c->idle_w * c->cores,
-		    .epsilon_w = c->idle_w * c->cores,
-		    .full_w = c->full_w * c->cores,
-		};
+		u->npstates = np;
+		for (int k = 0; k < np; k++)
+			u->pstates[k] = pstate_of(c, i, k);
 		u->mem_pool = 0;
 		u->has_class_props = 1; /* each class at its kernel's calibrated rate */
 		for (int k = 0; k < XPU_CLASS_COUNT; k++)
@@ -850,7 +880,31 @@ static int cpu_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		if (!((c->rate[k] = calibrate(c->w[0].kern, k)) > 0))
 			goto nomem; /* its buffers could not be allocated */
 	c->speed = c->rate[XPU_CLASS_GENERIC];
-	rapl_probe(c, xpu_param_str(be->param, be->nparams, "powercap", "/sys/class/powercap"));
+	const char *sysfs = xpu_param_str(be->param, be->nparams, "sysfs", "/sys");
+	char pcdef[300];
+	snprintf(pcdef, sizeof(pcdef), "%s/class/powercap", sysfs);
+	const char *powercap = xpu_param_str(be->param, be->nparams, "powercap", pcdef);
+	rapl_probe(c, powercap);
+	if (!(c->lpw = xpu_lpw_open(sysfs, powercap)))
+		goto nomem;
+	c->khz = calloc((size_t)c->nunits * XPU_LPW_MAX_FREQS, sizeof(*c->khz));
+	c->nfreq = calloc((size_t)c->nunits, sizeof(int));
+	c->ps = calloc((size_t)c->nunits, sizeof(int));
+	c->mj = calloc((size_t)c->nunits, sizeof(double));
+	c->mmark = calloc((size_t)c->nunits, sizeof(double));
+	if (!c->khz || !c->nfreq || !c->ps || !c->mj || !c->mmark)
+		goto nomem;
+	/* P-states from cpufreq, for units whose workers are pinned (a floating thread has
+	 * no frequency of its own to set). */
+	c->freq_why = "workers not pinned (pin=0, or more threads than CPUs)";
+	for (int u = 0; c->pin && u < c->nunits; u++) {
+		const int *cpus = &c->cpuid[u * c->cores];
+		c->nfreq[u] =
+		    xpu_lpw_freqs(c->lpw, cpus, c->cores, &c->khz[(size_t)u * XPU_LPW_MAX_FREQS],
+		                  XPU_LPW_MAX_FREQS);
+		if (u == 0)
+			xpu_lpw_freq_writable(c->lpw, cpus[0], &c->freq_why);
+	}
 
 	rc = build_platform(c, pf);
 	if (rc < 0)
@@ -886,7 +940,7 @@ static int cpu_run(struct xpu_backend *be, void (*body)(void *), void *arg)
 	c->nwake = c->ncopies = c->inflight = 0;
 	c->eng_sleeping = c->idle_workers = 0;
 	for (int u = 0; u < c->nunits; u++)
-		c->ubusy_mark[u] = c->ujoules[u] = 0;
+		c->ubusy_mark[u] = c->ujoules[u] = c->mj[u] = c->mmark[u] = 0;
 	if (c->nrapl > 0) {
 		double ignored;
 		if (rapl_delta(c, &ignored) < 0)
@@ -1226,15 +1280,55 @@ static int cpu_wait(struct xpu_backend *be, double until, struct xpu_event *ev, 
 	}
 }
 
-/* Changing frequency needs the cpufreq userspace governor and root; the backend offers
- * the one state it runs at. */
+/* A unit's P-states are its CPUs' cpufreq frequencies (cpu_open): switching writes
+ * them through hw/linux_power.c (scaling_setspeed under the userspace governor,
+ * otherwise scaling_max_freq), which needs root; the original settings come back at
+ * close. Refused (-ENOTSUP) where the machine offers no writable cpufreq. The modeled
+ * energy folds the busy time so far at the old state's power. */
 static int cpu_set_pstate(struct xpu_backend *be, int unit, int pstate)
 {
 	struct cpu *c = cpu_of(be);
 
-	if (unit < 0 || unit >= c->nunits || pstate != 0)
+	if (!c || unit < 0 || unit >= c->nunits || pstate < 0)
 		return -EINVAL;
+	int np = c->nfreq[unit] > 1 ? c->nfreq[unit] : 1;
+	if (pstate >= np)
+		return -EINVAL;
+	if (pstate == c->ps[unit])
+		return 0;
+	if (c->freq_why)
+		return -ENOTSUP;
+	int rc = xpu_lpw_set_khz(c->lpw, &c->cpuid[unit * c->cores], c->cores,
+	                         c->khz[(size_t)unit * XPU_LPW_MAX_FREQS + pstate]);
+	if (rc)
+		return rc;
+	if (c->running) {
+		snapshot_busy(c);
+		struct xpu_pstate old = pstate_of(c, unit, c->ps[unit]);
+		c->mj[unit] +=
+		    (old.full_w / c->cores - c->idle_w) * (c->snap[unit] - c->mmark[unit]);
+		c->mmark[unit] = c->snap[unit];
+	}
+	c->ps[unit] = pstate;
 	return 0;
+}
+
+static int cpu_read_temp(struct xpu_backend *be, int unit, double *celsius)
+{
+	struct cpu *c = cpu_of(be);
+	if (!c || unit < 0 || unit >= c->nunits || !celsius)
+		return -EINVAL;
+	return xpu_lpw_temp(c->lpw, celsius); /* the package's: units share it */
+}
+
+/* One host memory: every unit is in pool 0, and the limit is the packages' RAPL
+ * long-term limit, split evenly among them. */
+static int cpu_set_power_limit(struct xpu_backend *be, int pool, double watts)
+{
+	struct cpu *c = cpu_of(be);
+	if (!c || pool < -1 || pool > 0)
+		return -EINVAL;
+	return xpu_lpw_set_limit(c->lpw, watts);
 }
 
 static int cpu_read_energy(struct xpu_backend *be, int unit, double *joules, int *modeled)
@@ -1257,9 +1351,11 @@ static int cpu_read_energy(struct xpu_backend *be, int unit, double *joules, int
 		return 0;
 	}
 	/* The model SimGrid's host energy plugin applies, per core: idle power all along,
-	 * plus the dynamic part while busy. */
+	 * plus the dynamic part while busy, at each P-state's power. */
 	snapshot_busy(c);
-	*joules = c->idle_w * c->cores * cpu_now(be) + (c->full_w - c->idle_w) * c->snap[unit];
+	struct xpu_pstate p = pstate_of(c, unit, c->ps[unit]);
+	*joules = c->idle_w * c->cores * cpu_now(be) + c->mj[unit] +
+	          (p.full_w / c->cores - c->idle_w) * (c->snap[unit] - c->mmark[unit]);
 	if (modeled)
 		*modeled = 1;
 	return 0;
@@ -1274,11 +1370,10 @@ static int cpu_read_link_energy(struct xpu_backend *be, double *joules)
 	return 0;
 }
 
-/* What this machine lets the run control: cpufreq's scaling_setspeed (the userspace
- * governor) for P-states, RAPL's power limit through powercap, the thermal zones'
- * temperatures; probed once, on the first call. The backend applies none of them yet:
- * its one P-state is the clock the kernel chooses; a control the machine offers is
- * reported as "available, not applied". */
+/* What this machine lets the run control, and how: cpufreq for P-states (the units'
+ * frequencies, when listed and writable), RAPL's package limit through powercap, the
+ * CPU package's temperature sensor; probed once, on the first call. Idle states are
+ * the kernel's cpuidle governor's: a process cannot enter one. */
 static const char *cpu_controls(struct xpu_backend *be)
 {
 	struct cpu *c = cpu_of(be);
@@ -1286,23 +1381,22 @@ static const char *cpu_controls(struct xpu_backend *be)
 		return "pstate=unsupported,idle=unsupported,power_limit=unsupported,"
 		       "temperature=unsupported";
 	if (!c->controls[0]) {
-		const char *pc =
-		    xpu_param_str(be->param, be->nparams, "powercap", "/sys/class/powercap");
-		char rapl[512];
-		snprintf(rapl, sizeof(rapl), "%s/intel-rapl:0/constraint_0_power_limit_uw", pc);
-		int freq =
-		    access("/sys/devices/system/cpu/cpu0/cpufreq/scaling_setspeed", W_OK) == 0;
-		int lim = access(rapl, W_OK) == 0;
-		int temp = access("/sys/class/thermal/thermal_zone0/temp", R_OK) == 0;
+		char ps[160];
+		int nf = c->nunits > 0 ? c->nfreq[0] : 0;
+		if (nf > 1 && !c->freq_why)
+			snprintf(ps, sizeof(ps), "cpufreq (%d frequencies, %u to %u kHz)", nf,
+			         c->khz[0], c->khz[nf - 1]);
+		else
+			snprintf(ps, sizeof(ps), "unsupported (%s)",
+			         c->freq_why ? c->freq_why
+			                     : "cpufreq lists one frequency: nothing to choose");
+		int lim = xpu_lpw_limit_zones(c->lpw);
 		snprintf(c->controls, sizeof(c->controls),
-		         "pstate=unsupported (%s),idle=unsupported (cpuidle is the kernel's),"
-		         "power_limit=unsupported (%s),temperature=unsupported (%s)",
-		         freq ? "cpufreq writable, not applied by this backend"
-		              : "no writable cpufreq scaling_setspeed",
-		         lim ? "RAPL limit writable, not applied by this backend"
-		             : "no writable RAPL power limit",
-		         temp ? "thermal zones readable, not read by this backend"
-		              : "no thermal zone");
+		         "pstate=%s,idle=unsupported (cpuidle is the kernel's),power_limit=%s,"
+		         "temperature=%s",
+		         ps, lim ? "rapl" : "unsupported (no writable RAPL power limit)",
+		         xpu_lpw_has_temp(c->lpw) ? "thermal_zone"
+		                                  : "unsupported (no CPU thermal zone or hwmon)");
 	}
 	return c->controls;
 }
@@ -1325,6 +1419,12 @@ static void cpu_close(struct xpu_backend *be)
 	free(c->ubusy_mark);
 	free(c->ujoules);
 	free(c->cpuid);
+	xpu_lpw_close(c->lpw); /* the machine's settings as they were */
+	free(c->khz);
+	free(c->nfreq);
+	free(c->ps);
+	free(c->mj);
+	free(c->mmark);
 	for (uint32_t i = 0; i < c->ndata; i++)
 		if (c->data[i].p)
 			datum_release(&c->data[i]);
@@ -1428,4 +1528,6 @@ const struct xpu_backend_ops xpu_backend_cpu = {
     .controls = cpu_controls,
     .data_alloc = cpu_data_alloc,
     .data_free = cpu_data_free,
+    .read_temp = cpu_read_temp,
+    .set_power_limit = cpu_set_power_limit,
 };

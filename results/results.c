@@ -229,6 +229,10 @@ static int write_run(struct writer *w, hid_t file, const struct xpu_run_info *ri
 	           &r->pstate_requests);
 	attr_write(w, g, "pstate_refused", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, 1,
 	           &r->pstate_refused);
+	attr_write(w, g, "power_limit_requests", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, 1,
+	           &r->limit_requests);
+	attr_write(w, g, "power_limit_refused", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, 1,
+	           &r->limit_refused);
 	attr_write(w, g, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, 1, &r->seed);
 	H5Gclose(g);
 	return w->rc;

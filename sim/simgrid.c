@@ -793,6 +793,15 @@ static void sim_close(struct xpu_backend *be)
 }
 
 /* Every control is the model's. */
+/* The limit of the model is the power policy's P-states (policies/power/powercap.c,
+ * ipa.c): nothing further to apply. */
+static int sim_set_power_limit(struct xpu_backend *be, int pool, double watts)
+{
+	if (!be || !be->pf || pool < -1 || pool >= be->pf->npools || !(watts > 0))
+		return -EINVAL;
+	return 0;
+}
+
 static const char *sim_controls(struct xpu_backend *be)
 {
 	(void)be;
@@ -815,4 +824,5 @@ const struct xpu_backend_ops xpu_backend_sim = {
     .close = sim_close,
     .cancel_unit = sim_cancel_unit,
     .controls = sim_controls,
+    .set_power_limit = sim_set_power_limit,
 };

@@ -1,5 +1,9 @@
 /* test_live.c — the live host-CPU backend, driven directly through its ops. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_getaffinity */
+#endif
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <hdf5.h>
 #include <errno.h>
 #include <math.h>
@@ -522,8 +526,11 @@ Test(live_cpu, a_governor_run_reports_its_unsupported_controls)
 	H5Tset_cset(t, H5T_CSET_UTF8);
 	char *v = NULL;
 	cr_assert_geq(H5Aread(a, t, &v), 0);
-	if (access("/sys/devices/system/cpu/cpu0/cpufreq/scaling_setspeed", W_OK) != 0)
-		cr_assert_not_null(strstr(v, "pstate=unsupported (no writable cpufreq"), "%s", v);
+	if (access("/sys/devices/system/cpu/cpu0/cpufreq", F_OK) != 0)
+		cr_assert_not_null(strstr(v, "pstate=unsupported (no cpufreq on this machine)"), "%s",
+		                   v);
+	else if (access("/sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq", W_OK) != 0)
+		cr_assert_not_null(strstr(v, "pstate=unsupported (cpufreq not writable"), "%s", v);
 	cr_assert_not_null(strstr(v, "power_limit="), "%s", v);
 	cr_assert_not_null(strstr(v, "temperature="), "%s", v);
 	H5free_memory(v);
@@ -1049,4 +1056,200 @@ Test(live_cpu, fidelity_compares_a_live_run_with_its_simulation, .timeout = 120)
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "fidelity %s/none.csv -p %s 2>&1", d, plat), 2);
 	cr_expect_not_null(strstr(buf, "cannot read the trace"), "%s", buf);
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "fidelity %s -p %s -j 0 2>&1", trace, plat), 2);
+}
+
+/* ------------------------------------------------------------------ Linux controls */
+
+/* A copy of the sysfs files the cpu backend's controls use, in a temporary directory:
+ * cpufreq for every CPU (three frequencies, the given governor), one RAPL package with
+ * a 65 W limit, one package thermal zone at 47 C. Real sysfs needs root and hardware
+ * this VM lacks; the files and their formats are the kernel's. */
+static void sysfs_put(const char *root, const char *rel, const char *val)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (char *s = path + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+		*s = 0;
+		mkdir(path, 0700);
+		*s = '/';
+	}
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(val, f);
+	fclose(f);
+}
+
+static void sysfs_get(const char *root, const char *rel, char *buf, size_t n)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_not_null(fgets(buf, (int)n, f), "%s", path);
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+static const char *fake_sysfs(const char *governor)
+{
+	static char root[256];
+	snprintf(root, sizeof(root), "%s/sys", xt_tmpdir());
+	mkdir(root, 0700);
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	for (long i = 0; i < (ncpu > 0 ? ncpu : 1); i++) {
+		char d[128], rel[192];
+		snprintf(d, sizeof(d), "devices/system/cpu/cpu%ld/cpufreq", i);
+		static const char *const files[][2] = {
+		    {"scaling_available_frequencies", "3000000 2000000 1000000 \n"},
+		    {"scaling_setspeed", "3000000\n"},
+		    {"scaling_cur_freq", "3000000\n"},
+		    {"scaling_max_freq", "3000000\n"},
+		    {"scaling_min_freq", "1000000\n"},
+		    {"cpuinfo_max_freq", "3000000\n"},
+		    {"cpuinfo_min_freq", "1000000\n"}};
+		for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+			snprintf(rel, sizeof(rel), "%s/%s", d, files[k][0]);
+			sysfs_put(root, rel, files[k][1]);
+		}
+		snprintf(rel, sizeof(rel), "%s/scaling_governor", d);
+		char g[64];
+		snprintf(g, sizeof(g), "%s\n", governor);
+		sysfs_put(root, rel, g);
+	}
+	sysfs_put(root, "class/powercap/intel-rapl:0/energy_uj", "1000\n");
+	sysfs_put(root, "class/powercap/intel-rapl:0/max_energy_range_uj", "262143328850\n");
+	sysfs_put(root, "class/powercap/intel-rapl:0/constraint_0_power_limit_uw", "65000000\n");
+	sysfs_put(root, "class/thermal/thermal_zone0/type", "x86_pkg_temp\n");
+	sysfs_put(root, "class/thermal/thermal_zone0/temp", "47000\n");
+	return root;
+}
+
+struct ctl_ctx {
+	struct xpu_backend *be;
+	const char *root;
+	char cpufreq[64]; /* the CPU file a P-state change writes */
+	int rc[4];
+	char seen[4][64];
+	double temp;
+};
+
+static void ctl_body(void *arg)
+{
+	struct ctl_ctx *x = arg;
+	x->rc[0] = x->be->ops->set_pstate(x->be, 0, 1);
+	sysfs_get(x->root, x->cpufreq, x->seen[0], sizeof(x->seen[0]));
+	x->rc[1] = x->be->ops->set_pstate(x->be, 0, 2);
+	sysfs_get(x->root, x->cpufreq, x->seen[1], sizeof(x->seen[1]));
+	x->rc[2] = x->be->ops->set_power_limit(x->be, -1, 30);
+	sysfs_get(x->root, "class/powercap/intel-rapl:0/constraint_0_power_limit_uw",
+	          x->seen[2], sizeof(x->seen[2]));
+	x->rc[3] = x->be->ops->read_temp(x->be, 0, &x->temp);
+}
+
+/* The unit's P-states are cpufreq's three frequencies; switching writes the unit's CPU
+ * (scaling_setspeed under the userspace governor, scaling_max_freq under another), the
+ * RAPL limit goes to the package, the temperature comes from its thermal zone, and
+ * closing the backend puts every file back as it was. */
+static void controls_through(const char *governor, const char *file, const char *orig)
+{
+	const char *root = fake_sysfs(governor);
+	struct xpu_backend be;
+	struct xpu_platform pf;
+	struct xpu_err err = {""};
+	struct xpu_param p[] = {{"threads", "1"}, {"sysfs", root}, {"stream_mib", "0"}};
+	cr_assert_eq(lcpu_open(&be, &pf, p, 3, &err), 0, "%s", err.msg);
+	cr_assert_eq(pf.units[0].npstates, 3);
+	double s0 = pf.units[0].pstates[0].speed;
+	cr_expect_float_eq(pf.units[0].pstates[1].speed, s0 * 2 / 3, 1e-12 * s0);
+	cr_expect_float_eq(pf.units[0].pstates[2].speed, s0 / 3, 1e-12 * s0);
+	cr_expect_lt(pf.units[0].pstates[2].full_w, pf.units[0].pstates[0].full_w);
+	const char *ctl = be.ops->controls(&be);
+	cr_expect_not_null(strstr(ctl, "pstate=cpufreq (3 frequencies"), "%s", ctl);
+	cr_expect_not_null(strstr(ctl, "power_limit=rapl"), "%s", ctl);
+	cr_expect_not_null(strstr(ctl, "temperature=thermal_zone"), "%s", ctl);
+
+	/* the unit's worker is pinned to the first CPU of the affinity mask */
+	cpu_set_t set;
+	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	int cpu = 0;
+	while (!CPU_ISSET(cpu, &set))
+		cpu++;
+	struct ctl_ctx x = {.be = &be, .root = root};
+	snprintf(x.cpufreq, sizeof(x.cpufreq), "devices/system/cpu/cpu%d/cpufreq/%s", cpu, file);
+	cr_assert_eq(be.ops->run(&be, ctl_body, &x), 0);
+	for (int i = 0; i < 4; i++)
+		cr_expect_eq(x.rc[i], 0, "call %d: %d", i, x.rc[i]);
+	cr_expect_str_eq(x.seen[0], "2000000");
+	cr_expect_str_eq(x.seen[1], "1000000");
+	cr_expect_str_eq(x.seen[2], "30000000");
+	cr_expect_float_eq(x.temp, 47.0, 1e-12);
+	be.ops->close(&be);
+	xpu_platform_free(&pf);
+
+	char buf[64];
+	sysfs_get(root, x.cpufreq, buf, sizeof(buf));
+	cr_expect_str_eq(buf, orig, "%s restored", file);
+	sysfs_get(root, "class/powercap/intel-rapl:0/constraint_0_power_limit_uw", buf,
+	          sizeof(buf));
+	cr_expect_str_eq(buf, "65000000", "RAPL limit restored");
+}
+
+Test(live_cpu, cpufreq_rapl_and_thermal_zone_under_userspace)
+{
+	controls_through("userspace", "scaling_setspeed", "3000000");
+}
+
+Test(live_cpu, cpufreq_rapl_and_thermal_zone_under_another_governor)
+{
+	controls_through("schedutil", "scaling_max_freq", "3000000");
+}
+
+static uint64_t run_u64(const char *h5, const char *name)
+{
+	hid_t h = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+	cr_assert_geq(h, 0);
+	hid_t a = H5Aopen_by_name(h, "/run", name, H5P_DEFAULT, H5P_DEFAULT);
+	cr_assert_geq(a, 0, "/run %s", name);
+	uint64_t v = 0;
+	cr_assert_geq(H5Aread(a, H5T_NATIVE_UINT64, &v), 0);
+	H5Aclose(a);
+	H5Fclose(h);
+	return v;
+}
+
+/* The same controls from the power policies of a live run: userspace's P-state is
+ * applied (requested, not refused), powercap's cap reaches RAPL, the package's
+ * temperature becomes the run's max_temp_c. */
+Test(live_cpu, governors_apply_cpufreq_and_rapl_on_the_live_machine, .timeout = 60)
+{
+	const char *root = fake_sysfs("userspace");
+	const char *dir = xt_tmpdir();
+	char trace[256], out[2][256];
+	snprintf(trace, sizeof(trace), "%s/t.csv", dir);
+	FILE *f = fopen(trace, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops\na,generic,2e7\nb,generic,2e7\n");
+	fclose(f);
+	struct xpu_param bp[] = {{"threads", "1"}, {"sysfs", root}, {"stream_mib", "0"}};
+	const char *power[2] = {"userspace:pstate=2", "powercap:cap=30"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(out[i], sizeof(out[i]), "%s/r%d.h5", dir, i);
+		struct xpu_run_opts o = {.trace = trace,
+		                         .sched = "fifo",
+		                         .power = power[i],
+		                         .live = 1,
+		                         .backend_params = bp,
+		                         .nbackend_params = 3,
+		                         .output = out[i]};
+		cr_assert_eq(xt_run_forked(&o, out[i]), 0, "%s", power[i]);
+	}
+	cr_expect_geq(run_u64(out[0], "pstate_requests"), 1);
+	cr_expect_eq(run_u64(out[0], "pstate_refused"), 0);
+	cr_expect_eq(run_u64(out[1], "power_limit_requests"), 1);
+	cr_expect_eq(run_u64(out[1], "power_limit_refused"), 0);
+	struct xpu_summary s = {0};
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_results_read_summary(out[0], &s, &err), 0, "%s", err.msg);
+	cr_expect_float_eq(xpu_summary_get(&s, "max_temp_c"), 47.0, 1e-12);
+	xpu_summary_clear(&s);
 }

@@ -8,7 +8,9 @@
  * unit's power never exceeds its P-state's full-load power, the domain's sum never
  * exceeds its limit at any instant. A limit below the domain's slowest full-load sum
  * cannot be met: its units then run at their lowest-power states (the run's
- * peak_domain_power_w shows by how much it is over). */
+ * peak_domain_power_w shows by how much it is over). Each limit is also asked of the
+ * backend (xpu_power_limit): live, the machine's RAPL package limit holds it as well
+ * where it is writable; the run records the request as refused where it is not. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -92,14 +94,17 @@ static int pc_init(struct xpu_power *p)
 				in[n++] = u;
 				budget = pf->units[u].soc_budget_w;
 			}
-		if (n)
+		if (n) {
 			apply(c, pf, in, n, budget);
+			xpu_power_limit(p->eng, pool, budget); /* live: RAPL too, where allowed */
+		}
 	}
 	double cap = xpu_param_num(p->param, p->nparams, "cap", 0);
 	if (cap > 0) {
 		for (int u = 0; u < pf->nunits; u++)
 			in[u] = u;
 		apply(c, pf, in, pf->nunits, cap);
+		xpu_power_limit(p->eng, -1, cap);
 	}
 	free(in);
 	return pw_inner_init(p, &c->inner);
