@@ -527,8 +527,8 @@ Test(live_cpu, a_governor_run_reports_its_unsupported_controls)
 	char *v = NULL;
 	cr_assert_geq(H5Aread(a, t, &v), 0);
 	if (access("/sys/devices/system/cpu/cpu0/cpufreq", F_OK) != 0)
-		cr_assert_not_null(strstr(v, "pstate=unsupported (no cpufreq on this machine)"), "%s",
-		                   v);
+		cr_assert_not_null(strstr(v, "pstate=unsupported (no cpufreq on this machine)"),
+		                   "%s", v);
 	else if (access("/sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq", W_OK) != 0)
 		cr_assert_not_null(strstr(v, "pstate=unsupported (cpufreq not writable"), "%s", v);
 	cr_assert_not_null(strstr(v, "power_limit="), "%s", v);
@@ -1141,8 +1141,8 @@ static void ctl_body(void *arg)
 	x->rc[1] = x->be->ops->set_pstate(x->be, 0, 2);
 	sysfs_get(x->root, x->cpufreq, x->seen[1], sizeof(x->seen[1]));
 	x->rc[2] = x->be->ops->set_power_limit(x->be, -1, 30);
-	sysfs_get(x->root, "class/powercap/intel-rapl:0/constraint_0_power_limit_uw",
-	          x->seen[2], sizeof(x->seen[2]));
+	sysfs_get(x->root, "class/powercap/intel-rapl:0/constraint_0_power_limit_uw", x->seen[2],
+	          sizeof(x->seen[2]));
 	x->rc[3] = x->be->ops->read_temp(x->be, 0, &x->temp);
 }
 
