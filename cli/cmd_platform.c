@@ -157,7 +157,10 @@ static void print_units(const struct xpu_platform *pf)
 			snprintf(cell[i][COL_BW], CELL, "no bound");
 		snprintf(cell[i][COL_LAUNCH], CELL, "%s",
 		         secs_str(b, sizeof(b), u->launch_latency));
-		snprintf(cell[i][COL_WAKE], CELL, "%s", secs_str(b, sizeof(b), u->wake_latency));
+		/* the deepest idle state's exit: the longest a wake can take */
+		snprintf(cell[i][COL_WAKE], CELL, "%s",
+		         secs_str(b, sizeof(b),
+		                  u->nidle ? u->idle[u->nidle - 1].exit_latency : u->wake_latency));
 		for (int c = 0; c < NCOLS; c++)
 			if ((int)strlen(cell[i][c]) > width[c])
 				width[c] = (int)strlen(cell[i][c]);
@@ -244,13 +247,16 @@ static void print_classes(const struct xpu_platform *pf)
 	}
 }
 
-/* FPGA bitstreams and SoC power budgets, for the units that have them. */
+/* Per-class launch latencies, FPGA bitstreams, idle states, thermal nodes and SoC power
+ * budgets, for the units that have them. */
 static void print_extras(const struct xpu_platform *pf)
 {
-	int fpga = 0, soc = 0, per_class = 0;
+	int fpga = 0, soc = 0, per_class = 0, idle = 0, thermal = 0;
 	for (int i = 0; i < pf->nunits; i++) {
 		fpga |= pf->units[i].nbitstreams > 0 || pf->units[i].reconfig_time > 0;
 		soc |= pf->units[i].soc_budget_w > 0;
+		idle |= pf->units[i].nidle > 0;
+		thermal |= pf->units[i].th_r > 0;
 		for (int c = 0; c < XPU_CLASS_COUNT; c++)
 			per_class |= pf->units[i].cls[c].has_launch;
 	}
@@ -287,6 +293,40 @@ static void print_extras(const struct xpu_platform *pf)
 					if (u->bitstream[c] == k)
 						printf("%s%s", n++ ? "," : " ", xpu_class_name(c));
 			}
+			putchar('\n');
+		}
+	}
+	if (idle) {
+		printf("\nIdle states (name: exit latency, target residency, power[, wake "
+		       "energy]):\n");
+		for (int i = 0; i < pf->nunits; i++) {
+			const struct xpu_unit *u = &pf->units[i];
+			if (!u->nidle)
+				continue;
+			printf("  %s ", u->name);
+			for (int k = 0; k < u->nidle; k++) {
+				char r[64];
+				printf("%s %s: %s, %s, %g W", k ? ";" : "", u->idle[k].name,
+				       secs_str(b, sizeof(b), u->idle[k].exit_latency),
+				       secs_str(r, sizeof(r), u->idle[k].target_residency),
+				       u->idle[k].power_w);
+				if (u->idle[k].wake_j > 0)
+					printf(", %g J", u->idle[k].wake_j);
+			}
+			putchar('\n');
+		}
+	}
+	if (thermal) {
+		printf("\nThermal nodes (R to ambient or sink, C, ambient, warning, limit):\n");
+		for (int i = 0; i < pf->nunits; i++) {
+			const struct xpu_unit *u = &pf->units[i];
+			if (!(u->th_r > 0))
+				continue;
+			printf("  %s  %g K/W, %g J/K, %g C, warning %g C, limit %g C", u->name,
+			       u->th_r, u->th_c, u->th_ambient, u->th_warning, u->th_limit);
+			if (u->th_sink[0])
+				printf(", on sink %s (%g K/W, %g J/K)", u->th_sink, u->th_sink_r,
+				       u->th_sink_c);
 			putchar('\n');
 		}
 	}
