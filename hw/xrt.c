@@ -14,8 +14,14 @@
  * device and grown as needed; a launch carrying only a duration runs that long's worth
  * at the rate measured at open. Each device has one worker thread that runs its
  * launches in order (xrtKernelRun, then xrtRunWait) and reports their completions.
- * Energy is modeled (idle_w, full_w parameters) and labelled so. NPU power modes
- * (xrt-smi or xbutil) are not applied: the controls report them unsupported.
+ * Energy is modeled (idle_w, full_w parameters) and labelled so.
+ *
+ * NPU power modes (kind=npu, one device): open sets each of XRT's modes in turn through
+ * xrt-smi (xbutil on older XRT; hw/xrt_smi.c) and times the kernel in it, so the unit's
+ * P-states are turbo, performance, balanced and powersaver at their measured rates,
+ * named as modes for the npu-mode power policy; set_pstate switches the mode, and close
+ * puts the device back to `default`. Where the tool is missing or refuses (it needs
+ * administrator rights), the unit keeps one P-state and the controls say why.
  *
  * This machine and CI have XRT but no device: the device path compiles against XRT
  * 2.13 but has not run on hardware (hw/README.md, "xrt"). */
@@ -29,6 +35,7 @@
 
 #include "backend.h"
 #include "config.h"
+#include "xrt_smi.h"
 #include "platform.h"
 #include "xpu.h"
 
@@ -48,6 +55,10 @@ static const struct xpu_param_spec xrt_param_specs[] = {
     {"kind", XPU_PARAM_KIND, 0, 0, "unit kind of the devices (default fpga)"},
     {"idle_w", XPU_PARAM_NUMBER, 0, 1e4, "modeled idle power per device, W (default 20)"},
     {"full_w", XPU_PARAM_NUMBER, 0, 1e4, "modeled full-load power per device, W (default 75)"},
+    {"pmodes", XPU_PARAM_INT, 0, 1,
+     "with kind=npu: measure and offer the NPU power modes as P-states (default 1)"},
+    {"smi", XPU_PARAM_TEXT, 0, 0,
+     "the tool that sets NPU power modes (default xrt-smi, else xbutil)"},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -115,6 +126,13 @@ struct xrt {
 	size_t evhead, evlen, evcap;
 	int inflight, running, stop;
 	double t_end;
+	/* NPU power modes: how many are offered (0 or XPU_XRT_NPMODES), the kernel's rate
+	 * measured in each, the one set now, why there are none */
+	int npm, cur_pm;
+	double pm_rate[XPU_XRT_NPMODES];
+	const char *smi;
+	char pm_why[200];
+	char controls[400];
 };
 
 static double mono_since(const struct timespec *t0)
@@ -206,6 +224,10 @@ static void xrt_close(struct xpu_backend *be)
 	struct xrt *x = be->priv;
 	if (!x)
 		return;
+	if (x->npm) { /* the device as a reboot would leave it */
+		char msg[200];
+		xpu_xrt_set_pmode(x->smi, NULL, "default", msg, sizeof(msg));
+	}
 	for (int i = 0; i < x->n; i++) {
 		struct dev *dv = &x->dev[i];
 		if (dv->in)
@@ -286,6 +308,34 @@ static int xrt_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	}
 	double s = mono_since(&t1);
 	x->rate = s > 0 ? (double)(1 << 20) / s : 1e9;
+	x->smi = param(be, "smi", NULL);
+	snprintf(x->pm_why, sizeof(x->pm_why), "the devices are not NPUs (kind=npu)");
+	if (kind == XPU_KIND_NPU && x->n > 1)
+		snprintf(x->pm_why, sizeof(x->pm_why),
+		         "%d NPU devices: power modes are set for one device only", x->n);
+	else if (kind == XPU_KIND_NPU && !xpu_param_num(be->param, be->nparams, "pmodes", 1))
+		snprintf(x->pm_why, sizeof(x->pm_why), "pmodes=0");
+	else if (kind == XPU_KIND_NPU) {
+		/* each mode's rate, timed as above; stays in the fastest (P-state 0) */
+		int m;
+		for (m = XPU_XRT_NPMODES - 1; m >= 0; m--) {
+			if (xpu_xrt_set_pmode(x->smi, NULL, xpu_xrt_pmodes[m], x->pm_why,
+			                      sizeof(x->pm_why)))
+				break;
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (run_kernel(&x->dev[0], 1 << 20))
+				break;
+			double sm = mono_since(&t1);
+			x->pm_rate[m] = sm > 0 ? (double)(1 << 20) / sm : x->rate;
+		}
+		if (m < 0) {
+			x->npm = XPU_XRT_NPMODES;
+			x->rate = x->pm_rate[0];
+		} else if (m < XPU_XRT_NPMODES - 1) { /* some modes were set: back to default */
+			char msg[200];
+			xpu_xrt_set_pmode(x->smi, NULL, "default", msg, sizeof(msg));
+		}
+	}
 	/* one unit per device; one memory pool for all (a launch's data stay on its device:
 	 * no copy ever moves anything, so no route is asked for) */
 	memset(pf, 0, sizeof(*pf));
@@ -303,15 +353,28 @@ static int xrt_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		pf->nunits = i + 1;
 		snprintf(name, sizeof(name), "%s%d", xpu_kind_name(kind), i);
 		u->name = strdup(name);
-		u->pstates = malloc(sizeof(*u->pstates));
+		int np = x->npm ? x->npm : 1;
+		u->pstates = malloc((size_t)np * sizeof(*u->pstates));
 		if (!u->name || !u->pstates)
 			goto nomem;
 		u->index = i;
 		u->kind = kind;
 		u->cores = 1;
-		u->npstates = 1;
+		u->npstates = np;
 		u->pstates[0] = (struct xpu_pstate){x->rate * FLOPS_PER_ELEMENT, x->idle_w,
 		                                    x->idle_w, x->full_w};
+		/* the modes: measured speeds; modeled power scaled with the speed (estimate) */
+		for (int k = 1; k < np; k++) {
+			double r = x->pm_rate[k] / x->pm_rate[0];
+			u->pstates[k] =
+			    (struct xpu_pstate){x->pm_rate[k] * FLOPS_PER_ELEMENT, x->idle_w,
+			                        x->idle_w, x->idle_w + (x->full_w - x->idle_w) * r};
+		}
+		u->nmodes = x->npm;
+		for (int k = 0; k < x->npm; k++) {
+			snprintf(u->mode_name[k], sizeof(u->mode_name[k]), "%s", xpu_xrt_pmodes[k]);
+			u->mode_pstate[k] = k;
+		}
 		u->loaded_bitstream = -1;
 		for (int k = 0; k < XPU_CLASS_COUNT; k++) {
 			u->bitstream[k] = -1;
@@ -443,9 +506,18 @@ static int xrt_wait(struct xpu_backend *be, double until, struct xpu_event *ev, 
 
 static int xrt_set_pstate(struct xpu_backend *be, int unit, int pstate)
 {
-	(void)be;
-	(void)unit;
-	return pstate == 0 ? 0 : -ENOTSUP;
+	struct xrt *x = be->priv;
+	if (!x || unit < 0 || unit >= x->n || pstate < 0)
+		return -EINVAL;
+	if (pstate == x->cur_pm)
+		return 0;
+	if (pstate >= (x->npm ? x->npm : 1))
+		return -ENOTSUP;
+	char msg[200];
+	int rc = xpu_xrt_set_pmode(x->smi, NULL, xpu_xrt_pmodes[pstate], msg, sizeof(msg));
+	if (rc == 0)
+		x->cur_pm = pstate;
+	return rc;
 }
 
 static int xrt_read_energy(struct xpu_backend *be, int unit, double *joules, int *modeled)
@@ -461,10 +533,18 @@ static int xrt_read_energy(struct xpu_backend *be, int unit, double *joules, int
 
 static const char *xrt_controls(struct xpu_backend *be)
 {
-	(void)be;
-	return "pstate=unsupported(NPU power modes through xrt-smi are not applied yet),"
-	       "idle=unsupported(no idle control),power_limit=unsupported(no power limit),"
-	       "temperature=unsupported(not read)";
+	struct xrt *x = be->priv;
+	if (!x)
+		return NULL;
+	if (x->npm)
+		snprintf(x->controls, sizeof(x->controls), "pstate=xrt-smi (NPU power modes),");
+	else
+		snprintf(x->controls, sizeof(x->controls), "pstate=unsupported (%s),", x->pm_why);
+	size_t k = strlen(x->controls);
+	snprintf(x->controls + k, sizeof(x->controls) - k,
+	         "idle=unsupported (no idle control),power_limit=unsupported (no power "
+	         "limit),temperature=unsupported (not read)");
+	return x->controls;
 }
 
 const struct xpu_backend_ops xpu_backend_xrt = {

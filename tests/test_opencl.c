@@ -13,6 +13,7 @@
 #include "helpers.h"
 #include "platform.h"
 #include "results.h"
+#include "../hw/xrt_smi.h"
 
 /* Two pocl devices (no effect with other ICDs). */
 static void two_devices(void)
@@ -217,4 +218,48 @@ Test(xrt, absent_device_exits_2_with_a_clear_message)
 	             2);
 	/* a bad parameter is bad usage too, and named */
 	cr_expect_eq(xt_cmd(out, sizeof(out), "run --backend xrt:kind=nope -o -"), 2);
+}
+
+/* NPU power modes go through XRT's tool: `xrt-smi configure --pmode MODE`, with
+ * `--device BDF` when one is named; a refusal (it needs administrator rights) comes back
+ * with the tool's own words, a missing tool as -ENOENT. Run here against stand-in
+ * scripts: the real tool needs a Ryzen AI NPU. */
+Test(xrt, npu_power_modes_through_xrt_smi)
+{
+	const char *dir = xt_tmpdir();
+	char ok[300], no[300], log[300], buf[512], msg[256];
+	snprintf(ok, sizeof(ok), "%s/xrt-smi-ok", dir);
+	snprintf(no, sizeof(no), "%s/xrt-smi-no", dir);
+	snprintf(log, sizeof(log), "%s/args", dir);
+	FILE *f = fopen(ok, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "#!/bin/sh\necho \"$@\" >> '%s'\necho 'Power mode is set'\n", log);
+	fclose(f);
+	f = fopen(no, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "#!/bin/sh\necho 'checking device'\necho 'ERROR: Permission denied: run as "
+	           "administrator' >&2\nexit 1\n");
+	fclose(f);
+	chmod(ok, 0755);
+	chmod(no, 0755);
+
+	cr_expect_eq(xpu_xrt_set_pmode(ok, NULL, "turbo", msg, sizeof(msg)), 0, "%s", msg);
+	cr_expect_eq(xpu_xrt_set_pmode(ok, "0000:c5:00.1", "powersaver", msg, sizeof(msg)), 0);
+	cr_expect_eq(xpu_xrt_set_pmode(ok, NULL, "default", msg, sizeof(msg)), 0);
+	f = fopen(log, "r");
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	cr_expect_str_eq(buf, "configure --pmode turbo\n");
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	cr_expect_str_eq(buf, "configure --device 0000:c5:00.1 --pmode powersaver\n");
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	cr_expect_str_eq(buf, "configure --pmode default\n");
+	fclose(f);
+
+	cr_expect_eq(xpu_xrt_set_pmode(no, NULL, "balanced", msg, sizeof(msg)), -EPERM);
+	cr_expect(strstr(msg, "Permission denied: run as administrator"), "%s", msg);
+	char missing[300];
+	snprintf(missing, sizeof(missing), "%s/no-such-tool", dir);
+	cr_expect_eq(xpu_xrt_set_pmode(missing, NULL, "turbo", msg, sizeof(msg)), -ENOENT);
+	cr_expect_eq(xpu_xrt_set_pmode(ok, NULL, "warp", msg, sizeof(msg)), -EINVAL);
 }
