@@ -149,6 +149,8 @@ void xpu_cpu_stream_shape(double work, double bytes, double *rows, double *token
 /* hw/opencl.c: every OpenCL device's kernels against host references on small inputs.
  * 0, -ENODEV without a device, or -EIO with err naming the kernel and element. */
 int xpu_opencl_selftest(struct xpu_err *err);
+/* hw/opencl.c: the datum buffers (cl_mem) an opened opencl backend holds now. */
+size_t xpu_opencl_buffers(const struct xpu_backend *be);
 
 #ifdef __cplusplus
 }

@@ -1116,6 +1116,67 @@ static cl_mem datum_buf(struct ocl *o, uint32_t di, int u, size_t bytes, int *rc
 	return m;
 }
 
+/* Remove datum di's buffer on device u, if any: released (OpenCL deletes it once the
+ * commands already queued on it have finished), its slot emptied by shifting back the
+ * entries of its probe run so that every lookup still finds its key. */
+static void drop_buf(struct ocl *o, uint32_t di, int u)
+{
+	if (!o->bcap)
+		return;
+	uint64_t key = ((uint64_t)di << 8 | (uint64_t)(u + 1));
+	struct ocl_buf *b = buf_slot(o, key);
+	if (!b->key)
+		return;
+	clReleaseMemObject(b->m);
+	size_t mask = o->bcap - 1, i = (size_t)(b - o->bufs), j = i;
+	o->bufs[i] = (struct ocl_buf){0};
+	o->nbufs--;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!o->bufs[j].key)
+			break;
+		size_t home = (size_t)((o->bufs[j].key * 0x9e3779b97f4a7c15ULL) >> 17) & mask;
+		/* the entry at j may move to the hole at i when its home is not in (i, j] */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			o->bufs[i] = o->bufs[j];
+			o->bufs[j] = (struct ocl_buf){0};
+			i = j;
+		}
+	}
+}
+
+/* A datum the engine places in a device's memory (pool p is device p) becomes a cl_mem
+ * buffer of its size there, the one copies to and from that memory use; data_free
+ * releases it. */
+static int ocl_data_alloc(struct xpu_backend *be, uint32_t datum, int pool, double bytes)
+{
+	struct ocl *o = ocl_of(be);
+	if (!o || pool < 0 || pool >= o->n || !(bytes >= 0) || bytes > 1e15)
+		return -EINVAL;
+	uint64_t key = ((uint64_t)datum << 8 | (uint64_t)(pool + 1));
+	if (o->bcap) {
+		struct ocl_buf *b = buf_slot(o, key);
+		if (b->key && b->bytes != (size_t)bytes) /* placed again at another size */
+			drop_buf(o, datum, pool);
+	}
+	int rc = 0;
+	return datum_buf(o, datum, pool, (size_t)bytes, &rc) ? 0 : rc;
+}
+
+static void ocl_data_free(struct xpu_backend *be, uint32_t datum, int pool)
+{
+	struct ocl *o = ocl_of(be);
+	if (o && pool >= 0 && pool < o->n)
+		drop_buf(o, datum, pool);
+}
+
+/* Buffers held now, for tests: datum buffers on every device. */
+size_t xpu_opencl_buffers(const struct xpu_backend *be)
+{
+	const struct ocl *o = be ? be->priv : NULL;
+	return o ? o->nbufs : 0;
+}
+
 /* A copy between two devices' memories: one clEnqueueCopyBuffer within a context;
  * across contexts, read into host memory on the source's queue, then write on the
  * destination's once the read has completed. */
@@ -1521,4 +1582,6 @@ const struct xpu_backend_ops xpu_backend_opencl = {
     .read_link_energy = ocl_read_link_energy,
     .close = ocl_close,
     .controls = ocl_controls,
+    .data_alloc = ocl_data_alloc,
+    .data_free = ocl_data_free,
 };

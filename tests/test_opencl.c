@@ -263,3 +263,62 @@ Test(xrt, npu_power_modes_through_xrt_smi)
 	cr_expect_eq(xpu_xrt_set_pmode(missing, NULL, "turbo", msg, sizeof(msg)), -ENOENT);
 	cr_expect_eq(xpu_xrt_set_pmode(ok, NULL, "warp", msg, sizeof(msg)), -EINVAL);
 }
+
+struct obuf_ctx {
+	struct xpu_backend *be;
+	int rc[6];
+	size_t n[4];
+};
+
+static void obuf_body(void *arg)
+{
+	struct obuf_ctx *x = arg;
+	struct xpu_backend *be = x->be;
+	x->rc[0] = be->ops->data_alloc(be, 7, 0, 1 << 20);
+	x->rc[1] = be->ops->data_alloc(be, 9, 0, 4096);
+	x->rc[2] = be->ops->data_alloc(be, 7, 1, 1 << 20);
+	x->n[0] = xpu_opencl_buffers(be);
+	be->ops->data_free(be, 7, 0);
+	x->n[1] = xpu_opencl_buffers(be);
+	/* many data come and go: buffers never pile up, lookups still find the rest */
+	for (uint32_t d = 100; d < 2100; d++) {
+		if (be->ops->data_alloc(be, d, (int)(d % 2), 256))
+			x->rc[3]++;
+		if (d >= 110)
+			be->ops->data_free(be, d - 10, (int)((d - 10) % 2));
+	}
+	x->n[2] = xpu_opencl_buffers(be);
+	for (uint32_t d = 2090; d < 2100; d++)
+		be->ops->data_free(be, d, (int)(d % 2));
+	be->ops->data_free(be, 9, 0);
+	be->ops->data_free(be, 7, 1);
+	be->ops->data_free(be, 7, 1); /* twice: nothing */
+	x->n[3] = xpu_opencl_buffers(be);
+}
+
+/* Data the engine places in a device's memory are cl_mem buffers there, released when
+ * the engine frees them. */
+Test(opencl, data_are_cl_mem_buffers_freed_with_the_data, .init = two_devices)
+{
+	skip_without_device();
+	struct xpu_backend be = {.ops = &xpu_backend_opencl};
+	struct xpu_platform pf;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(be.ops->open(&be, NULL, &pf, &err), 0, "%s", err.msg);
+	if (pf.nunits < 2) {
+		be.ops->close(&be);
+		xpu_platform_free(&pf);
+		cr_skip_test("one OpenCL device: the test places data on two");
+	}
+	struct obuf_ctx x = {.be = &be};
+	cr_assert_eq(be.ops->run(&be, obuf_body, &x), 0);
+	for (int i = 0; i < 3; i++)
+		cr_expect_eq(x.rc[i], 0, "alloc %d: %d", i, x.rc[i]);
+	cr_expect_eq(x.rc[3], 0, "%d allocations failed", x.rc[3]);
+	cr_expect_eq(x.n[0], 3);
+	cr_expect_eq(x.n[1], 2);
+	cr_expect_eq(x.n[2], 12); /* 10 live in the loop, plus data 9 and 7 on device 1 */
+	cr_expect_eq(x.n[3], 0);
+	be.ops->close(&be);
+	xpu_platform_free(&pf);
+}
