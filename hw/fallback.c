@@ -491,6 +491,68 @@ static int fb_read_link_energy(struct xpu_backend *be, double *joules)
 	return 0;
 }
 
+/* The member whose memories include merged pool `pool`, or -1. */
+static int pool_owner(const struct fb *f, int pool)
+{
+	for (int i = 0; i < f->n; i++)
+		if (pool >= f->m[i].pool0 && pool < f->m[i].pool0 + f->m[i].pf.npools)
+			return i;
+	return -1;
+}
+
+/* Data go to the member that owns the memory: real allocations there (host memory,
+ * cl_mem buffers). */
+static int fb_data_alloc(struct xpu_backend *be, uint32_t datum, int pool, double bytes)
+{
+	struct fb *f = fb_of(be);
+	int i = pool_owner(f, pool);
+	if (i < 0)
+		return -EINVAL;
+	struct member *m = &f->m[i];
+	return m->be.ops->data_alloc ? m->be.ops->data_alloc(&m->be, datum, pool - m->pool0, bytes)
+	                             : 0;
+}
+
+static void fb_data_free(struct xpu_backend *be, uint32_t datum, int pool)
+{
+	struct fb *f = fb_of(be);
+	int i = pool_owner(f, pool);
+	if (i >= 0 && f->m[i].be.ops->data_free)
+		f->m[i].be.ops->data_free(&f->m[i].be, datum, pool - f->m[i].pool0);
+}
+
+static int fb_read_temp(struct xpu_backend *be, int unit, double *celsius)
+{
+	struct fb *f = fb_of(be);
+	if (unit < 0 || unit >= be->pf->nunits)
+		return -EINVAL;
+	struct member *m = &f->m[f->owner[unit]];
+	return m->be.ops->read_temp ? m->be.ops->read_temp(&m->be, unit - m->unit0, celsius)
+	                            : -ENODEV;
+}
+
+/* A limit on one memory's units goes to its member; on every unit (-1), to each
+ * member that has a limit (applied when one of them applied it). */
+static int fb_set_power_limit(struct xpu_backend *be, int pool, double watts)
+{
+	struct fb *f = fb_of(be);
+	if (pool >= 0) {
+		int i = pool_owner(f, pool);
+		if (i < 0)
+			return -EINVAL;
+		struct member *m = &f->m[i];
+		return m->be.ops->set_power_limit
+		           ? m->be.ops->set_power_limit(&m->be, pool - m->pool0, watts)
+		           : -ENOTSUP;
+	}
+	int rc = -ENOTSUP;
+	for (int i = 0; i < f->n; i++)
+		if (f->m[i].be.ops->set_power_limit &&
+		    f->m[i].be.ops->set_power_limit(&f->m[i].be, -1, watts) == 0)
+			rc = 0;
+	return rc;
+}
+
 /* The last member's controls: this machine's CPU where it is in the chain. */
 static const char *fb_controls(struct xpu_backend *be)
 {
@@ -535,4 +597,8 @@ const struct xpu_backend_ops xpu_backend_fallback = {
     .read_link_energy = fb_read_link_energy,
     .close = fb_close,
     .controls = fb_controls,
+    .data_alloc = fb_data_alloc,
+    .data_free = fb_data_free,
+    .read_temp = fb_read_temp,
+    .set_power_limit = fb_set_power_limit,
 };

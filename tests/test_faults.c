@@ -158,3 +158,36 @@ Test(faults, fallback_bad_specs_are_bad_usage)
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "run --faults status=boom --output - 2>&1"), 2);
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "run --faults after=x --output - 2>&1"), 2);
 }
+
+/* The fallback chain places data in its members' memories (the OpenCL devices' cl_mem
+ * buffers, this machine's host memory) and moves them between members: a DAG with data
+ * edges runs to completion with every copy coherent. */
+Test(faults, fallback_backend_places_data_in_its_members_memories)
+{
+	const char *dir = xt_tmpdir();
+	char trace[256];
+	snprintf(trace, sizeof(trace), "%s/fbd.csv", dir);
+	FILE *f = fopen(trace, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops,deps\n");
+	for (int i = 0; i < 40; i++) {
+		fprintf(f, "t%d,%s,%d,", i, i % 2 ? "gemm" : "generic", 2000000 + 30000 * i);
+		if (i >= 3)
+			fprintf(f, "t%d:%d;t%d:%d", i - 3, 65536 * (1 + i % 4), i - 2,
+			        4096 * (1 + i % 3));
+		fprintf(f, "\n");
+	}
+	fclose(f);
+	struct xpu_run_opts o = {.trace = trace,
+	                         .sched = "round-robin",
+	                         .backend = "fallback:cpu.threads=2",
+	                         .fallback = 1,
+	                         .check_coherence = 1,
+	                         .quiet = 1};
+	struct xpu_run_result res;
+	struct xpu_err err = {{0}};
+	cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
+	xt_check_contract(&res);
+	cr_expect_eq(xpu_summary_get(&res.summary, "tasks_done"), 40);
+	xpu_run_result_free(&res);
+}
