@@ -111,12 +111,11 @@ static int write_saved(struct xpu_lpw *p, const char *path, const char *s)
 	return rc;
 }
 
-void xpu_lpw_close(struct xpu_lpw *p)
+/* Write back the values saved from index `first` on, newest first (a min raised after a
+ * max comes back before the max does), and forget them. */
+static void restore_from(struct xpu_lpw *p, int first)
 {
-	if (!p)
-		return;
-	/* newest first: a min raised after a max comes back before the max does */
-	for (int i = p->nsaved - 1; i >= 0; i--) {
+	for (int i = p->nsaved - 1; i >= first; i--) {
 		FILE *f = fopen(p->saved[i].path, "w");
 		if (f) {
 			fputs(p->saved[i].value, f);
@@ -125,6 +124,14 @@ void xpu_lpw_close(struct xpu_lpw *p)
 		free(p->saved[i].path);
 		free(p->saved[i].value);
 	}
+	p->nsaved = first;
+}
+
+void xpu_lpw_close(struct xpu_lpw *p)
+{
+	if (!p)
+		return;
+	restore_from(p, 0);
 	free(p->saved);
 	for (int i = 0; i < p->nsensors; i++)
 		free(p->sensor[i]);
@@ -248,16 +255,7 @@ int xpu_lpw_set_khz(struct xpu_lpw *p, const int *cpus, int n, uint32_t khz)
 	if (rc && p->nsaved > first_saved) {
 		/* Undo this call's first writes: the group changes together or not at all. The
 		 * values saved by this call go back; earlier calls' stay recorded. */
-		for (int i = p->nsaved - 1; i >= first_saved; i--) {
-			FILE *f = fopen(p->saved[i].path, "w");
-			if (f) {
-				fputs(p->saved[i].value, f);
-				fclose(f);
-			}
-			free(p->saved[i].path);
-			free(p->saved[i].value);
-		}
-		p->nsaved = first_saved;
+		restore_from(p, first_saved);
 	}
 	return rc;
 }
