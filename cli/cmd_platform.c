@@ -331,13 +331,20 @@ static void print_extras(const struct xpu_platform *pf)
 		}
 	}
 	if (soc) {
-		printf("\nSoC power budgets (recorded; enforced by power policies that honour "
-		       "them):\n");
-		for (int i = 0; i < pf->nunits; i++)
-			if (pf->units[i].soc_budget_w > 0)
-				printf("  %s  %g W (memory %s)\n", pf->units[i].name,
-				       pf->units[i].soc_budget_w,
-				       pf->pools[pf->units[i].mem_pool].name);
+		printf("\nPower domains (xpu.soc.budget, shared by the units of one memory; the "
+		       "powercap policy enforces them):\n");
+		/* one line per memory: its units share the budget */
+		for (int p = 0; p < pf->npools; p++) {
+			int n = 0;
+			double w = 0;
+			for (int i = 0; i < pf->nunits; i++)
+				if (pf->units[i].mem_pool == p && pf->units[i].soc_budget_w > 0) {
+					printf("%s%s", n++ ? ", " : "  ", pf->units[i].name);
+					w = pf->units[i].soc_budget_w;
+				}
+			if (n)
+				printf(": %g W (memory %s)\n", w, pf->pools[p].name);
+		}
 	}
 }
 
