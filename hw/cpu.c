@@ -420,18 +420,10 @@ static void *worker_main(void *arg)
 
 static int rapl_read(const char *path, uint64_t *uj)
 {
-	FILE *f = fopen(path, "r");
-	unsigned long long v;
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%llu", &v) == 1;
-	fclose(f);
-	if (!ok)
-		return -EIO;
-	*uj = v;
-	return 0;
+	unsigned long long v = 0;
+	int rc = xpu_lpw_read_u64(path, &v);
+	*uj = v; /* 0 when unreadable */
+	return rc;
 }
 
 /* Find the readable RAPL package zones under root (intel-rapl:0, :1, ...; AMD parts

@@ -62,7 +62,7 @@ static int read_line(const char *path, char *buf, size_t n)
 	return rc;
 }
 
-static int read_u64(const char *path, unsigned long long *v)
+int xpu_lpw_read_u64(const char *path, unsigned long long *v)
 {
 	char buf[64], *end;
 	int rc = read_line(path, buf, sizeof(buf));
@@ -170,11 +170,11 @@ int xpu_lpw_freqs(const struct xpu_lpw *p, const int *cpus, int n, uint32_t *khz
 	if (k == 0) {
 		unsigned long long hi, lo;
 		cpufreq_path(p, cpus[0], "cpuinfo_max_freq", path, sizeof(path));
-		if (read_u64(path, &hi) || hi == 0 || hi >= UINT32_MAX)
+		if (xpu_lpw_read_u64(path, &hi) || hi == 0 || hi >= UINT32_MAX)
 			return 0;
 		khz[k++] = (uint32_t)hi;
 		cpufreq_path(p, cpus[0], "cpuinfo_min_freq", path, sizeof(path));
-		if (k < max && read_u64(path, &lo) == 0 && lo > 0 && lo < hi)
+		if (k < max && xpu_lpw_read_u64(path, &lo) == 0 && lo > 0 && lo < hi)
 			khz[k++] = (uint32_t)lo;
 	}
 	qsort(khz, (size_t)k, sizeof(*khz), cmp_desc);
@@ -193,7 +193,7 @@ double xpu_lpw_cur_khz(const struct xpu_lpw *p, const int *cpus, int n)
 	for (int i = 0; p && i < n; i++) {
 		unsigned long long v;
 		cpufreq_path(p, cpus[i], "scaling_cur_freq", path, sizeof(path));
-		if (read_u64(path, &v) == 0 && v > 0) {
+		if (xpu_lpw_read_u64(path, &v) == 0 && v > 0) {
 			sum += (double)v;
 			got++;
 		}
@@ -246,7 +246,7 @@ int xpu_lpw_set_khz(struct xpu_lpw *p, const int *cpus, int n, uint32_t khz)
 		/* Lower the floor first when it is above the new ceiling. */
 		unsigned long long lo;
 		cpufreq_path(p, cpus[i], "scaling_min_freq", path, sizeof(path));
-		if (read_u64(path, &lo) == 0 && lo > khz)
+		if (xpu_lpw_read_u64(path, &lo) == 0 && lo > khz)
 			rc = write_saved(p, path, val);
 		cpufreq_path(p, cpus[i], "scaling_max_freq", path, sizeof(path));
 		if (rc == 0)
@@ -324,7 +324,7 @@ static void probe_sensors(struct xpu_lpw *p)
 				continue;
 			snprintf(path, sizeof(path), fmt_temp, p->sysfs, i);
 			unsigned long long v;
-			if (read_u64(path, &v))
+			if (xpu_lpw_read_u64(path, &v))
 				continue;
 			if (!(p->sensor[p->nsensors] = strdup(path)))
 				return;

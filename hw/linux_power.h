@@ -12,6 +12,10 @@
 
 struct xpu_lpw;
 
+/* The unsigned decimal number at the start of a sysfs file: 0, or -errno (-EIO when it
+ * holds none). */
+int xpu_lpw_read_u64(const char *path, unsigned long long *v);
+
 /* Controls under sysfs (the root of /sys: "/sys", or a copy for tests) and powercap
  * (its class/powercap directory). NULL when out of memory. Probes nothing yet. */
 struct xpu_lpw *xpu_lpw_open(const char *sysfs, const char *powercap);
