@@ -565,9 +565,8 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 			util = 1;
 		set_pstate(e, u, e->power.ops->select(&e->power, un, util));
 	}
-	uint32_t share = 1; /* tasks streaming through its memory, itself included */
-	if (eng_shares_bw(e, t, u))
-		share = ++e->pool_mem_tasks[un->mem_pool];
+	if (eng_shares_bw(e, t, u)) /* counted for predictions (xpu_predict) */
+		e->pool_mem_tasks[un->mem_pool]++;
 	double exit = wake(e, u); /* an idle state's exit latency delays the task */
 	set_state(e, t, XPU_TASK_RUNNING);
 	t->start_t = e->now;
@@ -588,7 +587,10 @@ static void start_task(struct xpu_engine *e, struct xpu_task *t, int u)
 		l.delay = rc_s + exit;
 	} else {
 		l.flops = t->flops;
-		l.bytes = t->bytes * share; /* its share of a unified memory's bandwidth */
+		/* the whole traffic: on a unified memory the backend shares the memory's
+		 * bandwidth between the tasks streaming through it (SimGrid: one disk per
+		 * shared memory; live: the hardware itself) */
+		l.bytes = t->bytes;
 		l.delay = xpu_unit_launch(un, t->cls) + rc_s + exit;
 	}
 	if (un->bitstream[t->cls] >= 0)

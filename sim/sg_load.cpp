@@ -39,6 +39,8 @@ int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, cha
 int xpu_sg_run(char *msg, size_t len);
 int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
 void xpu_sg_execute_threads(double flops_per_thread, int threads);
+sg_disk_t xpu_sg_memory_disk(sg_host_t host, const char *name, double bytes_per_s);
+void xpu_sg_execute_streaming(double flops_per_thread, int threads, sg_disk_t disk, double bytes);
 }
 
 namespace
@@ -164,4 +166,38 @@ int xpu_sg_host_prop_names(sg_host_t host, const char ***names)
 void xpu_sg_execute_threads(double flops_per_thread, int threads)
 {
 	simgrid::s4u::this_actor::exec_init(flops_per_thread)->set_thread_count(threads)->wait();
+}
+
+/* A memory shared by several units (unified memory of a SoC), as a disk of bandwidth
+ * bytes/s on host: each task that streams through the memory reads its bytes from this
+ * disk while it computes, and SimGrid shares the disk's bandwidth between the reads in
+ * progress at each instant, so a task's memory time stretches and shrinks as others
+ * start and end. NULL when SimGrid refuses it. */
+sg_disk_t xpu_sg_memory_disk(sg_host_t host, const char *name, double bytes_per_s)
+{
+	try {
+		return host->create_disk(name, bytes_per_s, bytes_per_s)->seal();
+	} catch (const std::exception &) {
+		return nullptr;
+	}
+}
+
+/* A task on a unit of a shared memory: its computation (flops_per_thread on `threads`
+ * cores, bounded below by the unit's own memory bandwidth, see launch_amount) and its
+ * traffic through the memory (bytes read from disk) run together, and it ends when both
+ * have. While only the traffic is left, the cores stay busy (a core stalled on memory
+ * draws its load power): an execution that cannot end first holds them and is cancelled
+ * when the traffic is done. Called from a worker actor only. */
+void xpu_sg_execute_streaming(double flops_per_thread, int threads, sg_disk_t disk, double bytes)
+{
+	namespace s4u = simgrid::s4u;
+	double whole = bytes < 1 ? 1 : bytes;
+	s4u::IoPtr io = disk->read_async(static_cast<sg_size_t>(whole));
+	s4u::this_actor::exec_init(flops_per_thread)->set_thread_count(threads)->wait();
+	if (io->test())
+		return;
+	/* 1e300 flops outlasts any read at any speed SimGrid can represent */
+	s4u::ExecPtr stall = s4u::this_actor::exec_init(1e300)->set_thread_count(threads)->start();
+	io->wait();
+	stall->cancel();
 }

@@ -55,6 +55,8 @@ int xpu_sg_load_platform(const char *path, const struct xpu_sg_hooks *hooks, cha
 int xpu_sg_run(char *msg, size_t len);
 int xpu_sg_host_prop_names(sg_host_t host, const char ***names);
 void xpu_sg_execute_threads(double flops_per_thread, int threads);
+sg_disk_t xpu_sg_memory_disk(sg_host_t host, const char *name, double bytes_per_s);
+void xpu_sg_execute_streaming(double flops_per_thread, int threads, sg_disk_t disk, double bytes);
 void xpu_sg_routes_record(void);
 int xpu_sg_route(sg_host_t src, sg_host_t dst, double *latency, double *bandwidth);
 
@@ -69,6 +71,8 @@ struct job {
 	double amount; /* flops per thread for a task, bytes for a transfer */
 	int threads;   /* a task's width: one execution of that many threads */
 	sg_host_t src, dst;
+	sg_disk_t mem; /* a task's shared memory (unified memory), or NULL */
+	double bytes;  /* what the task streams through mem */
 };
 
 struct sim_unit;
@@ -114,6 +118,10 @@ struct sim {
 
 	sg_sem_t wake; /* released when an event arrives while the engine waits */
 	int waiting;
+
+	/* Per memory pool: the disk that carries its bandwidth when units share it
+	 * (xpu_sg_memory_disk), else NULL. */
+	sg_disk_t *pool_disk;
 
 	struct worker *xfer_idle;
 	struct worker *all; /* every worker and helper, for close */
@@ -177,7 +185,10 @@ static void worker_main(int argc, char **argv)
 	sg_sem_acquire(w->wake);
 	for (;;) {
 		if (u) {
-			if (w->job.threads > 1)
+			if (w->job.mem)
+				xpu_sg_execute_streaming(w->job.amount, w->job.threads, w->job.mem,
+				                         w->job.bytes);
+			else if (w->job.threads > 1)
 				xpu_sg_execute_threads(w->job.amount, w->job.threads);
 			else
 				sg_actor_execute(w->job.amount);
@@ -375,6 +386,7 @@ static void sim_free(struct sim *s)
 	free(s->u);
 	free(s->hosts);
 	free(s->ev);
+	free(s->pool_disk);
 	free(s);
 }
 
@@ -418,6 +430,53 @@ static int copy_without_bom(const char *path, char *tmp, size_t len)
 		return -EIO;
 	}
 	return 1;
+}
+
+/* Unified memory: each pool that two or more units with a memory bandwidth share gets
+ * a disk, on its first unit's host, whose bandwidth is the fastest of theirs (the
+ * memory's; a unit's own port may be slower, and launch_amount bounds its task by
+ * that). The tasks streaming through the pool share the disk (xpu_sg_execute_streaming). */
+static int memory_disks(struct sim *s)
+{
+	const struct xpu_platform *pf = s->pf;
+	int *users = calloc((size_t)pf->npools + 1, sizeof(*users));
+	double *bw = calloc((size_t)pf->npools + 1, sizeof(*bw));
+	int *first = calloc((size_t)pf->npools + 1, sizeof(*first));
+	int rc = 0;
+	if (!users || !bw || !first) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < pf->nunits; i++) {
+		const struct xpu_unit *un = &pf->units[i];
+		if (un->mem_pool < 0 || un->mem_pool >= pf->npools || !(un->mem_bw > 0))
+			continue;
+		if (users[un->mem_pool]++ == 0)
+			first[un->mem_pool] = i;
+		if (un->mem_bw > bw[un->mem_pool])
+			bw[un->mem_pool] = un->mem_bw;
+	}
+	for (int p = 0; p < pf->npools; p++) {
+		if (users[p] < 2)
+			continue;
+		if (!s->pool_disk &&
+		    !(s->pool_disk = calloc((size_t)pf->npools, sizeof(*s->pool_disk)))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		char name[64];
+		snprintf(name, sizeof(name), "xpu-memory-%d", p);
+		s->pool_disk[p] = xpu_sg_memory_disk(s->u[first[p]].host, name, bw[p]);
+		if (!s->pool_disk[p]) {
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+out:
+	free(users);
+	free(bw);
+	free(first);
+	return rc;
 }
 
 static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platform *pf,
@@ -533,6 +592,12 @@ static int sim_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 		u->has_power = sg_host_get_property_value(u->host, "wattage_per_state") != NULL;
 		sg_host_set_pstate(u->host, 0);
 	}
+	if ((rc = memory_disks(s)) < 0) {
+		xpu_errf(err, path, 0,
+		         "SimGrid refused the disk that models a shared memory's "
+		         "bandwidth");
+		goto fail;
+	}
 	be->priv = s;
 	return 0;
 fail:
@@ -622,6 +687,11 @@ static int sim_launch(struct xpu_backend *be, const struct xpu_launch *l)
 	int rc = launch_amount(s, l, &j.amount);
 	if (rc)
 		return rc;
+	const struct xpu_unit *un = &s->pf->units[l->unit];
+	if (l->bytes > 0 && un->mem_bw > 0 && s->pool_disk && s->pool_disk[un->mem_pool]) {
+		j.mem = s->pool_disk[un->mem_pool];
+		j.bytes = l->bytes;
+	}
 	struct worker *w = u->idle;
 	if (w) {
 		u->idle = w->next_idle;

@@ -322,6 +322,86 @@ Test(evict, units_on_one_memory_share_its_bandwidth)
 	cr_assert_float_eq(soc, 0.2, 1e-3, "one memory: %g s", soc);
 }
 
+/* The share follows the tasks in progress, not those at a task's start: a streams 10 GB
+ * alone from 0 to 0.05 s (5 GB at 100 GB/s), then with b at 50 GB/s each until its
+ * other 5 GB are through at 0.15 s; b, submitted at 0.05 s, has then moved 5 GB and
+ * moves the rest alone by 0.2 s. (A share fixed at each start would end a at 0.1 s
+ * and b at 0.25 s.) The cores stay busy while their tasks wait on the memory: the CPU,
+ * 10 W idle and 110 W busy, draws 110 W over a's 0.15 s and 10 W over the last 0.05 s. */
+struct staggered {
+	int rc;
+	double end_a, end_b, cpu_j, npu_busy_s;
+};
+
+static struct staggered staggered_streams(void)
+{
+	const char *pf = xt_write_file(
+	    "soc-w.xml", "<?xml version=\"1.0\"?>\n"
+	                 "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	                 "<platform version=\"4.1\">\n"
+	                 "  <zone id=\"z\" routing=\"Full\">\n"
+	                 "    <host id=\"cpu\" speed=\"100Gf\">\n"
+	                 "      <prop id=\"wattage_per_state\" value=\"10:110\"/>\n"
+	                 "      <prop id=\"wattage_off\" value=\"0\"/>\n"
+	                 "      <prop id=\"xpu.kind\" value=\"cpu\"/>\n"
+	                 "      <prop id=\"xpu.mem.bw\" value=\"100GBps\"/>\n"
+	                 "      <prop id=\"xpu.mem.shared\" value=\"lpddr\"/>\n"
+	                 "    </host>\n"
+	                 "    <host id=\"npu\" speed=\"100Gf\">\n"
+	                 "      <prop id=\"wattage_per_state\" value=\"5:55\"/>\n"
+	                 "      <prop id=\"wattage_off\" value=\"0\"/>\n"
+	                 "      <prop id=\"xpu.kind\" value=\"npu\"/>\n"
+	                 "      <prop id=\"xpu.mem.bw\" value=\"100GBps\"/>\n"
+	                 "      <prop id=\"xpu.mem.shared\" value=\"lpddr\"/>\n"
+	                 "    </host>\n"
+	                 "  </zone>\n"
+	                 "</platform>\n");
+	const char *tr = xt_write_file("staggered.csv", "id,submit,class,flops,bytes\n"
+	                                                "a,0,generic,1e6,1e10\n"
+	                                                "b,0.05,generic,1e6,1e10\n");
+	int fd[2];
+	cr_assert_eq(pipe(fd), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) { /* SimGrid runs once per process */
+		close(fd[0]);
+		struct xpu_run_opts o = {
+		    .platform = pf, .trace = tr, .sched = "round-robin", .seed = 1, .quiet = 1};
+		struct xpu_run_result res;
+		struct xpu_err err = {{0}};
+		struct staggered out = {.rc = xpu_run(&o, &res, &err)};
+		if (out.rc)
+			fprintf(stderr, "%s\n", err.msg);
+		else {
+			out.end_a = res.w->tasks[0].end_t;
+			out.end_b = res.w->tasks[1].end_t;
+			out.cpu_j = res.us[0].energy_j;
+			out.npu_busy_s = res.us[1].busy_s;
+			xpu_run_result_free(&res);
+		}
+		_exit(write(fd[1], &out, sizeof(out)) == (ssize_t)sizeof(out) ? 0 : 1);
+	}
+	close(fd[1]);
+	struct staggered out = {.rc = -1};
+	ssize_t got = read(fd[0], &out, sizeof(out));
+	close(fd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && got == (ssize_t)sizeof(out), "child crashed");
+	cr_assert_eq(out.rc, 0, "run failed");
+	return out;
+}
+
+Test(evict, a_shared_memory_is_shared_between_the_tasks_in_progress)
+{
+	struct staggered r = staggered_streams();
+	cr_assert_float_eq(r.end_a, 0.15, 1e-6, "a ended at %.9g s", r.end_a);
+	cr_assert_float_eq(r.end_b, 0.2, 1e-6, "b ended at %.9g s", r.end_b);
+	cr_assert_float_eq(r.cpu_j, 110 * 0.15 + 10 * 0.05, 1e-3, "cpu: %.9g J", r.cpu_j);
+	cr_assert_float_eq(r.npu_busy_s, 0.15, 1e-6, "npu busy %.9g s", r.npu_busy_s);
+}
+
 /* A plain allocator on an oversubscribed GPU: the run says why tasks failed and which
  * policies would have let data leave. */
 Test(evict, a_stuck_run_says_memory_held_it)
