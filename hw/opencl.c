@@ -1,8 +1,9 @@
 /* opencl.c — the live OpenCL backend: one unit per OpenCL device found through the ICD
  * loader (pocl's CPU device on any machine, GPUs through their vendors' ICDs). Each
  * launch runs a real kernel sized from the task's flops; data are cl_mem buffers that
- * follow the engine's copies; completions arrive through event callbacks, so launches
- * are enqueued without waiting and a device never idles between tasks. */
+ * follow the engine's copies. Launches are enqueued without waiting, so a device never
+ * idles between tasks; the engine finds them complete by polling their events in queue
+ * order, and sleeps on one event callback per batch (not one per launch). */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 #include <errno.h>
@@ -134,12 +135,13 @@ static const char kernel_src[] =
     "\t\t}\n"
     "}\n";
 
+/* A launch or copy in flight, on the queue of device `unit`, until the engine takes
+ * its completion. Engine-side only: no runtime thread sees it. */
 struct ocl_node {
 	struct xpu_event ev;
-	struct ocl *o;
 	int unit;
-	cl_event e;      /* its completed event, until the engine takes it */
-	double busy_s;   /* device time of the launch, from profiling */
+	int armed;       /* a completion callback is set on e (it wakes the engine) */
+	cl_event e;      /* its event, released when the engine takes it */
 	double launched; /* run time of its enqueue */
 	struct ocl_node *next;
 };
@@ -154,9 +156,19 @@ struct ocl_dev {
 	double speed;            /* flop/s of the generic kernel, measured at open */
 	double rate[6];          /* flop/s of each kernel family (enum family), measured */
 	double busy_s;           /* device time of finished launches (engine) */
-	int queued;              /* launches in flight on it (under ocl.lock) */
-	int unflushed;           /* launches enqueued since its queue's last clFlush (engine) */
-	double last_end;         /* recorded end of its latest launch taken (engine) */
+	/* Its commands in flight (launches and copies), in the order its in-order queue
+	 * runs them: a command is complete only after those before it. Engine-side. */
+	struct ocl_node *head, *tail;
+	int pending;   /* commands in that list */
+	int queued;    /* launches among them */
+	int unflushed; /* launches enqueued since its queue's last clFlush */
+	/* Its profiling clock against the run's: run time = (device ns - clk0) 1e-9 + off.
+	 * A completion is seen after it ended, so each one seen gives an upper bound of
+	 * off; the smallest is kept (the first comes from a marker waited on at start). */
+	cl_ulong clk0;
+	double off;
+	int off_known;
+	double last_end; /* recorded end of its latest launch taken (engine) */
 	int kind;
 	double mem;
 	char name[64];
@@ -179,12 +191,16 @@ struct ocl {
 	double ahead_s;        /* ... beyond the second while predicted to last at most this */
 	int cache_hits;        /* devices whose kernels came from the cache at open */
 	double idle_w, full_w; /* < 0: by kind */
+	uint64_t inflight;     /* commands in flight on every device (engine) */
+	int idle_devs;         /* devices with no launch in flight (engine) */
+	struct ocl_node *free_nodes; /* taken completions' nodes, for reuse (engine) */
+	/* The engine sleeps on done; a completion callback, on a runtime thread, wakes it. */
 	pthread_mutex_t lock;
 	pthread_cond_t done;
-	struct ocl_node *ev_head, *ev_tail;
-	uint64_t inflight;
-	int waiting;   /* the engine sleeps in ocl_wait (under lock) */
-	int idle_devs; /* devices with no launch in flight (under lock) */
+	int waiting; /* the engine sleeps in ocl_wait or at the end of the run */
+	int kicked;  /* a callback ran since the engine last polled */
+	int armed;   /* callbacks set and not yet run (the run ends after they have) */
+	int unarmed; /* a callback could not be set: the engine polls every millisecond */
 	struct timespec t0;
 	double t_end;
 	int running;
@@ -228,95 +244,185 @@ static int cl_errno(cl_int e)
 
 /* ------------------------------------------------------------------ completions */
 
-/* An event callback (an OpenCL runtime thread, often the device's own worker): the
- * launch or copy is complete. It does as little as it can there: stamps the time,
- * counts the device's queue down and queues the completion; the engine reads the
- * event's profiling times and releases it when it takes the completion (ocl_wait). */
-static void CL_CALLBACK on_complete(cl_event e, cl_int status, void *arg)
+/* The completion callback, on a runtime thread (often the device's own worker), set on
+ * one command per device and batch (arm): it only wakes the engine, which then polls
+ * every device's commands in queue order (reap). The engine may take the command and
+ * release its event before this runs: the runtime calls an event's callbacks before it
+ * destroys the event, and nothing here reads the command. */
+static void CL_CALLBACK on_kick(cl_event e, cl_int status, void *arg)
 {
-	struct ocl_node *nd = arg;
-	struct ocl *o = nd->o;
-	nd->e = e;
+	(void)e;
+	(void)status;
+	struct ocl *o = arg;
 	pthread_mutex_lock(&o->lock);
-	nd->ev.status = status == CL_COMPLETE ? 0 : -EIO;
-	nd->ev.time = since_t0(o);
-	int wake = 1;
-	if (nd->ev.type == XPU_EV_DONE) {
-		struct ocl_dev *d = &o->d[nd->unit];
-		if (--d->queued == 0)
-			o->idle_devs++;
-		/* Completion batching: a sleeping engine is woken when this device's queue
-		 * is down to half of what it takes, when a device is idle (this one or
-		 * another: the engine may have work for it), or for a failure; otherwise
-		 * the completion waits, measured, for the next wake-up. */
-		wake = d->queued <= o->slots / 2 || o->idle_devs > 0 || nd->ev.status;
-	}
-	nd->next = NULL;
-	if (o->ev_tail)
-		o->ev_tail->next = nd;
-	else
-		o->ev_head = nd;
-	o->ev_tail = nd;
-	o->inflight--;
-	if ((wake || o->inflight == 0) && o->waiting)
+	o->kicked = 1;
+	o->armed--;
+	if (o->waiting)
 		pthread_cond_signal(&o->done);
 	pthread_mutex_unlock(&o->lock);
 }
 
-/* The engine's side of a completion taken from the queue: its device time from the
- * profiling events, its place on the device's timeline, and the event released. */
-static void finish_node(struct ocl *o, struct ocl_node *nd)
+static struct ocl_node *node_new(struct ocl *o)
 {
+	struct ocl_node *nd = o->free_nodes;
+	if (nd)
+		o->free_nodes = nd->next;
+	else if (!(nd = malloc(sizeof(*nd))))
+		return NULL;
+	memset(nd, 0, sizeof(*nd));
+	return nd;
+}
+
+static void node_put(struct ocl *o, struct ocl_node *nd)
+{
+	nd->next = o->free_nodes;
+	o->free_nodes = nd;
+}
+
+/* nd, enqueued on its device's queue with event e, joins the device's commands in
+ * flight; *before, when not NULL, is the launches it had in flight before. */
+static void track(struct ocl *o, struct ocl_node *nd, cl_event e, int *before)
+{
+	struct ocl_dev *d = &o->d[nd->unit];
+	nd->e = e;
+	nd->next = NULL;
+	if (d->tail)
+		d->tail->next = nd;
+	else
+		d->head = nd;
+	d->tail = nd;
+	d->pending++;
+	o->inflight++;
+	if (before)
+		*before = d->queued;
+	if (nd->ev.type == XPU_EV_DONE && d->queued++ == 0)
+		o->idle_devs--;
+}
+
+/* Device d's profiling clock against the run's, from a marker waited on (ocl_run). */
+static void clock_sync(struct ocl *o, struct ocl_dev *d)
+{
+	cl_event m = NULL;
+	cl_ulong end = 0;
+	d->off_known = 0;
+	d->clk0 = 0;
+	if (clEnqueueMarkerWithWaitList(d->q, 0, NULL, &m) != CL_SUCCESS)
+		return;
+	if (clWaitForEvents(1, &m) == CL_SUCCESS &&
+	    clGetEventProfilingInfo(m, CL_PROFILING_COMMAND_END, sizeof(end), &end, NULL) ==
+	        CL_SUCCESS) {
+		d->clk0 = end;
+		d->off = since_t0(o);
+		d->off_known = 1;
+	}
+	clReleaseEvent(m);
+}
+
+/* The engine's side of a completed command seen at run time `now`: its times from the
+ * profiling events, placed on the run's clock (no later than now), after its enqueue
+ * and after the launch before it (an in-order queue runs one at a time); its event
+ * released. A command whose profiling cannot be read ends at now. */
+static void finish_node(struct ocl *o, struct ocl_node *nd, double now)
+{
+	struct ocl_dev *d = &o->d[nd->unit];
 	cl_ulong t0 = 0, t1 = 0;
+	double busy = 0, end = now;
 	if (nd->e && !nd->ev.status &&
 	    clGetEventProfilingInfo(nd->e, CL_PROFILING_COMMAND_START, sizeof(t0), &t0, NULL) ==
 	        CL_SUCCESS &&
 	    clGetEventProfilingInfo(nd->e, CL_PROFILING_COMMAND_END, sizeof(t1), &t1, NULL) ==
 	        CL_SUCCESS &&
-	    t1 > t0)
-		nd->busy_s = (double)(t1 - t0) * 1e-9;
+	    t1 >= t0) {
+		busy = (double)(t1 - t0) * 1e-9;
+		if (!d->off_known) {
+			d->clk0 = t1;
+			d->off = now;
+			d->off_known = 1;
+		}
+		double dev_end =
+		    t1 >= d->clk0 ? (double)(t1 - d->clk0) * 1e-9 : -(double)(d->clk0 - t1) * 1e-9;
+		if (now - dev_end < d->off)
+			d->off = now - dev_end;
+		end = fmin(now, dev_end + d->off);
+	}
 	if (nd->e)
 		clReleaseEvent(nd->e);
 	nd->e = NULL;
-	if (nd->ev.type != XPU_EV_DONE)
+	d->pending--;
+	o->inflight--;
+	if (nd->ev.type != XPU_EV_DONE) {
+		nd->ev.time = end;
 		return;
-	struct ocl_dev *d = &o->d[nd->unit];
-	d->busy_s += nd->busy_s;
-	/* Its times: the device time from profiling, ending when the runtime reported it,
-	 * placed after its enqueue and after the launch before it (an in-order queue runs
-	 * one at a time; profiling counts in the device's own clock). Completions are taken
-	 * in the order they were reported. */
-	double start = nd->ev.time - nd->busy_s;
-	start = fmax(start, fmax(nd->launched, d->last_end));
+	}
+	if (--d->queued == 0)
+		o->idle_devs++;
+	d->busy_s += busy;
+	double start = fmax(end - busy, fmax(nd->launched, d->last_end));
 	nd->ev.start = start;
-	nd->ev.time = fmax(nd->ev.time, start);
+	nd->ev.time = fmax(end, start);
 	nd->ev.flags = XPU_EV_TIMED;
 	d->last_end = nd->ev.time;
 }
 
-/* Report nd when event e completes (e is released by the callback); *before, when not
- * NULL, is the launches its device had in flight before this one. */
-static int watch(struct ocl *o, struct ocl_node *nd, cl_event e, int *before)
+/* Up to max completed commands, each device's in queue order, into ev; 0 when none is. */
+static int reap(struct ocl *o, struct xpu_event *ev, int max)
 {
-	int launch = nd->ev.type == XPU_EV_DONE;
-	pthread_mutex_lock(&o->lock);
-	o->inflight++;
-	if (before)
-		*before = o->d[nd->unit].queued;
-	if (launch && o->d[nd->unit].queued++ == 0)
-		o->idle_devs--;
-	pthread_mutex_unlock(&o->lock);
-	cl_int err = clSetEventCallback(e, CL_COMPLETE, on_complete, nd);
-	if (err != CL_SUCCESS) {
-		pthread_mutex_lock(&o->lock);
-		o->inflight--;
-		if (launch && --o->d[nd->unit].queued == 0)
-			o->idle_devs++;
-		pthread_mutex_unlock(&o->lock);
-		clReleaseEvent(e);
-		return cl_errno(err);
+	int n = 0;
+	double now = -1;
+	for (int i = 0; i < o->n && n < max; i++) {
+		struct ocl_dev *d = &o->d[i];
+		while (d->head && n < max) {
+			struct ocl_node *nd = d->head;
+			cl_int st = CL_QUEUED;
+			if (clGetEventInfo(nd->e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(st),
+			                   &st, NULL) != CL_SUCCESS)
+				st = -1;
+			if (st > CL_COMPLETE) /* queued, submitted or running */
+				break;
+			if (now < 0)
+				now = since_t0(o);
+			d->head = nd->next;
+			if (!d->head)
+				d->tail = NULL;
+			nd->ev.status = st == CL_COMPLETE ? 0 : -EIO;
+			finish_node(o, nd, now);
+			ev[n++] = nd->ev;
+			node_put(o, nd);
+		}
 	}
-	return 0;
+	return n;
+}
+
+/* Before the engine sleeps: a callback on the command of each busy device whose
+ * completion should wake it. That is the device's first command when a device is idle
+ * (the engine may have work for it) or when its queue is at most half of what it
+ * takes; otherwise the one that leaves half (completion batching: the engine wakes to
+ * refill while the device still has half its queue to run). A device with a callback
+ * set at or before that command gets none. */
+static void arm(struct ocl *o)
+{
+	for (int i = 0; i < o->n; i++) {
+		struct ocl_dev *d = &o->d[i];
+		int k = 0;
+		if (o->idle_devs == 0 && d->pending > o->slots / 2)
+			k = d->pending - o->slots / 2 - 1;
+		struct ocl_node *nd = d->head;
+		for (; nd && !nd->armed && k > 0; k--)
+			nd = nd->next;
+		if (!nd || nd->armed)
+			continue;
+		pthread_mutex_lock(&o->lock);
+		o->armed++;
+		pthread_mutex_unlock(&o->lock);
+		if (clSetEventCallback(nd->e, CL_COMPLETE, on_kick, o) == CL_SUCCESS) {
+			nd->armed = 1;
+			continue;
+		}
+		pthread_mutex_lock(&o->lock);
+		o->armed--;
+		o->unarmed = 1;
+		pthread_mutex_unlock(&o->lock);
+	}
 }
 
 /* ------------------------------------------------------------------ kernels */
@@ -992,27 +1098,41 @@ static int ocl_run(struct xpu_backend *be, void (*body)(void *), void *arg)
 	if (o->running)
 		return -EBUSY;
 	clock_gettime(CLOCK_MONOTONIC, &o->t0);
-	for (int i = 0; i < o->n; i++)
-		o->d[i].busy_s = o->d[i].last_end = o->d[i].queued = o->d[i].unflushed = 0;
+	for (int i = 0; i < o->n; i++) {
+		struct ocl_dev *d = &o->d[i];
+		d->busy_s = d->last_end = 0;
+		d->queued = d->pending = d->unflushed = 0;
+		clock_sync(o, d);
+	}
 	o->idle_devs = o->n;
+	o->inflight = 0;
 	o->running = 1;
 	body(arg);
-	/* what is still enqueued finishes before the run's buffers go */
+	/* what is still enqueued finishes before the run's buffers go; what the engine did
+	 * not take is accounted and released, and the run ends once every callback set has
+	 * run (they use o) */
 	for (int i = 0; i < o->n; i++)
 		clFinish(o->d[i].q);
+	double now = since_t0(o);
+	for (int i = 0; i < o->n; i++)
+		while (o->d[i].head) {
+			struct ocl_node *nd = o->d[i].head;
+			o->d[i].head = nd->next;
+			cl_int st = CL_COMPLETE;
+			clGetEventInfo(nd->e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof(st), &st,
+			               NULL);
+			nd->ev.status = st == CL_COMPLETE ? 0 : -EIO;
+			finish_node(o, nd, now);
+			node_put(o, nd);
+		}
+	for (int i = 0; i < o->n; i++)
+		o->d[i].tail = NULL;
 	pthread_mutex_lock(&o->lock);
-	while (o->inflight) {
+	while (o->armed > 0) {
 		o->waiting = 1;
 		pthread_cond_wait(&o->done, &o->lock);
 		o->waiting = 0;
 	}
-	while (o->ev_head) { /* not taken by the engine: accounted, released */
-		struct ocl_node *nd = o->ev_head;
-		o->ev_head = nd->next;
-		finish_node(o, nd);
-		free(nd);
-	}
-	o->ev_tail = NULL;
 	pthread_mutex_unlock(&o->lock);
 	o->t_end = since_t0(o);
 	o->running = 0;
@@ -1039,24 +1159,24 @@ static int ocl_launch(struct xpu_backend *be, const struct xpu_launch *l)
 			return -EINVAL;
 		flops = l->seconds * d->speed; /* a duration's worth of the generic kernel */
 	}
-	struct ocl_node *nd = calloc(1, sizeof(*nd));
+	struct ocl_node *nd = node_new(o);
 	if (!nd)
 		return -ENOMEM;
-	*nd = (struct ocl_node){.ev = {.type = XPU_EV_DONE, .cookie = l->cookie},
-	                        .o = o,
-	                        .unit = l->unit,
-	                        .launched = since_t0(o)};
+	nd->ev = (struct xpu_event){.type = XPU_EV_DONE, .cookie = l->cookie};
+	nd->unit = l->unit;
+	nd->launched = since_t0(o);
 	cl_event last = NULL;
 	int rc = enqueue_work(d, l->cls, flops, &last);
 	if (!rc && !last)
 		rc = -EIO;
-	int before = 0;
-	if (!rc)
-		rc = watch(o, nd, last, &before);
 	if (rc) {
-		free(nd);
+		if (last)
+			clReleaseEvent(last);
+		node_put(o, nd);
 		return rc;
 	}
+	int before = 0;
+	track(o, nd, last, &before);
 	/* A device with little queued gets the launch at once; behind a queue, the flush
 	 * (a system call or a wake-up in most drivers) waits for the engine's next wait,
 	 * which flushes every device before it sleeps, so that nothing enqueued is left
@@ -1192,10 +1312,12 @@ static int ocl_copy(struct xpu_backend *be, const struct xpu_copy *cp)
 	cl_mem dst = src ? datum_buf(o, cp->datum, t, bytes, &rc) : NULL;
 	if (!dst)
 		return rc ? rc : -EIO;
-	struct ocl_node *nd = calloc(1, sizeof(*nd));
+	struct ocl_node *nd = node_new(o);
 	if (!nd)
 		return -ENOMEM;
-	*nd = (struct ocl_node){.ev = {.type = XPU_EV_COPY, .cookie = cp->cookie}, .o = o};
+	nd->ev = (struct xpu_event){.type = XPU_EV_COPY, .cookie = cp->cookie};
+	nd->unit = t; /* on the destination's queue */
+	nd->launched = since_t0(o);
 	cl_event done = NULL;
 	cl_int e;
 	if (o->d[s].ctx == o->d[t].ctx) {
@@ -1206,7 +1328,7 @@ static int ocl_copy(struct xpu_backend *be, const struct xpu_copy *cp)
 		 * device's copy engine is not the destination's */
 		void *host = malloc(bytes ? bytes : 1);
 		if (!host) {
-			free(nd);
+			node_put(o, nd);
 			return -ENOMEM;
 		}
 		e = clEnqueueReadBuffer(o->d[s].q, src, CL_TRUE, 0, bytes ? bytes : 1, host, 0,
@@ -1217,13 +1339,10 @@ static int ocl_copy(struct xpu_backend *be, const struct xpu_copy *cp)
 		free(host);
 	}
 	if (e != CL_SUCCESS) {
-		free(nd);
+		node_put(o, nd);
 		return cl_errno(e);
 	}
-	if ((rc = watch(o, nd, done, NULL))) {
-		free(nd);
-		return rc;
-	}
+	track(o, nd, done, NULL);
 	clFlush(o->d[t].q);
 	return 0;
 }
@@ -1245,7 +1364,6 @@ static void to_abs(const struct ocl *o, double t, struct timespec *ts)
 static int ocl_wait(struct xpu_backend *be, double until, struct xpu_event *ev, int max)
 {
 	struct ocl *o = ocl_of(be);
-	int n = 0;
 	if (!ev || max <= 0 || isnan(until) || !o->running)
 		return -EINVAL;
 	for (int i = 0; i < o->n; i++)
@@ -1253,44 +1371,36 @@ static int ocl_wait(struct xpu_backend *be, double until, struct xpu_event *ev, 
 			clFlush(o->d[i].q);
 			o->d[i].unflushed = 0;
 		}
-	pthread_mutex_lock(&o->lock);
-	while (!o->ev_head) {
+	for (;;) {
+		/* kicked is cleared before the poll: a callback that runs from here on keeps
+		 * the engine from sleeping past its completion */
+		pthread_mutex_lock(&o->lock);
+		o->kicked = 0;
+		pthread_mutex_unlock(&o->lock);
+		int n = reap(o, ev, max);
+		if (n)
+			return n;
 		double t = since_t0(o);
 		if (t >= until)
-			break;
-		if (isinf(until) && o->inflight == 0) {
-			n = -EDEADLK;
-			break;
+			return 0;
+		double sleep_s = 3600.0;
+		if (o->inflight == 0) {
+			if (isinf(until))
+				return -EDEADLK;
+		} else {
+			arm(o);
+			if (o->unarmed)
+				sleep_s = 1e-3;
 		}
 		struct timespec ts;
-		to_abs(o, fmin(until, t + 3600.0), &ts);
+		to_abs(o, fmin(until, t + sleep_s), &ts);
+		pthread_mutex_lock(&o->lock);
 		o->waiting = 1;
-		pthread_cond_timedwait(&o->done, &o->lock, &ts);
+		while (!o->kicked && pthread_cond_timedwait(&o->done, &o->lock, &ts) == 0)
+			;
 		o->waiting = 0;
+		pthread_mutex_unlock(&o->lock);
 	}
-	/* up to max completions off the queue, then their events read with the lock
-	 * released (the callbacks that queue more run on the devices' threads) */
-	struct ocl_node *taken = NULL, **tail = &taken;
-	int k = 0;
-	while (n >= 0 && k < max && o->ev_head) {
-		struct ocl_node *nd = o->ev_head;
-		o->ev_head = nd->next;
-		if (!o->ev_head)
-			o->ev_tail = NULL;
-		*tail = nd;
-		tail = &nd->next;
-		k++;
-	}
-	*tail = NULL;
-	pthread_mutex_unlock(&o->lock);
-	while (taken) {
-		struct ocl_node *nd = taken;
-		taken = nd->next;
-		finish_node(o, nd);
-		ev[n++] = nd->ev;
-		free(nd);
-	}
-	return n;
 }
 
 static int ocl_set_pstate(struct xpu_backend *be, int unit, int pstate)
@@ -1307,9 +1417,7 @@ static int ocl_read_energy(struct xpu_backend *be, int unit, double *joules, int
 	if (!o || unit < 0 || unit >= o->n || !joules || !be->pf)
 		return -EINVAL;
 	const struct xpu_pstate *p = &be->pf->units[unit].pstates[0];
-	pthread_mutex_lock(&o->lock);
-	double busy = o->d[unit].busy_s;
-	pthread_mutex_unlock(&o->lock);
+	double busy = o->d[unit].busy_s; /* the engine's, as this call is */
 	*joules = p->idle_w * ocl_now(be) + (p->full_w - p->idle_w) * busy;
 	if (modeled)
 		*modeled = 1;
@@ -1355,9 +1463,9 @@ static void ocl_close(struct xpu_backend *be)
 		if (d->ctx && d->ctx_owner)
 			clReleaseContext(d->ctx);
 	}
-	while (o->ev_head) {
-		struct ocl_node *nd = o->ev_head;
-		o->ev_head = nd->next;
+	while (o->free_nodes) {
+		struct ocl_node *nd = o->free_nodes;
+		o->free_nodes = nd->next;
 		free(nd);
 	}
 	pthread_cond_destroy(&o->done);
