@@ -333,29 +333,36 @@ struct staggered {
 	double end_a, end_b, cpu_j, npu_busy_s;
 };
 
+/* Two units, 100 Gf each, on one 100 GB/s memory, with power (CPU 10 W idle, 110 W
+ * busy; NPU 5 and 55 W). */
+static const char *soc_w(void)
+{
+	return xt_write_file("soc-w.xml",
+	                     "<?xml version=\"1.0\"?>\n"
+	                     "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
+	                     "<platform version=\"4.1\">\n"
+	                     "  <zone id=\"z\" routing=\"Full\">\n"
+	                     "    <host id=\"cpu\" speed=\"100Gf\">\n"
+	                     "      <prop id=\"wattage_per_state\" value=\"10:110\"/>\n"
+	                     "      <prop id=\"wattage_off\" value=\"0\"/>\n"
+	                     "      <prop id=\"xpu.kind\" value=\"cpu\"/>\n"
+	                     "      <prop id=\"xpu.mem.bw\" value=\"100GBps\"/>\n"
+	                     "      <prop id=\"xpu.mem.shared\" value=\"lpddr\"/>\n"
+	                     "    </host>\n"
+	                     "    <host id=\"npu\" speed=\"100Gf\">\n"
+	                     "      <prop id=\"wattage_per_state\" value=\"5:55\"/>\n"
+	                     "      <prop id=\"wattage_off\" value=\"0\"/>\n"
+	                     "      <prop id=\"xpu.kind\" value=\"npu\"/>\n"
+	                     "      <prop id=\"xpu.mem.bw\" value=\"100GBps\"/>\n"
+	                     "      <prop id=\"xpu.mem.shared\" value=\"lpddr\"/>\n"
+	                     "    </host>\n"
+	                     "  </zone>\n"
+	                     "</platform>\n");
+}
+
 static struct staggered staggered_streams(void)
 {
-	const char *pf = xt_write_file(
-	    "soc-w.xml", "<?xml version=\"1.0\"?>\n"
-	                 "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
-	                 "<platform version=\"4.1\">\n"
-	                 "  <zone id=\"z\" routing=\"Full\">\n"
-	                 "    <host id=\"cpu\" speed=\"100Gf\">\n"
-	                 "      <prop id=\"wattage_per_state\" value=\"10:110\"/>\n"
-	                 "      <prop id=\"wattage_off\" value=\"0\"/>\n"
-	                 "      <prop id=\"xpu.kind\" value=\"cpu\"/>\n"
-	                 "      <prop id=\"xpu.mem.bw\" value=\"100GBps\"/>\n"
-	                 "      <prop id=\"xpu.mem.shared\" value=\"lpddr\"/>\n"
-	                 "    </host>\n"
-	                 "    <host id=\"npu\" speed=\"100Gf\">\n"
-	                 "      <prop id=\"wattage_per_state\" value=\"5:55\"/>\n"
-	                 "      <prop id=\"wattage_off\" value=\"0\"/>\n"
-	                 "      <prop id=\"xpu.kind\" value=\"npu\"/>\n"
-	                 "      <prop id=\"xpu.mem.bw\" value=\"100GBps\"/>\n"
-	                 "      <prop id=\"xpu.mem.shared\" value=\"lpddr\"/>\n"
-	                 "    </host>\n"
-	                 "  </zone>\n"
-	                 "</platform>\n");
+	const char *pf = soc_w();
 	const char *tr = xt_write_file("staggered.csv", "id,submit,class,flops,bytes\n"
 	                                                "a,0,generic,1e6,1e10\n"
 	                                                "b,0.05,generic,1e6,1e10\n");
@@ -400,6 +407,34 @@ Test(evict, a_shared_memory_is_shared_between_the_tasks_in_progress)
 	cr_assert_float_eq(r.end_b, 0.2, 1e-6, "b ended at %.9g s", r.end_b);
 	cr_assert_float_eq(r.cpu_j, 110 * 0.15 + 10 * 0.05, 1e-3, "cpu: %.9g J", r.cpu_j);
 	cr_assert_float_eq(r.npu_busy_s, 0.15, 1e-6, "npu busy %.9g s", r.npu_busy_s);
+}
+
+/* Units of one memory that fail while their tasks stream through it: a task killed
+ * mid-read leaves the memory to the others, is run again, and every task ends, the
+ * same way twice (SimGrid cancels the killed worker's read with it). */
+Test(evict, streaming_tasks_survive_failures_on_a_shared_memory, .timeout = 120)
+{
+	const char *pf = soc_w();
+	char trace[64 * 200 + 64];
+	size_t off = (size_t)snprintf(trace, sizeof(trace), "id,submit,class,flops,bytes\n");
+	for (int i = 0; i < 200; i++)
+		off +=
+		    (size_t)snprintf(trace + off, sizeof(trace) - off, "s%d,%.3f,generic,%d,%d\n",
+		                     i, i * 0.01, 1000000 * (1 + i % 7), 400000000 * (1 + i % 5));
+	const char *tr = xt_write_file("streams-fail.csv", trace);
+	char a[8192], b[8192];
+	cr_assert_eq(xt_cmd(a, sizeof(a),
+	                    "run -p %s -t %s --failures mtbf=1s,mttr=0.2s --seed 5 -o - 2>&1", pf,
+	                    tr),
+	             0, "%s", a);
+	cr_assert_not_null(strstr(a, "tasks_done 200\n"), "%s", a);
+	const char *f = strstr(a, "unit_failures ");
+	cr_assert(f && atoi(f + 14) > 0, "no failure happened: %s", a);
+	cr_assert_eq(xt_cmd(b, sizeof(b),
+	                    "run -p %s -t %s --failures mtbf=1s,mttr=0.2s --seed 5 -o - 2>&1", pf,
+	                    tr),
+	             0, "%s", b);
+	cr_assert_str_eq(a, b);
 }
 
 /* A plain allocator on an oversubscribed GPU: the run says why tasks failed and which
