@@ -191,7 +191,10 @@ sg_disk_t xpu_sg_memory_disk(sg_host_t host, const char *name, double bytes_per_
 void xpu_sg_execute_streaming(double flops_per_thread, int threads, sg_disk_t disk, double bytes)
 {
 	namespace s4u = simgrid::s4u;
-	double whole = bytes < 1 ? 1 : bytes;
+	/* a read is a whole number of bytes below 2^64; past 2^62 (4.6 EB, 1.5 years of
+	 * one 100 GB/s memory) the share is modelled on 2^62 bytes, and the execution,
+	 * sized to the whole traffic at the unit's own bandwidth, still takes its time */
+	double whole = bytes < 1 ? 1 : bytes > 0x1p62 ? 0x1p62 : bytes;
 	s4u::IoPtr io = disk->read_async(static_cast<sg_size_t>(whole));
 	s4u::this_actor::exec_init(flops_per_thread)->set_thread_count(threads)->wait();
 	if (io->test())
