@@ -886,10 +886,16 @@ Test(live_cpu, llm_tasks_stream_their_bytes, .timeout = 120)
 	xpu_cpu_stream_shape(2e9, 64e6, &rows, &tokens);
 	cr_assert_eq(tokens, 125, "2e9 / (2 x 7813 x 1024) tokens, rounded");
 
+	/* three of each size, alternating: the fastest of each is compared, so that a
+	 * task another process delayed does not decide (CI runs tests side by side) */
 	const char *trace = xt_write_file("stream.csv", "id,class,flops,bytes\n"
 	                                                "warm,llm-decode,1e6,8e6\n"
 	                                                "small,llm-decode,1e6,8e6\n"
 	                                                "big,llm-decode,1e6,128e6\n"
+	                                                "small2,llm-decode,1e6,8e6\n"
+	                                                "big2,llm-decode,1e6,128e6\n"
+	                                                "small3,llm-decode,1e6,8e6\n"
+	                                                "big3,llm-decode,1e6,128e6\n"
 	                                                "pre,llm-prefill,2e9,64e6\n");
 	for (int on = 1; on >= 0; on--) {
 		struct xpu_param p[] = {{"threads", "1"}, {"stream_mib", on ? "256" : "0"}};
@@ -903,15 +909,20 @@ Test(live_cpu, llm_tasks_stream_their_bytes, .timeout = 120)
 		struct xpu_err err = {{0}};
 		cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s", err.msg);
 		xt_check_contract(&res);
-		double took[4];
-		for (int i = 0; i < 4; i++)
-			took[i] = res.w->tasks[i].end_t - res.w->tasks[i].start_t;
+		double small = INFINITY, big = INFINITY;
+		for (int i = 1; i <= 6; i++) {
+			double took = res.w->tasks[i].end_t - res.w->tasks[i].start_t;
+			if (i % 2)
+				small = fmin(small, took);
+			else
+				big = fmin(big, took);
+		}
 		if (on)
-			cr_expect_gt(took[2], 4 * took[1], "128 MB: %g s, 8 MB: %g s", took[2],
-			             took[1]);
+			cr_expect_gt(big, 4 * small, "128 MB: %g s, 8 MB: %g s (fastest of three)",
+			             big, small);
 		else
-			cr_expect_lt(took[2], 4 * took[1] + 1e-3,
-			             "bytes ignored: %g s against %g s", took[2], took[1]);
+			cr_expect_lt(big, 4 * small + 1e-3, "bytes ignored: %g s against %g s", big,
+			             small);
 		xpu_run_result_free(&res);
 	}
 }
