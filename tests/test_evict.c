@@ -72,9 +72,12 @@ struct outcome {
 	int rc;
 };
 
-/* One run in a child process (SimGrid allows one engine per process), with the
- * coherence check on: its summary figures through a pipe. */
-static struct outcome run(const char *pf, const char *trace, const char *mem, const char *sched)
+/* Runs o in a child process (SimGrid allows one engine per process); take copies what
+ * the caller wants from the result into out (n bytes), which comes back through a pipe.
+ * Returns xpu_run's status; a child that crashed fails the test, naming what. */
+static int run_in_child(const struct xpu_run_opts *o,
+                        void (*take)(const struct xpu_run_result *res, void *out), void *out,
+                        size_t n, const char *what)
 {
 	int fd[2];
 	cr_assert_eq(pipe(fd), 0);
@@ -83,34 +86,53 @@ static struct outcome run(const char *pf, const char *trace, const char *mem, co
 	cr_assert(pid >= 0);
 	if (pid == 0) {
 		close(fd[0]);
-		struct xpu_run_opts o = {.platform = pf,
-		                         .trace = trace,
-		                         .sched = sched,
-		                         .mem = mem,
-		                         .seed = 1,
-		                         .quiet = 1,
-		                         .check_coherence = 1};
 		struct xpu_run_result res;
 		struct xpu_err err = {{0}};
-		struct outcome out = {.rc = xpu_run(&o, &res, &err)};
-		if (out.rc)
-			fprintf(stderr, "%s: %s\n", mem, err.msg);
+		int rc = xpu_run(o, &res, &err);
+		if (rc)
+			fprintf(stderr, "%s: %s\n", what, err.msg);
 		else {
-			out.done = xpu_summary_get(&res.summary, "tasks_done");
-			out.bytes = xpu_summary_get(&res.summary, "bytes_transferred");
-			out.evictions = xpu_summary_get(&res.summary, "evictions");
-			out.writebacks = xpu_summary_get(&res.summary, "writebacks");
-			out.makespan = xpu_summary_get(&res.summary, "makespan_s");
+			take(&res, out);
+			xpu_run_result_free(&res);
 		}
-		_exit(write(fd[1], &out, sizeof(out)) == (ssize_t)sizeof(out) ? 0 : 1);
+		int ok = write(fd[1], &rc, sizeof(rc)) == (ssize_t)sizeof(rc) &&
+		         write(fd[1], out, n) == (ssize_t)n;
+		_exit(ok ? 0 : 1);
 	}
 	close(fd[1]);
-	struct outcome out = {.rc = -1};
-	ssize_t got = read(fd[0], &out, sizeof(out));
+	int rc = -1;
+	ssize_t got = read(fd[0], &rc, sizeof(rc));
+	if (got == (ssize_t)sizeof(rc))
+		got = read(fd[0], out, n) == (ssize_t)n ? got : -1;
 	close(fd[0]);
 	int st;
 	waitpid(pid, &st, 0);
-	cr_assert(WIFEXITED(st) && got == (ssize_t)sizeof(out), "%s: child crashed", mem);
+	cr_assert(WIFEXITED(st) && got == (ssize_t)sizeof(rc), "%s: child crashed", what);
+	return rc;
+}
+
+static void take_outcome(const struct xpu_run_result *res, void *out)
+{
+	struct outcome *o = out;
+	o->done = xpu_summary_get(&res->summary, "tasks_done");
+	o->bytes = xpu_summary_get(&res->summary, "bytes_transferred");
+	o->evictions = xpu_summary_get(&res->summary, "evictions");
+	o->writebacks = xpu_summary_get(&res->summary, "writebacks");
+	o->makespan = xpu_summary_get(&res->summary, "makespan_s");
+}
+
+/* One run in a child process, with the coherence check on: its summary figures. */
+static struct outcome run(const char *pf, const char *trace, const char *mem, const char *sched)
+{
+	struct xpu_run_opts o = {.platform = pf,
+	                         .trace = trace,
+	                         .sched = sched,
+	                         .mem = mem,
+	                         .seed = 1,
+	                         .quiet = 1,
+	                         .check_coherence = 1};
+	struct outcome out = {.rc = -1};
+	out.rc = run_in_child(&o, take_outcome, &out, sizeof(out), mem);
 	cr_assert_eq(out.rc, 0, "%s: run failed", mem);
 	return out;
 }
@@ -360,42 +382,25 @@ static const char *soc_w(void)
 	                     "</platform>\n");
 }
 
+static void take_staggered(const struct xpu_run_result *res, void *out)
+{
+	struct staggered *o = out;
+	o->end_a = res->w->tasks[0].end_t;
+	o->end_b = res->w->tasks[1].end_t;
+	o->cpu_j = res->us[0].energy_j;
+	o->npu_busy_s = res->us[1].busy_s;
+}
+
 static struct staggered staggered_streams(void)
 {
 	const char *pf = soc_w();
 	const char *tr = xt_write_file("staggered.csv", "id,submit,class,flops,bytes\n"
 	                                                "a,0,generic,1e6,1e10\n"
 	                                                "b,0.05,generic,1e6,1e10\n");
-	int fd[2];
-	cr_assert_eq(pipe(fd), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) { /* SimGrid runs once per process */
-		close(fd[0]);
-		struct xpu_run_opts o = {
-		    .platform = pf, .trace = tr, .sched = "round-robin", .seed = 1, .quiet = 1};
-		struct xpu_run_result res;
-		struct xpu_err err = {{0}};
-		struct staggered out = {.rc = xpu_run(&o, &res, &err)};
-		if (out.rc)
-			fprintf(stderr, "%s\n", err.msg);
-		else {
-			out.end_a = res.w->tasks[0].end_t;
-			out.end_b = res.w->tasks[1].end_t;
-			out.cpu_j = res.us[0].energy_j;
-			out.npu_busy_s = res.us[1].busy_s;
-			xpu_run_result_free(&res);
-		}
-		_exit(write(fd[1], &out, sizeof(out)) == (ssize_t)sizeof(out) ? 0 : 1);
-	}
-	close(fd[1]);
+	struct xpu_run_opts o = {
+	    .platform = pf, .trace = tr, .sched = "round-robin", .seed = 1, .quiet = 1};
 	struct staggered out = {.rc = -1};
-	ssize_t got = read(fd[0], &out, sizeof(out));
-	close(fd[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	cr_assert(WIFEXITED(st) && got == (ssize_t)sizeof(out), "child crashed");
+	out.rc = run_in_child(&o, take_staggered, &out, sizeof(out), "staggered streams");
 	cr_assert_eq(out.rc, 0, "run failed");
 	return out;
 }
