@@ -23,11 +23,21 @@
 #define CLASS_PASS_S  0.15    /* a replay: about this long, per core */
 #define STREAM_B      64e6    /* memory bandwidth: llm-decode tasks over this many bytes */
 #define STREAM_TASKS  16      /* ... this many per core and replay */
+#define UNSTEADY      0.10    /* replays further apart than this: a warning */
 
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return (x > y) - (x < y);
+}
+
+/* How far apart a measurement's ROUNDS replays came out: (slowest - fastest) / median,
+ * of the replays sorted. The largest over the measurements says how steady the machine
+ * was while calibrating (a shared VM's neighbours change its speed for seconds). */
+static double spread_of(const double *sorted)
+{
+	double mid = sorted[ROUNDS / 2];
+	return mid > 0 ? (sorted[ROUNDS - 1] - sorted[0]) / mid : 0;
 }
 
 /* Replay ntasks independent tasks of flops and bytes each live (fifo): the makespan in
@@ -110,7 +120,9 @@ static void usage(FILE *f)
 	      "the two gives its rate and launch latency, written as xpu.class.NAME and\n"
 	      "xpu.launch.NAME. Last, every worker streams llm-decode weights from memory\n"
 	      "at once, and the bytes moved per second become the memory's xpu.mem.bw.\n"
-	      "Run it on an otherwise idle machine.\n"
+	      "Run it on an otherwise idle machine: the file records how far apart the\n"
+	      "replays of one measurement came out, and over 10% a warning says the\n"
+	      "machine was not steady.\n"
 	      "The units share one memory (no copies), and the power is the backend's\n"
 	      "(RAPL-apportioned or its model's). Replaying a trace on the file then\n"
 	      "predicts `xpuopt run --live` with the same threads on this machine\n"
@@ -205,9 +217,12 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		if (!last)
 			xpu_run_result_free(&res);
 	}
+	double spread = 0; /* the largest replay spread of any measurement */
+	const char *spread_of_what = "the generic kernel";
 	for (int pass = 0; pass < 2; pass++) { /* the median of each: a disturbed run is out */
 		qsort(runs[pass], ROUNDS, sizeof(double), cmp_double);
 		span[pass] = runs[pass][ROUNDS / 2];
+		spread = fmax(spread, spread_of(runs[pass]));
 	}
 	const struct xpu_platform *pf = &res.pf;
 	int total_cores = 0, rc;
@@ -262,6 +277,10 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		for (int z = 0; z < 2; z++) {
 			qsort(span_k[z], ROUNDS, sizeof(double), cmp_double);
 			per[z] = span_k[z][ROUNDS / 2] / ((double)nclass[z][k] / total_cores);
+			if (spread_of(span_k[z]) > spread) {
+				spread = spread_of(span_k[z]);
+				spread_of_what = xpu_class_name(k);
+			}
 		}
 		double r = per[1] > per[0] ? (flops[1] - flops[0]) / (per[1] - per[0]) : 0;
 		double l = r > 0 ? per[0] - flops[0] / r : -1;
@@ -290,6 +309,10 @@ int xpu_cmd_calibrate(int argc, char **argv)
 			return rc;
 		}
 	qsort(bw_span, ROUNDS, sizeof(double), cmp_double);
+	if (spread_of(bw_span) > spread) {
+		spread = spread_of(bw_span);
+		spread_of_what = "the memory stream";
+	}
 	double per_stream = bw_span[ROUNDS / 2] / STREAM_TASKS - lat[XPU_CLASS_LLM_DECODE];
 	/* a stream no slower than the decode kernel's own problem: the bytes were ignored */
 	double unit_s = STREAM_B / 4.0 / rate[XPU_CLASS_LLM_DECODE];
@@ -334,6 +357,8 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	    "       %g ms, the medians of %d replays of each; a core's time per task is the\n"
 	    "       class's launch latency + its flops over its rate (the line through both).\n"
 	    "     xpu.mem.bw: %s\n"
+	    "     Steadiness: the replays of one measurement came out at most %.1f%% apart\n"
+	    "       (%s)%s.\n"
 	    "     Power: the backend's figures (RAPL-apportioned where readable, else its\n"
 	    "       model). All units share the host memory: no copies. -->\n"
 	    "<platform version=\"4.1\">\n  <zone id=\"calibrated\" routing=\"Full\">\n",
@@ -341,7 +366,9 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	    threads ? threads : "", cores ? " --backend cpu:cores=" : "", cores ? cores : "", speed,
 	    latency * 1e6, ntasks, total_cores, span[0], REPS, span[1], t1 * 1e6,
 	    nclass[0][XPU_CLASS_GEMM], CLASS_SHORT_S * 1e6, nclass[1][XPU_CLASS_GEMM],
-	    CLASS_TASK_S * 1e3, ROUNDS, bw_note);
+	    CLASS_TASK_S * 1e3, ROUNDS, bw_note, 100 * spread, spread_of_what,
+	    spread > UNSTEADY ? "; the machine was not steady: calibrate again on an idle machine"
+	                      : "");
 	for (int u = 0; u < pf->nunits; u++) {
 		const struct xpu_unit *un = &pf->units[u];
 		const struct xpu_pstate *ps = &un->pstates[0];
@@ -372,6 +399,13 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		        "xpuopt calibrate: wrote %s: %d unit(s), %.4g Gflop/s per worker, launch "
 		        "%.4g us\n",
 		        out, pf->nunits, speed / 1e9, latency * 1e6);
+	if (!rc && spread > UNSTEADY)
+		fprintf(stderr,
+		        "xpuopt calibrate: warning: the machine was not steady: the replays of %s "
+		        "came out %.1f%% apart (over %.0f%%); other work or a virtual machine's "
+		        "neighbours changed its speed, and predictions from this file will be off "
+		        "by as much. Calibrate again on an idle machine.\n",
+		        spread_of_what, 100 * spread, 100 * UNSTEADY);
 	xpu_run_result_free(&res);
 	return rc;
 }

@@ -667,6 +667,8 @@ static void calibrate_attempt(const char *trace, struct attempt *a)
 	cr_assert_eq(getdelim(&text, &tlen, '\0', cf) > 0, 1);
 	fclose(cf);
 	cr_expect(strstr(text, "<prop id=\"xpu.launch.gemm\" value=\""), "%s", text);
+	cr_expect(strstr(text, "Steadiness: the replays of one measurement came out at most"),
+	          "%s", text);
 	const char *bw = strstr(text, "<prop id=\"xpu.mem.bw\" value=\"");
 	cr_expect(bw && strtod(bw + 29, NULL) > 1e8, "a memory bandwidth over 0.1 GB/s: %s",
 	          bw ? bw : text);
