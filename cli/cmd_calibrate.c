@@ -31,13 +31,23 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* How far apart a measurement's ROUNDS replays came out: (slowest - fastest) / median,
- * of the replays sorted. The largest over the measurements says how steady the machine
- * was while calibrating (a shared VM's neighbours change its speed for seconds). */
-static double spread_of(const double *sorted)
+/* How steady the machine was while calibrating: the largest spread, (slowest - fastest)
+ * / median, of any measurement's ROUNDS replays, and which measurement that was (a
+ * shared VM's neighbours change its speed for seconds). */
+struct steadiness {
+	double spread;
+	const char *what;
+};
+
+/* Count one measurement, its replays sorted. */
+static void steadiness_add(struct steadiness *st, const double *sorted, const char *what)
 {
 	double mid = sorted[ROUNDS / 2];
-	return mid > 0 ? (sorted[ROUNDS - 1] - sorted[0]) / mid : 0;
+	double spread = mid > 0 ? (sorted[ROUNDS - 1] - sorted[0]) / mid : 0;
+	if (spread > st->spread || !st->what) {
+		st->spread = spread;
+		st->what = what;
+	}
 }
 
 /* Replay ntasks independent tasks of flops and bytes each live (fifo): the makespan in
@@ -217,12 +227,11 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		if (!last)
 			xpu_run_result_free(&res);
 	}
-	double spread = 0; /* the largest replay spread of any measurement */
-	const char *spread_of_what = "the generic kernel";
+	struct steadiness st = {0, NULL};
 	for (int pass = 0; pass < 2; pass++) { /* the median of each: a disturbed run is out */
 		qsort(runs[pass], ROUNDS, sizeof(double), cmp_double);
 		span[pass] = runs[pass][ROUNDS / 2];
-		spread = fmax(spread, spread_of(runs[pass]));
+		steadiness_add(&st, runs[pass], "the generic kernel");
 	}
 	const struct xpu_platform *pf = &res.pf;
 	int total_cores = 0, rc;
@@ -277,10 +286,7 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		for (int z = 0; z < 2; z++) {
 			qsort(span_k[z], ROUNDS, sizeof(double), cmp_double);
 			per[z] = span_k[z][ROUNDS / 2] / ((double)nclass[z][k] / total_cores);
-			if (spread_of(span_k[z]) > spread) {
-				spread = spread_of(span_k[z]);
-				spread_of_what = xpu_class_name(k);
-			}
+			steadiness_add(&st, span_k[z], xpu_class_name(k));
 		}
 		double r = per[1] > per[0] ? (flops[1] - flops[0]) / (per[1] - per[0]) : 0;
 		double l = r > 0 ? per[0] - flops[0] / r : -1;
@@ -309,10 +315,7 @@ int xpu_cmd_calibrate(int argc, char **argv)
 			return rc;
 		}
 	qsort(bw_span, ROUNDS, sizeof(double), cmp_double);
-	if (spread_of(bw_span) > spread) {
-		spread = spread_of(bw_span);
-		spread_of_what = "the memory stream";
-	}
+	steadiness_add(&st, bw_span, "the memory stream");
 	double per_stream = bw_span[ROUNDS / 2] / STREAM_TASKS - lat[XPU_CLASS_LLM_DECODE];
 	/* a stream no slower than the decode kernel's own problem: the bytes were ignored */
 	double unit_s = STREAM_B / 4.0 / rate[XPU_CLASS_LLM_DECODE];
@@ -366,9 +369,10 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	    threads ? threads : "", cores ? " --backend cpu:cores=" : "", cores ? cores : "", speed,
 	    latency * 1e6, ntasks, total_cores, span[0], REPS, span[1], t1 * 1e6,
 	    nclass[0][XPU_CLASS_GEMM], CLASS_SHORT_S * 1e6, nclass[1][XPU_CLASS_GEMM],
-	    CLASS_TASK_S * 1e3, ROUNDS, bw_note, 100 * spread, spread_of_what,
-	    spread > UNSTEADY ? "; the machine was not steady: calibrate again on an idle machine"
-	                      : "");
+	    CLASS_TASK_S * 1e3, ROUNDS, bw_note, 100 * st.spread, st.what,
+	    st.spread > UNSTEADY
+	        ? "; the machine was not steady: calibrate again on an idle machine"
+	        : "");
 	for (int u = 0; u < pf->nunits; u++) {
 		const struct xpu_unit *un = &pf->units[u];
 		const struct xpu_pstate *ps = &un->pstates[0];
@@ -399,13 +403,13 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		        "xpuopt calibrate: wrote %s: %d unit(s), %.4g Gflop/s per worker, launch "
 		        "%.4g us\n",
 		        out, pf->nunits, speed / 1e9, latency * 1e6);
-	if (!rc && spread > UNSTEADY)
+	if (!rc && st.spread > UNSTEADY)
 		fprintf(stderr,
 		        "xpuopt calibrate: warning: the machine was not steady: the replays of %s "
 		        "came out %.1f%% apart (over %.0f%%); other work or a virtual machine's "
 		        "neighbours changed its speed, and predictions from this file will be off "
 		        "by as much. Calibrate again on an idle machine.\n",
-		        spread_of_what, 100 * spread, 100 * UNSTEADY);
+		        st.what, 100 * st.spread, 100 * UNSTEADY);
 	xpu_run_result_free(&res);
 	return rc;
 }
