@@ -154,8 +154,13 @@ struct ocl_dev {
 	cl_kernel generic, gemm, stencil, gemv, fft, dct;
 	cl_mem gen_buf, a, b, c; /* the kernels' working buffers */
 	double speed;            /* flop/s of the generic kernel, measured at open */
-	double rate[6];          /* flop/s of each kernel family (enum family), measured */
-	double busy_s;           /* device time of finished launches (engine) */
+	/* The generic kernel's iteration count as last set by enqueue_work (0: unknown, as
+	 * after the self-test). OpenCL keeps a kernel's arguments between enqueues, and
+	 * some runtimes allocate on every clSetKernelArg: a run of same-size tasks sets it
+	 * once. Its buffer argument is always gen_buf. */
+	cl_uint gen_iters;
+	double rate[6]; /* flop/s of each kernel family (enum family), measured */
+	double busy_s;  /* device time of finished launches (engine) */
 	/* Its commands in flight (launches and copies), in the order its in-order queue
 	 * runs them: a command is complete only after those before it. Engine-side. */
 	struct ocl_node *head, *tail;
@@ -581,10 +586,14 @@ static int enqueue_work(struct ocl_dev *d, int cls, double flops, cl_event *last
 	if (iters > 4e9)
 		return -E2BIG;
 	cl_uint it = (cl_uint)iters;
-	err = clSetKernelArg(d->generic, 0, sizeof(cl_mem), &d->gen_buf);
-	err |= clSetKernelArg(d->generic, 1, sizeof(cl_uint), &it);
-	if (err != CL_SUCCESS)
-		return -EIO;
+	if (it != d->gen_iters) {
+		d->gen_iters = 0;
+		err = clSetKernelArg(d->generic, 0, sizeof(cl_mem), &d->gen_buf);
+		err |= clSetKernelArg(d->generic, 1, sizeof(cl_uint), &it);
+		if (err != CL_SUCCESS)
+			return -EIO;
+		d->gen_iters = it;
+	}
 	err = clEnqueueNDRangeKernel(d->q, d->generic, 1, NULL, &g, NULL, 0, NULL, last);
 	return cl_errno(err);
 }
@@ -1633,6 +1642,7 @@ int xpu_opencl_selftest(struct xpu_err *err)
 		e |= clSetKernelArg(d->generic, 1, sizeof(cl_uint), &it);
 		size_t gg = GEN_ITEMS;
 		e |= clEnqueueNDRangeKernel(d->q, d->generic, 1, NULL, &gg, NULL, 0, NULL, NULL);
+		d->gen_iters = 0; /* its arguments are the self-test's now */
 		e |= clEnqueueReadBuffer(d->q, d->gen_buf, CL_TRUE, 0, sizeof(out), out, 0, NULL,
 		                         NULL);
 		double want = 0;
