@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "registry.h"
 #include "run.h"
+#include "trace.h"
 
 static void usage(FILE *f)
 {
@@ -313,6 +315,26 @@ int xpu_cmd_fidelity(int argc, char **argv)
 		return bad("cannot read the trace", trace);
 	if (platform && access(platform, R_OK))
 		return bad("--platform: cannot read", platform);
+	/* The trace and the policy are checked before anything is calibrated or written:
+	 * bad input costs no calibration and leaves no output behind. */
+	{
+		struct xpu_err perr = {{0}};
+		struct xpu_workload *w = NULL;
+		struct xpu_spec spec = {0};
+		const void *ops;
+		int prc = xpu_workload_load(trace, NULL, NULL, &w, &perr);
+		xpu_workload_free(w);
+		if (prc == 0) {
+			prc = xpu_policy_resolve(XPU_POLICY_SCHED, sched, "--sched", &spec, &ops,
+			                         &perr);
+			xpu_spec_free(&spec);
+		}
+		if (prc) {
+			fprintf(stderr, "xpuopt fidelity: %s\n",
+			        perr.msg[0] ? perr.msg : "cannot read the trace");
+			return prc == -ENOMEM ? 1 : 2;
+		}
+	}
 	if (dir && mkdir(dir, 0777) && errno != EEXIST)
 		return bad("--output: cannot create the directory", dir);
 

@@ -667,8 +667,8 @@ static void calibrate_attempt(const char *trace, struct attempt *a)
 	cr_assert_eq(getdelim(&text, &tlen, '\0', cf) > 0, 1);
 	fclose(cf);
 	cr_expect(strstr(text, "<prop id=\"xpu.launch.gemm\" value=\""), "%s", text);
-	cr_expect(strstr(text, "Steadiness: the replays of one measurement came out at most"),
-	          "%s", text);
+	cr_expect(strstr(text, "Steadiness: the replays of one measurement came out at most"), "%s",
+	          text);
 	const char *bw = strstr(text, "<prop id=\"xpu.mem.bw\" value=\"");
 	cr_expect(bw && strtod(bw + 29, NULL) > 1e8, "a memory bandwidth over 0.1 GB/s: %s",
 	          bw ? bw : text);
@@ -1136,6 +1136,23 @@ Test(live_cpu, fidelity_compares_a_live_run_with_its_simulation, .timeout = 120)
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "fidelity %s/none.csv -p %s 2>&1", d, plat), 2);
 	cr_expect_not_null(strstr(buf, "cannot read the trace"), "%s", buf);
 	cr_expect_eq(xt_cmd(buf, sizeof(buf), "fidelity %s -p %s -j 0 2>&1", trace, plat), 2);
+
+	/* Without -p it would calibrate first: a bad trace or policy is refused before
+	 * that, naming the line and field, and leaves no output directory behind. */
+	char bad[512], none[512];
+	snprintf(bad, sizeof(bad), "%s/bad.csv", d);
+	snprintf(none, sizeof(none), "%s/not-made", d);
+	f = fopen(bad, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops\nt1,gemm,1e6\nt2,gemm,lots\n");
+	fclose(f);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "fidelity %s -o %s 2>&1", bad, none), 2);
+	cr_expect_not_null(strstr(buf, "bad.csv:3: field 'flops'"), "%s", buf);
+	cr_expect_null(strstr(buf, "calibrat"), "calibrated before refusing: %s", buf);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "fidelity %s --sched nosuch -o %s 2>&1", trace, none),
+	             2);
+	cr_expect_not_null(strstr(buf, "--sched"), "%s", buf);
+	cr_expect_neq(access(none, F_OK), 0, "%s was made for a refused run", none);
 }
 
 /* ------------------------------------------------------------------ Linux controls */
