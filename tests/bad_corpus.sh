@@ -5,7 +5,8 @@
 # and the field), within 60 s, and leave its output directory empty: no result, no
 # temporary, no partial file. Run by `make check`; with XPU_VALGRIND=1 every case
 # runs under valgrind memcheck and must show no error and no leak (CI,
-# tools/valgrind-errors.sh). XPU_CORPUS_SHOW=1 prints every message.
+# tools/valgrind-errors.sh). XPU_CORPUS_SHOW=1 prints every message;
+# XPU_CORPUS_MANIFEST=FILE runs the cases of another list (a few lines of this one).
 #
 # MANIFEST lines: KIND PATH EXPECTED...   (PATH relative to tests/; '#' comments)
 #   trace:FORMAT     `run --trace PATH --trace-format FORMAT` (whole-trace checks too)
@@ -21,7 +22,7 @@ set -u
 src=$(cd "${srcdir:-$(dirname "$0")/..}" && pwd)
 xpuopt=${XPUOPT:-$(pwd)/xpuopt}
 [ -x "$xpuopt" ] || xpuopt=$src/xpuopt
-manifest=$src/tests/bad/MANIFEST
+manifest=${XPU_CORPUS_MANIFEST:-$src/tests/bad/MANIFEST}
 work=$(mktemp -d "${TMPDIR:-/tmp}/xpuopt-corpus.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 vg=()
