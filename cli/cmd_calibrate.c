@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 #include "run.h"
 
 /* The cpu backend's generic kernel: one repetition is a 48 x 48 x 48 multiply-accumulate
@@ -201,6 +202,15 @@ int xpu_cmd_calibrate(int argc, char **argv)
 	}
 	if (optind < argc)
 		return bad("unexpected argument", argv[optind]);
+	/* The output path is tried before the half minute of measurements, so that one
+	 * that cannot be written fails at once (a pipe or device is left unopened). */
+	if (strcmp(out, "-") && !xpu_output_is_special(out)) {
+		struct xpu_cli_out probe;
+		int prc = xpu_cli_out_open(&probe, out);
+		if (prc < 0)
+			return prc == -EINVAL ? 2 : 1;
+		xpu_cli_out_close(&probe, 1); /* removes the temporary, keeps any old file */
+	}
 
 	struct xpu_param bp[2];
 	int nbp = 0;

@@ -1153,6 +1153,17 @@ Test(live_cpu, fidelity_compares_a_live_run_with_its_simulation, .timeout = 120)
 	             2);
 	cr_expect_not_null(strstr(buf, "--sched"), "%s", buf);
 	cr_expect_neq(access(none, F_OK), 0, "%s was made for a refused run", none);
+
+	/* calibrate tries its output path before its live runs start: with a --cores the
+	 * backend would refuse at its first run, the unwritable path is what it reports */
+	cr_expect_eq(
+	    xt_cmd(buf, sizeof(buf), "calibrate --threads 1 --cores 999 -o %s/c.xml 2>&1", none),
+	    1);
+	cr_expect_not_null(strstr(buf, "cannot write"), "%s", buf);
+	cr_expect_null(strstr(buf, "cores"), "the live runs started first: %s", buf);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "calibrate --threads 1 --cores 999 -o %s 2>&1", d),
+	             2);
+	cr_expect_not_null(strstr(buf, "is a directory"), "%s", buf);
 }
 
 /* ------------------------------------------------------------------ Linux controls */
