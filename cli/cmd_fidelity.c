@@ -261,15 +261,13 @@ static void report(const struct side *lv, const struct side *sm)
 int xpu_cmd_fidelity(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"platform", required_argument, NULL, 'p'},
-	    {"threads", required_argument, NULL, 'j'},
-	    {"cores", required_argument, NULL, 'c'},
-	    {"sched", required_argument, NULL, 's'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"platform", required_argument, NULL, 'p'}, {"threads", required_argument, NULL, 'j'},
+	    {"cores", required_argument, NULL, 'c'},    {"sched", required_argument, NULL, 's'},
+	    {"output", required_argument, NULL, 'o'},   {"backend", required_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
-	const char *platform = NULL, *threads = NULL, *cores = NULL, *sched = "fifo", *dir = NULL;
+	const char *platform = NULL, *threads = NULL, *cores = NULL, *sched = "fifo", *dir = NULL,
+	           *backend = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -295,6 +293,9 @@ int xpu_cmd_fidelity(int argc, char **argv)
 			break;
 		case 'o':
 			dir = optarg;
+			break;
+		case 'b':
+			backend = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -329,6 +330,24 @@ int xpu_cmd_fidelity(int argc, char **argv)
 			                         &perr);
 			xpu_spec_free(&spec);
 		}
+		if (prc == 0 && backend) {
+			const struct xpu_backend_ops *bops;
+			struct xpu_spec bspec = {0};
+			prc = xpu_backend_resolve(backend, &bspec, &bops, &perr);
+			xpu_spec_free(&bspec);
+			if (prc == 0 && !strcmp(bops->head.name, "sim"))
+				prc = xpu_errf(
+				    &perr, NULL, 0,
+				    "--backend: a live backend is needed (cpu, opencl, xrt, "
+				    "fallback), not \"%s\"",
+				    backend);
+			if (prc == 0 && strcmp(bops->head.name, "cpu") && (threads || cores))
+				prc =
+				    xpu_errf(&perr, NULL, 0,
+				             "--threads and --cores apply to the cpu backend, not "
+				             "\"%s\"",
+				             backend);
+		}
 		if (prc) {
 			fprintf(stderr, "xpuopt fidelity: %s\n",
 			        perr.msg[0] ? perr.msg : "cannot read the trace");
@@ -360,9 +379,13 @@ int xpu_cmd_fidelity(int argc, char **argv)
 			close(fd);
 			tmp_cal = 1;
 		}
-		char *cargv[8];
+		char *cargv[12];
 		int cargc = 0;
 		cargv[cargc++] = "calibrate";
+		if (backend) {
+			cargv[cargc++] = "--backend";
+			cargv[cargc++] = (char *)backend;
+		}
 		if (threads) {
 			cargv[cargc++] = "--threads";
 			cargv[cargc++] = (char *)threads;
@@ -371,6 +394,8 @@ int xpu_cmd_fidelity(int argc, char **argv)
 			cargv[cargc++] = "--cores";
 			cargv[cargc++] = (char *)cores;
 		}
+		cargv[cargc++] = "--trace"; /* each class sized as the trace's tasks */
+		cargv[cargc++] = (char *)trace;
 		cargv[cargc++] = "-o";
 		cargv[cargc++] = cal;
 		cargv[cargc] = NULL;
@@ -398,6 +423,7 @@ int xpu_cmd_fidelity(int argc, char **argv)
 	struct xpu_run_opts lo = {.trace = trace,
 	                          .sched = sched,
 	                          .live = 1,
+	                          .backend = backend,
 	                          .quiet = 1,
 	                          .backend_params = bp,
 	                          .nbackend_params = nbp,

@@ -674,10 +674,19 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 		if (rc && rc == -EINVAL)
 			rc = -EIO;
 	}
+	if (o->keep_routes) /* while the backend can still answer */
+		for (int u = 0; u < res.pf.nunits; u++)
+			for (int v = 0; v < res.pf.nunits; v++) {
+				double lat, bw;
+				if (res.pf.units[u].mem_pool != res.pf.units[v].mem_pool)
+					(void)xpu_platform_route(&res.pf, u, v, &lat, &bw);
+			}
 out_engine:
 	xpu_engine_teardown(&e);
 	free(cm.used);
 out_close:
+	/* the backend's route answers go with it; what was asked stays cached */
+	xpu_platform_detach_routes(&res.pf);
 	if (be.ops->close)
 		be.ops->close(&be);
 	xpu_failures_free(&fl);

@@ -57,6 +57,10 @@ struct xpu_run_opts {
 	 * with the tasks ended, their total and the run's clock. NULL for none. */
 	void (*progress)(void *ctx, uint32_t ended, uint32_t total, double now, int final);
 	void *progress_ctx;
+	/* 1: before the backend closes, every route between units of different memories
+	 * is asked of it, so that res->pf answers them after the run (xpuopt calibrate
+	 * writes them). Quadratic in the units: for live platforms of a few devices. */
+	int keep_routes;
 };
 
 struct xpu_run_result {
