@@ -189,6 +189,13 @@ static int replay(const struct calib *cb, long ntasks, int cls, double flops, do
 static int measure_class(const struct calib *cb, int k, double at_open, int cores, double unit_lat,
                          double *rate, double *lat, long n[2], struct steadiness *st)
 {
+	if (cb->trace && !(cb->sizes[k][1] > 0) && k != XPU_CLASS_GENERIC) {
+		/* --trace without tasks of the class: not replayed */
+		*rate = at_open;
+		*lat = unit_lat;
+		n[0] = n[1] = 0;
+		return 0;
+	}
 	double flops[2] = {CLASS_SHORT_S * at_open, CLASS_TASK_S * at_open};
 	double span_k[2][ROUNDS], per[2];
 	int rc;
@@ -233,7 +240,11 @@ static int measure_stream(const struct calib *cb, int cores, double dec_lat, dou
 {
 	double bw_span[ROUNDS];
 	int rc;
-	*mem_bw = 0;
+	*mem_bw = *per_stream = 0;
+	*nstream = 0;
+	if (cb->trace && !(cb->sizes[XPU_CLASS_LLM_DECODE][1] > 0) &&
+	    !(cb->sizes[XPU_CLASS_LLM_PREFILL][1] > 0))
+		return 0; /* --trace without LLM tasks, the only ones a backend streams */
 	*nstream = (long)STREAM_TASKS * cores;
 	for (int i = 0; i < ROUNDS; i++)
 		if ((rc = replay(cb, *nstream, XPU_CLASS_LLM_DECODE, 1.0, STREAM_B, &bw_span[i])))
@@ -303,7 +314,12 @@ static void sizes_note(FILE *f, const struct calib *cb)
 	int all = 1;
 	for (int k = 0; k < XPU_CLASS_COUNT; k++)
 		all &= cb->sizes[k][1] > 0;
-	fprintf(f, "%s -->\n", all ? "." : "; the other classes by time.");
+	fprintf(f, "%s -->\n",
+	        all ? "."
+	            : ";\n         the classes it lacks were not replayed: the rate the backend "
+	              "measured\n         when it opened and the unit's launch latency (the "
+	              "generic class, which\n         gives the unit's, by time), and no "
+	              "memory stream without LLM tasks.");
 }
 
 static void usage(FILE *f)
