@@ -5,9 +5,11 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "helpers.h"
@@ -321,4 +323,143 @@ Test(opencl, data_are_cl_mem_buffers_freed_with_the_data, .init = two_devices)
 	cr_expect_eq(x.n[3], 0);
 	be.ops->close(&be);
 	xpu_platform_free(&pf);
+}
+
+/* issue 13, calibration of OpenCL devices: `xpuopt calibrate --backend opencl` writes a
+ * host per device (its kind, memory, speed, launch latency and every class the trace
+ * has), a link per ordered pair of device memories with the copy path the backend
+ * measured, and a route per pair of units through it; the file passes `xpuopt platform`
+ * and a simulation on it reads the same units as the live run. Two pocl devices, a
+ * trace of two classes (the others are not replayed): about 30 s. */
+Test(opencl, calibrate_writes_each_device_and_its_copy_paths, .init = two_devices, .timeout = 300)
+{
+	skip_without_device();
+	const char *d = xt_tmpdir();
+	char cal[512], buf[16384];
+	snprintf(cal, sizeof(cal), "%s/cal.xml", d);
+	const char *t = xt_write_file("two.csv", "id,class,flops,deps\n"
+	                                         "a,gemm,1e6,\nb,fft,2e5,a:4096\n"
+	                                         "c,gemm,3e6,\nd,fft,6e5,c:4096\n");
+	cr_assert_eq(
+	    xt_cmd(buf, sizeof(buf), "calibrate --backend opencl --trace %s -o %s 2>&1", t, cal), 0,
+	    "%s", buf);
+	cr_expect_not_null(strstr(buf, "measuring cl0-cpu"), "%s", buf);
+	cr_expect_not_null(strstr(buf, "measuring cl1-cpu"), "%s", buf);
+	FILE *f = fopen(cal, "r");
+	cr_assert_not_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	static const char *const want[] = {
+	    "<host id=\"cl0-cpu\" speed=\"",
+	    "<host id=\"cl1-cpu\" speed=\"",
+	    "<prop id=\"xpu.kind\" value=\"cpu\"/>",
+	    "<prop id=\"xpu.class.gemm\" value=\"",
+	    "<prop id=\"xpu.launch.fft\" value=\"",
+	    "<link id=\"copy-cl0-cpu-to-cl1-cpu\" bandwidth=\"",
+	    "<link id=\"copy-cl1-cpu-to-cl0-cpu\" bandwidth=\"",
+	    "<route src=\"cl0-cpu\" dst=\"cl1-cpu\" symmetrical=\"NO\">",
+	    "gemm 1e+06 and 3e+06",
+	    "fft 2e+05 and 6e+05", /* the trace's sizes */
+	    "the live backend\n     opencl",
+	};
+	for (size_t k = 0; k < sizeof(want) / sizeof(*want); k++)
+		cr_expect_not_null(strstr(buf, want[k]), "%s missing:\n%s", want[k], buf);
+	cr_expect_null(strstr(buf, "<prop id=\"xpu.mem.shared\""),
+	               "device memories are private:\n%s", buf);
+	cr_expect_null(strstr(buf, "<prop id=\"xpu.mem.bw\""), "no LLM tasks, no stream:\n%s", buf);
+	const char *bw = strstr(buf, "copy-cl0-cpu-to-cl1-cpu\" bandwidth=\"");
+	cr_assert_not_null(bw);
+	double b = strtod(bw + 36, NULL);
+	cr_expect(b > 1e7 && b < 1e13, "copy bandwidth %g B/s", b);
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "platform %s 2>&1", cal), 0, "%s", buf);
+	cr_expect_not_null(strstr(buf, "cl0-cpu <-> cl1-cpu"), "%s", buf);
+	/* the simulation on it moves the data edges' bytes over the measured path */
+	cr_assert_eq(
+	    xt_cmd(buf, sizeof(buf), "run -p %s -t %s --sched round-robin -q 2>&1", cal, t), 0,
+	    "%s", buf);
+}
+
+/* issue 13: after `xpuopt calibrate --backend opencl --trace T`, T simulated on the
+ * written platform predicts T live on the device. T: 600 tasks of six classes (0.4 to
+ * 4.4 Mflop) in a DAG on pocl's CPU device. Measured on the development VM: within 3%
+ * (BENCHMARKS.md). The live run is repeated three times and the median counts; a
+ * median off by more than 10% fails unless the three live runs disagree among
+ * themselves by more than that (another process, a neighbour on the VM), when the test
+ * skips with the figures. */
+Test(opencl, calibrate_predicts_a_live_dag, .timeout = 480)
+{
+	skip_without_device();
+	const char *d = xt_tmpdir();
+	char trace[512], cal[512], buf[8192];
+	snprintf(trace, sizeof(trace), "%s/dag.csv", d);
+	snprintf(cal, sizeof(cal), "%s/cal.xml", d);
+	static const char *const cls[] = {"gemm", "conv", "stencil", "fft", "video", "generic"};
+	FILE *f = fopen(trace, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,class,flops,deps\n");
+	srand(13);
+	for (int i = 0; i < 600; i++) {
+		fprintf(f, "t%d,%s,%.17g,", i, cls[rand() % 6], (2 + rand() % 19) * 221184.0);
+		if (i > 0)
+			fprintf(f, "t%d", i - 1 - rand() % (i < 10 ? i : 10));
+		fprintf(f, "\n");
+	}
+	fclose(f);
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "calibrate --backend opencl --trace %s -o %s 2>&1",
+	                    trace, cal),
+	             0, "%s", buf);
+	double live[3], sim = 0;
+	for (int k = 0; k < 3; k++) {
+		cr_assert_eq(
+		    xt_cmd(buf, sizeof(buf), "fidelity %s --backend opencl -p %s 2>&1", trace, cal),
+		    0, "%s", buf);
+		const char *l = strstr(buf, "makespan_live_s "),
+		           *s = strstr(buf, "makespan_sim_s ");
+		cr_assert(l && s, "%s", buf);
+		live[k] = strtod(l + 16, NULL);
+		sim = strtod(s + 15, NULL);
+	}
+	double lo = fmin(live[0], fmin(live[1], live[2])),
+	       hi = fmax(live[0], fmax(live[1], live[2]));
+	double med = live[0] + live[1] + live[2] - lo - hi, err = (sim - med) / med;
+	cr_log_info("opencl fidelity: simulated %.4f s, live %.4f, %.4f, %.4f s: error %+.2f%%",
+	            sim, live[0], live[1], live[2], 100 * err);
+	if (fabs(err) > 0.10 && (hi - lo) / med > 0.10)
+		cr_skip_test("the machine was not steady: live runs %.4f to %.4f s (simulated "
+		             "%.4f s, error %+.1f%% against their median)",
+		             lo, hi, sim, 100 * err);
+	cr_expect(fabs(err) <= 0.10, "simulated %.4f s against %.4f s live: error %+.2f%%", sim,
+	          med, 100 * err);
+}
+
+/* calibrate and fidelity refuse a backend they cannot measure, options that do not
+ * apply to it and a bad --trace, at once (exit 2) and writing nothing. */
+Test(opencl, calibrate_refuses_bad_backends_at_once)
+{
+	const char *d = xt_tmpdir();
+	char out[512], buf[4096];
+	snprintf(out, sizeof(out), "%s/c.xml", d);
+	const char *bad = xt_write_file("bad.csv", "id,class,flops\na,gemm,1e6\nb,fftt,1e6\n");
+	const char *ok = xt_write_file("ok.csv", "id,class,flops\na,gemm,1e6\n");
+	static const char *const cmds[] = {
+	    "calibrate --backend sim -o %s 2>&1",
+	    "calibrate --backend nosuch -o %s 2>&1",
+	    "calibrate --backend opencl:nosuch=1 -o %s 2>&1",
+	    "calibrate --backend opencl --threads 2 -o %s 2>&1",
+	    "calibrate --backend opencl --tasks 500 -o %s 2>&1",
+	    "calibrate --backend -o %s 2>&1",
+	};
+	for (size_t k = 0; k < sizeof(cmds) / sizeof(*cmds); k++) {
+		cr_expect_eq(xt_cmd(buf, sizeof(buf), cmds[k], out), 2, "%s: %s", cmds[k], buf);
+		cr_expect_null(strstr(buf, "measuring"), "%s measured: %s", cmds[k], buf);
+	}
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "calibrate --trace %s -o %s 2>&1", bad, out), 2);
+	cr_expect_not_null(strstr(buf, "bad.csv:3: field 'class'"), "%s", buf);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "calibrate --trace %s -o %s 2>&1", ok, ok), 2);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "fidelity %s --backend sim 2>&1", ok), 2);
+	cr_expect_not_null(strstr(buf, "live backend"), "%s", buf);
+	cr_expect_eq(xt_cmd(buf, sizeof(buf), "fidelity %s --backend opencl -j 2 2>&1", ok), 2);
+	cr_expect_not_null(strstr(buf, "cpu backend"), "%s", buf);
+	cr_expect_neq(access(out, F_OK), 0, "%s was written", out);
 }
