@@ -19,14 +19,15 @@
 static void usage(FILE *f)
 {
 	fputs("usage: xpuopt fidelity TRACE [--platform FILE.xml] [--threads N] [--cores C]\n"
-	      "                       [--sched POLICY] [-o DIR]\n"
+	      "                       [--backend NAME[:...]] [--sched POLICY] [-o DIR]\n"
 	      "\n"
 	      "Replay TRACE live on this machine (the cpu backend, --threads workers,\n"
-	      "--cores of them per unit, as `xpuopt run --live`) and in simulation on the\n"
-	      "platform file that `xpuopt calibrate` wrote for the same threads (calibrated\n"
-	      "first, into DIR/calibrated.xml or a temporary file, when --platform is not\n"
-	      "given), with the same scheduling policy, and print how far the simulation\n"
-	      "is from the live run, as 'key value' lines (errors are (sim - live) / live):\n"
+	      "--cores of them per unit, as `xpuopt run --live`; or --backend's units) and\n"
+	      "in simulation on the platform file that `xpuopt calibrate` wrote for the same\n"
+	      "backend (calibrated first, with --trace TRACE, into DIR/calibrated.xml or a\n"
+	      "temporary file, when --platform is not given), with the same scheduling\n"
+	      "policy, and print how far the simulation is from the live run, as 'key\n"
+	      "value' lines (errors are (sim - live) / live):\n"
 	      "\n"
 	      "  makespan_live_s, makespan_sim_s, makespan_error\n"
 	      "  task_error_p50, task_error_p95   |error| of each task's duration\n"
@@ -40,6 +41,7 @@ static void usage(FILE *f)
 	      "  -p, --platform FILE the calibrated platform (default: calibrate first)\n"
 	      "  -j, --threads N     worker threads (default: the CPUs this process may use)\n"
 	      "      --cores C       workers per unit (default 1)\n"
+	      "  -b, --backend NAME  the live backend (default cpu: opencl, xrt, fallback...)\n"
 	      "  -s, --sched POLICY  scheduling policy of both runs (default fifo)\n"
 	      "  -o, --output DIR    write calibrated.xml, live.h5 and sim.h5 there\n"
 	      "  -h, --help          this help\n"
@@ -271,7 +273,7 @@ int xpu_cmd_fidelity(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:j:s:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:j:s:o:b:h", opts, NULL)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
