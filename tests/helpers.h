@@ -18,6 +18,14 @@ const char *xt_write_file(const char *name, const char *text);
 /* Run xpuopt with arguments; returns the exit status, stdout into out (may be NULL). */
 int xt_cmd(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Measuring on a shared machine (fidelity tests): CPU seconds the whole machine and
+ * this process with its waited-for children have spent busy (their difference over an
+ * interval is other work's), a monotonic clock, and the machine's speed now (seconds
+ * for a fixed ~10 ms double multiply, the fastest of three). */
+void xt_cpu_seconds(double *machine, double *ours);
+double xt_wall(void);
+double xt_speed_probe(void);
+
 /* Run one replay in a child process (SimGrid allows one engine per process) and write
  * its HDF5 result to h5; returns the child's xpu_run return code. */
 int xt_run_forked(const struct xpu_run_opts *o, const char *h5);

@@ -539,70 +539,6 @@ Test(live_cpu, a_governor_run_reports_its_unsupported_controls)
 	H5Fclose(h);
 }
 
-/* CPU seconds the whole machine has spent busy (all CPUs, /proc/stat), and this process
- * with its waited-for children (getrusage): their difference over an interval is other
- * work's. */
-static void cpu_seconds(double *machine, double *ours)
-{
-	*machine = *ours = 0;
-	FILE *f = fopen("/proc/stat", "r");
-	if (f) {
-		unsigned long long v[8] = {0};
-		if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-		           &v[3], &v[4], &v[5], &v[6], &v[7]) == 8)
-			*machine = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) /
-			           (double)sysconf(_SC_CLK_TCK);
-		fclose(f);
-	}
-	struct rusage a, b;
-	getrusage(RUSAGE_SELF, &a);
-	getrusage(RUSAGE_CHILDREN, &b);
-	*ours = a.ru_utime.tv_sec + a.ru_stime.tv_sec + b.ru_utime.tv_sec + b.ru_stime.tv_sec +
-	        1e-6 * (a.ru_utime.tv_usec + a.ru_stime.tv_usec + b.ru_utime.tv_usec +
-	                b.ru_stime.tv_usec);
-}
-
-static double wall(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-/* The machine's speed now: seconds for a fixed 64 x 64 x 64 double multiply repeated
- * 40 times (about 10 ms), the fastest of three. On a shared virtual machine the cores'
- * speed changes by 30% or more for seconds at a time as neighbours come and go, which
- * /proc/stat does not show; probes taken between an attempt's steps do. */
-static double speed_probe(void)
-{
-	enum { N = 64 };
-	static double a[N * N], b[N * N], c[N * N];
-	for (int i = 0; i < N * N; i++) {
-		a[i] = 1.0 + (i % 7) * 0.125;
-		b[i] = 1.0 - (i % 5) * 0.0625;
-	}
-	double best = INFINITY;
-	for (int r = 0; r < 3; r++) {
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		for (int rep = 0; rep < 40; rep++)
-			for (int i = 0; i < N; i++)
-				for (int k = 0; k < N; k++) {
-					double x = a[i * N + k];
-					for (int j = 0; j < N; j++)
-						c[i * N + j] += x * b[k * N + j];
-				}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		double s = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
-		if (s < best)
-			best = s;
-	}
-	/* keep the work: a sum the compiler cannot drop */
-	volatile double sink = c[0] + c[N * N - 1];
-	(void)sink;
-	return best;
-}
-
 /* One attempt: calibrate, run the DAG live three times, calibrate again, simulate the
  * DAG on both calibrated platforms, with a speed probe before and after each step. The
  * simulated (mean of the two) and live (median) makespans, the live runs' spread, the
@@ -632,11 +568,11 @@ static void calibrate_attempt(const char *trace, struct attempt *a)
 	snprintf(cal[0], sizeof(cal[0]), "%s/cal0.xml", d);
 	snprintf(cal[1], sizeof(cal[1]), "%s/cal1.xml", d);
 	snprintf(h5, sizeof(h5), "%s/sim.h5", d);
-	double m0, o0, w0 = wall();
-	cpu_seconds(&m0, &o0);
-	probe[np++] = speed_probe();
+	double m0, o0, w0 = xt_wall();
+	xt_cpu_seconds(&m0, &o0);
+	probe[np++] = xt_speed_probe();
 	cr_assert_eq(xt_cmd(out, sizeof(out), "calibrate --threads 1 -o %s", cal[0]), 0, "%s", out);
-	probe[np++] = speed_probe();
+	probe[np++] = xt_speed_probe();
 	struct xpu_param threads = {"threads", "1"};
 	struct xpu_run_opts live = {.trace = trace,
 	                            .sched = "fifo",
@@ -654,10 +590,10 @@ static void calibrate_attempt(const char *trace, struct attempt *a)
 		lv[k < 0 ? 3 : k] = xpu_summary_get(&res.summary, "makespan_s");
 		xpu_run_result_free(&res);
 		if (k >= 0)
-			probe[np++] = speed_probe();
+			probe[np++] = xt_speed_probe();
 	}
 	cr_assert_eq(xt_cmd(out, sizeof(out), "calibrate --threads 1 -o %s", cal[1]), 0, "%s", out);
-	probe[np++] = speed_probe();
+	probe[np++] = xt_speed_probe();
 	/* what every calibration states: a launch latency per class and the memory's
 	 * bandwidth (streamed llm-decode weights) */
 	char *text = NULL;
@@ -683,8 +619,8 @@ static void calibrate_attempt(const char *trace, struct attempt *a)
 	}
 	a->probe_spread = (phi - plo) / plo;
 	double m1, o1;
-	cpu_seconds(&m1, &o1);
-	a->other = ((m1 - m0) - (o1 - o0)) / (wall() - w0);
+	xt_cpu_seconds(&m1, &o1);
+	a->other = ((m1 - m0) - (o1 - o0)) / (xt_wall() - w0);
 	double s0 = simulate_on(cal[0], trace, h5), s1 = simulate_on(cal[1], trace, h5);
 	a->sim_s = 0.5 * (s0 + s1);
 	a->cal_spread = fabs(s0 - s1) / a->sim_s;

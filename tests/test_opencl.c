@@ -382,16 +382,61 @@ Test(opencl, calibrate_writes_each_device_and_its_copy_paths, .init = two_device
 
 /* issue 13: after `xpuopt calibrate --backend opencl --trace T`, T simulated on the
  * written platform predicts T live on the device. T: 600 tasks of six classes (0.4 to
- * 4.4 Mflop) in a DAG on pocl's CPU device. Measured on the development VM: within 3%
- * (BENCHMARKS.md). The live run is repeated three times and the median counts; a
- * median off by more than 10% fails unless the three live runs disagree among
- * themselves by more than that (another process, a neighbour on the VM), when the test
- * skips with the figures. */
-Test(opencl, calibrate_predicts_a_live_dag, .timeout = 480)
+ * 4.4 Mflop) in a DAG on pocl's CPU device. Measured on the development VM: within 1%
+ * (hw/README.md). An attempt calibrates, then runs T live three times (the median
+ * counts); it counts only when the machine was quiet: other processes used under a
+ * quarter of a core, the three live runs agree within 5%, and a fixed compute probe
+ * taken before and after every step ran at one speed within 5%. A quiet attempt within
+ * 10% passes; an error over it must be confirmed by a second quiet attempt before the
+ * test fails. Up to three attempts, else it skips with the figures (CI's parallel
+ * tests); .ci/run repeats it alone after the suite. */
+struct cl_attempt {
+	double sim, live, spread, other, probe_spread;
+};
+
+static void cl_attempt(const char *trace, const char *cal, struct cl_attempt *a)
+{
+	char buf[8192];
+	double probe[8], live[3], m0, o0, m1, o1, w0 = xt_wall();
+	int np = 0;
+	xt_cpu_seconds(&m0, &o0);
+	probe[np++] = xt_speed_probe();
+	cr_assert_eq(xt_cmd(buf, sizeof(buf), "calibrate --backend opencl --trace %s -o %s 2>&1",
+	                    trace, cal),
+	             0, "%s", buf);
+	probe[np++] = xt_speed_probe();
+	for (int k = 0; k < 3; k++) {
+		cr_assert_eq(
+		    xt_cmd(buf, sizeof(buf), "fidelity %s --backend opencl -p %s 2>&1", trace, cal),
+		    0, "%s", buf);
+		probe[np++] = xt_speed_probe();
+		const char *l = strstr(buf, "makespan_live_s "),
+		           *s = strstr(buf, "makespan_sim_s ");
+		cr_assert(l && s, "%s", buf);
+		live[k] = strtod(l + 16, NULL);
+		a->sim = strtod(s + 15, NULL);
+	}
+	xt_cpu_seconds(&m1, &o1);
+	a->other = ((m1 - m0) - (o1 - o0)) / (xt_wall() - w0);
+	double lo = fmin(live[0], fmin(live[1], live[2])),
+	       hi = fmax(live[0], fmax(live[1], live[2]));
+	a->live = live[0] + live[1] + live[2] - lo - hi;
+	a->spread = (hi - lo) / a->live;
+	double plo = INFINITY, phi = 0;
+	for (int i = 0; i < np; i++) {
+		plo = fmin(plo, probe[i]);
+		phi = fmax(phi, probe[i]);
+	}
+	a->probe_spread = (phi - plo) / plo;
+	cr_log_info("live runs: %.4f, %.4f, %.4f s; simulated %.4f s", live[0], live[1], live[2],
+	            a->sim);
+}
+
+Test(opencl, calibrate_predicts_a_live_dag, .timeout = 600)
 {
 	skip_without_device();
 	const char *d = xt_tmpdir();
-	char trace[512], cal[512], buf[8192];
+	char trace[512], cal[512];
 	snprintf(trace, sizeof(trace), "%s/dag.csv", d);
 	snprintf(cal, sizeof(cal), "%s/cal.xml", d);
 	static const char *const cls[] = {"gemm", "conv", "stencil", "fft", "video", "generic"};
@@ -406,31 +451,35 @@ Test(opencl, calibrate_predicts_a_live_dag, .timeout = 480)
 		fprintf(f, "\n");
 	}
 	fclose(f);
-	cr_assert_eq(xt_cmd(buf, sizeof(buf), "calibrate --backend opencl --trace %s -o %s 2>&1",
-	                    trace, cal),
-	             0, "%s", buf);
-	double live[3], sim = 0;
+	struct cl_attempt a = {0};
+	double over = 0;
 	for (int k = 0; k < 3; k++) {
-		cr_assert_eq(
-		    xt_cmd(buf, sizeof(buf), "fidelity %s --backend opencl -p %s 2>&1", trace, cal),
-		    0, "%s", buf);
-		const char *l = strstr(buf, "makespan_live_s "),
-		           *s = strstr(buf, "makespan_sim_s ");
-		cr_assert(l && s, "%s", buf);
-		live[k] = strtod(l + 16, NULL);
-		sim = strtod(s + 15, NULL);
+		cl_attempt(trace, cal, &a);
+		double err = (a.sim - a.live) / a.live;
+		int quiet = a.other < 0.25 && a.spread < 0.05 && a.probe_spread < 0.05;
+		cr_log_info("attempt %d: simulated %.4f s against %.4f s live (median of 3, spread "
+		            "%.1f%%; probes %.1f%% apart): error %+.2f%% (other work meanwhile: "
+		            "%.2f cores)%s",
+		            k + 1, a.sim, a.live, 100 * a.spread, 100 * a.probe_spread, 100 * err,
+		            a.other, quiet ? " [quiet]" : "");
+		if (!quiet)
+			continue;
+		if (fabs(err) <= 0.10)
+			return;
+		if (over != 0) {
+			cr_expect(fabs(err) <= 0.10,
+			          "simulated %.4f s, live %.4f s: error %+.2f%%, and %+.2f%% in an "
+			          "earlier quiet attempt (bound 10%%)",
+			          a.sim, a.live, 100 * err, 100 * over);
+			return;
+		}
+		over = err;
 	}
-	double lo = fmin(live[0], fmin(live[1], live[2])),
-	       hi = fmax(live[0], fmax(live[1], live[2]));
-	double med = live[0] + live[1] + live[2] - lo - hi, err = (sim - med) / med;
-	cr_log_info("opencl fidelity: simulated %.4f s, live %.4f, %.4f, %.4f s: error %+.2f%%",
-	            sim, live[0], live[1], live[2], 100 * err);
-	if (fabs(err) > 0.10 && (hi - lo) / med > 0.10)
-		cr_skip_test("the machine was not steady: live runs %.4f to %.4f s (simulated "
-		             "%.4f s, error %+.1f%% against their median)",
-		             lo, hi, sim, 100 * err);
-	cr_expect(fabs(err) <= 0.10, "simulated %.4f s against %.4f s live: error %+.2f%%", sim,
-	          med, 100 * err);
+	cr_skip_test("no two quiet attempts decided (last: other work %.2f cores, live runs "
+	             "spread %.1f%%, probes %.1f%% apart, error %+.1f%%; a quiet one over the "
+	             "bound: %+.1f%%)",
+	             a.other, 100 * a.spread, 100 * a.probe_spread, 100 * (a.sim - a.live) / a.live,
+	             100 * over);
 }
 
 /* calibrate and fidelity refuse a backend they cannot measure, options that do not
