@@ -47,14 +47,19 @@ awk 'BEGIN {
 		else printf "p%d,llm-prefill,%.17g,%.17g\n", i, (1 + int(rand() * 20)) * 1e8, (4 + int(rand() * 60)) * 1e6
 }' >"$work/llm-bytes.csv"
 
-printf "%-12s %12s %12s %10s %10s %10s\n" trace live_s sim_s makespan task_p50 task_p95
-for t in $classes mixed-dag llm-bytes; do
-	"$build/xpuopt" fidelity "$work/$t.csv" -p "$work/cal.xml" -j 1 >"$work/$t.out" 2>/dev/null
-	awk -v t="$t" '{ v[$1] = $2 } END {
+# one line of the table from $work/NAME.out (xpuopt fidelity's output)
+row() {
+	awk -v t="$1" '{ v[$1] = $2 } END {
 		printf "%-12s %12.4f %12.4f %+9.2f%% %9.2f%% %9.2f%%\n", t, v["makespan_live_s"],
 			v["makespan_sim_s"], 100 * v["makespan_error"], 100 * v["task_error_p50"],
 			100 * v["task_error_p95"]
-	}' "$work/$t.out"
+	}' "$work/$1.out"
+}
+
+printf "%-12s %12s %12s %10s %10s %10s\n" trace live_s sim_s makespan task_p50 task_p95
+for t in $classes mixed-dag llm-bytes; do
+	"$build/xpuopt" fidelity "$work/$t.csv" -p "$work/cal.xml" -j 1 >"$work/$t.out" 2>/dev/null
+	row "$t"
 done
 
 # The same per-class traces and DAG on an OpenCL device (pocl's CPU device anywhere),
@@ -75,9 +80,5 @@ echo "== simulation against live after calibrate --backend opencl --trace, per c
 printf "%-12s %12s %12s %10s %10s %10s\n" trace live_s sim_s makespan task_p50 task_p95
 for t in $classes mixed-dag; do
 	"$build/xpuopt" fidelity "$work/$t.csv" --backend opencl -p "$work/cl.xml" >"$work/$t.out" 2>/dev/null
-	awk -v t="$t" '{ v[$1] = $2 } END {
-		printf "%-12s %12.4f %12.4f %+9.2f%% %9.2f%% %9.2f%%\n", t, v["makespan_live_s"],
-			v["makespan_sim_s"], 100 * v["makespan_error"], 100 * v["task_error_p50"],
-			100 * v["task_error_p95"]
-	}' "$work/$t.out"
+	row "$t"
 done

@@ -157,6 +157,16 @@ static int live_run(const struct calib *cb, long ntasks, int cls, double flops, 
 	return live_run_bytes(cb, ntasks, cls, flops, 0, span, res, err);
 }
 
+/* This machine's name and today's date (UTC), for the file's comments. */
+static void stamp(char *host, size_t nh, char *date, size_t nd)
+{
+	snprintf(host, nh, "this machine");
+	gethostname(host, nh - 1);
+	host[nh - 1] = 0;
+	time_t now = time(NULL);
+	strftime(date, nd, "%Y-%m-%d", gmtime(&now));
+}
+
 /* Print a failed replay's error: its exit status, 2 for bad usage, 1 otherwise. */
 static int failed(int rc, const struct xpu_err *err)
 {
@@ -460,10 +470,8 @@ static int calibrate_cpu(const struct calib *cb, long ntasks, const char *thread
 		return rc;
 	}
 
-	char host[256] = "this machine", date[32];
-	gethostname(host, sizeof(host) - 1);
-	time_t now = time(NULL);
-	strftime(date, sizeof(date), "%Y-%m-%d", gmtime(&now));
+	char host[256], date[32];
+	stamp(host, sizeof(host), date, sizeof(date));
 
 	struct xpu_cli_out w;
 	if ((rc = xpu_cli_out_open(&w, out)) < 0) {
@@ -636,10 +644,8 @@ static int calibrate_devices(struct calib *cb, const char *out)
 		return rc;
 	}
 
-	char host[256] = "this machine", date[32];
-	gethostname(host, sizeof(host) - 1);
-	time_t now = time(NULL);
-	strftime(date, sizeof(date), "%Y-%m-%d", gmtime(&now));
+	char host[256], date[32];
+	stamp(host, sizeof(host), date, sizeof(date));
 	struct xpu_cli_out w;
 	if ((rc = xpu_cli_out_open(&w, out)) < 0) {
 		free(pc);

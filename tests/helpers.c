@@ -349,3 +349,13 @@ double xt_speed_probe(void)
 	(void)sink;
 	return best;
 }
+
+double xt_spread(const double *v, int n)
+{
+	double lo = INFINITY, hi = 0;
+	for (int i = 0; i < n; i++) {
+		lo = fmin(lo, v[i]);
+		hi = fmax(hi, v[i]);
+	}
+	return n ? (hi - lo) / lo : 0;
+}

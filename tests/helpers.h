@@ -25,6 +25,8 @@ int xt_cmd(char *out, size_t n, const char *fmt, ...) __attribute__((format(prin
 void xt_cpu_seconds(double *machine, double *ours);
 double xt_wall(void);
 double xt_speed_probe(void);
+/* (largest - smallest) / smallest of n values: how far apart probes came out. */
+double xt_spread(const double *v, int n);
 
 /* Run one replay in a child process (SimGrid allows one engine per process) and write
  * its HDF5 result to h5; returns the child's xpu_run return code. */

@@ -422,12 +422,7 @@ static void cl_attempt(const char *trace, const char *cal, struct cl_attempt *a)
 	       hi = fmax(live[0], fmax(live[1], live[2]));
 	a->live = live[0] + live[1] + live[2] - lo - hi;
 	a->spread = (hi - lo) / a->live;
-	double plo = INFINITY, phi = 0;
-	for (int i = 0; i < np; i++) {
-		plo = fmin(plo, probe[i]);
-		phi = fmax(phi, probe[i]);
-	}
-	a->probe_spread = (phi - plo) / plo;
+	a->probe_spread = xt_spread(probe, np);
 	cr_log_info("live runs: %.4f, %.4f, %.4f s; simulated %.4f s", live[0], live[1], live[2],
 	            a->sim);
 }
