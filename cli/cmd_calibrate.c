@@ -735,15 +735,26 @@ static int calibrate_devices(struct calib *cb, const char *out)
 					/* a path the backend reports as free (between members of a
 					 * chain: the data are this process's memory) gets a
 					 * bandwidth SimGrid can hold */
-					if (bw > MAX_LINK_BW)
+					if (bw > MAX_LINK_BW) {
 						bw = MAX_LINK_BW;
+						fprintf(
+						    f,
+						    "    <!-- copies %s to %s complete at once "
+						    "live "
+						    "(between backends\n         of a chain: one "
+						    "process's memory); written as 1 PB/s -->\n",
+						    pn, qn);
+					} else
+						fprintf(f,
+						        "    <!-- copies %s to %s: latency %.4g "
+						        "us, %.4g "
+						        "GB/s; measured %s -->\n",
+						        pn, qn, lat * 1e6, bw / 1e9, date);
 					fprintf(
 					    f,
-					    "    <!-- copies %s to %s: latency %.4g us, %.4g GB/s; "
-					    "measured %s -->\n"
 					    "    <link id=\"copy-%s-to-%s\" bandwidth=\"%.9gBps\" "
 					    "latency=\"%.9gs\"/>\n",
-					    pn, qn, lat * 1e6, bw / 1e9, date, pn, qn, bw, lat);
+					    pn, qn, bw, lat);
 					continue;
 				}
 				for (int u = 0; u < pf->nunits; u++)
