@@ -376,7 +376,7 @@ Test(opencl, calibrate_writes_each_device_and_its_copy_paths, .init = two_device
 	cr_expect_not_null(strstr(buf, "cl0-cpu <-> cl1-cpu"), "%s", buf);
 	/* the simulation on it moves the data edges' bytes over the measured path */
 	cr_assert_eq(
-	    xt_cmd(buf, sizeof(buf), "run -p %s -t %s --sched round-robin -q 2>&1", cal, t), 0,
+	    xt_cmd(buf, sizeof(buf), "run -p %s -t %s --sched round-robin -q -o - 2>&1", cal, t), 0,
 	    "%s", buf);
 }
 
