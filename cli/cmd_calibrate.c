@@ -570,6 +570,7 @@ struct pool_cal {
 	long n[2]; /* the generic class's short and long task counts */
 	double mem_bw, per_stream;
 	long nstream;
+	double speed; /* the host's: the generic class's rate where it has one */
 };
 
 /* Any other live backend (opencl, xrt, fallback): the units of each memory, a device
@@ -632,6 +633,14 @@ static int calibrate_devices(struct calib *cb, const char *out)
 			if (k == XPU_CLASS_GENERIC)
 				memcpy(c->n, n, sizeof(n));
 		}
+		/* a unit without the generic class (an NPU of a few kernels): its host's
+		 * speed is its fastest class's, with no latency of its own */
+		c->speed = c->rate[XPU_CLASS_GENERIC];
+		for (int k = 0; k < XPU_CLASS_COUNT && !c->supported[XPU_CLASS_GENERIC]; k++)
+			if (c->supported[k] && c->rate[k] > c->speed)
+				c->speed = c->rate[k];
+		if (!(c->speed > 0))
+			c->speed = un->pstates[0].speed > 0 ? un->pstates[0].speed : 1e9;
 		if (!rc && c->supported[XPU_CLASS_LLM_DECODE])
 			rc = measure_stream(cb, c->cores, c->lat[XPU_CLASS_LLM_DECODE],
 			                    c->rate[XPU_CLASS_LLM_DECODE], &c->mem_bw,
@@ -690,13 +699,13 @@ static int calibrate_devices(struct calib *cb, const char *out)
 		const char *mem = pf->pools[un->mem_pool].name;
 		int shared = c->nunits > 1 || strcmp(mem, un->name);
 		fprintf(f,
-		        "    <!-- %s: %.4g Gflop/s (generic), launch %.4g us; measured %s -->\n"
+		        "    <!-- %s: %.4g Gflop/s, launch %.4g us; measured %s -->\n"
 		        "    <host id=\"%s\" speed=\"%.9gf\" core=\"%d\">\n"
 		        "      <prop id=\"xpu.kind\" value=\"%s\"/>\n"
 		        "      <prop id=\"xpu.mem\" value=\"%.0f\"/>\n",
-		        un->name, c->rate[XPU_CLASS_GENERIC] / 1e9, c->lat[XPU_CLASS_GENERIC] * 1e6,
-		        date, un->name, c->rate[XPU_CLASS_GENERIC], un->cores,
-		        xpu_kind_name(un->kind), pf->pools[un->mem_pool].capacity);
+		        un->name, c->speed / 1e9, c->lat[XPU_CLASS_GENERIC] * 1e6, date, un->name,
+		        c->speed, un->cores, xpu_kind_name(un->kind),
+		        pf->pools[un->mem_pool].capacity);
 		if (shared)
 			fprintf(f, "      <prop id=\"xpu.mem.shared\" value=\"%s\"/>\n", mem);
 		fprintf(f,
