@@ -28,6 +28,15 @@ const char *xpu_cli_bundled(const char *rel, char *buf, size_t n);
 /* The same as "xpuopt CMD: WHAT 'ARG'" (no quote when arg is NULL); 2. */
 int xpu_cli_bad_usage_quoted(const char *cmd, const char *what, const char *arg);
 
+struct xpu_err;
+/* --backend of a command that measures live hardware (calibrate, fidelity): NULL is
+ * cpu; otherwise its name and parameters are checked (xpu_backend_resolve), "sim" is
+ * refused, and so are the cpu backend's options (cpu_opts names those given, as
+ * "--threads and --cores"; NULL when none was) with another backend. 0 with *is_cpu,
+ * or -EINVAL with err. */
+int xpu_cli_live_backend(const char *backend, const char *cpu_opts, int *is_cpu,
+                         struct xpu_err *err);
+
 /* The one operand left after the options, argv[optind], or NULL after printing the
  * usage error "missing the WHAT" or "one WHAT only, got also 'X'" (exit 2). */
 const char *xpu_cli_one_operand(const char *cmd, int argc, char **argv, const char *what);

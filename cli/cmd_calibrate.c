@@ -12,7 +12,6 @@
 
 #include "cli.h"
 #include "outfile.h"
-#include "registry.h"
 #include "run.h"
 
 /* The cpu backend's generic kernel: one repetition is a 48 x 48 x 48 multiply-accumulate
@@ -852,29 +851,14 @@ int xpu_cmd_calibrate(int argc, char **argv)
 		return bad("unexpected argument", argv[optind]);
 	/* cpu (the default) keeps its own method; any other live backend is measured
 	 * memory by memory (calibrate_devices) */
-	int cpu = 1;
-	if (backend) { /* its name and parameters, before anything is measured */
-		struct xpu_err berr = {{0}};
-		struct xpu_spec spec = {0};
-		const struct xpu_backend_ops *bops;
-		if (xpu_backend_resolve(backend, &spec, &bops, &berr)) {
-			xpu_spec_free(&spec);
-			fprintf(stderr, "xpuopt calibrate: %s\n", berr.msg);
-			return 2;
-		}
-		xpu_spec_free(&spec);
-		if (!strcmp(bops->head.name, "sim"))
-			return bad("--backend: calibrate measures a live backend (cpu, opencl, "
-			           "xrt, fallback), not",
-			           backend);
-		cpu = !strcmp(bops->head.name, "cpu");
+	int cpu;
+	struct xpu_err berr = {{0}};
+	if (xpu_cli_live_backend(
+	        backend, threads || cores || tasks_given ? "--threads, --cores and --tasks" : NULL,
+	        &cpu, &berr)) {
+		fprintf(stderr, "xpuopt calibrate: %s\n", berr.msg);
+		return 2;
 	}
-	if (!cpu && (threads || cores || tasks_given))
-		return xpu_cli_bad_usage(
-		    "calibrate",
-		    "%s: --threads, --cores and --tasks apply to the cpu backend (give a chain's "
-		    "cpu workers as --backend fallback:cpu.threads=N)",
-		    backend);
 	struct xpu_param bp[2];
 	int nbp = 0;
 	if (threads)

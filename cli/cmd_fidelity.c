@@ -332,24 +332,11 @@ int xpu_cmd_fidelity(int argc, char **argv)
 			                         &perr);
 			xpu_spec_free(&spec);
 		}
-		if (prc == 0 && backend) {
-			const struct xpu_backend_ops *bops;
-			struct xpu_spec bspec = {0};
-			prc = xpu_backend_resolve(backend, &bspec, &bops, &perr);
-			xpu_spec_free(&bspec);
-			if (prc == 0 && !strcmp(bops->head.name, "sim"))
-				prc = xpu_errf(
-				    &perr, NULL, 0,
-				    "--backend: a live backend is needed (cpu, opencl, xrt, "
-				    "fallback), not \"%s\"",
-				    backend);
-			if (prc == 0 && strcmp(bops->head.name, "cpu") && (threads || cores))
-				prc =
-				    xpu_errf(&perr, NULL, 0,
-				             "--threads and --cores apply to the cpu backend, not "
-				             "\"%s\"",
-				             backend);
-		}
+		int cpu;
+		if (prc == 0)
+			prc = xpu_cli_live_backend(
+			    backend, threads || cores ? "--threads and --cores" : NULL, &cpu,
+			    &perr);
 		if (prc) {
 			fprintf(stderr, "xpuopt fidelity: %s\n",
 			        perr.msg[0] ? perr.msg : "cannot read the trace");

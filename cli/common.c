@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "outfile.h"
+#include "registry.h"
 
 int xpu_cli_bad_usage(const char *cmd, const char *fmt, const char *arg)
 {
@@ -141,4 +142,30 @@ const char *xpu_cli_bundled(const char *rel, char *buf, size_t n)
 	}
 	snprintf(buf, n, "%s/%s", XPU_SRCDIR, rel);
 	return buf;
+}
+
+int xpu_cli_live_backend(const char *backend, const char *cpu_opts, int *is_cpu,
+                         struct xpu_err *err)
+{
+	*is_cpu = 1;
+	if (!backend)
+		return 0;
+	struct xpu_spec spec = {0};
+	const struct xpu_backend_ops *bops;
+	int rc = xpu_backend_resolve(backend, &spec, &bops, err);
+	xpu_spec_free(&spec);
+	if (rc)
+		return rc;
+	if (!strcmp(bops->head.name, "sim"))
+		return xpu_errf(err, NULL, 0,
+		                "--backend: a live backend is needed (cpu, opencl, xrt, fallback), "
+		                "not \"%s\"",
+		                backend);
+	*is_cpu = !strcmp(bops->head.name, "cpu");
+	if (!*is_cpu && cpu_opts)
+		return xpu_errf(err, NULL, 0,
+		                "%s apply to the cpu backend, not \"%s\" (give a chain's cpu "
+		                "workers as --backend fallback:cpu.threads=N)",
+		                cpu_opts, backend);
+	return 0;
 }
