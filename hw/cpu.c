@@ -510,9 +510,9 @@ static int rapl_apportion(struct cpu *c)
 
 /* ------------------------------------------------------------------ parameters */
 
-static const char *const cpu_params[] = {"threads",    "cores",    "idle_w", "full_w",
-                                         "pin",        "powercap", "ahead",  "ahead_s",
-                                         "stream_mib", "sysfs",    NULL};
+static const char *const cpu_params[] = {"threads", "cores",      "units",    "idle_w",
+                                         "full_w",  "pin",        "powercap", "ahead",
+                                         "ahead_s", "stream_mib", "sysfs",    NULL};
 
 /* The same, with types and ranges, for --backend 'cpu:...' and listings; open checks
  * the values again with the machine's own limits. */
@@ -521,6 +521,9 @@ static const struct xpu_param_spec cpu_param_specs[] = {
      "worker threads (default: the CPUs this process may use)"},
     {"cores", XPU_PARAM_INT, 1, MAX_THREADS,
      "workers per unit, a divisor of threads (default 1: one unit per thread)"},
+    {"units", XPU_PARAM_INT, 1, MAX_THREADS,
+     "units the workers are grouped into, each of threads/units workers (the other way "
+     "to give cores; default: one unit per thread)"},
     {"idle_w", XPU_PARAM_NUMBER, 0, 1e6,
      "modeled watts of an idle unit when RAPL is absent (default 1)"},
     {"full_w", XPU_PARAM_NUMBER, 0, 1e6,
@@ -564,6 +567,44 @@ static int param_num(struct xpu_backend *be, const char *key, double def, double
 	return 0;
 }
 
+/* Parameter `units`, the other way to group the workers: U units of threads/U workers
+ * each. With cores also given, threads (when absent) is units x cores, and must be when
+ * given; threads, when absent and cores is not given either, stays the machine's CPUs. */
+static int group_units(struct xpu_backend *be, double *threads, double *cores, struct xpu_err *err)
+{
+	double units;
+	int rc = param_num(be, "units", 0, 1, MAX_THREADS, &units, err);
+	if (rc < 0 || units == 0)
+		return rc;
+	if (units != floor(units))
+		return xpu_errf(err, LABEL, 0, "parameter 'units': expected an integer, got %g",
+		                units);
+	int has_threads = xpu_param_str(be->param, be->nparams, "threads", NULL) != NULL;
+	int has_cores = xpu_param_str(be->param, be->nparams, "cores", NULL) != NULL;
+	if (has_cores && !has_threads) {
+		if (units * *cores > MAX_THREADS)
+			return xpu_errf(
+			    err, LABEL, 0,
+			    "parameters 'units' x 'cores': expected at most %d workers, "
+			    "got %g",
+			    MAX_THREADS, units * *cores);
+		*threads = units * *cores;
+		return 0;
+	}
+	if (has_cores && units * *cores != *threads)
+		return xpu_errf(err, LABEL, 0,
+		                "parameters 'units' (%g) x 'cores' (%g): expected threads (%g)",
+		                units, *cores, *threads);
+	if (fmod(*threads, units) != 0)
+		return xpu_errf(err, LABEL, 0,
+		                "parameter 'units': expected a whole divisor of threads (%g%s), "
+		                "got %g",
+		                *threads, has_threads ? "" : ": the CPUs this process may use",
+		                units);
+	*cores = *threads / units;
+	return 0;
+}
+
 static int check_param_names(struct xpu_backend *be, struct xpu_err *err)
 {
 	for (int i = 0; i < be->nparams; i++) {
@@ -571,11 +612,12 @@ static int check_param_names(struct xpu_backend *be, struct xpu_err *err)
 		for (const char *const *k = cpu_params; *k; k++)
 			known |= !strcmp(be->param[i].key, *k);
 		if (!known)
-			return xpu_errf(err, LABEL, 0,
-			                "unknown parameter '%s': expected threads, cores, idle_w, "
-			                "full_w, pin, powercap, sysfs, ahead, ahead_s or "
-			                "stream_mib",
-			                be->param[i].key);
+			return xpu_errf(
+			    err, LABEL, 0,
+			    "unknown parameter '%s': expected threads, cores, units, idle_w, "
+			    "full_w, pin, powercap, sysfs, ahead, ahead_s or "
+			    "stream_mib",
+			    be->param[i].key);
 	}
 	return 0;
 }
@@ -795,6 +837,8 @@ static int cpu_open(struct xpu_backend *be, const char *path, struct xpu_platfor
 	double cores = 1;
 	if (rc == 0)
 		rc = param_num(be, "cores", 1, 1, MAX_THREADS, &cores, err);
+	if (rc == 0)
+		rc = group_units(be, &threads, &cores, err);
 	if (rc == 0 && (cores != floor(cores) || fmod(threads, cores) != 0))
 		rc = xpu_errf(err, LABEL, 0,
 		              "parameter 'cores': expected a whole divisor of threads (%g), got %g",

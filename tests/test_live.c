@@ -495,6 +495,56 @@ Test(live_cpu, wide_tasks_run_on_several_workers_of_one_unit)
 	                   "%s", buf);
 }
 
+/* The workers grouped by unit count (--backend cpu:units=U): U units of threads/U
+ * workers each; with cores also given, threads is units x cores. Groupings that do not
+ * add up are refused, naming the parameters. */
+Test(live_cpu, units_group_the_workers)
+{
+	static const struct {
+		const char *spec;
+		int nunits, cores;
+	} ok[] = {
+	    {"cpu:threads=4,units=2", 2, 2}, /* one unit per core group */
+	    {"cpu:threads=4,units=1", 1, 4}, {"cpu:threads=3,units=3", 3, 1},
+	    {"cpu:units=2,cores=3", 2, 3},   {"cpu:threads=6,units=3,cores=2", 3, 2},
+	};
+	const char *dir = xt_tmpdir();
+	char trace[256];
+	snprintf(trace, sizeof(trace), "%s/units.csv", dir);
+	FILE *f = fopen(trace, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "id,flops,width\na,1e6,1\nb,1e6,1\n");
+	fclose(f);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct xpu_run_opts o = {
+		    .trace = trace, .sched = "fifo", .backend = ok[i].spec, .quiet = 1};
+		struct xpu_run_result res;
+		struct xpu_err err = {{0}};
+		cr_assert_eq(xpu_run(&o, &res, &err), 0, "%s: %s", ok[i].spec, err.msg);
+		cr_expect_eq(res.pf.nunits, ok[i].nunits, "%s", ok[i].spec);
+		for (int u = 0; u < res.pf.nunits; u++)
+			cr_expect_eq(res.pf.units[u].cores, ok[i].cores, "%s", ok[i].spec);
+		xt_check_contract(&res);
+		xpu_run_result_free(&res);
+	}
+	static const struct {
+		const char *spec, *msg;
+	} bad[] = {
+	    {"cpu:threads=4,units=3", "parameter 'units': expected a whole divisor of threads (4)"},
+	    {"cpu:threads=5,units=2,cores=3",
+	     "parameters 'units' (2) x 'cores' (3): expected threads (5)"},
+	    {"cpu:units=4096,cores=2", "expected at most 4096 workers"},
+	    {"cpu:units=0", "parameter 'units'"},
+	    {"cpu:units=1.5", "parameter 'units'"},
+	};
+	char cmd[256], buf[4096];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "run --backend %s -o - -q 2>&1", bad[i].spec);
+		cr_expect_eq(xt_cmd(buf, sizeof(buf), cmd), 2, "%s: %s", bad[i].spec, buf);
+		cr_expect_not_null(strstr(buf, bad[i].msg), "%s: %s", bad[i].spec, buf);
+	}
+}
+
 /* A governor on the live machine: the run completes, and /run says which controls the
  * machine lets it apply. Without writable cpufreq (this VM, CI) P-states are
  * "unsupported", with the reason. */
