@@ -187,6 +187,11 @@ static int spec_parse(const char *text, const char *what, struct xpu_spec *spec,
 				    "%s '%s': expected parameters as key=value, got \"%s\"", what,
 				    text, p);
 			*eq = '\0';
+			for (int i = 0; i < spec->nparams; i++)
+				if (!strcmp(spec->params[i].key, p))
+					return xpu_errf(err, NULL, 0,
+					                "%s '%s': parameter '%s' is given twice",
+					                what, text, p);
 			spec->params[spec->nparams++] = (struct xpu_param){p, eq + 1};
 			p = next;
 		}

@@ -433,8 +433,17 @@ int xpu_run(const struct xpu_run_opts *o, struct xpu_run_result *res_out, struct
 	}
 	for (int i = 0; i < bs.nparams; i++)
 		bparams[i] = bs.params[i];
-	for (int i = 0; i < o->nbackend_params; i++)
+	for (int i = 0; i < o->nbackend_params; i++) {
+		for (int k = 0; k < bs.nparams; k++)
+			if (!strcmp(bs.params[k].key, o->backend_params[i].key)) {
+				rc = xpu_errf(err, NULL, 0,
+				              "--backend '%s': parameter '%s' is also given by an "
+				              "option (--%s); give it once",
+				              o->backend, bs.params[k].key, bs.params[k].key);
+				goto out_specs;
+			}
 		bparams[bs.nparams + i] = o->backend_params[i];
+	}
 	be = (struct xpu_backend){
 	    .ops = bops, .param = bparams, .nparams = bs.nparams + o->nbackend_params};
 	if (o->faults && (rc = xpu_faults_wrap(&be, o->faults, err)))
