@@ -242,6 +242,10 @@ int xpu_cal_sizes_from(const char *trace, struct calib *cb, struct xpu_err *err)
 	int rc = xpu_workload_load(trace, NULL, NULL, &w, err);
 	if (rc)
 		return rc;
+	if (w->ntasks == 0) {
+		xpu_workload_free(w);
+		return xpu_errf(err, trace, 0, "no tasks: there are no sizes to calibrate at");
+	}
 	double *v = malloc(sizeof(double) * ((size_t)w->ntasks + 1));
 	if (!v) {
 		xpu_workload_free(w);

@@ -326,6 +326,22 @@ int xpu_cmd_fidelity(int argc, char **argv)
 		struct xpu_spec spec = {0};
 		const void *ops;
 		int prc = xpu_workload_load(trace, NULL, NULL, &w, &perr);
+		if (prc == 0 && w->ntasks == 0)
+			prc = xpu_errf(&perr, trace, 0, "no tasks: there is nothing to compare");
+		/* A cpu unit is --cores workers wide (1 unless given): a wider task could
+		 * never run live, so it is refused before calibrating. Other backends'
+		 * widths are known once they are open. */
+		long width = cores ? strtol(cores, NULL, 10) : 1;
+		int is_cpu = !backend || !strcmp(backend, "cpu") || !strncmp(backend, "cpu:", 4);
+		for (uint32_t i = 0;
+		     prc == 0 && is_cpu && !(backend && strchr(backend, ':')) && w && i < w->ntasks;
+		     i++)
+			if (w->tasks[i].width > (uint32_t)width)
+				prc = xpu_errf(
+				    &perr, trace, w->tasks[i].line,
+				    "field 'width': task \"%s\" needs %u cores of one unit at "
+				    "once; the live units here are %ld wide (give --cores)",
+				    w->tasks[i].id, w->tasks[i].width, width);
 		xpu_workload_free(w);
 		if (prc == 0) {
 			prc = xpu_policy_resolve(XPU_POLICY_SCHED, sched, "--sched", &spec, &ops,
@@ -343,8 +359,13 @@ int xpu_cmd_fidelity(int argc, char **argv)
 			return prc == -ENOMEM ? 1 : 2;
 		}
 	}
-	if (dir && mkdir(dir, 0777) && errno != EEXIST)
-		return bad("--output: cannot create the directory", dir);
+	int made_dir = 0;
+	if (dir) {
+		if (mkdir(dir, 0777) == 0)
+			made_dir = 1;
+		else if (errno != EEXIST)
+			return bad("--output: cannot create the directory", dir);
+	}
 
 	char cal[4096] = "", live_h5[4096] = "", sim_h5[4096] = "";
 	int tmp_cal = 0;
@@ -393,6 +414,8 @@ int xpu_cmd_fidelity(int argc, char **argv)
 		if (rc) {
 			if (tmp_cal)
 				unlink(cal);
+			if (made_dir)
+				rmdir(dir);
 			return rc;
 		}
 		platform = cal;
@@ -431,8 +454,13 @@ int xpu_cmd_fidelity(int argc, char **argv)
 		if (rc)
 			side_free(&sm);
 	}
-	if (tmp_cal)
+	/* Bad input found only now (the trace against the calibrated units) leaves no
+	 * output: the calibration written for it and a directory made for it go too. */
+	if (tmp_cal || (rc == -EINVAL && cal[0] && dir)) {
 		unlink(cal);
+		if (made_dir)
+			rmdir(dir);
+	}
 	if (rc) {
 		fprintf(stderr, "xpuopt fidelity: %s\n", err.msg[0] ? err.msg : strerror(-rc));
 		return rc == -EINVAL ? 2 : 1;
