@@ -508,13 +508,7 @@ Test(live_cpu, units_group_the_workers)
 	    {"cpu:threads=4,units=1", 1, 4}, {"cpu:threads=3,units=3", 3, 1},
 	    {"cpu:units=2,cores=3", 2, 3},   {"cpu:threads=6,units=3,cores=2", 3, 2},
 	};
-	const char *dir = xt_tmpdir();
-	char trace[256];
-	snprintf(trace, sizeof(trace), "%s/units.csv", dir);
-	FILE *f = fopen(trace, "w");
-	cr_assert_not_null(f);
-	fprintf(f, "id,flops,width\na,1e6,1\nb,1e6,1\n");
-	fclose(f);
+	const char *trace = xt_write_file("units.csv", "id,flops,width\na,1e6,1\nb,1e6,1\n");
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		struct xpu_run_opts o = {
 		    .trace = trace, .sched = "fifo", .backend = ok[i].spec, .quiet = 1};
