@@ -332,10 +332,8 @@ int xpu_cmd_fidelity(int argc, char **argv)
 		 * never run live, so it is refused before calibrating. Other backends'
 		 * widths are known once they are open. */
 		long width = cores ? strtol(cores, NULL, 10) : 1;
-		int is_cpu = !backend || !strcmp(backend, "cpu") || !strncmp(backend, "cpu:", 4);
-		for (uint32_t i = 0;
-		     prc == 0 && is_cpu && !(backend && strchr(backend, ':')) && w && i < w->ntasks;
-		     i++)
+		int plain_cpu = !backend || !strcmp(backend, "cpu"); /* no parameters */
+		for (uint32_t i = 0; prc == 0 && plain_cpu && i < w->ntasks; i++)
 			if (w->tasks[i].width > (uint32_t)width)
 				prc = xpu_errf(
 				    &perr, trace, w->tasks[i].line,
