@@ -118,13 +118,21 @@ int xpu_cal_live_run(const struct calib *cb, long ntasks, int cls, double flops,
 }
 
 /* This machine's name and today's date (UTC), for the file's comments. */
-void xpu_cal_stamp(char *host, size_t nh, char *date, size_t nd)
+int xpu_cal_out_open(struct xpu_cli_out *w, const char *out, char *host, size_t nh, char *date,
+                     size_t nd)
 {
 	snprintf(host, nh, "this machine");
 	gethostname(host, nh - 1);
 	host[nh - 1] = 0;
 	time_t now = time(NULL);
 	strftime(date, nd, "%Y-%m-%d", gmtime(&now));
+	int rc = xpu_cli_out_open(w, out);
+	if (rc < 0)
+		return rc == -EINVAL ? 2 : 1;
+	fputs("<?xml version='1.0'?>\n"
+	      "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n",
+	      w->f);
+	return 0;
 }
 
 /* Print a failed replay's error: its exit status, 2 for bad usage, 1 otherwise. */

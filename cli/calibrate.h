@@ -56,8 +56,12 @@ int xpu_cal_live_run_bytes(const struct calib *cb, long ntasks, int cls, double 
 int xpu_cal_live_run(const struct calib *cb, long ntasks, int cls, double flops, double *span,
                      struct xpu_run_result *res, struct xpu_err *err);
 
-/* This machine's name and today's date (UTC), for the file's comments. */
-void xpu_cal_stamp(char *host, size_t nh, char *date, size_t nd);
+struct xpu_cli_out;
+/* The platform file opened for writing (xpu_cli_out_open) with its XML prologue, and
+ * this machine's name and today's date (UTC) for its comments: 0, or the exit status
+ * (2 for an output that cannot be written here, 1 otherwise). */
+int xpu_cal_out_open(struct xpu_cli_out *w, const char *out, char *host, size_t nh, char *date,
+                     size_t nd);
 
 /* Print a failed replay's error: its exit status, 2 for bad usage, 1 otherwise. */
 int xpu_cal_failed(int rc, const struct xpu_err *err);

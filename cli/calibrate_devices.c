@@ -107,17 +107,14 @@ int xpu_cal_calibrate_devices(struct calib *cb, const char *out)
 	}
 
 	char host[256], date[32];
-	xpu_cal_stamp(host, sizeof(host), date, sizeof(date));
 	struct xpu_cli_out w;
-	if ((rc = xpu_cli_out_open(&w, out)) < 0) {
+	if ((rc = xpu_cal_out_open(&w, out, host, sizeof(host), date, sizeof(date)))) {
 		free(pc);
 		xpu_run_result_free(&res);
-		return rc == -EINVAL ? 2 : 1;
+		return rc;
 	}
 	FILE *f = w.f;
 	fprintf(f,
-	        "<?xml version='1.0'?>\n"
-	        "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
 	        "<!-- Written by xpuopt calibrate on %s, %s: %d unit(s) of the live backend\n"
 	        "     %s (xpuopt run --backend %s), measured through the live path.\n"
 	        "     The units of each memory (a device, or the CPU threads) were measured\n"

@@ -159,12 +159,10 @@ static int calibrate_cpu(const struct calib *cb, long ntasks, const char *thread
 	}
 
 	char host[256], date[32];
-	xpu_cal_stamp(host, sizeof(host), date, sizeof(date));
-
 	struct xpu_cli_out w;
-	if ((rc = xpu_cli_out_open(&w, out)) < 0) {
+	if ((rc = xpu_cal_out_open(&w, out, host, sizeof(host), date, sizeof(date)))) {
 		xpu_run_result_free(&res);
-		return rc == -EINVAL ? 2 : 1;
+		return rc;
 	}
 	FILE *f = w.f;
 	char bw_note[512];
@@ -180,8 +178,6 @@ static int calibrate_cpu(const struct calib *cb, long ntasks, const char *thread
 		         "not written: the backend streamed no weights (stream_mib=0).");
 	fprintf(
 	    f,
-	    "<?xml version='1.0'?>\n"
-	    "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
 	    "<!-- Written by xpuopt calibrate on %s, %s: %d unit(s) of %d worker(s) of the live\n"
 	    "     cpu backend (xpuopt run --live%s%s%s%s%s%s).\n"
 	    "     speed: the backend's generic kernel (48 x 48 double multiply-accumulate\n"
